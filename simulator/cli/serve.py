@@ -1,0 +1,118 @@
+"""``merm-lab serve``: the whole lab on one machine.
+
+Starts Voilà on the dashboards in ``course/dashboards/`` and, when the mentoring hub
+is installed, the hub beside it; both bind 127.0.0.1 unless ``--ip`` says otherwise.
+Prints the URLs, culls idle dashboard kernels (~110 MB each), and shuts everything
+down cleanly on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from simulator.errors import UserError
+from simulator.paths import course_dir, default_db_url
+
+HELP = "start the lab: Voilà dashboards and the mentoring hub on localhost"
+
+DASHBOARDS = ("mr_console", "pet_console", "mentor", "instructor")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=8866, help="Voilà port (default 8866)")
+    parser.add_argument("--hub-port", type=int, default=8890, help="mentoring hub port (default 8890)")
+    parser.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--course", type=Path, default=None, help="course folder (default: the one shipped)")
+    parser.add_argument("--db", default=None, help="progress database URL (default: SQLite in ~/.merm-lab)")
+    parser.add_argument("--no-hub", action="store_true", help="do not start the mentoring hub")
+    parser.add_argument(
+        "--cull-idle-s", type=int, default=900, help="shut down dashboard kernels idle this long (default 900)"
+    )
+
+
+def voila_command(dashboards: Path, port: int, ip: str, cull_idle_s: int) -> list[str]:
+    """The Voilà command line that serves ``dashboards`` with idle-kernel culling."""
+    return [
+        sys.executable,
+        "-m",
+        "voila",
+        str(dashboards),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={ip}",
+        "--show_tracebacks=False",
+        "--theme=light",
+        f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
+        "--MappingKernelManager.cull_interval=60",
+        "--MappingKernelManager.cull_connected=False",
+        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|dcm|zip|csv)']",
+    ]
+
+
+def hub_available() -> bool:
+    return importlib.util.find_spec("simulator.cli.hub") is not None
+
+
+def run(args: argparse.Namespace) -> int:
+    course = (args.course or course_dir()).resolve()
+    dashboards = course / "dashboards"
+    if not dashboards.is_dir():
+        raise UserError(f"no dashboards folder at {dashboards}", f"pas de dossier dashboards à {dashboards}")
+    env = dict(os.environ)
+    env.setdefault("MERM_DB_URL", args.db or default_db_url())
+    procs: list[subprocess.Popen[bytes]] = []
+    hub_url = None
+    if not args.no_hub and hub_available():
+        hub_url = f"http://{args.ip}:{args.hub_port}"
+        env["MERM_HUB_URL"] = hub_url
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "simulator", "hub", "--ip", args.ip, "--port", str(args.hub_port)],
+                env=env,
+            )
+        )
+    procs.append(subprocess.Popen(voila_command(dashboards, args.port, args.ip, args.cull_idle_s), env=env))
+    base = f"http://{args.ip}:{args.port}"
+    print("MERM Lab is starting:")
+    for name in DASHBOARDS:
+        if (dashboards / f"{name}.ipynb").exists():
+            print(f"  {name:12s} {base}/voila/render/{name}.ipynb")
+    if hub_url:
+        print(f"  {'hub':12s} {hub_url}")
+    print(f"  progress database: {env['MERM_DB_URL']}")
+    print("Press Ctrl-C to stop.", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(p.poll() is None for p in procs):
+            time.sleep(0.3)
+    except KeyboardInterrupt:
+        pass
+    code = 0
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGINT)
+    deadline = time.monotonic() + 10
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        if not stopping and p.returncode not in (0, -2, 130, None):
+            code = 1
+    print("MERM Lab stopped.")
+    return code
