@@ -1,0 +1,33 @@
+"""Code health gates that CI enforces: ruff on the package and tests, mypy on physics."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tool(name: str) -> list[str]:
+    exe = Path(sys.executable).with_name(name)
+    if exe.exists():
+        return [str(exe)]
+    if shutil.which(name):
+        return [name]
+    pytest.skip(f"{name} is not installed (it comes with the test extra)")
+
+
+def test_ruff_is_clean() -> None:
+    out = subprocess.run([*_tool("ruff"), "check", "simulator", "tests"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_mypy_on_physics_packages() -> None:
+    out = subprocess.run(
+        [*_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
+    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
