@@ -20,6 +20,11 @@ the published range and says so. Sources (keys used in the comments below):
   tissues measured in vivo at 3.0 T: preliminary results. Radiology 2004;230:652-659.
 * [Bojorquez] Bojorquez JZ et al. What are normal relaxation times of tissues at 3 T?
   Magn Reson Imaging 2017;35:69-80 (review).
+* [Gelman] Gelman N et al. MR imaging of human brain at 3.0 T: preliminary report on
+  transverse relaxation rates and relation to estimated iron content. Radiology
+  1999;210:759-767 (T1 at 1.5 T and 3 T).
+* [Whittall] Whittall KP et al. In vivo measurement of T2 distributions and water contents
+  in normal human brain. Magn Reson Med 1997;37:34-43.
 * [Peters] Peters AM et al. T2* measurements in human brain at 1.5, 3 and 7 T.
   Magn Reson Imaging 2007;25:748-753.
 * [Smith] Smith SA et al. Measurement of T1 and T1rho in the cervical spinal cord at 3 T.
@@ -106,9 +111,11 @@ class Tissue:
 _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, float, float]]] = {
     # Air: no protons. Times are placeholders that keep the formulas finite.
     "air": (0.0, 0.0, (1000.0, 1.0, 1.0), (1000.0, 1.0, 1.0)),
-    # Brain [Stanisz] T1/T2; 3 T T1 close to [Wansapura]; T2* [Peters].
-    "white_matter": (0.69, 0.0, (884.0, 72.0, 62.0), (1084.0, 69.0, 50.0)),
-    "gray_matter": (0.80, 0.0, (1124.0, 95.0, 80.0), (1820.0, 99.0, 60.0)),
+    # Brain: 3 T T1/T2 [Wansapura] (WM 832/80, GM 1331/110); 1.5 T T1 [Gelman] (WM ~650,
+    # GM ~1100), T2 [Stanisz]; T2* [Peters]; water content WM 0.70, GM 0.82 [Whittall].
+    # ([Stanisz] reports longer T1s; the ones chosen give the clinical T1w SE contrast.)
+    "white_matter": (0.70, 0.0, (650.0, 72.0, 62.0), (832.0, 80.0, 53.0)),
+    "gray_matter": (0.82, 0.0, (1100.0, 95.0, 80.0), (1331.0, 110.0, 66.0)),
     # CSF: T1 ~4 s [Wansapura 4163 ms at 3 T], T2 ~2 s; T2* limited by flow/susceptibility.
     "csf": (1.00, 0.0, (3700.0, 2000.0, 1000.0), (4160.0, 1800.0, 800.0)),
     # Vitreous humour: CSF-like water, slightly shorter T1/T2 (estimate).
