@@ -1,0 +1,207 @@
+"""The auto-grader: scan the trainee's protocol with the exercise's seed, measure, score.
+
+``grade(exercise, protocol, geometry=None, lang="fr")`` never raises for what a trainee
+can get wrong: an unknown parameter, a value the scanner refuses or a change to a locked
+parameter gives a failed :class:`GradeResult` whose ``error`` is the scanner's message in the
+trainee's language.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.errors import UserError
+from simulator.exercises import _protocol
+from simulator.exercises._measure import Context, measure
+from simulator.exercises.objectives import METRICS, compare
+from simulator.exercises.schema import Exercise, Objective
+
+__all__ = ["ObjectiveResult", "GradeResult", "grade", "grade_setup", "build_protocol",
+           "live_status"]
+
+
+@dataclass(frozen=True)
+class ObjectiveResult:
+    """How one objective went: ``measured`` against ``target``, with its feedback."""
+
+    id: str
+    passed: bool
+    measured: float | bool | None
+    target: str
+    feedback: str
+    metric: str = ""
+    weight: float = 1.0
+    label: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class GradeResult:
+    """Score 0–100 (weights of the passed objectives / all weights) and details."""
+
+    score: float
+    objectives: tuple[ObjectiveResult, ...]
+    exercise_id: str = ""
+    lang: str = "fr"
+    error: str | None = None
+    metrics: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        """All objectives met (and no error)."""
+        return self.error is None and all(o.passed for o in self.objectives)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict."""
+        return {
+            "exercise_id": self.exercise_id,
+            "score": self.score,
+            "passed": self.passed,
+            "lang": self.lang,
+            "error": self.error,
+            "objectives": [o.to_dict() for o in self.objectives],
+        }
+
+
+def _lang(lang: str | None) -> str:
+    return "en" if str(lang or "fr").startswith("en") else "fr"
+
+
+def build_protocol(exercise: Exercise, protocol: Any = None) -> Any:
+    """The trainee's protocol: the start protocol updated by ``protocol``.
+
+    ``protocol`` is a mapping of parameter values (only the changed ones, or all of them),
+    a protocol instance, or None (the start protocol). Changing a parameter that is not in
+    ``exercise.editable`` raises :class:`UserError`.
+    """
+    start = _protocol.start_protocol(exercise)
+    if protocol is None:
+        proto = start
+    elif isinstance(protocol, Mapping):
+        values = {k: v for k, v in protocol.items() if k != "geometry"}
+        proto = _protocol.apply_overrides(start, values)
+    else:
+        proto = protocol
+    locked = [n for n in _protocol.changed_params(start, proto) if n not in exercise.editable]
+    if locked:
+        names = ", ".join(locked)
+        raise UserError(
+            f"these parameters are locked in this exercise: {names} (you may change: "
+            f"{', '.join(exercise.editable)})",
+            f"ces paramètres sont verrouillés dans cet exercice : {names} (modifiables : "
+            f"{', '.join(exercise.editable)})",
+        )
+    return proto
+
+
+def _label(obj: Objective, lang: str) -> str:
+    spec = METRICS[obj.metric]
+    base = spec.fr if lang == "fr" else spec.en
+    extra = obj.args.get("tissues") or obj.args.get("tissue") or obj.args.get("structure") \
+        or obj.args.get("region") or obj.args.get("name")
+    if "sphere_mm" in obj.args:
+        extra = f"{obj.args['sphere_mm']:g} mm"
+    if isinstance(extra, list | tuple):
+        extra = "/".join(extra)
+    return f"{base} ({extra})" if extra else base
+
+
+def _failed(exercise: Exercise, message: str, lang: str) -> GradeResult:
+    objs = tuple(
+        ObjectiveResult(o.id, False, None, o.target_text(), o.feedback.failed.get(lang), o.metric,
+                        o.weight, _label(o, lang))
+        for o in exercise.objectives
+    )
+    return GradeResult(0.0, objs, exercise.id, lang, message)
+
+
+def _round(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.4g}")
+    return v
+
+
+def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] | Any = None,
+          lang: str = "fr", *, store: Any = None, user: str | None = None,
+          since: Any = None) -> GradeResult:
+    """Grade a trainee's protocol (and planned geometry) on an exercise.
+
+    Parameters
+    ----------
+    exercise : Exercise
+        The loaded exercise.
+    protocol : mapping, protocol instance or None
+        What the trainee submitted (see :func:`build_protocol`). A mapping may carry a
+        ``geometry`` key.
+    geometry : mapping or Geometry, optional
+        The planned slice geometry (MR), merged over the exercise's start geometry.
+    lang : str
+        ``"fr"`` or ``"en"``: the language of the feedback and error.
+    store, user, since : optional
+        Progress store and trainee for event-based metrics (``mentor_called``).
+
+    Returns
+    -------
+    GradeResult
+    """
+    lang = _lang(lang)
+    if geometry is None and isinstance(protocol, Mapping) and isinstance(protocol.get("geometry"), Mapping):
+        geometry = protocol["geometry"]
+    try:
+        proto = build_protocol(exercise, protocol)
+        if geometry is None or isinstance(geometry, Mapping):
+            geo = _protocol.make_geometry(exercise, geometry)
+        else:
+            geo = geometry
+        mod = _protocol.scanner(exercise.modality)
+        warnings = tuple(mod.check_protocol(proto) or ())
+        ctx = Context(exercise, proto, geo, store=store, user=user, since=since)
+        measured = {o.id: measure(o, ctx) for o in exercise.objectives}
+    except UserError as exc:
+        return _failed(exercise, exc.message(lang), lang)
+    results = []
+    for o in exercise.objectives:
+        value = measured[o.id]
+        ok = compare(o.op, value, o.value, o.range)
+        fb = (o.feedback.passed if ok else o.feedback.failed).get(lang)
+        results.append(ObjectiveResult(o.id, ok, _round(value), o.target_text(), fb, o.metric,
+                                       o.weight, _label(o, lang)))
+    total = sum(o.weight for o in exercise.objectives)
+    score = 100.0 * sum(r.weight for r in results if r.passed) / total
+    return GradeResult(round(score, 1), tuple(results), exercise.id, lang, None,
+                       {"warnings": list(warnings), **ctx.summary()})
+
+
+def grade_setup(exercise: Exercise, which: str = "reference_solution", lang: str = "fr") -> GradeResult:
+    """Grade the exercise's own ``reference_solution`` or ``typical_wrong_answer``."""
+    setup = getattr(exercise, which)
+    return grade(exercise, dict(setup.overrides), setup.geometry, lang)
+
+
+def live_status(exercise: Exercise, protocol: Any, geometry: Any = None, *, store: Any = None,
+                user: str | None = None, since: Any = None) -> dict[str, bool | None]:
+    """Cheap objectives only (no scan): objective id → passed, or None where a scan is needed.
+
+    Used by the exercise panel on every console change.
+    """
+    out: dict[str, bool | None] = {}
+    try:
+        proto = build_protocol(exercise, protocol)
+        ctx = Context(exercise, proto, geometry, store=store, user=user, since=since)
+    except UserError:
+        return {o.id: False for o in exercise.objectives}
+    for o in exercise.objectives:
+        if not METRICS[o.metric].cheap:
+            out[o.id] = None
+            continue
+        try:
+            out[o.id] = compare(o.op, measure(o, ctx), o.value, o.range)
+        except UserError:
+            out[o.id] = False
+    return out

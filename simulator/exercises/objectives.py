@@ -1,0 +1,168 @@
+"""What an objective measures on the simulator's output, and how it is compared.
+
+Every metric is a :class:`MetricSpec` in :data:`METRICS`. ``cheap`` metrics are read from
+the protocol or the scanner's derived values (``derive``) and can be shown live while the
+trainee edits the console; the others need a scan and are measured only when grading.
+
+Measurements use what only a simulator has: the noiseless image of the same acquisition
+(``MRSeries.noiseless``) and the truth labels on the image grid (``MRSeries.labels``).
+
+* ``snr``: mean noiseless signal in a tissue / SD of (image − noiseless) in that tissue
+  (the noise is measured exactly where it is, not guessed from air).
+* ``cnr``: |mean_a − mean_b| of the image / SD of (image − noiseless) over the body.
+* ``signal_ratio``: mean_a / mean_b on the noiseless image (the contrast the protocol
+  makes, free of noise).
+* ``wrap``: body signal folded over by a phase FOV smaller than the body: measured as the
+  body's extent along phase (from the anatomy labels, in the planned slices) against the
+  phase FOV; see :func:`wrap_present`.
+* ``motion``: ghosting along phase: NRMSE of the noiseless image against the noiseless
+  image of the same protocol acquired without motion, above :data:`MOTION_NRMSE`.
+* ``gibbs``: truncation ringing: relative ripple inside homogeneous tissues of the
+  noiseless image, above :data:`GIBBS_RIPPLE`.
+* ``chemical_shift``: the fat–water shift in pixels (derived value, exact for the
+  protocol) is at least :data:`CHEMICAL_SHIFT_PX` and fat is not suppressed.
+* ``coverage``: fraction of a structure's volume inside the imaged slices
+  (structure pixels on the image grid × slice thickness / structure volume).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "MetricSpec",
+    "METRICS",
+    "OPS",
+    "compare",
+    "CHEMICAL_SHIFT_PX",
+    "MOTION_NRMSE",
+    "GIBBS_RIPPLE",
+    "FDG_MSV_PER_MBQ",
+]
+
+OPS = ("<=", ">=", "==", "between", "present", "absent")
+
+#: A fat–water displacement of one pixel or more is visible as a bright/dark rim.
+CHEMICAL_SHIFT_PX = 1.0
+#: Ghosting counts as present above 5 % NRMSE against the motion-free image (visible by eye
+#: on a window that shows the body; below it ghosts hide under the noise of clinical images).
+MOTION_NRMSE = 0.05
+#: Ringing counts as present above 4 % relative ripple inside homogeneous tissue.
+GIBBS_RIPPLE = 0.04
+#: Effective dose of F-18 FDG for an adult, ICRP Publication 128 (2015): 0.019 mSv/MBq.
+FDG_MSV_PER_MBQ = 0.019
+#: Relative tolerance of ``==`` on numbers (floating-point round-off of derived values).
+EQ_RTOL = 1e-6
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a metric is.
+
+    Parameters
+    ----------
+    name : str
+        Name used in exercise files.
+    modality : str
+        ``"mr"``, ``"pet"`` or ``"any"``.
+    kind : str
+        ``"number"`` or ``"bool"``.
+    unit : str
+        Unit shown to the trainee.
+    cheap : bool
+        Computable from the protocol and derived values, without scanning.
+    args : tuple of str
+        Required objective keys (``tissues``, ``structure``…).
+    optional_args : tuple of str
+        Optional objective keys.
+    en, fr : str
+        Label shown in the panel.
+    """
+
+    name: str
+    modality: str
+    kind: str
+    unit: str
+    cheap: bool
+    args: tuple[str, ...] = ()
+    optional_args: tuple[str, ...] = ()
+    en: str = ""
+    fr: str = ""
+
+
+def _m(name: str, modality: str, kind: str, unit: str, cheap: bool, en: str, fr: str,
+       args: tuple[str, ...] = (), optional: tuple[str, ...] = ()) -> MetricSpec:
+    return MetricSpec(name, modality, kind, unit, cheap, args, optional, en, fr)
+
+
+METRICS: Mapping[str, MetricSpec] = {
+    m.name: m
+    for m in (
+        # MR, from the protocol / derived values
+        _m("scan_time_s", "mr", "number", "s", True, "scan time", "durée d'acquisition"),
+        _m("snr_rel", "mr", "number", "", True, "relative SNR", "RSB relatif"),
+        _m("sar_w_kg", "mr", "number", "W/kg", True, "SAR", "DAS"),
+        _m("sar_fraction", "mr", "number", "", True, "SAR / limit", "DAS / limite"),
+        _m("fat_shift_px", "mr", "number", "px", True, "fat shift", "déplacement chimique"),
+        _m("pixel_mm", "mr", "number", "mm", True, "in-plane pixel size", "taille du pixel"),
+        _m("voxel_mm3", "mr", "number", "mm³", True, "voxel volume", "volume du voxel"),
+        _m("chemical_shift", "mr", "bool", "", True, "chemical-shift artefact",
+           "artefact de déplacement chimique"),
+        # MR, measured on the images
+        _m("snr", "mr", "number", "", False, "SNR", "RSB", optional=("tissue",)),
+        _m("cnr", "mr", "number", "", False, "CNR", "RCB", args=("tissues",)),
+        _m("signal_ratio", "mr", "number", "", False, "signal ratio", "rapport de signal",
+           args=("tissues",)),
+        _m("wrap", "mr", "bool", "", False, "wrap-around", "repliement"),
+        _m("motion", "mr", "bool", "", False, "motion ghosts", "artefacts de mouvement"),
+        _m("gibbs", "mr", "bool", "", False, "Gibbs ringing", "artefact de Gibbs",
+           optional=("tissue",)),
+        _m("coverage", "mr", "number", "", False, "coverage", "couverture", args=("structure",)),
+        _m("ssim", "any", "number", "", False, "SSIM vs truth", "SSIM / vérité"),
+        # PET
+        _m("scan_time_min", "pet", "number", "min", True, "acquisition time", "durée d'acquisition"),
+        _m("activity_mbq", "pet", "number", "MBq", True, "injected activity", "activité injectée"),
+        _m("dose_msv", "pet", "number", "mSv", True, "effective dose", "dose efficace"),
+        _m("crc", "pet", "number", "", False, "contrast recovery", "recouvrement de contraste",
+           args=("sphere_mm",)),
+        _m("bv", "pet", "number", "", False, "background variability", "variabilité du fond",
+           optional=("sphere_mm",)),
+        _m("suv_max", "pet", "number", "", False, "SUVmax", "SUVmax", args=("region",)),
+        _m("suv_mean", "pet", "number", "", False, "SUVmean", "SUVmoyen", args=("region",)),
+        _m("counts_m", "pet", "number", "M", False, "true counts (millions)",
+           "coïncidences vraies (millions)"),
+        # both
+        _m("ai_denoise", "any", "bool", "", True, "AI denoising", "débruitage IA"),
+        _m("param", "any", "number", "", True, "parameter", "paramètre", args=("name",)),
+        _m("mentor_called", "any", "bool", "", True, "mentor called", "mentor appelé"),
+    )
+}
+
+
+_CMP: Mapping[str, Callable[[Any, Any], bool]] = {"<=": operator.le, ">=": operator.ge}
+
+
+def compare(op: str, measured: float | bool | None, value: Any = None,
+            range_: tuple[float, float] | None = None) -> bool:
+    """Whether ``measured`` satisfies ``op`` against ``value`` or ``range_``.
+
+    ``None`` (not measurable) never passes. ``present``/``absent`` test truthiness;
+    ``==`` on numbers allows :data:`EQ_RTOL` relative round-off.
+    """
+    if measured is None:
+        return False
+    if op == "present":
+        return bool(measured)
+    if op == "absent":
+        return not bool(measured)
+    if op == "between":
+        assert range_ is not None
+        return range_[0] <= float(measured) <= range_[1]
+    if op == "==":
+        if isinstance(value, bool) or isinstance(measured, bool):
+            return bool(measured) == bool(value)
+        return abs(float(measured) - float(value)) <= EQ_RTOL * max(1.0, abs(float(value)))
+    return bool(_CMP[op](float(measured), float(value)))

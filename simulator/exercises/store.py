@@ -1,0 +1,415 @@
+"""Progress store: trainees, attempts and events behind SQLAlchemy 2.
+
+SQLite by default (:func:`simulator.paths.default_db_url`), PostgreSQL when given a
+``postgresql+psycopg://`` URL. A submission is one transaction: it is either all there or
+not there at all. On SQLite the database runs in WAL mode with ``synchronous=FULL`` (a
+committed attempt survives a crash of the process or of the machine), a busy timeout so
+that several trainees' kernels can write at once, and every transaction starts with
+``BEGIN IMMEDIATE`` so that two writers never deadlock on a lock upgrade.
+
+Tables
+------
+trainees(id, username unique, display_name, cohort, created_at)
+attempts(id, trainee_id, exercise_id, exercise_version, lang, protocol_json, geometry_json,
+         score, passed, objectives_json, error, started_at, submitted_at, time_on_task_s)
+events(id, trainee_id, exercise_id, kind, payload_json, at)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+
+from simulator.errors import UserError
+
+__all__ = ["ProgressStore", "EVENT_MENTOR_CALLED", "EVENT_EXERCISE_OPENED", "metadata"]
+
+#: Event the console / mentoring panel records when the trainee calls a mentor
+#: (payload: {"room": ..., "reason": ...}); the ``mentor_called`` metric reads it.
+EVENT_MENTOR_CALLED = "mentor_called"
+#: Event the exercise panel records when a trainee opens an exercise (starts the clock).
+EVENT_EXERCISE_OPENED = "exercise_opened"
+
+metadata = MetaData()
+
+trainees = Table(
+    "trainees",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(128), nullable=False, unique=True),
+    Column("display_name", String(256)),
+    Column("cohort", String(128)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trainee_id", Integer, ForeignKey("trainees.id"), nullable=False),
+    Column("exercise_id", String(128), nullable=False),
+    Column("exercise_version", Integer, nullable=False, default=1),
+    Column("lang", String(8)),
+    Column("protocol_json", JSON, nullable=False),
+    Column("geometry_json", JSON),
+    Column("score", Float, nullable=False),
+    Column("passed", Boolean, nullable=False),
+    Column("objectives_json", JSON, nullable=False),
+    Column("error", Text),
+    Column("started_at", DateTime(timezone=True)),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("time_on_task_s", Float),
+    Index("ix_attempts_trainee_exercise", "trainee_id", "exercise_id"),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("trainee_id", Integer, ForeignKey("trainees.id"), nullable=False),
+    Column("exercise_id", String(128)),
+    Column("kind", String(64), nullable=False),
+    Column("payload_json", JSON),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_events_trainee_kind", "trainee_id", "kind"),
+)
+
+#: SQLite waits this long for another writer before giving up (ms).
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: Extra retries on "database is locked" beyond the busy timeout.
+_RETRIES = 5
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    if t is None:
+        return None
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class ProgressStore:
+    """Where trainees' attempts and events are kept.
+
+    Parameters
+    ----------
+    url : str, optional
+        SQLAlchemy URL; default :func:`simulator.paths.default_db_url` (``$MERM_DB_URL`` or
+        a SQLite file in ``$MERM_HOME``). ``postgresql+psycopg://user@host:port/db`` for a
+        school server.
+
+    Examples
+    --------
+    >>> store = ProgressStore("sqlite://")
+    >>> store.record_event("alice", "mentor_called", {"room": "r1"}, exercise_id="ex1")
+    >>> store.has_event("alice", "mentor_called", exercise_id="ex1")
+    True
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        if url is None:
+            from simulator.paths import default_db_url
+
+            url = default_db_url()
+        self.url = url
+        kwargs: dict[str, Any] = {"future": True}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+            if url in ("sqlite://", "sqlite:///:memory:"):
+                from sqlalchemy.pool import StaticPool
+
+                kwargs["poolclass"] = StaticPool
+        else:
+            kwargs["pool_pre_ping"] = True
+        try:
+            self.engine = create_engine(url, **kwargs)
+        except Exception as exc:  # bad URL, missing driver
+            raise UserError(f"cannot open the progress database {url!r}: {exc}",
+                            f"impossible d'ouvrir la base de progression {url!r} : {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            _setup_sqlite(self.engine)
+        self._retry(lambda: metadata.create_all(self.engine))
+
+    # ------------------------------------------------------------------ plumbing
+    def _retry(self, fn: Any) -> Any:
+        delay = 0.05
+        for attempt in range(_RETRIES + 1):
+            try:
+                return fn()
+            except OperationalError as exc:
+                msg = str(exc).lower()
+                transient = "locked" in msg or "busy" in msg or "deadlock" in msg or "could not serialize" in msg
+                if not transient or attempt == _RETRIES:
+                    raise
+                time.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
+
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        with self.engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Release the connections."""
+        self.engine.dispose()
+
+    def _trainee_id(self, conn: Connection, username: str, display_name: str | None = None,
+                    cohort: str | None = None) -> int:
+        row = conn.execute(select(trainees.c.id).where(trainees.c.username == username)).first()
+        if row is not None:
+            return int(row[0])
+        if self.engine.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            ins = pg_insert(trainees).on_conflict_do_nothing(index_elements=["username"])
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+            ins = sqlite_insert(trainees).on_conflict_do_nothing(index_elements=["username"])
+        conn.execute(ins.values(username=username, display_name=display_name or username,
+                                cohort=cohort, created_at=_now()))
+        row = conn.execute(select(trainees.c.id).where(trainees.c.username == username)).first()
+        assert row is not None
+        return int(row[0])
+
+    # ------------------------------------------------------------------ writing
+    def ensure_trainee(self, username: str, display_name: str | None = None,
+                       cohort: str | None = None) -> int:
+        """The id of trainee ``username``, created if new."""
+        if not username or not isinstance(username, str):
+            raise UserError("a trainee needs a user name", "un élève doit avoir un identifiant")
+
+        def run() -> int:
+            with self._tx() as conn:
+                return self._trainee_id(conn, username, display_name, cohort)
+
+        return int(self._retry(run))
+
+    def record_attempt(
+        self,
+        username: str,
+        exercise_id: str,
+        protocol: Mapping[str, Any],
+        result: Any,
+        *,
+        exercise_version: int = 1,
+        geometry: Mapping[str, Any] | None = None,
+        started_at: datetime | None = None,
+        submitted_at: datetime | None = None,
+        lang: str | None = None,
+    ) -> int:
+        """Store one graded submission in one transaction; return the attempt id.
+
+        ``result`` is a :class:`simulator.exercises.grader.GradeResult` (or any object
+        with ``score``, ``passed``, ``objectives`` and ``error``).
+        """
+        submitted = _aware(submitted_at) or _now()
+        started = _aware(started_at)
+        objectives = [o.to_dict() if hasattr(o, "to_dict") else dict(o) for o in result.objectives]
+        row = {
+            "exercise_id": exercise_id,
+            "exercise_version": int(exercise_version),
+            "lang": lang,
+            "protocol_json": json.loads(json.dumps(dict(protocol), default=str)),
+            "geometry_json": json.loads(json.dumps(dict(geometry), default=str)) if geometry else None,
+            "score": float(result.score),
+            "passed": bool(result.passed),
+            "objectives_json": json.loads(json.dumps(objectives, default=str)),
+            "error": getattr(result, "error", None),
+            "started_at": started,
+            "submitted_at": submitted,
+            "time_on_task_s": (submitted - started).total_seconds() if started else None,
+        }
+
+        def run() -> int:
+            with self._tx() as conn:
+                tid = self._trainee_id(conn, username)
+                res = conn.execute(attempts.insert().values(trainee_id=tid, **row))
+                return int(res.inserted_primary_key[0])
+
+        return int(self._retry(run))
+
+    def record_event(self, username: str, kind: str, payload: Mapping[str, Any] | None = None,
+                     *, exercise_id: str | None = None, at: datetime | None = None) -> None:
+        """Append an event (``mentor_called``, ``exercise_opened``…) for a trainee."""
+
+        def run() -> None:
+            with self._tx() as conn:
+                tid = self._trainee_id(conn, username)
+                conn.execute(events.insert().values(
+                    trainee_id=tid, exercise_id=exercise_id, kind=kind,
+                    payload_json=json.loads(json.dumps(dict(payload or {}), default=str)),
+                    at=_aware(at) or _now()))
+
+        self._retry(run)
+
+    # ------------------------------------------------------------------ reading
+    def has_event(self, username: str, kind: str, *, exercise_id: str | None = None,
+                  since: datetime | None = None) -> bool:
+        """Whether ``username`` has an event ``kind`` (for that exercise, after ``since``)."""
+        return bool(self.events(username, kind=kind, exercise_id=exercise_id, since=since))
+
+    def events(self, username: str | None = None, *, kind: str | None = None,
+               exercise_id: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Events as dicts (username, exercise_id, kind, payload, at), oldest first."""
+        q = select(trainees.c.username, events.c.exercise_id, events.c.kind,
+                   events.c.payload_json, events.c.at).join(trainees, events.c.trainee_id == trainees.c.id)
+        if username is not None:
+            q = q.where(trainees.c.username == username)
+        if kind is not None:
+            q = q.where(events.c.kind == kind)
+        if exercise_id is not None:
+            q = q.where(events.c.exercise_id == exercise_id)
+        if since is not None:
+            q = q.where(events.c.at >= _aware(since))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(events.c.id)).all()
+        return [{"username": r[0], "exercise_id": r[1], "kind": r[2], "payload": r[3],
+                 "at": _aware(r[4])} for r in rows]
+
+    def attempts(self, username: str | None = None, exercise_id: str | None = None,
+                 cohort: str | None = None) -> list[dict[str, Any]]:
+        """Attempts as dicts, oldest first, with the trainee's ``username`` and ``cohort``."""
+        q = select(attempts, trainees.c.username, trainees.c.cohort).join(
+            trainees, attempts.c.trainee_id == trainees.c.id)
+        if username is not None:
+            q = q.where(trainees.c.username == username)
+        if exercise_id is not None:
+            q = q.where(attempts.c.exercise_id == exercise_id)
+        if cohort is not None:
+            q = q.where(trainees.c.cohort == cohort)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(attempts.c.id)).mappings().all()
+        out = []
+        for r in rows:
+            d = dict(r)
+            d["started_at"] = _aware(d["started_at"])
+            d["submitted_at"] = _aware(d["submitted_at"])
+            out.append(d)
+        return out
+
+    def trainees(self) -> list[dict[str, Any]]:
+        """All trainees (id, username, display_name, cohort, created_at)."""
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(trainees).order_by(trainees.c.username)).mappings()]
+
+    def class_progress(self, cohort: str | None = None) -> list[dict[str, Any]]:
+        """One row per (trainee, exercise): attempts, best and last score, passed, time."""
+        q = (
+            select(
+                trainees.c.username, trainees.c.cohort, attempts.c.exercise_id,
+                func.count(attempts.c.id).label("attempts"),
+                func.max(attempts.c.score).label("best_score"),
+                func.max(attempts.c.submitted_at).label("last_submitted"),
+                func.sum(attempts.c.time_on_task_s).label("time_on_task_s"),
+            )
+            .join(trainees, attempts.c.trainee_id == trainees.c.id)
+            .group_by(trainees.c.username, trainees.c.cohort, attempts.c.exercise_id)
+            .order_by(trainees.c.username, attempts.c.exercise_id)
+        )
+        if cohort is not None:
+            q = q.where(trainees.c.cohort == cohort)
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(q).mappings()]
+        passed = {(a["username"], a["exercise_id"]) for a in self.attempts(cohort=cohort) if a["passed"]}
+        for r in rows:
+            r["passed"] = (r["username"], r["exercise_id"]) in passed
+            r["last_submitted"] = _aware(r["last_submitted"])
+        return rows
+
+    def exercise_difficulty(self, cohort: str | None = None) -> list[dict[str, Any]]:
+        """Per exercise: attempts, trainees, mean score, pass rate (share of trainees who
+        passed at least once) and mean attempts until the first pass."""
+        per: dict[str, dict[str, Any]] = {}
+        for a in self.attempts(cohort=cohort):
+            d = per.setdefault(a["exercise_id"], {"scores": [], "users": {}, "passed": set()})
+            d["scores"].append(a["score"])
+            d["users"].setdefault(a["username"], 0)
+            if a["username"] not in d["passed"]:
+                d["users"][a["username"]] += 1
+            if a["passed"]:
+                d["passed"].add(a["username"])
+        out = []
+        for ex_id in sorted(per):
+            d = per[ex_id]
+            n_users = len(d["users"])
+            tries = [d["users"][u] for u in d["passed"]]
+            out.append({
+                "exercise_id": ex_id,
+                "attempts": len(d["scores"]),
+                "trainees": n_users,
+                "mean_score": sum(d["scores"]) / len(d["scores"]),
+                "pass_rate": len(d["passed"]) / n_users if n_users else 0.0,
+                "attempts_to_pass": sum(tries) / len(tries) if tries else None,
+            })
+        return out
+
+    def export_csv(self, out: Any = None, cohort: str | None = None) -> str:
+        """All attempts as CSV (one row per attempt); written to ``out`` (path or file) if
+        given, and returned as text."""
+        buf = io.StringIO()
+        cols = ["attempt_id", "username", "cohort", "exercise_id", "exercise_version", "score",
+                "passed", "started_at", "submitted_at", "time_on_task_s", "lang", "error"]
+        w = csv.writer(buf)
+        w.writerow(cols)
+        for a in self.attempts(cohort=cohort):
+            w.writerow([a["id"], a["username"], a["cohort"] or "", a["exercise_id"],
+                        a["exercise_version"], f"{a['score']:.1f}", int(a["passed"]),
+                        a["started_at"].isoformat() if a["started_at"] else "",
+                        a["submitted_at"].isoformat(),
+                        f"{a['time_on_task_s']:.0f}" if a["time_on_task_s"] is not None else "",
+                        a["lang"] or "", a["error"] or ""])
+        text = buf.getvalue()
+        if out is not None:
+            if hasattr(out, "write"):
+                out.write(text)
+            else:
+                with open(out, "w", encoding="utf-8", newline="") as f:
+                    f.write(text)
+        return text
