@@ -49,6 +49,26 @@ class Grid:
         return x, y, z
 
 
+def distance_outside(mask: Bool3, voxel_mm: float) -> F32:
+    """Distance in mm from each voxel outside ``mask`` to the mask (0 inside)."""
+    from scipy import ndimage
+
+    return (ndimage.distance_transform_edt(~mask) * voxel_mm).astype(np.float32)
+
+
+def distance_inside(mask: Bool3, voxel_mm: float) -> F32:
+    """Distance in mm from each voxel inside ``mask`` to its surface (0 outside)."""
+    from scipy import ndimage
+
+    return (ndimage.distance_transform_edt(mask) * voxel_mm).astype(np.float32)
+
+
+def ellipse_xy(grid: Grid, centre: tuple[float, float], radii: tuple[float, float]) -> Bool3:
+    """Elliptic cylinder along z: ((x-cx)/rx)^2 + ((y-cy)/ry)^2 <= 1, shape (1, ny, nx)."""
+    x, y, _ = grid.axes()
+    return ((x - centre[0]) / radii[0]) ** 2 + ((y - centre[1]) / radii[1]) ** 2 <= 1.0
+
+
 def ellipsoid(
     grid: Grid, centre: tuple[float, float, float], radii: tuple[float, float, float]
 ) -> Bool3:

@@ -154,6 +154,12 @@ _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, f
     "nerve": (0.72, 0.0, (800.0, 70.0, 50.0), (950.0, 68.0, 40.0)),
     # Blood (static, no flow effects) [Stanisz] 1.5 T 1441/290, 3 T 1932/275.
     "blood": (0.90, 0.0, (1441.0, 290.0, 150.0), (1932.0, 275.0, 80.0)),
+    # Abdomen [deBazelaire] (1.5 T / 3 T): liver 586/46, 809/34; kidney cortex 966/87,
+    # 1142/76; spleen 1057/79, 1328/61. Bowel: mixed wall and content (estimate).
+    "liver": (0.75, 0.02, (586.0, 46.0, 30.0), (809.0, 34.0, 20.0)),
+    "kidney": (0.85, 0.0, (966.0, 87.0, 60.0), (1142.0, 76.0, 45.0)),
+    "spleen": (0.85, 0.0, (1057.0, 79.0, 55.0), (1328.0, 61.0, 40.0)),
+    "bowel": (0.80, 0.05, (900.0, 60.0, 25.0), (1100.0, 55.0, 15.0)),
     # Pathology (estimates within published ranges): water gain lengthens T1 and T2.
     # MS plaque: T1 ~1.3–1.6x WM, T2 ~1.5–2x WM; bright on T2w/FLAIR, dark on T1w.
     "lesion_ms": (0.80, 0.0, (1250.0, 130.0, 100.0), (1600.0, 125.0, 80.0)),

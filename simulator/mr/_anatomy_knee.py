@@ -1,0 +1,155 @@
+"""Procedural right knee in extension (build time only, numpy/scipy).
+
+Patient LPS with z toward the head: +x is medial for a right knee, -y anterior, +z proximal.
+The joint line centre is the origin. Sizes are those of an average adult knee (femoral
+condyles ~75 mm wide, tibial plateau ~75 mm, patella ~45 mm, cartilage 2–3 mm, meniscal rim
+~6 mm high, ACL ~4–5 mm and PCL ~5–6 mm thick).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simulator.mr._anatomy_shapes import (
+    Grid,
+    Painter,
+    capsule,
+    distance_inside,
+    distance_outside,
+    ellipsoid,
+    polyline_distance,
+    segment_distance,
+)
+
+VOXEL_MM = 0.8
+# Femoral and tibial articular surfaces (mm): cartilage 2.4 mm on each side of z = 0.
+CART_MM = 2.4
+FEMUR_Z = CART_MM
+TIBIA_Z = -CART_MM
+MEDIAL_X, LATERAL_X = 21.0, -21.0
+
+
+def _meniscus(grid: Grid, cx: float, opening: float, horn_gap: float) -> np.ndarray:
+    """C-shaped wedge on the tibial plateau around compartment centre x = cx."""
+    x, y, z = grid.axes()
+    dx, dy = x - cx, y - 4.0
+    rho = np.sqrt((dx / 17.0) ** 2 + (dy / 21.0) ** 2)
+    # Inner edge further in posteriorly (wider posterior horn).
+    rho_in = 0.58 - 0.12 * np.clip(dy / 21.0, -1.0, 1.0)
+    height = 6.0 * (rho - rho_in) / (1.0 - rho_in)
+    wedge = (rho <= 1.0) & (rho >= rho_in) & (z >= TIBIA_Z) & (z - TIBIA_Z <= height)
+    # Open toward the intercondylar area (direction -sign(cx) in x).
+    angle = np.arctan2(dy, -np.sign(cx) * dx)
+    return wedge & (np.abs(angle) > np.deg2rad(opening)) & ~(np.abs(dy) < horn_gap)
+
+
+def build_knee() -> dict[str, object]:
+    """Build the knee label volume.
+
+    Returns
+    -------
+    dict
+        ``labels`` (z, y, x) uint8, ``names``, ``voxel_mm``, ``origin_mm``, ``landmarks``.
+    """
+    grid = Grid.covering((-80.0, 80.0), (-78.0, 82.0), (-110.0, 110.0), VOXEL_MM)
+    paint = Painter(grid)
+    x, y, z = grid.axes()
+
+    # Limb outline: thigh above, leg below, rounder at the knee; skin 2 mm, fat ~9 mm.
+    rx = np.where(z > 0, 60.0 + 0.06 * z, 56.0 + 0.05 * z)
+    ry = np.where(z > 0, 58.0 + 0.05 * z, 56.0 + 0.02 * z)
+    r = np.sqrt((x / rx) ** 2 + ((y - 6.0) / ry) ** 2)
+    limb = r <= 1.0
+    paint.paint(limb, "skin")
+    paint.paint(r <= 1.0 - 2.0 / 58.0, "fat")
+    inner = r <= 1.0 - 11.0 / 58.0
+    # Thigh muscles (quadriceps around the femur, hamstrings behind), leg muscles below.
+    paint.paint(inner & (z > 45.0), "muscle")
+    paint.paint(inner & (z < -38.0), "muscle")
+    # Gastrocnemius heads behind the condyles, running down into the calf.
+    for side in (1.0, -1.0):
+        gastro = capsule(grid, (17.0 * side, 40.0, 22.0), (10.0 * side, 42.0, -110.0), 15.0)
+        paint.paint(gastro, "muscle", inner)
+    # Popliteal artery and vein in the fat of the popliteal fossa.
+    paint.paint(capsule(grid, (-2.0, 30.0, 110.0), (-2.0, 30.0, -110.0), 3.5), "blood")
+    paint.paint(capsule(grid, (5.0, 34.0, 110.0), (5.0, 34.0, -110.0), 4.5), "blood")
+
+    # Suprapatellar recess: a thin film of synovial fluid behind the quadriceps tendon.
+    paint.paint(ellipsoid(grid, (0.0, -29.0, 46.0), (24.0, 2.0, 18.0)), "synovial_fluid")
+
+    # Bones as solid masks first.
+    femur = capsule(grid, (0.0, 2.0, 50.0), (0.0, 4.0, 120.0), 14.0)
+    femur |= ellipsoid(grid, (0.0, 6.0, 34.0), (36.0, 27.0, 32.0)) & (z > 18.0)
+    for cx in (MEDIAL_X, LATERAL_X):
+        femur |= ellipsoid(grid, (cx, 7.0, FEMUR_Z + 25.0), (15.0, 28.0, 25.0))
+    femur &= ~(ellipsoid(grid, (0.0, 18.0, FEMUR_Z), (8.0, 26.0, 22.0)))  # notch
+    femur &= z < 120.0
+    tibia = ellipsoid(grid, (0.0, 5.0, TIBIA_Z - 8.0), (38.0, 27.0, 45.0)) & (z <= TIBIA_Z)
+    for cx in (-5.0, 5.0):  # tibial spines
+        tibia |= ellipsoid(grid, (cx, 6.0, TIBIA_Z), (3.5, 5.0, 5.0))
+    tibia |= capsule(grid, (0.0, 6.0, -40.0), (0.0, 8.0, -130.0), 15.0)
+    tibia |= ellipsoid(grid, (0.0, -18.0, -38.0), (10.0, 8.0, 12.0))  # tuberosity
+    fibula = ellipsoid(grid, (-33.0, 22.0, -24.0), (10.0, 9.0, 11.0))
+    fibula |= capsule(grid, (-34.0, 22.0, -26.0), (-36.0, 20.0, -130.0), 6.5)
+    patella = ellipsoid(grid, (0.0, -38.0, 30.0), (22.0, 9.5, 21.0)) & (y < -31.5)
+
+    # Articular cartilage: femoral condyles and trochlea, tibial plateau, patellar facets.
+    near_femur = distance_outside(femur, VOXEL_MM)
+    fem_cart = (near_femur > 0) & (near_femur <= CART_MM) & (z < 45.0) & (z > -0.5)
+    fem_cart &= ~ellipsoid(grid, (0.0, 18.0, FEMUR_Z), (9.0, 30.0, 26.0))
+    fem_cart &= (y < -10.0) | (z < 24.0) | (y > 18.0)
+    tib_cart = (z > TIBIA_Z) & (z <= TIBIA_Z + CART_MM + 0.3) & ~(np.abs(x) < 9.0)
+    tib_cart = tib_cart & ellipsoid(grid, (0.0, 5.0, TIBIA_Z), (35.0, 24.0, 10.0))
+    pat_cart = ellipsoid(grid, (0.0, -38.0, 30.0), (21.0, 9.5, 20.0)) & (y >= -31.5)
+    pat_cart = pat_cart & (y < -28.0)
+
+    # Tendons: quadriceps above the patella, patellar tendon to the tuberosity.
+    band = np.abs(x) < 15.0
+    paint.paint(
+        band & (polyline_distance(grid, [(0, -37, 52), (0, -31, 75), (0, -24, 110)]) <= 3.5),
+        "tendon",
+    )
+    pt = segment_distance(grid, (0.0, -41.0, 10.0), (0.0, -25.0, -38.0)) <= 2.8
+    paint.paint(pt & (np.abs(x) < 13.0), "tendon")
+    # Hoffa's fat pad between the patellar tendon and the joint.
+    hoffa = ellipsoid(grid, (0.0, -24.0, 2.0), (24.0, 14.0, 15.0)) & (y < -14.0)
+    paint.paint(hoffa, "fat", ~paint.is_("tendon"))
+
+    # Menisci: medial C-shaped (open laterally), lateral nearly O-shaped.
+    paint.paint(_meniscus(grid, MEDIAL_X, 42.0, 0.0), "meniscus")
+    paint.paint(_meniscus(grid, LATERAL_X, 28.0, 0.0), "meniscus")
+
+    paint.paint(fem_cart | tib_cart | pat_cart, "cartilage")
+
+    # Bones: cortex shell, fatty marrow inside (thicker cortex along the shafts).
+    for bone in (femur, tibia, fibula, patella):
+        depth = distance_inside(bone, VOXEL_MM)
+        cortex = np.where(np.abs(z) > 60.0, 4.0, 1.4)
+        paint.paint(bone, "bone_cortex")
+        paint.paint(depth > cortex, "bone_marrow")
+
+    # Cruciate ligaments in the notch, collaterals at the sides.
+    paint.paint(capsule(grid, (-9.0, 20.0, 20.0), (2.0, -6.0, TIBIA_Z), 4.5), "ligament")
+    paint.paint(capsule(grid, (7.0, 2.0, 20.0), (0.0, 26.0, TIBIA_Z - 8.0), 5.5), "ligament")
+    mcl = segment_distance(grid, (40.0, 4.0, 30.0), (38.0, 2.0, -50.0))
+    paint.paint((mcl <= 7.0) & (x > 36.0) & (x < 40.0) & ~tibia & ~femur, "ligament")
+    paint.paint(capsule(grid, (-41.0, 10.0, 28.0), (-38.0, 22.0, -18.0), 3.0), "ligament")
+
+    labels, names = paint.compact()
+    marks = {
+        "joint_line_centre": (0.0, 5.0, 0.0),
+        "patella_centre": (0.0, -38.0, 30.0),
+        "medial_meniscus_posterior_horn": (MEDIAL_X, 19.0, TIBIA_Z + 2.5),
+        "medial_femoral_condyle": (MEDIAL_X, 8.0, FEMUR_Z + 15.0),
+        "lateral_femoral_condyle": (LATERAL_X, 8.0, FEMUR_Z + 15.0),
+        "medial_tibial_plateau": (MEDIAL_X - 2.0, 5.0, TIBIA_Z - 12.0),
+        "lateral_tibial_plateau": (LATERAL_X + 2.0, 5.0, TIBIA_Z - 12.0),
+        "suprapatellar_recess": (0.0, -29.0, 46.0),
+    }
+    return {
+        "labels": labels,
+        "names": names,
+        "voxel_mm": grid.voxel_mm,
+        "origin_mm": grid.origin_mm,
+        "landmarks": marks,
+    }
