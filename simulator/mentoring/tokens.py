@@ -1,0 +1,158 @@
+"""Invitation tokens: HMAC-SHA256 signed, expiring, bound to one room and one role.
+
+A token is ``base64url(json claims) + "." + base64url(hmac_sha256(secret, payload))``.
+The claims are ``{"room": str, "role": str, "exp": int (Unix seconds), "nonce": str}``.
+Pure functions: the caller passes the secret and the current time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from simulator.errors import UserError
+
+__all__ = [
+    "ROLES",
+    "TokenClaims",
+    "TokenError",
+    "sign_token",
+    "verify_token",
+    "load_or_create_secret",
+]
+
+#: Roles a token may carry; ``trainee`` owns the console of the room.
+ROLES = ("trainee", "mentor", "observer", "instructor")
+_MAX_TOKEN_CHARS = 1024
+
+
+class TokenError(UserError):
+    """A token that is malformed, forged, expired or for another room or role."""
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    """What a valid token says.
+
+    Parameters
+    ----------
+    room : str
+        Room identifier.
+    role : str
+        One of :data:`ROLES`.
+    exp : int
+        Expiry, Unix seconds (UTC).
+    nonce : str
+        Random string making every invitation unique.
+    """
+
+    room: str
+    role: str
+    exp: int
+    nonce: str
+
+    def __post_init__(self) -> None:
+        if self.role not in ROLES:
+            raise TokenError(f"unknown role {self.role!r}", f"rôle inconnu {self.role!r}")
+        if not self.room or len(self.room) > 64:
+            raise TokenError("bad room id", "identifiant de salle invalide")
+
+
+def _b64e(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _b64d(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign_token(secret: bytes, room: str, role: str, exp: int, nonce: str | None = None) -> str:
+    """Return a signed token for ``room`` and ``role`` valid until ``exp`` (Unix seconds).
+
+    Examples
+    --------
+    >>> t = sign_token(b"k", "r1", "mentor", exp=2_000_000_000, nonce="n")
+    >>> verify_token(b"k", t, now=1_000_000_000).role
+    'mentor'
+    """
+    claims = TokenClaims(room=room, role=role, exp=int(exp), nonce=nonce or secrets.token_hex(8))
+    payload = _b64e(
+        json.dumps(
+            {"room": claims.room, "role": claims.role, "exp": claims.exp, "nonce": claims.nonce},
+            separators=(",", ":"),
+            sort_keys=True,
+        ).encode()
+    )
+    sig = hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest()
+    return f"{payload}.{_b64e(sig)}"
+
+
+def verify_token(
+    secret: bytes,
+    token: str,
+    now: float,
+    room: str | None = None,
+    roles: tuple[str, ...] | None = None,
+) -> TokenClaims:
+    """Check signature, expiry, room and role of ``token``; return its claims.
+
+    Raises
+    ------
+    TokenError
+        If anything is wrong (the message does not say which secret part failed).
+    """
+    if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS or token.count(".") != 1:
+        raise TokenError("malformed token", "jeton mal formé")
+    payload, sig = token.split(".")
+    try:
+        expected = hmac.new(secret, payload.encode("ascii"), hashlib.sha256).digest()
+        given = _b64d(sig)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise TokenError("malformed token", "jeton mal formé") from exc
+    if not hmac.compare_digest(expected, given):
+        raise TokenError("bad token signature", "signature du jeton invalide")
+    try:
+        raw = json.loads(_b64d(payload))
+        claims = TokenClaims(
+            room=str(raw["room"]),
+            role=str(raw["role"]),
+            exp=int(raw["exp"]),
+            nonce=str(raw["nonce"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        raise TokenError("malformed token", "jeton mal formé") from exc
+    if claims.exp <= now:
+        raise TokenError("token expired", "jeton expiré")
+    if room is not None and claims.room != room:
+        raise TokenError("token is for another room", "jeton d'une autre salle")
+    if roles is not None and claims.role not in roles:
+        raise TokenError(
+            f"role {claims.role} not allowed here", f"rôle {claims.role} non autorisé ici"
+        )
+    return claims
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """Read the hub secret from ``path``, creating a random one (mode 0600) if absent.
+
+    The hub and the kernels of one machine share it through ``$MERM_HOME/hub-secret``;
+    it authorises creating rooms.
+    """
+    try:
+        text = path.read_text().strip()
+        if len(text) >= 32:
+            return text.encode()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    return value.encode()

@@ -1,0 +1,255 @@
+"""The trainee's kernel as a peer of the hub: console video, state, commands.
+
+Runs on the kernel's asyncio loop (ipykernel and Voilà run one): start it with
+``asyncio.ensure_future(link.start())``; nothing here blocks the loop for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fractions
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from aiortc import VideoStreamTrack
+from av import VideoFrame
+
+from ._draw import draw_overlay
+from .client import HubClient
+from .console_link import ConsoleLike
+from .media import VIDEO_CLOCK_HZ
+
+__all__ = ["ConsoleTrack", "TraineeLink"]
+
+_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_HZ)
+_MIN_INTERVAL_S = 1 / 30  # never more than 30 fps, even when the console changes fast
+
+
+class ConsoleTrack(VideoStreamTrack):
+    """Frames rendered from ``session.render_frame`` at ``fps``, plus annotations.
+
+    A change of the console (:meth:`poke`) sends a frame at once instead of waiting
+    for the next tick. Frames leave as yuv420p (``rgb24`` → ``yuv420p`` here, once).
+    """
+
+    def __init__(
+        self,
+        session: ConsoleLike,
+        fps: float = 10.0,
+        size: tuple[int, int] = (640, 480),
+        annotations: Callable[[], list[dict[str, Any]]] = list,
+    ) -> None:
+        super().__init__()
+        if size[0] % 2 or size[1] % 2:
+            raise ValueError("frame width and height must be even (yuv420p)")
+        self.session, self.interval_s, self.size = session, 1.0 / fps, size
+        self.annotations = annotations
+        self._poke = asyncio.Event()
+        self._t0: float | None = None
+        self._last = 0.0
+
+    def poke(self) -> None:
+        """Render the next frame now (the console changed)."""
+        self._poke.set()
+
+    async def recv(self) -> VideoFrame:
+        now = time.monotonic()
+        if self._t0 is None:
+            self._t0 = now
+        else:
+            wait = self._last + self.interval_s - now
+            if wait > 0:
+                try:
+                    await asyncio.wait_for(self._poke.wait(), wait)
+                except TimeoutError:
+                    pass
+            gap = self._last + _MIN_INTERVAL_S - time.monotonic()
+            if gap > 0:
+                await asyncio.sleep(gap)
+        self._poke.clear()
+        self._last = time.monotonic()
+        rgb = self.session.render_frame(*self.size)
+        rgb = draw_overlay(np.asarray(rgb, dtype=np.uint8), self.annotations())
+        frame = VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p")
+        frame.pts = int((self._last - self._t0) * VIDEO_CLOCK_HZ)
+        frame.time_base = _TIME_BASE
+        return frame
+
+
+class TraineeLink:
+    """Publish ``session`` to a hub room and apply the commands the hub forwards.
+
+    Parameters
+    ----------
+    session : ConsoleLike
+        The trainee's console model.
+    hub_url : str
+        Base URL of the hub.
+    token : str
+        The room's trainee token.
+    name : str
+        Shown to the mentor and written in the audit log.
+
+    Attributes
+    ----------
+    control : dict
+        Last ``control`` message (``holder``, ``holder_name``, ``pending``).
+    pending_confirms : dict
+        Remote acquisitions waiting for :meth:`confirm`, by id.
+    rtt_ms : float or None
+        Last round trip kernel → hub → kernel.
+    """
+
+    def __init__(
+        self,
+        session: ConsoleLike,
+        hub_url: str,
+        token: str,
+        name: str = "trainee",
+        fps: float = 10.0,
+        size: tuple[int, int] = (640, 480),
+    ) -> None:
+        self.session = session
+        self.client = HubClient(hub_url, token, name, client="kernel")
+        self.annotations: list[dict[str, Any]] = []
+        self.control: dict[str, Any] = {"holder": None, "holder_name": None, "pending": []}
+        self.pending_confirms: dict[int, dict[str, Any]] = {}
+        self.peers: list[dict[str, Any]] = []
+        self.chat: list[dict[str, Any]] = []
+        self.rtt_ms: float | None = None
+        self.connected = False
+        self.track = ConsoleTrack(session, fps, size, annotations=lambda: self.annotations)
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+        self._state_due = False
+        self._ping_task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.client.on_message(self._on_message)
+        session.on_change(self._on_change)
+
+    def on_event(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call ``listener(msg)`` on every hub message (the panel redraws from it)."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Join the room, publish video and the data channel, send the first snapshot."""
+        self._loop = asyncio.get_running_loop()
+        welcome = await self.client.connect()
+        self._absorb(welcome)
+        await self.client.start_media(video=self.track)
+        self.connected = True
+        await self.send_state()
+        self._ping_task = asyncio.ensure_future(self._ping_loop())
+        self._emit({"type": "_connected"})
+
+    async def close(self) -> None:
+        self.connected = False
+        if self._ping_task is not None:
+            self._ping_task.cancel()
+        self.track.stop()
+        await self.client.close()
+        self._emit({"type": "_closed"})
+
+    # ----------------------------------------------------------------- outgoing
+    async def send_state(self) -> None:
+        self._state_due = False
+        snapshot = json.loads(json.dumps(self.session.snapshot(), default=str))
+        await self.client.send_console({"type": "state", "snapshot": snapshot})
+
+    def _on_change(self, event: dict[str, Any]) -> None:
+        loop = self._loop
+        if loop is None or not self.connected:
+            return
+        loop.call_soon_threadsafe(self._schedule_state)
+
+    def _schedule_state(self) -> None:
+        self.track.poke()
+        if not self._state_due:
+            self._state_due = True
+            asyncio.ensure_future(self.send_state())
+
+    async def grant(self, peer: str) -> None:
+        await self.client.send({"type": "grant", "peer": peer})
+
+    async def refuse(self, peer: str) -> None:
+        await self.client.send({"type": "refuse", "peer": peer})
+
+    async def take_back(self) -> None:
+        await self.client.send({"type": "take_back"})
+
+    async def confirm(self, id_: int, accept: bool) -> None:
+        self.pending_confirms.pop(id_, None)
+        await self.client.send({"type": "confirm", "id": id_, "accept": accept})
+
+    async def say(self, text: str) -> None:
+        await self.client.send({"type": "chat", "text": text})
+
+    async def consent(self, recording: bool) -> None:
+        await self.client.send({"type": "consent", "recording": recording})
+
+    async def _ping_loop(self, every_s: float = 2.0) -> None:
+        n = 0
+        while True:
+            n += 1
+            await self.client.send_console({"type": "ping", "id": n, "t": time.perf_counter()})
+            await asyncio.sleep(every_s)
+
+    # ----------------------------------------------------------------- incoming
+    def _absorb(self, msg: dict[str, Any]) -> None:
+        if "control" in msg:
+            self.control = msg["control"]
+        if "annotations" in msg:
+            self.annotations = list(msg["annotations"])
+        if "peers" in msg:
+            self.peers = msg["peers"]
+        if "chat" in msg:
+            self.chat = list(msg["chat"])
+
+    def _emit(self, msg: dict[str, Any]) -> None:
+        for listener in self._listeners:
+            listener(msg)
+
+    async def _on_message(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "apply":
+            result = self.session.apply_command(
+                msg["command"], actor=msg["actor"], role=msg["role"]
+            )
+            result = json.loads(json.dumps(result, default=str))
+            await self.client.send_console(
+                {
+                    "type": "result",
+                    "id": msg["id"],
+                    "ok": bool(result.get("ok")),
+                    "message": str(result.get("message", ""))[:2000],
+                    "before": result.get("before"),
+                    "after": result.get("after"),
+                }
+            )
+        elif kind == "ping":
+            await self.client.send_console(
+                {"type": "pong", "id": msg["id"], "t": msg["t"], "to": msg["from"]}
+            )
+        elif kind == "pong":
+            self.rtt_ms = (time.perf_counter() - msg["t"]) * 1000.0
+        elif kind == "control":
+            self.control = {k: msg[k] for k in ("holder", "holder_name", "pending")}
+            setter = getattr(self.session, "set_controller", None)
+            if callable(setter):
+                setter(msg["holder_name"])
+        elif kind == "annotations":
+            self.annotations = list(msg["items"])
+            self.track.poke()
+        elif kind == "confirm_request":
+            self.pending_confirms[msg["id"]] = msg
+        elif kind == "confirm_done":
+            self.pending_confirms.pop(msg["id"], None)
+        elif kind == "peers":
+            self.peers = msg["peers"]
+        elif kind == "chat":
+            self.chat.append(msg)
+        elif kind == "_closed":
+            self.connected = False
+        self._emit(msg)
