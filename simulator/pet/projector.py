@@ -1,0 +1,148 @@
+"""2-D parallel-beam projector as a sparse system matrix, applied to all slices at once.
+
+The system matrix ``A`` (lines of response × pixels) holds, for each pixel and angle, the
+length (mm) of the line integral through the pixel that each radial bin receives: the
+pixel's footprint is a strip as wide as the pixel, spread over the bins it overlaps. Hence
+Σ_bins A = pixel area / bin width at every angle, so an unattenuated object has the same
+projection sum at every angle, and the back-projector is the exact transpose. Only pixels
+whose footprint stays inside the detector (a circle one pixel inside the field of view)
+are modelled. Slices are columns of one dense matrix, so a projection of a whole volume is
+one sparse × dense product (scipy.sparse, ``float32``).
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+__all__ = ["SinogramGeometry", "Projector", "get_projector"]
+
+
+@dataclass(frozen=True)
+class SinogramGeometry:
+    """Sinogram sampling: ``n_angles`` over 180°, ``n_radial`` bins of ``bin_mm``."""
+
+    n_angles: int
+    n_radial: int
+    bin_mm: float
+
+    @property
+    def angles_rad(self) -> NDArray[np.float64]:
+        """Projection angles θ_k = kπ/n_angles."""
+        return np.arange(self.n_angles) * np.pi / self.n_angles
+
+    @property
+    def n_lor(self) -> int:
+        """Lines of response per slice."""
+        return self.n_angles * self.n_radial
+
+
+class Projector:
+    """Forward and back projector for an ``n × n`` image of ``pixel_mm`` pixels.
+
+    Use :func:`get_projector` (cached) rather than this constructor.
+
+    Attributes
+    ----------
+    matrix : scipy.sparse.csr_matrix, shape (n_lor, n_pixels_in_fov)
+    mask : ndarray of bool, shape (n, n)
+        Pixels that are modelled (inside the field of view).
+    """
+
+    def __init__(self, n: int, pixel_mm: float, geometry: SinogramGeometry) -> None:
+        self.n = n
+        self.pixel_mm = pixel_mm
+        self.geometry = geometry
+        c = (np.arange(n) - (n - 1) / 2.0) * pixel_mm
+        yy, xx = np.meshgrid(c, c, indexing="ij")
+        radius = geometry.n_radial * geometry.bin_mm / 2.0 - pixel_mm
+        self.mask = np.hypot(yy, xx) <= radius
+        self.pixels = np.flatnonzero(self.mask)
+        self.matrix = self._build(xx.ravel()[self.pixels], yy.ravel()[self.pixels])
+        self._transpose: sp.csr_matrix | None = None
+        self._subsets: dict[int, list[tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.intp]]]] = {}
+
+    def _build(self, x: NDArray[np.float64], y: NDArray[np.float64]) -> sp.csr_matrix:
+        g, p = self.geometry, self.pixel_mm
+        half = 0.5 * p / g.bin_mm  # half footprint, in bins
+        k_max = int(np.ceil(2 * half)) + 1
+        scale = p * p / g.bin_mm
+        rows, cols, vals = [], [], []
+        cols_all = np.arange(x.size, dtype=np.int32)
+        for a, th in enumerate(g.angles_rad):
+            u = (x * np.cos(th) + y * np.sin(th)) / g.bin_mm + (g.n_radial - 1) / 2.0
+            lo = u - half
+            b0 = np.floor(lo + 0.5).astype(np.int64)
+            for k in range(k_max):
+                b = b0 + k
+                ov = np.minimum(u + half, b + 0.5) - np.maximum(lo, b - 0.5)
+                keep = ov > 1e-9
+                rows.append((a * g.n_radial + b[keep]).astype(np.int32))
+                cols.append(cols_all[keep])
+                vals.append((scale * ov[keep] / (2 * half)).astype(np.float32))
+        r, cidx, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        return sp.csr_matrix((v, (r, cidx)), shape=(g.n_lor, x.size), dtype=np.float32)
+
+    @property
+    def transpose(self) -> sp.csr_matrix:
+        """Aᵀ as a CSR matrix (computed once)."""
+        if self._transpose is None:
+            self._transpose = self.matrix.T.tocsr()
+        return self._transpose
+
+    def subsets(self, n_subsets: int) -> list[tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.intp]]]:
+        """Interleaved angle subsets: (A_s, A_sᵀ, rows of A_s) for each subset s.
+
+        Subset s holds the angles s, s + S, s + 2S, …, all radial bins of each.
+        """
+        if n_subsets not in self._subsets:
+            g = self.geometry
+            out = []
+            for s in range(n_subsets):
+                ang = np.arange(s, g.n_angles, n_subsets)
+                rows = (ang[:, None] * g.n_radial + np.arange(g.n_radial)[None, :]).ravel()
+                a_s = self.matrix if n_subsets == 1 else self.matrix[rows]
+                t_s = self.transpose if n_subsets == 1 else a_s.T.tocsr()
+                out.append((a_s, t_s, rows))
+            self._subsets[n_subsets] = out
+        return self._subsets[n_subsets]
+
+    # --- column layout: images (n_pixels_in_fov, n_slices), sinograms (n_lor, n_slices)
+    def to_columns(self, images: NDArray[np.floating]) -> NDArray[np.float32]:
+        """(nz, n, n) images → (n_pixels_in_fov, nz) float32 columns."""
+        flat = np.asarray(images, dtype=np.float32).reshape(images.shape[0], -1)
+        return np.ascontiguousarray(flat[:, self.pixels].T)
+
+    def from_columns(self, cols: NDArray[np.floating]) -> NDArray[np.float32]:
+        """(n_pixels_in_fov, nz) columns → (nz, n, n) images, zero outside the FOV."""
+        nz = cols.shape[1]
+        out = np.zeros((nz, self.n * self.n), np.float32)
+        out[:, self.pixels] = cols.T
+        return out.reshape(nz, self.n, self.n)
+
+    def sino_to_columns(self, sino: NDArray[np.floating]) -> NDArray[np.float32]:
+        """(nz, n_angles, n_radial) → (n_lor, nz)."""
+        return np.ascontiguousarray(np.asarray(sino, np.float32).reshape(sino.shape[0], -1).T)
+
+    def sino_from_columns(self, cols: NDArray[np.floating]) -> NDArray[np.float32]:
+        """(n_lor, nz) → (nz, n_angles, n_radial)."""
+        g = self.geometry
+        return np.ascontiguousarray(cols.T).reshape(cols.shape[1], g.n_angles, g.n_radial)
+
+    def forward(self, images: NDArray[np.floating]) -> NDArray[np.float32]:
+        """Line integrals (value × mm) of (nz, n, n) images → (nz, n_angles, n_radial)."""
+        return self.sino_from_columns(self.matrix @ self.to_columns(images))
+
+    def back(self, sino: NDArray[np.floating]) -> NDArray[np.float32]:
+        """Exact adjoint of :meth:`forward`: (nz, n_angles, n_radial) → (nz, n, n)."""
+        return self.from_columns(self.transpose @ self.sino_to_columns(sino))
+
+
+@functools.lru_cache(maxsize=6)
+def get_projector(n: int, pixel_mm: float, n_angles: int, n_radial: int, bin_mm: float) -> Projector:
+    """A cached :class:`Projector` for an ``n × n`` grid of ``pixel_mm`` pixels."""
+    return Projector(n, pixel_mm, SinogramGeometry(n_angles, n_radial, bin_mm))
