@@ -1,0 +1,163 @@
+"""What differs between the MR and PET consoles, behind one small interface.
+
+A backend turns a protocol into consequences (scan time, SNR, SAR…), checks it, and runs
+the physics once for a scan. The :class:`~simulator.console.session.ConsoleSession` owns
+the state and the clock; the backends own no state beyond caches of loaded volumes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["MRBackend", "PETBackend", "ScanResult", "jsonable"]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types from numpy scalars, tuples and dataclasses."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist() if value.size <= 64 else f"<array {value.shape}>"
+    return value
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class ScanResult:
+    """One acquired series as the console shows it."""
+
+    name: str
+    series: Any
+    images: NDArray[np.float32]  # (n, rows, cols) display stack
+    metrics: dict
+    kind: str  # "mr" | "pet"
+
+
+class MRBackend:
+    """MR: ``simulator.mr`` protocol, derive, scan."""
+
+    modality = "mr"
+
+    def __init__(self) -> None:
+        import simulator.mr as mr
+
+        self.mr = mr
+
+    def default_protocol(self, anatomy: str, name: str | None = None) -> Any:
+        names = self.preset_names(anatomy)
+        return self.mr.preset(anatomy, name or names[0])
+
+    def preset_names(self, anatomy: str) -> list[str]:
+        presets = self.mr.PRESETS
+        if anatomy in presets and hasattr(presets[anatomy], "keys"):
+            return list(presets[anatomy].keys())
+        out = []
+        for key in presets:
+            if isinstance(key, tuple) and key[0] == anatomy:
+                out.append(key[1])
+            elif isinstance(key, str) and "/" in key and key.split("/")[0] == anatomy:
+                out.append(key.split("/", 1)[1])
+        return out
+
+    def check(self, protocol: Any) -> tuple[str, ...]:
+        return tuple(self.mr.check_protocol(protocol))
+
+    def consequences(self, protocol: Any) -> dict:
+        d = self.mr.derive(protocol)
+        return {
+            "scan_time_s": float(d.scan_time_s),
+            "snr_rel": float(d.snr_rel),
+            "sar_w_kg": float(d.sar_w_kg),
+            "sar_limit_w_kg": float(d.sar_limit_w_kg),
+            "fat_shift_px": float(d.fat_shift_px),
+            "voxel_mm": [float(v) for v in d.voxel_mm],
+        }
+
+    def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
+        return self.mr.Geometry(orientation=protocol.orientation, center_mm=(0.0, 0.0, 0.0), angle_deg=0.0)
+
+    def load_anatomy(self, name: str, pathology: str | None) -> Any:
+        return self.mr.load_anatomy(name, pathology=pathology)
+
+    def localizer(self, anatomy: Any) -> Any:
+        return self.mr.localizer(anatomy)
+
+    def scan(
+        self,
+        protocol: Any,
+        geometry: Any,
+        anatomy: Any,
+        rng: np.random.Generator,
+        emit: Callable[[dict], None],
+        name: str,
+    ) -> ScanResult:
+        s = self.mr.scan(anatomy, protocol, geometry, rng=rng)
+        metrics = jsonable(dict(s.metrics))
+        return ScanResult(name, s, np.asarray(s.images, np.float32), metrics, "mr")
+
+
+class PETBackend:
+    """PET: ``simulator.pet`` protocol, acquisition then OSEM iteration by iteration."""
+
+    modality = "pet"
+
+    def __init__(self) -> None:
+        import simulator.pet as pet
+
+        self.pet = pet
+
+    def default_protocol(self, anatomy: str, name: str | None = None) -> Any:
+        return self.pet.PETProtocol()
+
+    def preset_names(self, anatomy: str) -> list[str]:
+        return []
+
+    def check(self, protocol: Any) -> tuple[str, ...]:
+        return tuple(self.pet.check_protocol(protocol))
+
+    def consequences(self, protocol: Any) -> dict:
+        d = self.pet.derive(protocol)
+        out = {k: jsonable(v) for k, v in jsonable(d).items()} if dataclasses.is_dataclass(d) else dict(d)
+        beds = int(getattr(protocol, "beds", 1) or 1)
+        out.setdefault("scan_time_s", float(protocol.minutes_per_bed) * 60.0 * beds)
+        return out
+
+    def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
+        return None
+
+    def load_anatomy(self, name: str, pathology: str | None) -> Any:
+        kwargs = {"ratio": float(pathology)} if pathology not in (None, "") else {}
+        return self.pet.make_phantom(name, **kwargs)
+
+    def localizer(self, anatomy: Any) -> Any:
+        return None
+
+    def scan(
+        self,
+        protocol: Any,
+        geometry: Any,
+        anatomy: Any,
+        rng: np.random.Generator,
+        emit: Callable[[dict], None],
+        name: str,
+    ) -> ScanResult:
+        pet = self.pet
+        if hasattr(pet, "acquire") and hasattr(pet, "iter_reconstruct"):
+            sino = pet.acquire(anatomy, protocol, rng=rng)
+            last = None
+            for it, image in pet.iter_reconstruct(sino, protocol):
+                last = np.asarray(image, np.float32)
+                emit({"type": "iteration", "iteration": int(it), "image": last})
+        s = pet.scan(anatomy, protocol, rng=rng)
+        metrics = jsonable(dict(s.metrics))
+        return ScanResult(name, s, np.asarray(s.images_bqml, np.float32), metrics, "pet")

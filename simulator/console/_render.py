@@ -1,0 +1,149 @@
+"""Pure image rendering for the consoles: window/level, colour maps, banner, PNG bytes.
+
+Everything here takes plain arrays and returns new ones; no widgets, no state. The viewer,
+the planning view and :meth:`ConsoleSession.render_frame` (the mentor's video track) all
+draw through these functions so that the mentor sees exactly what the trainee sees.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, ImageDraw, ImageFont
+
+from simulator import SIMULATED_BANNER, SIMULATED_BANNER_FR
+
+__all__ = [
+    "auto_window",
+    "apply_window",
+    "to_rgb",
+    "compose",
+    "draw_banner",
+    "draw_text",
+    "png_bytes",
+    "font",
+]
+
+_FONT_PATHS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+)
+
+
+@functools.lru_cache(maxsize=16)
+def font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """A font with accented Latin letters (DejaVu where installed, else Pillow's own)."""
+    for path in _FONT_PATHS:
+        try:
+            return ImageFont.truetype(path, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)
+
+
+def auto_window(image: NDArray[np.floating]) -> tuple[float, float]:
+    """(center, width) spanning the 1st–99.5th percentile of the non-background pixels."""
+    finite = np.asarray(image, dtype=np.float64)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0:
+        return 0.5, 1.0
+    hi = float(np.percentile(finite, 99.5))
+    lo = float(np.percentile(finite, 1.0))
+    if hi <= lo:
+        hi = lo + 1.0
+    return (hi + lo) / 2.0, hi - lo
+
+
+def apply_window(image: NDArray[np.floating], center: float, width: float) -> NDArray[np.uint8]:
+    """Map ``center ± width/2`` linearly onto 0–255 (uint8), clipping outside."""
+    width = max(float(width), 1e-9)
+    lo = center - width / 2.0
+    out = (np.asarray(image, dtype=np.float32) - lo) * (255.0 / width)
+    return np.clip(np.nan_to_num(out), 0, 255).astype(np.uint8)
+
+
+def _hot_lut() -> NDArray[np.uint8]:
+    x = np.linspace(0.0, 1.0, 256)
+    r = np.clip(3 * x, 0, 1)
+    g = np.clip(3 * x - 1, 0, 1)
+    b = np.clip(3 * x - 2, 0, 1)
+    return (np.stack([r, g, b], axis=1) * 255).astype(np.uint8)
+
+
+def _diff_lut() -> NDArray[np.uint8]:
+    x = np.linspace(-1.0, 1.0, 256)
+    r = np.clip(x, 0, 1)
+    b = np.clip(-x, 0, 1)
+    g = np.zeros_like(x)
+    grey = 1 - np.abs(x)
+    return (np.stack([r + 0.0 * grey, g, b], axis=1) * 255).astype(np.uint8)
+
+
+_LUTS = {"hot": _hot_lut(), "diff": _diff_lut()}
+
+
+def to_rgb(gray: NDArray[np.uint8], cmap: str = "gray") -> NDArray[np.uint8]:
+    """(rows, cols) uint8 → (rows, cols, 3) uint8 through ``cmap`` (gray, inverse, hot, diff)."""
+    if cmap == "gray":
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if cmap == "inverse":
+        return np.repeat((255 - gray)[:, :, None], 3, axis=2)
+    return _LUTS[cmap][gray]
+
+
+def compose(panels: Sequence[NDArray[np.uint8]], gap: int = 4) -> NDArray[np.uint8]:
+    """Place RGB panels side by side (padded to the tallest), separated by ``gap`` px."""
+    height = max(p.shape[0] for p in panels)
+    parts: list[NDArray[np.uint8]] = []
+    for i, p in enumerate(panels):
+        if i:
+            parts.append(np.zeros((height, gap, 3), np.uint8))
+        pad = height - p.shape[0]
+        parts.append(np.pad(p, ((pad // 2, pad - pad // 2), (0, 0), (0, 0))))
+    return np.concatenate(parts, axis=1)
+
+
+def draw_text(img: Image.Image, xy: tuple[int, int], text: str, size: int = 13, fill=(235, 235, 150)) -> None:
+    """Overlay ``text`` with a dark outline so it reads on any background."""
+    ImageDraw.Draw(img).text(xy, text, font=font(size), fill=fill, stroke_width=2, stroke_fill=(0, 0, 0))
+
+
+def draw_banner(img: Image.Image, lang: str) -> None:
+    """Burn the "simulated — not for diagnosis" banner along the bottom of ``img``."""
+    text = SIMULATED_BANNER_FR if lang == "fr" else SIMULATED_BANNER
+    size = max(9, min(16, img.width // 34))
+    draw = ImageDraw.Draw(img)
+    box = draw.textbbox((0, 0), text, font=font(size))
+    tw, th = box[2] - box[0], box[3] - box[1]
+    x = max(2, (img.width - tw) // 2)
+    y = img.height - th - 8
+    draw.rectangle((0, y - 4, img.width, img.height), fill=(90, 0, 0))
+    draw.text((x, y - box[1] // 2), text, font=font(size), fill=(255, 230, 230))
+
+
+def scale_to(rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0) -> Image.Image:
+    """Fit ``rgb`` into ``width × height`` keeping aspect, magnified ``zoom`` about the centre."""
+    img = Image.fromarray(rgb)
+    if zoom > 1.0:
+        w, h = img.size
+        cw, ch = w / zoom, h / zoom
+        left, top = (w - cw) / 2, (h - ch) / 2
+        img = img.crop((round(left), round(top), round(left + cw), round(top + ch)))
+    scale = min(width / img.width, height / img.height)
+    new = (max(1, round(img.width * scale)), max(1, round(img.height * scale)))
+    img = img.resize(new, Image.Resampling.BILINEAR)
+    canvas = Image.new("RGB", (width, height), (0, 0, 0))
+    canvas.paste(img, ((width - new[0]) // 2, (height - new[1]) // 2))
+    return canvas
+
+
+def png_bytes(img: Image.Image) -> bytes:
+    """PNG encoding tuned for speed (these images change many times a second)."""
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()

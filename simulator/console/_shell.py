@@ -1,0 +1,163 @@
+"""What the MR and PET consoles share: header bar, scan controls, message line, style, panels.
+
+The shell listens to the session and routes each event to the widgets that show it. Events
+may come from the scan worker thread or from the mentoring link; the widgets only read the
+session's state here, they never compute.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from simulator.console.i18n import Labels, query_params
+from simulator.console.session import CLOCKS, ConsoleSession
+
+__all__ = ["Shell", "CSS", "missing_panel", "mentor_panel", "exercise_choice", "exercise_panel"]
+
+CSS = """
+<style>
+.merm-root {font-family: 'DejaVu Sans', Arial, sans-serif; font-size: 13px; color:#1c2733;}
+.merm-header {background:#1c2733; color:#e8eef5; padding:6px 10px; border-radius:6px 6px 0 0;
+  align-items:center;}
+.merm-header .widget-label, .merm-header .widget-html-content {color:#e8eef5;}
+.merm-title {font-size:18px; font-weight:bold; margin-right:24px;}
+.merm-scanbar {background:#263544; padding:6px 10px; align-items:center;}
+.merm-scanbar .widget-label, .merm-scanbar .widget-html-content {color:#e8eef5;}
+.merm-dark {background:#0b0f14; color:#d0d8e0; padding:8px; border-radius:4px;}
+.merm-dark .widget-label, .merm-dark .widget-html-content, .merm-dark .widget-readout,
+.merm-dark label {color:#d0d8e0 !important;}
+.merm-dark .merm-metrics-table th {color:#9fb3c8; text-align:left; padding-right:10px; font-weight:normal;}
+.merm-consequences {background:#f2f6fa; border:1px solid #c9d6e3; border-radius:4px; padding:6px 10px;
+  margin-top:6px;}
+.merm-consequences .widget-html-content {font-family: 'DejaVu Sans Mono', monospace;}
+.merm-group {border:1px solid #c9d6e3; border-radius:4px; margin:4px; padding:4px 6px; background:#fbfdff;}
+.merm-group-title .widget-html-content {font-weight:bold; color:#2a5d8f; text-transform:uppercase;
+  letter-spacing:0.05em;}
+.merm-field-error .widget-html-content, .merm-err {color:#b00020; font-size:12px; white-space:normal;}
+.merm-message {min-height:22px; padding:2px 8px; border-radius:3px;}
+.merm-card th {text-align:left; padding-right:12px; color:#2a5d8f;}
+.merm-panel-missing {color:#7a5b00; font-style:italic;}
+</style>
+"""
+
+
+def missing_panel(labels: Labels, what_key: str, why: str) -> W.HTML:
+    """A localized line saying a piece of the lab is not available (and why)."""
+    h = W.HTML()
+    h.add_class("merm-panel-missing")
+    labels(h, "missing_piece", "value", what=labels.t(what_key), why=html.escape(why))
+    return h
+
+
+def mentor_panel(session: ConsoleSession, labels: Labels) -> W.Widget:
+    """The "Call a mentor" panel of ``simulator.mentoring.widget`` (hub from MERM_HUB_URL)."""
+    try:
+        from simulator.mentoring.widget import MentorPanel
+
+        panel = MentorPanel(session, os.environ.get("MERM_HUB_URL"), labels.lang)
+    except Exception as exc:  # missing piece or hub misconfigured: the console keeps working
+        return missing_panel(labels, "mentor_panel", f"{type(exc).__name__}: {exc}")
+    if hasattr(panel, "set_lang"):
+        labels.on_switch(panel.set_lang)
+    return getattr(panel, "widget", panel)
+
+
+def exercise_choice(explicit: str | None, modality: str) -> tuple[str | None, dict]:
+    """The exercise id (argument, else ``?exercise=`` in the Voilà URL) and the course's exercises."""
+    exercise_id = explicit or query_params().get("exercise")
+    try:
+        from simulator.exercises.loader import load_course
+
+        course = {k: e for k, e in load_course().items() if e.modality == modality}
+    except Exception:
+        course = {}
+    return exercise_id, course
+
+
+def exercise_panel(session: ConsoleSession, labels: Labels, exercise: Any) -> W.Widget:
+    """``simulator.exercises.panel.ExercisePanel`` for the active exercise."""
+    try:
+        from simulator.exercises.panel import ExercisePanel
+        from simulator.exercises.store import ProgressStore
+
+        user = os.environ.get("JUPYTERHUB_USER") or os.environ.get("USER") or "trainee"
+        panel = ExercisePanel(session, exercise, ProgressStore(), user, labels.lang)
+    except Exception as exc:
+        return missing_panel(labels, "exercise_panel", f"{type(exc).__name__}: {exc}")
+    if hasattr(panel, "set_lang"):
+        labels.on_switch(panel.set_lang)
+    return getattr(panel, "widget", panel)
+
+
+class Shell:
+    """Header (title, language, clock), scan bar (Scan, Stop, progress), message line."""
+
+    def __init__(self, session: ConsoleSession, labels: Labels, title_key: str) -> None:
+        self.session, self.L = session, labels
+        self.title = labels(W.HTML(), title_key, "value")
+        self.title.add_class("merm-title")
+        self.lang = W.ToggleButtons(options=[("FR", "fr"), ("EN", "en")], value=labels.lang,
+                                    style={"button_width": "44px"})
+        self.lang.add_class("merm-lang")
+        self.clock = labels(W.Dropdown(options=list(CLOCKS), value=session.clock, layout=W.Layout(width="170px")), "clock")
+        self.clock.style = {"description_width": "60px"}
+        self.clock.add_class("merm-clock")
+        self.scan = labels(W.Button(button_style="success", icon="play", layout=W.Layout(width="130px")), "scan")
+        self.scan.add_class("merm-scan")
+        self.stop = labels(W.Button(button_style="danger", icon="stop", disabled=True, layout=W.Layout(width="110px")), "stop")
+        self.stop.add_class("merm-stop")
+        self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0, layout=W.Layout(width="260px"))
+        self.progress.add_class("merm-progress")
+        self.remaining = W.HTML()
+        self.remaining.add_class("merm-remaining")
+        self.message = W.HTML()
+        self.message.add_class("merm-message")
+        self.header = W.HBox([self.title, W.HBox([], layout=W.Layout(flex="1")), self.clock, self.lang])
+        self.header.add_class("merm-header")
+        self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining])
+        self.scanbar.add_class("merm-scanbar")
+        self.lang.observe(lambda ch: session.set_lang(ch["new"]), "value")
+        self.clock.observe(lambda ch: setattr(session, "clock", ch["new"]), "value")
+        self.scan.on_click(lambda _b: session.apply_command({"type": "scan"}, "local", "trainee"))
+        self.stop.on_click(lambda _b: session.apply_command({"type": "stop"}, "local", "trainee"))
+        self.handlers: list[Callable[[dict], None]] = []
+        session.on_change(self._dispatch)
+        self.update_scan_button()
+
+    def _dispatch(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "lang":
+            self.L.switch(event["lang"])
+            if self.lang.value != event["lang"]:
+                self.lang.value = event["lang"]
+            self.update_scan_button()
+        elif kind == "message":
+            self.show_message(event["text"], event.get("level", "info"))
+        elif kind == "scan_progress":
+            self.progress.value = event["progress"]
+            running = event["state"] == "running"
+            self.stop.disabled = not running
+            rem = event.get("remaining_s")
+            from simulator.console.session import format_mmss
+
+            self.remaining.value = f"{int(event['progress'] * 100)} % — {format_mmss(rem)}" if running and rem is not None else ""
+            self.progress.bar_style = {"done": "success", "stopped": "warning", "error": "danger"}.get(event["state"], "info")
+            self.update_scan_button()
+        elif kind in ("screening", "patient"):
+            self.update_scan_button()
+        for h in self.handlers:
+            h(event)
+
+    def update_scan_button(self) -> None:
+        ok, why = self.session.scan_allowed()
+        self.scan.disabled = (not ok) or self.session.scan_state == "running"
+        self.scan.tooltip = why
+
+    def show_message(self, text: str, level: str = "info") -> None:
+        colour = {"error": "#b00020", "warning": "#8a5a00", "info": "#1c4f80"}.get(level, "#1c4f80")
+        self.message.value = f"<span style='color:{colour}'>{html.escape(text)}</span>"

@@ -1,0 +1,309 @@
+"""French and English strings of the consoles, the language choice and live relabelling.
+
+The language comes, in order, from the ``lang`` argument, the Voilà URL (``?lang=fr``),
+``MERM_LANG``, the browser (``HTTP_ACCEPT_LANGUAGE`` when Voilà forwards the header), then
+``LANG``; English when none says French. Widgets register the string key of each label
+with a :class:`Labels` registry so that the whole console switches language in place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+__all__ = ["STRINGS", "LANGS", "detect_lang", "tr", "Labels", "query_params"]
+
+LANGS = ("fr", "en")
+
+#: key -> (fr, en)
+STRINGS: Mapping[str, tuple[str, str]] = {
+    # titles and groups
+    "mr_title": ("Console IRM", "MR console"),
+    "pet_title": ("Console TEP", "PET console"),
+    "grp_routine": ("Routine", "Routine"),
+    "grp_contrast": ("Contraste", "Contrast"),
+    "grp_resolution": ("Résolution", "Resolution"),
+    "grp_geometry": ("Géométrie", "Geometry"),
+    "grp_acceleration": ("Accélération", "Acceleration"),
+    "tab_patient": ("Patient", "Patient"),
+    "tab_planning": ("Planification", "Planning"),
+    "tab_params": ("Paramètres", "Parameters"),
+    "tab_queue": ("File d'examen", "Protocol queue"),
+    "tab_exercise": ("Exercice", "Exercise"),
+    "tab_mentor": ("Mentor", "Mentor"),
+    "tab_viewer": ("Visualisation", "Viewer"),
+    "tab_injection": ("Injection", "Injection"),
+    "tab_recon": ("Reconstruction", "Reconstruction"),
+    "tab_nema": ("Fantôme NEMA", "NEMA phantom"),
+    # MR parameters
+    "sequence": ("Séquence", "Sequence"),
+    "field_t": ("Champ (T)", "Field (T)"),
+    "tr_ms": ("TR (ms)", "TR (ms)"),
+    "te_ms": ("TE (ms)", "TE (ms)"),
+    "ti_ms": ("TI (ms)", "TI (ms)"),
+    "flip_deg": ("Angle (°)", "Flip (°)"),
+    "etl": ("Facteur turbo", "Turbo factor"),
+    "fov_mm": ("FOV (mm)", "FOV (mm)"),
+    "phase_fov_pct": ("FOV phase (%)", "Phase FOV (%)"),
+    "matrix_read": ("Matrice lecture", "Read matrix"),
+    "matrix_phase": ("Matrice phase", "Phase matrix"),
+    "slice_mm": ("Épaisseur (mm)", "Thickness (mm)"),
+    "gap_mm": ("Espace (mm)", "Gap (mm)"),
+    "slices": ("Coupes", "Slices"),
+    "nex": ("NEX", "NEX"),
+    "bandwidth_hz_px": ("Bande passante (Hz/px)", "Bandwidth (Hz/px)"),
+    "phase_dir": ("Direction phase", "Phase direction"),
+    "parallel_r": ("Facteur parallèle R", "Parallel factor R"),
+    "partial_fourier": ("Fourier partiel", "Partial Fourier"),
+    "fat_sat": ("Saturation de graisse", "Fat saturation"),
+    "orientation": ("Orientation", "Orientation"),
+    "ai_denoise": ("Débruitage IA", "AI denoising"),
+    # consequences
+    "scan_time": ("Durée", "Scan time"),
+    "snr_rel": ("RSB relatif", "Relative SNR"),
+    "sar": ("DAS", "SAR"),
+    "sar_limit": ("limite mode normal", "normal-mode limit"),
+    "fat_shift": ("Déplacement graisse", "Fat shift"),
+    "voxel": ("Voxel", "Voxel"),
+    "px": ("px", "px"),
+    # scan
+    "scan": ("Acquérir", "Scan"),
+    "stop": ("Arrêter", "Stop"),
+    "clock": ("Horloge", "Clock"),
+    "clock_real": ("temps réel", "real time"),
+    "clock_fast": ("accélérée", "accelerated"),
+    "scanning": ("Acquisition en cours… {pct} %", "Scanning… {pct} %"),
+    "scan_done": ("Série {name} acquise ({time}).", "Series {name} acquired ({time})."),
+    "scan_stopped": ("Acquisition arrêtée.", "Scan stopped."),
+    "scan_busy": ("Une acquisition est déjà en cours.", "A scan is already running."),
+    "scan_blocked": (
+        "Acquisition bloquée : le questionnaire de sécurité IRM n'est pas validé.",
+        "Scan blocked: the MR safety screening is not validated.",
+    ),
+    "scan_contra": (
+        "Acquisition bloquée : contre-indication à l'IRM ({what}).",
+        "Scan blocked: MR contraindication ({what}).",
+    ),
+    "scan_failed": ("Acquisition impossible : {msg}", "Scan failed: {msg}"),
+    "changed_by": ("{param} changé par {role} {actor}", "{param} changed by {role} {actor}"),
+    "role_mentor": ("le mentor", "mentor"),
+    "role_trainee": ("l'élève", "trainee"),
+    "role_instructor": ("le formateur", "instructor"),
+    "role_observer": ("l'observateur", "observer"),
+    "cmd_scan_by": ("Acquisition lancée par {role} {actor}", "Scan started by {role} {actor}"),
+    "not_allowed": ("Action non permise pour le rôle {role}.", "Action not allowed for role {role}."),
+    "unknown_cmd": ("Commande inconnue : {cmd}", "Unknown command: {cmd}"),
+    "unknown_param": ("Paramètre inconnu : {name}", "Unknown parameter: {name}"),
+    "param_ok": ("{param} = {value}", "{param} = {value}"),
+    "warning": ("Attention : {msg}", "Warning: {msg}"),
+    # viewer
+    "slice": ("Coupe", "Slice"),
+    "window": ("Largeur (W)", "Width (W)"),
+    "level": ("Niveau (L)", "Level (L)"),
+    "preset": ("Préréglage", "Preset"),
+    "zoom": ("Zoom", "Zoom"),
+    "compare": ("Comparer", "Compare"),
+    "series_a": ("Série A", "Series A"),
+    "series_b": ("Série B", "Series B"),
+    "view_single": ("Simple", "Single"),
+    "view_side": ("Côte à côte", "Side by side"),
+    "view_diff": ("Différence", "Difference"),
+    "view_mip": ("MIP", "MIP"),
+    "metrics": ("Mesures", "Metrics"),
+    "download": ("Télécharger DICOM (zip)", "Download DICOM (zip)"),
+    "download_ready": ("Archive DICOM prête : ", "DICOM archive ready: "),
+    "no_series": ("Aucune série acquise.", "No series acquired yet."),
+    "wl_auto": ("Auto", "Auto"),
+    "wl_brain": ("Cerveau", "Brain"),
+    "wl_soft": ("Tissus mous", "Soft tissue"),
+    "wl_wide": ("Large", "Wide"),
+    "drag_hint": (
+        "Glisser sur l'image : fenêtre/niveau · molette : coupes",
+        "Drag on the image: window/level · wheel: slices",
+    ),
+    # planning
+    "localizer": ("Localisateur 3 plans", "3-plane localizer"),
+    "center_x": ("Centre G-D (mm)", "Centre R-L (mm)"),
+    "center_y": ("Centre A-P (mm)", "Centre A-P (mm)"),
+    "center_z": ("Centre pieds-tête (mm)", "Centre F-H (mm)"),
+    "angle": ("Angle (°)", "Angle (°)"),
+    "plan_hint": (
+        "Cliquer sur une vue du localisateur pour centrer la pile de coupes.",
+        "Click a localizer view to centre the slice stack.",
+    ),
+    "wrap_warn": (
+        "Repliement attendu : FOV phase {fov:.0f} mm < corps {body:.0f} mm",
+        "Wrap-around expected: phase FOV {fov:.0f} mm < body {body:.0f} mm",
+    ),
+    "no_wrap": ("Pas de repliement attendu.", "No wrap-around expected."),
+    "axial": ("axial", "axial"),
+    "coronal": ("coronal", "coronal"),
+    "sagittal": ("sagittal", "sagittal"),
+    # patient and safety
+    "scenario": ("Scénario", "Scenario"),
+    "name": ("Nom", "Name"),
+    "age": ("Âge", "Age"),
+    "weight": ("Poids", "Weight"),
+    "indication": ("Indication", "Indication"),
+    "state": ("État", "State"),
+    "implants": ("Implants", "Implants"),
+    "none": ("aucun", "none"),
+    "years": ("ans", "years"),
+    "anatomy": ("Région", "Anatomy"),
+    "pathology": ("Pathologie", "Pathology"),
+    "coil": ("Antenne", "Coil"),
+    "safety": ("Questionnaire de sécurité IRM", "MR safety screening"),
+    "safety_validate": ("Valider le questionnaire", "Validate screening"),
+    "safety_ok": ("Questionnaire validé : pas de contre-indication.", "Screening validated: no contraindication."),
+    "safety_conditional": (
+        "Questionnaire validé : implant IRM-compatible sous conditions ({what}) — respecter le DAS.",
+        "Screening validated: MR-conditional implant ({what}) — respect SAR limits.",
+    ),
+    "safety_block": (
+        "CONTRE-INDICATION : {what}. Pas d'IRM ; prévenir le radiologue.",
+        "CONTRAINDICATION: {what}. No MR scan; inform the radiologist.",
+    ),
+    "safety_incomplete": (
+        "Répondez à toutes les questions avant de valider.",
+        "Answer every question before validating.",
+    ),
+    "safety_mismatch": (
+        "Vos réponses ne concordent pas avec le dossier du patient : revoyez « {q} ».",
+        "Your answers do not match the patient's record: check “{q}”.",
+    ),
+    "yes": ("Oui", "Yes"),
+    "no": ("Non", "No"),
+    "q_pacemaker": ("Stimulateur cardiaque ou défibrillateur ?", "Pacemaker or defibrillator?"),
+    "q_neurostim": ("Neurostimulateur, pompe implantée ?", "Neurostimulator or implanted pump?"),
+    "q_cochlear": ("Implant cochléaire ?", "Cochlear implant?"),
+    "q_metal_eye": ("Éclat métallique (yeux, soudure) ?", "Metal fragment (eyes, welding)?"),
+    "q_clips": ("Clip d'anévrisme, valve, prothèse ?", "Aneurysm clip, valve or prosthesis?"),
+    "q_pregnant": ("Grossesse possible ?", "Possible pregnancy?"),
+    "motion_level": ("Mouvement attendu : {level}", "Expected motion: {level}"),
+    "calm": ("calme", "calm"),
+    "anxious": ("anxieux·se", "anxious"),
+    "claustrophobic": ("claustrophobe", "claustrophobic"),
+    "in_pain": ("douloureux·se", "in pain"),
+    "agitated": ("agité·e", "agitated"),
+    # queue
+    "queue_add": ("Ajouter", "Add"),
+    "queue_dup": ("Dupliquer", "Duplicate"),
+    "queue_up": ("Monter", "Up"),
+    "queue_down": ("Descendre", "Down"),
+    "queue_del": ("Retirer", "Remove"),
+    "queue_load": ("Charger", "Load"),
+    "queue_run": ("Lancer", "Run"),
+    "preset_name": ("Protocole", "Protocol"),
+    # PET
+    "phantom": ("Fantôme / patient", "Phantom / patient"),
+    "ratio": ("Rapport sphères:fond", "Sphere:background ratio"),
+    "activity_mbq": ("Activité injectée (MBq)", "Injected activity (MBq)"),
+    "weight_kg": ("Poids (kg)", "Weight (kg)"),
+    "uptake_min": ("Fixation (min)", "Uptake (min)"),
+    "minutes_per_bed": ("Minutes par pas", "Minutes per bed"),
+    "beds": ("Pas de lit", "Bed positions"),
+    "recon": ("Reconstruction", "Reconstruction"),
+    "iterations": ("Itérations", "Iterations"),
+    "subsets": ("Sous-ensembles", "Subsets"),
+    "filter_mm": ("Filtre (mm)", "Filter (mm)"),
+    "tof": ("Temps de vol", "Time of flight"),
+    "eanm": ("Activité EANM", "EANM activity"),
+    "eanm_hint": (
+        "EANM : ≈ 7 MBq·min/kg ÷ min par pas = {a:.0f} MBq",
+        "EANM: ≈ 7 MBq·min/kg ÷ min per bed = {a:.0f} MBq",
+    ),
+    "inject": ("Injecter", "Inject"),
+    "injected": ("Injecté à {t}", "Injected at {t}"),
+    "uptake_timer": ("Fixation : {elapsed} / {target}", "Uptake: {elapsed} / {target}"),
+    "not_injected": ("Pas encore injecté.", "Not injected yet."),
+    "iteration": ("Itération {it}", "Iteration {it}"),
+    "suv_probe": ("Sonde SUV", "SUV probe"),
+    "suv_at": ("SUV en ({x}, {y}) : {suv:.2f}  ({bq:.0f} Bq/mL)", "SUV at ({x}, {y}): {suv:.2f}  ({bq:.0f} Bq/mL)"),
+    "nema_table": ("Tableau NEMA CRC / VF", "NEMA CRC / BV table"),
+    "sphere_mm": ("Sphère (mm)", "Sphere (mm)"),
+    "crc": ("CRC (%)", "CRC (%)"),
+    "bv": ("VF (%)", "BV (%)"),
+    "counts": ("Coups", "Counts"),
+    # integration
+    "missing_piece": ("{what} indisponible : {why}", "{what} unavailable: {why}"),
+    "mentor_panel": ("Appel mentor", "Mentor call"),
+    "exercise_panel": ("Panneau d'exercice", "Exercise panel"),
+    "exercise": ("Exercice", "Exercise"),
+    "free_practice": ("Pratique libre", "Free practice"),
+    "language": ("Langue", "Language"),
+}
+
+
+def query_params(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Parameters of the Voilà page URL (``QUERY_STRING``), first value of each."""
+    env = os.environ if env is None else env
+    qs = env.get("QUERY_STRING", "") or ""
+    return {k: v[0] for k, v in parse_qs(qs.lstrip("?")).items() if v}
+
+
+def _norm(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = value.strip().lower()
+    for lang in LANGS:
+        if value.startswith(lang):
+            return lang
+    return None
+
+
+def detect_lang(lang: str | None = None, env: Mapping[str, str] | None = None) -> str:
+    """Pick ``"fr"`` or ``"en"`` (argument, URL, MERM_LANG, browser, LANG; else English)."""
+    env = os.environ if env is None else env
+    browser = (env.get("HTTP_ACCEPT_LANGUAGE") or "").split(",")[0]
+    for candidate in (
+        lang,
+        query_params(env).get("lang"),
+        env.get("MERM_LANG"),
+        browser,
+        env.get("LC_ALL"),
+        env.get("LANG"),
+    ):
+        found = _norm(candidate)
+        if found:
+            return found
+    return "en"
+
+
+def tr(key: str, lang: str, **kwargs: Any) -> str:
+    """The string ``key`` in ``lang``, formatted with ``kwargs``; the key itself if unknown."""
+    pair = STRINGS.get(key)
+    if pair is None:
+        return key
+    text = pair[0] if lang == "fr" else pair[1]
+    return text.format(**kwargs) if kwargs else text
+
+
+class Labels:
+    """Registry of translated widget attributes, relabelled together on a language switch."""
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self._items: list[tuple[object, str, str, dict[str, Any]]] = []
+        self._hooks: list[Callable[[str], None]] = []
+
+    def __call__(self, widget: Any, key: str, attr: str = "description", **kwargs: Any) -> Any:
+        """Set ``widget.attr`` to the string ``key`` now and at every switch; return widget."""
+        self._items.append((widget, attr, key, kwargs))
+        setattr(widget, attr, tr(key, self.lang, **kwargs))
+        return widget
+
+    def t(self, key: str, **kwargs: Any) -> str:
+        return tr(key, self.lang, **kwargs)
+
+    def on_switch(self, hook: Callable[[str], None]) -> None:
+        """Call ``hook(lang)`` after each switch (for texts built from data)."""
+        self._hooks.append(hook)
+
+    def switch(self, lang: str) -> None:
+        self.lang = lang
+        for widget, attr, key, kwargs in self._items:
+            setattr(widget, attr, tr(key, lang, **kwargs))
+        for hook in self._hooks:
+            hook(lang)

@@ -1,0 +1,194 @@
+"""The trainee's MR console: exam card, safety screening, planning, parameters, queue, viewer.
+
+``build_mr_console()`` is the only call of ``course/dashboards/mr_console.ipynb``. Layout,
+as on a scanner: a header (title, clock, language), a scan bar (Scan, Stop, progress, time
+left), the message line; on the left the exam tabs (patient & safety, planning, parameter
+card, queue, exercise, mentor); on the right the dark viewer with the live consequences
+of the parameters under it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+from simulator.console import _shell
+from simulator.console.i18n import Labels, detect_lang
+from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard
+from simulator.console.patient import SCENARIOS, PatientCard, patient_from_exercise
+from simulator.console.planning import Planning
+from simulator.console.queue import QueuePanel
+from simulator.console.session import ConsoleSession
+from simulator.console.viewer import Viewer
+
+__all__ = ["build_mr_console", "MRConsole"]
+
+_BODY_PART = {"brain": "head", "knee": "knee", "spine": "spine"}
+
+
+class MRConsole:
+    """All widgets of the MR console and their wiring; ``.widget`` is the root."""
+
+    def __init__(self, lang: str | None = None, exercise: str | None = None, seed: int = 1,
+                 session: ConsoleSession | None = None) -> None:
+        lang = detect_lang(lang)
+        self.L = Labels(lang)
+        self.session = session or ConsoleSession("mr", lang=lang, seed=seed)
+        s, L = self.session, self.L
+        self.shell = _shell.Shell(s, L, "mr_title")
+        self.anatomy = L(W.Dropdown(options=["brain", "knee", "spine"], value=s.anatomy_name), "anatomy")
+        self.anatomy.add_class("merm-anatomy")
+        self.preset = L(W.Dropdown(options=self._preset_options()), "preset_name")
+        self.preset.add_class("merm-preset")
+        self.coils = L(W.Dropdown(options=[8, 12, 16], value=s.protocol.coils if s.protocol.coils in (8, 12, 16) else 8), "coil")
+        self.coils.add_class("merm-param-coils")
+        self.patient = PatientCard(s, L, on_patient=lambda p: self._after_anatomy())
+        self.params = ParamCard(s, L, MR_GROUPS, {**MR_CHOICES})
+        self.planning = Planning(s, L)
+        self.viewer = Viewer(s, L)
+        self.queue = QueuePanel(s, L, on_load=self.params.sync)
+        self._syncing = False
+        self.anatomy.observe(lambda ch: self._anatomy_changed(), "value")
+        self.preset.observe(lambda ch: self._preset_changed(ch["new"]), "value")
+        self.coils.observe(lambda ch: None if self._syncing else s.apply_command(
+            {"type": "set_param", "name": "coils", "value": ch["new"]}), "value")
+        exercise_id, course = _shell.exercise_choice(exercise, "mr")
+        self.course = course
+        self.exercise_dd = L(W.Dropdown(options=self._exercise_options(), value=exercise_id if exercise_id in course else None), "exercise")
+        self.exercise_dd.add_class("merm-exercise-select")
+        self.exercise_box = W.VBox([self.exercise_dd])
+        self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
+        exam = W.VBox([W.HBox([self.anatomy, self.preset, self.coils], layout=W.Layout(flex_flow="row wrap")),
+                       self.patient.widget])
+        self.tabs = W.Tab(children=[exam, self.planning.widget, self.params.widget, self.queue.widget,
+                                    self.exercise_box, _shell.mentor_panel(s, L)])
+        self._tab_keys = ["tab_patient", "tab_planning", "tab_params", "tab_queue", "tab_exercise", "tab_mentor"]
+        self._title_tabs()
+        L.on_switch(lambda lang: (self._title_tabs(), self._relabel_options()))
+        right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
+        right.children[0].add_class("merm-dark")
+        left = W.VBox([self.tabs, self.params.conseq_box], layout=W.Layout(flex="1", min_width="560px"))
+        body = W.HBox([left, right], layout=W.Layout(align_items="flex-start"))
+        self.widget = W.VBox([W.HTML(_shell.CSS), self.shell.header, self.shell.scanbar, self.shell.message, body])
+        self.widget.add_class("merm-root")
+        self.widget.add_class("merm-mr-console")
+        self.shell.handlers.append(self._on_event)
+        self.patient.admit(self.patient.scenario.value)
+        if exercise_id:
+            self.start_exercise(exercise_id)
+        self.queue.add_current()
+        self.planning.refresh()
+
+    # -------------------------------------------------------------- labels
+    def _title_tabs(self) -> None:
+        for i, key in enumerate(self._tab_keys):
+            self.tabs.set_title(i, self.L.t(key))
+
+    def _preset_options(self) -> list[str]:
+        return self.session.backend.preset_names(self.session.anatomy_name)
+
+    def _exercise_options(self) -> list[tuple[str, Any]]:
+        return [(self.L.t("free_practice"), None)] + [(e.title.get(self.L.lang), k) for k, e in self.course.items()]
+
+    def _relabel_options(self) -> None:
+        self._syncing = True
+        try:
+            v = self.exercise_dd.value
+            self.exercise_dd.options = self._exercise_options()
+            self.exercise_dd.value = v
+        finally:
+            self._syncing = False
+
+    # -------------------------------------------------------------- exam flow
+    def _anatomy_changed(self) -> None:
+        if self._syncing:
+            return
+        s = self.session
+        s.set_anatomy(self.anatomy.value, None)
+        s.apply_command({"type": "set_param", "name": "body_part", "value": _BODY_PART[self.anatomy.value]})
+        self._after_anatomy()
+
+    def _after_anatomy(self) -> None:
+        s = self.session
+        self._syncing = True
+        try:
+            self.anatomy.value = s.anatomy_name
+            self.preset.options = self._preset_options()
+        finally:
+            self._syncing = False
+        self.params.sync()
+        self.planning.refresh()
+
+    def _preset_changed(self, name: str | None) -> None:
+        if self._syncing or name is None:
+            return
+        s = self.session
+        proto = s.backend.default_protocol(s.anatomy_name, name)
+        s.load_protocol(proto, name)
+        self.params.sync()
+
+    def start_exercise(self, exercise_id: str | None) -> None:
+        """Set up the console for an exercise (patient, anatomy, start protocol) and show its panel."""
+        if self._syncing:
+            return
+        if exercise_id is None or exercise_id not in self.course:
+            self.exercise_box.children = [self.exercise_dd]
+            return
+        ex = self.course[exercise_id]
+        s = self.session
+        s.set_anatomy(ex.anatomy or s.anatomy_name, ex.pathology, ex.preset)
+        if ex.start.overrides:
+            import dataclasses
+
+            s.load_protocol(dataclasses.replace(s.protocol, **dict(ex.start.overrides)), ex.id)
+        if ex.start.geometry:
+            s.apply_command({"type": "set_geometry", **dict(ex.start.geometry)})
+        self.patient.admit_patient(patient_from_exercise(ex))
+        self._after_anatomy()
+        self.exercise_box.children = [self.exercise_dd, _shell.exercise_panel(s, self.L, ex)]
+        self.tabs.selected_index = 4
+
+    # -------------------------------------------------------------- events
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind in ("protocol", "param"):
+            self.params.refresh()
+            if event.get("actor", "local") != "local" or kind == "protocol":
+                self.params.sync()
+            if kind == "param" and event.get("name") in self.params.errors:
+                self.params.clear_error(event["name"])
+            if kind == "param" and event.get("name") == "coils":
+                self._syncing = True
+                self.coils.value = event["after"]
+                self._syncing = False
+        elif kind == "message" and event.get("level") == "error" and event.get("name") in self.params.errors:
+            self.params.errors[event["name"]].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
+        if kind in ("geometry", "protocol", "param", "anatomy"):
+            self.planning.refresh()
+        if kind in ("series", "select", "view", "lang"):
+            self.viewer.refresh()
+        elif kind in ("slice", "window", "scan_progress", "iteration"):
+            if kind == "scan_progress" and event.get("state") == "running" and int(event["progress"] * 100) % 5:
+                return
+            self.viewer.refresh() if kind in ("slice", "window") else self.viewer.refresh_image()
+
+
+def build_mr_console(lang: str | None = None, exercise: str | None = None, seed: int = 1) -> W.Widget:
+    """Build the trainee MR console; returns its root widget (display it, or let Voilà do so).
+
+    Parameters
+    ----------
+    lang : {"fr", "en"}, optional
+        Interface language; default from ``?lang=``, ``MERM_LANG``, the browser, ``LANG``.
+    exercise : str, optional
+        Exercise id; default from the Voilà URL ``?exercise=<id>``.
+    seed : int
+        Base seed of the session's scans.
+    """
+    console = MRConsole(lang=lang, exercise=exercise, seed=seed)
+    console.widget._merm_console = console  # keep the Python side alive with the widget
+    return console.widget
+
+
+_ = SCENARIOS

@@ -1,0 +1,171 @@
+"""Parameter card grouped like a scanner console, with live consequences.
+
+Every field sends ``{"type": "set_param"}`` through the session; a refused value shows the
+reason and the allowed range under the field (``ParameterError.message(lang)``) and the field
+goes back to the last valid value. The consequences panel (scan time, relative SNR, SAR bar
+against the normal-mode limit, fat shift, voxel size) is redrawn from the session's
+``consequences`` on every accepted change — the numbers come from ``derive``, not from here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import ipywidgets as W
+
+from simulator.console.i18n import Labels, tr
+from simulator.console.session import format_mmss
+
+__all__ = ["MR_GROUPS", "MR_CHOICES", "PET_GROUPS", "PET_CHOICES", "ParamCard", "consequences_html"]
+
+MR_GROUPS: dict[str, tuple[str, ...]] = {
+    "grp_routine": ("sequence", "orientation", "slices", "slice_mm", "gap_mm", "tr_ms", "te_ms", "nex"),
+    "grp_contrast": ("ti_ms", "flip_deg", "fat_sat", "field_t"),
+    "grp_resolution": ("fov_mm", "phase_fov_pct", "matrix_read", "matrix_phase", "bandwidth_hz_px"),
+    "grp_geometry": ("phase_dir",),
+    "grp_acceleration": ("etl", "parallel_r", "partial_fourier", "ai_denoise"),
+}
+MR_CHOICES: dict[str, list[Any]] = {
+    "sequence": ["se", "tse", "gre", "ir"],
+    "orientation": ["axial", "sagittal", "coronal"],
+    "phase_dir": ["AP", "RL", "HF"],
+    "field_t": [1.5, 3.0],
+}
+#: Fields that the console sets from elsewhere (patient state), never typed in.
+HIDDEN = {"motion"}
+
+PET_GROUPS: dict[str, tuple[str, ...]] = {
+    "tab_injection": ("tracer", "activity_mbq", "weight_kg", "uptake_min"),
+    "grp_routine": ("beds", "minutes_per_bed", "tof"),
+    "tab_recon": ("algorithm", "recon", "iterations", "subsets", "filter_mm", "filter_fwhm_mm", "matrix", "ai_denoise"),
+}
+PET_CHOICES: dict[str, list[Any]] = {"algorithm": ["osem", "mlem", "fbp"], "recon": ["osem", "mlem", "fbp"]}
+
+
+def _sar_bar(sar: float, limit: float) -> str:
+    frac = sar / limit if limit > 0 else 0.0
+    colour = "#2e7d32" if frac < 0.8 else ("#f9a825" if frac <= 1.0 else "#c62828")
+    width = min(frac, 1.0) * 100
+    return (
+        "<div style='width:140px;height:10px;background:#333;border-radius:3px;display:inline-block;"
+        f"vertical-align:middle'><div style='width:{width:.0f}%;height:100%;background:{colour};"
+        "border-radius:3px'></div></div>"
+    )
+
+
+def consequences_html(c: dict, lang: str) -> dict[str, str]:
+    """The consequence texts (one per CSS class) from a consequences dict."""
+    out = {"scan-time": f"<b>{tr('scan_time', lang)}</b> {format_mmss(c.get('scan_time_s', 0.0))}"}
+    if "snr_rel" in c:
+        out["snr"] = f"<b>{tr('snr_rel', lang)}</b> {c['snr_rel']:.2f}"
+    if "sar_w_kg" in c:
+        out["sar"] = (
+            f"<b>{tr('sar', lang)}</b> {_sar_bar(c['sar_w_kg'], c['sar_limit_w_kg'])} "
+            f"{c['sar_w_kg']:.2f} / {c['sar_limit_w_kg']:.1f} W/kg ({tr('sar_limit', lang)})"
+        )
+    if "fat_shift_px" in c:
+        out["fat-shift"] = f"<b>{tr('fat_shift', lang)}</b> {c['fat_shift_px']:.2f} px"
+    if "voxel_mm" in c:
+        v = c["voxel_mm"]
+        out["voxel"] = f"<b>{tr('voxel', lang)}</b> " + " × ".join(f"{x:.2f}" for x in v) + " mm"
+    for k, v in c.items():
+        if k not in ("scan_time_s", "snr_rel", "sar_w_kg", "sar_limit_w_kg", "fat_shift_px", "voxel_mm") and isinstance(v, (int, float)):
+            out[k.replace("_", "-")] = f"<b>{k}</b> {v:.4g}"
+    return out
+
+
+class ParamCard:
+    """Grouped parameter fields + consequences panel bound to a session."""
+
+    def __init__(self, session: Any, labels: Labels, groups: dict, choices: dict) -> None:
+        self.session, self.L = session, labels
+        self.fields: dict[str, W.Widget] = {}
+        self.errors: dict[str, W.HTML] = {}
+        self._syncing = False
+        proto = session.protocol
+        names = [f.name for f in dataclasses.fields(proto) if f.name not in HIDDEN]
+        placed = {n for g in groups.values() for n in g}
+        extra = [n for n in names if n not in placed]
+        boxes = []
+        for gkey, gnames in groups.items():
+            present = [n for n in gnames if n in names]
+            if gkey == list(groups)[-1]:
+                present += extra
+            if not present:
+                continue
+            rows = [self._field(n, getattr(proto, n), choices.get(n)) for n in present]
+            title = labels(W.HTML(), gkey, "value")
+            title.add_class("merm-group-title")
+            box = W.VBox([title, *rows])
+            box.add_class("merm-group")
+            boxes.append(box)
+        self.groups = W.HBox(boxes, layout=W.Layout(flex_flow="row wrap"))
+        self.conseq: dict[str, W.HTML] = {}
+        keys = list(consequences_html(session.consequences, labels.lang))
+        for key in keys:
+            h = W.HTML()
+            h.add_class(f"merm-{key}")
+            self.conseq[key] = h
+        self.conseq_box = W.VBox(list(self.conseq.values()))
+        self.conseq_box.add_class("merm-consequences")
+        self.widget = W.VBox([self.groups])
+        labels.on_switch(lambda lang: self.refresh())
+        self.refresh()
+
+    def _field(self, name: str, value: Any, options: list | None) -> W.Widget:
+        if options is not None:
+            opts = list(options) if value in options else [value, *options]
+            w: W.Widget = W.Dropdown(options=opts, value=value)
+        elif isinstance(value, bool):
+            w = W.Checkbox(value=value, indent=False)
+        elif isinstance(value, int):
+            w = W.IntText(value=value)
+        elif isinstance(value, float):
+            w = W.FloatText(value=value)
+        else:
+            w = W.Text(value=str(value))
+        w.layout = W.Layout(width="250px")
+        w.style = {"description_width": "120px"} if not isinstance(w, W.Checkbox) else {}
+        self.L(w, name)
+        w.add_class(f"merm-param-{name}")
+        w.add_class("merm-param")
+        err = W.HTML(layout=W.Layout(margin="0 0 0 8px"))
+        err.add_class(f"merm-error-{name}")
+        err.add_class("merm-field-error")
+        self.fields[name], self.errors[name] = w, err
+        w.observe(lambda ch, n=name: self._changed(n, ch["new"]), "value")
+        return W.VBox([w, err], layout=W.Layout(margin="0"))
+
+    def _changed(self, name: str, value: Any) -> None:
+        if self._syncing:
+            return
+        result = self.session.apply_command({"type": "set_param", "name": name, "value": value}, "local", "trainee")
+        if result["ok"]:
+            self.errors[name].value = ""
+        else:
+            self.errors[name].value = f"<span class='merm-err'>⚠ {result['message']}</span>"
+            self.sync()  # back to the last valid value
+
+    def sync(self) -> None:
+        """Put every field back to the session's protocol values."""
+        self._syncing = True
+        try:
+            for name, w in self.fields.items():
+                v = getattr(self.session.protocol, name)
+                if isinstance(w, W.Dropdown) and v not in w.options:
+                    w.options = [v, *w.options]
+                if w.value != v:
+                    w.value = v
+        finally:
+            self._syncing = False
+
+    def clear_error(self, name: str) -> None:
+        if name in self.errors:
+            self.errors[name].value = ""
+
+    def refresh(self) -> None:
+        """Redraw the consequences (called on every accepted change)."""
+        texts = consequences_html(self.session.consequences, self.L.lang)
+        for key, h in self.conseq.items():
+            h.value = texts.get(key, "")

@@ -1,0 +1,214 @@
+"""Image viewer: slice scroll, window/level (drag + presets), zoom, compare, metrics, DICOM.
+
+The picture is :meth:`ConsoleSession.render_frame` encoded as PNG into an
+``ipywidgets.Image`` (the same frame the mentor receives). Mouse interaction uses
+``ipyevents`` when it is installed: drag on the image changes window (left/right) and level
+(up/down), the wheel scrolls slices, a click calls ``on_click(x, y)`` in image pixels (the PET
+SUV probe). Sliders and presets do the same without a mouse.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from simulator.console import _render
+from simulator.console.i18n import Labels
+from simulator.errors import UserError
+
+__all__ = ["Viewer", "WL_PRESETS", "metrics_html"]
+
+#: Window/level presets as fractions of the auto window's top (robust across sequences).
+WL_PRESETS = {"wl_auto": None, "wl_brain": (0.45, 0.6), "wl_soft": (0.5, 1.0), "wl_wide": (0.6, 1.6)}
+
+FRAME_W, FRAME_H = 560, 480
+
+
+def metrics_html(metrics: dict, lang: str) -> str:
+    """A compact table of a series' metrics (numbers and warnings)."""
+    rows = []
+    for k, v in metrics.items():
+        if isinstance(v, float):
+            v = f"{v:.4g}"
+        elif isinstance(v, (list, tuple)):
+            v = "; ".join(str(x) for x in v) or "—"
+        elif isinstance(v, dict):
+            v = ", ".join(f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items())
+        rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>")
+    return "<table class='merm-metrics-table'>" + "".join(rows) + "</table>"
+
+
+class Viewer:
+    """Widgets around a session's rendered frame."""
+
+    def __init__(self, session: Any, labels: Labels, on_click: Callable[[int, int], None] | None = None) -> None:
+        self.session, self.L, self.on_click = session, labels, on_click
+        self._syncing = False
+        self.image = W.Image(format="png", layout=W.Layout(width=f"{FRAME_W}px", height=f"{FRAME_H}px"))
+        self.image.add_class("merm-image")
+        self.slice = labels(W.IntSlider(min=0, max=0, value=0, continuous_update=True), "slice")
+        self.slice.add_class("merm-slice")
+        self.width = labels(W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4, readout_format=".3g"), "window")
+        self.width.add_class("merm-window")
+        self.level = labels(W.FloatSlider(min=0.0, max=1.0, value=0.5, step=1e-4, readout_format=".3g"), "level")
+        self.level.add_class("merm-level")
+        self.preset = W.Dropdown(options=[(labels.t(k), k) for k in WL_PRESETS], value="wl_auto")
+        labels(self.preset, "preset")
+        self.preset.add_class("merm-wl-preset")
+        self.zoom = labels(W.FloatSlider(min=1.0, max=4.0, step=0.25, value=1.0), "zoom")
+        self.zoom.add_class("merm-zoom")
+        self.mode = W.ToggleButtons(options=self._mode_options(), value="single", style={"button_width": "90px"})
+        self.mode.add_class("merm-view-mode")
+        self.series_a = labels(W.Dropdown(options=[]), "series_a")
+        self.series_a.add_class("merm-series-a")
+        self.series_b = labels(W.Dropdown(options=[]), "series_b")
+        self.series_b.add_class("merm-series-b")
+        self.metrics = W.HTML()
+        self.metrics.add_class("merm-metrics")
+        self.download = labels(W.Button(icon="download"), "download")
+        self.download.add_class("merm-download")
+        self.link = W.HTML()
+        self.link.add_class("merm-download-link")
+        self.hint = labels(W.HTML(), "drag_hint", "value")
+        for w in (self.slice, self.width, self.level, self.zoom):
+            w.style = {"description_width": "80px"}
+            w.layout = W.Layout(width="340px")
+        self.slice.observe(lambda ch: self._cmd({"type": "set_slice", "index": ch["new"]}), "value")
+        self.width.observe(lambda ch: self._wl(), "value")
+        self.level.observe(lambda ch: self._wl(), "value")
+        self.preset.observe(lambda ch: self.apply_preset(ch["new"]), "value")
+        self.zoom.observe(lambda ch: self._cmd({"type": "set_view", "zoom": ch["new"]}), "value")
+        self.mode.observe(lambda ch: self._cmd({"type": "set_view", "mode": ch["new"]}), "value")
+        self.series_a.observe(lambda ch: self._ab(), "value")
+        self.series_b.observe(lambda ch: self._ab(), "value")
+        self.download.on_click(lambda _b: self.make_download())
+        labels.on_switch(self._relabel)
+        self._drag: tuple[float, float, float, float] | None = None
+        self.events = self._attach_events()
+        controls = W.VBox([self.slice, W.HBox([self.preset]), self.width, self.level, self.zoom])
+        compare = W.VBox([self.mode, W.HBox([self.series_a, self.series_b])])
+        self.widget = W.VBox([self.image, self.hint, controls, compare, self.metrics, W.HBox([self.download, self.link])])
+        self.widget.add_class("merm-viewer")
+        self.refresh()
+
+    def _mode_options(self) -> list[tuple[str, str]]:
+        t = self.L.t
+        return [(t("view_single"), "single"), (t("view_side"), "side"), (t("view_diff"), "diff"), (t("view_mip"), "mip")]
+
+    def _relabel(self, lang: str) -> None:
+        self._syncing = True
+        try:
+            self.mode.options, self.mode.value = self._mode_options(), self.session.view_mode
+            self.preset.options = [(self.L.t(k), k) for k in WL_PRESETS]
+        finally:
+            self._syncing = False
+        self.refresh()
+
+    def _attach_events(self) -> Any:
+        try:
+            from ipyevents import Event
+        except ImportError:
+            return None
+        ev = Event(source=self.image, watched_events=["mousedown", "mousemove", "mouseup", "mouseleave", "wheel", "click"],
+                   prevent_default_action=True, wait=40, throttle_or_debounce="throttle")
+        ev.on_dom_event(self._on_event)
+        return ev
+
+    def _on_event(self, e: dict) -> None:
+        kind = e.get("type")
+        if kind == "wheel":
+            s = self.session.current_series()
+            if s is not None:
+                step = 1 if e.get("deltaY", 0) > 0 else -1
+                self.slice.value = max(0, min(s.images.shape[0] - 1, self.slice.value + step))
+        elif kind == "mousedown":
+            c, w = self.session.window
+            self._drag = (e.get("relativeX", 0), e.get("relativeY", 0), c, w)
+        elif kind == "mousemove" and self._drag is not None and e.get("buttons", 1):
+            x0, y0, c0, w0 = self._drag
+            dx, dy = e.get("relativeX", 0) - x0, e.get("relativeY", 0) - y0
+            width = max(w0 * (1.0 + dx / 200.0), w0 * 0.02)
+            center = c0 - dy / 200.0 * w0
+            self._cmd({"type": "set_window", "center": center, "width": width})
+        elif kind in ("mouseup", "mouseleave"):
+            moved = self._drag is not None and (abs(e.get("relativeX", 0) - self._drag[0]) + abs(e.get("relativeY", 0) - self._drag[1])) > 3
+            self._drag = None
+            if kind == "mouseup" and not moved and self.on_click is not None:
+                self.on_click(int(e.get("relativeX", 0)), int(e.get("relativeY", 0)))
+
+    def _cmd(self, command: dict) -> None:
+        if not self._syncing:
+            self.session.apply_command(command, "local", "trainee")
+
+    def _wl(self) -> None:
+        if not self._syncing:
+            self._cmd({"type": "set_window", "center": self.level.value, "width": max(self.width.value, 1e-6)})
+
+    def _ab(self) -> None:
+        if not self._syncing and self.series_a.value is not None and self.series_b.value is not None:
+            self._cmd({"type": "set_view", "a": self.series_a.value, "b": self.series_b.value})
+
+    def apply_preset(self, key: str) -> None:
+        s = self.session.current_series()
+        if s is None or self._syncing:
+            return
+        c, w = _render.auto_window(s.images)
+        if WL_PRESETS.get(key) is not None:
+            top = c + w / 2
+            fc, fw = WL_PRESETS[key]
+            c, w = fc * top, fw * top
+        self._cmd({"type": "set_window", "center": c, "width": w})
+
+    def make_download(self) -> None:
+        try:
+            name, data = self.session.dicom_zip()
+        except UserError as exc:
+            self.link.value = f"<span class='merm-err'>{html.escape(exc.message(self.L.lang))}</span>"
+            return
+        url = "data:application/zip;base64," + base64.b64encode(data).decode("ascii")
+        self.link.value = (f"{self.L.t('download_ready')}<a download='{name}' href='{url}' "
+                           f"class='merm-download-file'>{name}</a> ({len(data) / 1e6:.1f} MB)")
+
+    def refresh_image(self) -> None:
+        """Re-render the frame (W/L, slice, zoom, progress text)."""
+        import numpy as np
+        from PIL import Image
+
+        frame = self.session.render_frame(FRAME_W, FRAME_H)
+        self.image.value = _render.png_bytes(Image.fromarray(np.asarray(frame)))
+
+    def refresh(self) -> None:
+        """Sync every control with the session, then re-render."""
+        s = self.session
+        self._syncing = True
+        try:
+            names = [(f"{ser.name}", i) for i, ser in enumerate(s.series)]
+            for dd, val in ((self.series_a, s.compare[0]), (self.series_b, s.compare[1])):
+                if list(dd.options) != names:
+                    dd.options = names
+                if names:
+                    dd.value = min(val, len(names) - 1)
+            cur = s.current_series()
+            if cur is not None:
+                n = cur.images.shape[0]
+                self.slice.max = n - 1
+                self.slice.value = s.slice_index
+                lo, hi = float(cur.images.min()), float(cur.images.max())
+                span = max(hi - lo, 1e-6)
+                self.width.max = 2 * span
+                self.width.min = span * 1e-3
+                self.width.step = span / 1000
+                self.level.min, self.level.max = lo - span / 2, hi
+                self.level.step = span / 1000
+                self.width.value = min(max(s.window[1], self.width.min), self.width.max)
+                self.level.value = min(max(s.window[0], self.level.min), self.level.max)
+                self.metrics.value = f"<b>{self.L.t('metrics')}</b> — {html.escape(cur.name)}" + metrics_html(cur.metrics, self.L.lang)
+            self.zoom.value = s.zoom
+            self.mode.value = s.view_mode
+        finally:
+            self._syncing = False
+        self.refresh_image()
