@@ -134,7 +134,41 @@ class Painter:
         """Set ``mask`` (restricted to ``where`` if given) to tissue ``name``."""
         if where is not None:
             mask = mask & where
-        self.labels[mask] = self.index(name)
+        self.labels[np.broadcast_to(mask, self.labels.shape)] = self.index(name)
+
+    def paint_capsule(
+        self,
+        a: tuple[float, float, float],
+        b: tuple[float, float, float],
+        radius: float,
+        name: str,
+        protect: tuple[str, ...] = (),
+    ) -> None:
+        """Paint a capsule, evaluated only in its bounding box; ``protect`` keeps tissues."""
+        g = self.grid
+        lo = np.minimum(a, b) - radius - 1.0
+        hi = np.maximum(a, b) + radius + 1.0
+        sl = []
+        origin = []
+        for axis, (o, d, n) in enumerate(zip(g.origin_mm, g.voxel_mm[::-1], g.shape[::-1])):
+            i0 = int(np.clip(np.floor((lo[axis] - o) / d), 0, n))
+            i1 = int(np.clip(np.ceil((hi[axis] - o) / d) + 1, 0, n))
+            sl.append(slice(i0, i1))
+            origin.append(o + i0 * d)
+        sx, sy, sz = sl
+        if min(s_.stop - s_.start for s_ in sl) <= 0:
+            return
+        sub = Grid(
+            (sz.stop - sz.start, sy.stop - sy.start, sx.stop - sx.start),
+            g.voxel_mm,
+            (origin[0], origin[1], origin[2]),
+        )
+        mask = capsule(sub, a, b, radius)
+        view = self.labels[sz, sy, sx]
+        if protect:
+            ids = [self.names.index(n) for n in protect if n in self.names]
+            mask &= ~np.isin(view, ids)
+        view[mask] = self.index(name)
 
     def is_(self, *names: str) -> Bool3:
         """Mask of voxels currently labelled with any of ``names``."""
