@@ -62,6 +62,11 @@ def _anatomy_name(series: Any, names: Sequence[str]) -> str:
     anat = getattr(series, "anatomy", None)
     if anat is not None:
         return str(getattr(anat, "name", anat))
+    part = {"head": "brain", "knee": "knee", "spine": "spine"}.get(
+        str(getattr(getattr(series, "protocol", None), "body_part", "")), None
+    )
+    if part:
+        return part
     tissues = set(names)
     if "meniscus" in tissues or "cartilage" in tissues:
         return "knee"
@@ -161,6 +166,8 @@ def write_mr_images(
     phase_fov = float(getattr(p, "phase_fov_pct", 100.0))
     pf = float(getattr(p, "partial_fourier", 1.0) or 1.0)
     r = float(getattr(p, "parallel_r", 1) or 1)
+    # Phase lines of the rectangular FOV (matrix_phase is for the full square FOV).
+    lines = int(getattr(p, "phase_lines", round(m_phase * phase_fov / 100.0)))
     scanning, variant, options, seq_name = _sequence_codes(p)
     ped = phase_direction(cosines, str(getattr(p, "phase_dir", "AP")))
     label = description or f"{seq.upper()} {anatomy}"
@@ -220,12 +227,12 @@ def write_mr_images(
         ds.MagneticFieldStrength = ds_str(field_t)
         ds.ImagingFrequency = ds_str(GAMMA_MHZ_PER_T * field_t)
         ds.ImagedNucleus = "1H"
-        ds.AcquisitionMatrix = [0, m_read, m_phase, 0] if ped == "COL" else [m_read, 0, 0, m_phase]
+        ds.AcquisitionMatrix = [0, m_read, lines, 0] if ped == "COL" else [m_read, 0, 0, lines]
         ds.InPlanePhaseEncodingDirection = ped
         ds.PercentPhaseFieldOfView = ds_str(phase_fov)
         # Phase resolution relative to read, as scanners report it.
-        ds.PercentSampling = ds_str(100.0 * m_phase / max(m_read * phase_fov / 100.0, 1e-9))
-        ds.NumberOfPhaseEncodingSteps = int(np.ceil(m_phase * pf / r))
+        ds.PercentSampling = ds_str(100.0 * m_phase / m_read)
+        ds.NumberOfPhaseEncodingSteps = int(np.ceil(lines * pf / r))
         ds.ReceiveCoilName = "SIM ARRAY"
         ds.TransmitCoilName = "BODY"
         if sar is not None:

@@ -78,14 +78,16 @@ def test_inversion_time_only_for_inversion_recovery(tmp_path) -> None:
     ],
 )
 def test_phase_encoding_direction_follows_plane(tmp_path, orientation, phase_dir, expected) -> None:
-    s = fake_mr_series(orientation=orientation, phase_dir=phase_dir, slices=1)
+    s = fake_mr_series(orientation=orientation, phase_dir=phase_dir, slices=1, phase_fov_pct=75.0)
     write_mr_series(s, tmp_path)
     ds = read_series(tmp_path)[0]
     assert ds.InPlanePhaseEncodingDirection == expected
     m = [int(v) for v in ds.AcquisitionMatrix]
-    # Two of the four entries are zero; the phase entry is the phase matrix.
-    assert sorted(m) == [0, 0, s.protocol.matrix_phase, s.protocol.matrix_read]
-    assert (m[2] if expected == "COL" else m[3]) == s.protocol.matrix_phase
+    # Two of the four entries are zero; the phase entry counts the rectangular-FOV lines.
+    lines = round(s.protocol.matrix_phase * s.protocol.phase_fov_pct / 100)
+    assert sorted(m) == sorted([0, 0, lines, s.protocol.matrix_read])
+    assert (m[2] if expected == "COL" else m[3]) == lines
+    assert (m[1] if expected == "COL" else m[0]) == s.protocol.matrix_read
 
 
 def test_pixels_round_trip_within_quantisation_step(tmp_path) -> None:
