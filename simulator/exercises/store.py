@@ -390,15 +390,18 @@ class ProgressStore:
             })
         return out
 
-    def export_csv(self, out: Any = None, cohort: str | None = None) -> str:
-        """All attempts as CSV (one row per attempt); written to ``out`` (path or file) if
-        given, and returned as text."""
+    def export_csv(self, out: Any = None, cohort: str | None = None, exercise_id: str | None = None,
+                   username_contains: str | None = None) -> str:
+        """Attempts as CSV (one row per attempt, filtered by cohort, exercise and part of the
+        user name); written to ``out`` (path or file) if given, and returned as text."""
         buf = io.StringIO()
         cols = ["attempt_id", "username", "cohort", "exercise_id", "exercise_version", "score",
                 "passed", "started_at", "submitted_at", "time_on_task_s", "lang", "error"]
         w = csv.writer(buf)
         w.writerow(cols)
-        for a in self.attempts(cohort=cohort):
+        for a in self.attempts(cohort=cohort, exercise_id=exercise_id):
+            if username_contains and username_contains.lower() not in a["username"].lower():
+                continue
             w.writerow([a["id"], a["username"], a["cohort"] or "", a["exercise_id"],
                         a["exercise_version"], f"{a['score']:.1f}", int(a["passed"]),
                         a["started_at"].isoformat() if a["started_at"] else "",

@@ -1,0 +1,294 @@
+"""The exercise panel embedded in the trainee console (ipywidgets).
+
+``ExercisePanel(session, exercise, store, user, lang)`` shows the exercise's title, brief and
+patient, its objectives going green or red live as the console changes (cheap objectives
+only: scan time, SAR, fat shift, parameters…; objectives that need images stay grey until
+Submit), a Submit button that runs the full grader and stores the attempt, the score and
+per-objective feedback, and hints one at a time.
+
+The panel talks to the console only through ``ConsoleLike`` (``snapshot``, ``on_change``)
+plus, when present, ``set_anatomy``/``load_protocol``/``set_geometry`` to put the console in
+the exercise's starting state.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import ipywidgets as W
+
+from simulator.exercises import _protocol
+from simulator.exercises.grader import GradeResult, grade, live_status
+from simulator.exercises.objectives import METRICS
+from simulator.exercises.schema import Exercise
+from simulator.exercises.store import EVENT_EXERCISE_OPENED, EVENT_MENTOR_CALLED
+
+__all__ = ["ExercisePanel", "record_mentor_call", "MENTOR_EVENT_TYPES"]
+
+#: Console/mentoring events (``on_change`` event ``type``) that mean "the trainee called a
+#: mentor"; the panel records :data:`EVENT_MENTOR_CALLED` in the store when it sees one.
+MENTOR_EVENT_TYPES = ("mentor_called", "call_mentor", "mentor_call")
+
+_TXT = {
+    "submit": ("Soumettre", "Submit"),
+    "hint": ("Indice", "Hint"),
+    "no_more_hints": ("Plus d'indice.", "No more hints."),
+    "reset": ("Recommencer", "Start again"),
+    "objectives": ("Objectifs", "Objectives"),
+    "patient": ("Patient", "Patient"),
+    "pending": ("mesuré à la soumission", "measured on submit"),
+    "score": ("Note", "Score"),
+    "grading": ("Correction en cours…", "Grading…"),
+    "saved": ("Tentative enregistrée.", "Attempt saved."),
+    "not_saved": ("Tentative NON enregistrée : ", "Attempt NOT saved: "),
+    "call_mentor": ("Appeler un mentor", "Call a mentor"),
+    "mentor_called": ("Mentor appelé.", "Mentor called."),
+    "target": ("cible", "target"),
+    "measured": ("mesuré", "measured"),
+    "editable": ("Paramètres modifiables", "Parameters you may change"),
+}
+
+_COLORS = {True: "#1b7f3b", False: "#b3261e", None: "#777777"}
+_ICONS = {True: "✔", False: "✘", None: "○"}
+
+
+def record_mentor_call(store: Any, user: str, exercise_id: str | None, **payload: Any) -> None:
+    """Record that ``user`` called a mentor during ``exercise_id`` (the ``mentor_called``
+    metric reads this event)."""
+    store.record_event(user, EVENT_MENTOR_CALLED, payload, exercise_id=exercise_id)
+
+
+class ExercisePanel:
+    """Exercise side panel of a console; ``.widget`` is the root widget."""
+
+    def __init__(self, session: Any, exercise: Exercise, store: Any = None, user: str = "trainee",
+                 lang: str = "fr", prepare_session: bool = True) -> None:
+        self.session = session
+        self.exercise = exercise
+        self.store = store
+        self.user = user
+        self.lang = "en" if str(lang).startswith("en") else "fr"
+        self.opened_at = datetime.now(UTC)
+        self.result: GradeResult | None = None
+        self.live: dict[str, bool | None] = {}
+        self._hints_shown = 0
+        self._fresh = False  # the shown grade matches the console's protocol
+        self._lock = threading.Lock()
+        self._build()
+        if prepare_session:
+            self.reset_console()
+        if store is not None:
+            try:
+                store.record_event(user, EVENT_EXERCISE_OPENED, {"version": exercise.version},
+                                   exercise_id=exercise.id, at=self.opened_at)
+            except Exception as exc:  # the store may be down; the exercise still works
+                self._message(f"{self.t('not_saved')}{exc}", error=True)
+        session.on_change(self._on_change)
+        self.refresh()
+
+    # ---------------------------------------------------------------- helpers
+    def t(self, key: str) -> str:
+        fr, en = _TXT[key]
+        return en if self.lang == "en" else fr
+
+    def set_lang(self, lang: str) -> None:
+        """Switch the panel's language (fr/en)."""
+        self.lang = "en" if str(lang).startswith("en") else "fr"
+        self.submit.description = self.t("submit")
+        self.hint_button.description = self.t("hint")
+        self.reset_button.description = self.t("reset")
+        self.mentor_button.description = self.t("call_mentor")
+        self._render_header()
+        self._render_objectives()
+        if self.result is not None:
+            self._render_result()
+
+    def _message(self, text: str, error: bool = False) -> None:
+        color = "#b3261e" if error else "#333"
+        self.message.value = f"<span style='color:{color}'>{html.escape(text)}</span>"
+
+    # ---------------------------------------------------------------- widgets
+    def _build(self) -> None:
+        self.header = W.HTML()
+        self.header.add_class("merm-exercise-brief")
+        self.objectives_box = W.HTML()
+        self.objectives_box.add_class("merm-exercise-objectives")
+        self.submit = W.Button(description=self.t("submit"), button_style="primary", icon="check")
+        self.submit.add_class("merm-exercise-submit")
+        self.submit.on_click(lambda _b: self.submit_attempt())
+        self.hint_button = W.Button(description=self.t("hint"), icon="lightbulb-o")
+        self.hint_button.add_class("merm-exercise-hint")
+        self.hint_button.on_click(lambda _b: self.show_hint())
+        self.reset_button = W.Button(description=self.t("reset"), icon="undo")
+        self.reset_button.add_class("merm-exercise-reset")
+        self.reset_button.on_click(lambda _b: self.reset_console())
+        self.mentor_button = W.Button(description=self.t("call_mentor"), icon="phone")
+        self.mentor_button.add_class("merm-exercise-call-mentor")
+        self.mentor_button.on_click(lambda _b: self.call_mentor())
+        wants_mentor = any(o.metric == "mentor_called" for o in self.exercise.objectives)
+        self.mentor_button.layout.display = None if wants_mentor else "none"
+        self.hints = W.HTML()
+        self.hints.add_class("merm-exercise-hints")
+        self.score = W.HTML()
+        self.score.add_class("merm-exercise-score")
+        self.message = W.HTML()
+        self.message.add_class("merm-exercise-message")
+        buttons = W.HBox([self.submit, self.hint_button, self.reset_button, self.mentor_button])
+        self.widget = W.VBox([self.header, self.objectives_box, buttons, self.score, self.hints,
+                              self.message], layout=W.Layout(width="100%"))
+        self.widget.add_class("merm-exercise-panel")
+        self._render_header()
+
+    def _render_header(self) -> None:
+        ex, lang = self.exercise, self.lang
+        p = ex.patient
+        state = html.escape(p.state)
+        implants = ", ".join(p.implants) or "—"
+        editable = ", ".join(ex.editable)
+        self.header.value = (
+            f"<h3 style='margin:4px 0'>{html.escape(ex.title.get(lang))}</h3>"
+            f"<p>{html.escape(ex.brief.get(lang))}</p>"
+            f"<p style='font-size:90%'><b>{self.t('patient')}</b>: {html.escape(p.name)}, {p.age}, "
+            f"{p.weight_kg:g} kg — {html.escape(p.indication.get(lang))} — {state}; "
+            f"implants: {html.escape(implants)}<br><b>{self.t('editable')}</b>: "
+            f"<code>{html.escape(editable)}</code></p>"
+        )
+
+    def _row(self, obj: Any, status: bool | None, measured: Any = None, feedback: str = "") -> str:
+        spec = METRICS[obj.metric]
+        label = spec.fr if self.lang == "fr" else spec.en
+        extra = obj.args.get("tissues") or obj.args.get("tissue") or obj.args.get("structure") \
+            or obj.args.get("region") or obj.args.get("name")
+        if isinstance(extra, list | tuple):
+            extra = "/".join(extra)
+        if "sphere_mm" in obj.args:
+            extra = f"{obj.args['sphere_mm']:g} mm"
+        label = f"{label} ({extra})" if extra else label
+        color, icon = _COLORS[status], _ICONS[status]
+        detail = f"{self.t('target')} {html.escape(obj.target_text())}"
+        if measured is not None:
+            m = f"{measured:.3g}" if isinstance(measured, float) else str(measured)
+            detail = f"{self.t('measured')} {html.escape(m)}, " + detail
+        elif status is None:
+            detail += f" — {self.t('pending')}"
+        fb = f"<div style='font-size:90%;margin-left:1.4em'>{html.escape(feedback)}</div>" if feedback else ""
+        state = {True: "pass", False: "fail", None: "pending"}[status]
+        return (f"<li class='merm-objective merm-objective-{html.escape(obj.id)} merm-objective-{state}' "
+                f"style='color:{color};list-style:none'>{icon} <b>{html.escape(label)}</b> "
+                f"<span style='font-size:90%'>({detail})</span>{fb}</li>")
+
+    def _render_objectives(self) -> None:
+        rows = []
+        fresh = self.result is not None and self._fresh
+        graded = {o.id: o for o in self.result.objectives} if fresh and self.result else {}
+        for obj in self.exercise.objectives:
+            if obj.id in graded:
+                g = graded[obj.id]
+                rows.append(self._row(obj, g.passed, g.measured, g.feedback))
+            else:
+                rows.append(self._row(obj, self.live.get(obj.id)))
+        self.objectives_box.value = (f"<b>{self.t('objectives')}</b><ul style='padding-left:0'>"
+                                     + "".join(rows) + "</ul>")
+
+    def _render_result(self) -> None:
+        r = self.result
+        if r is None:
+            return
+        color = _COLORS[r.passed]
+        err = f"<div style='color:#b3261e'>{html.escape(r.error)}</div>" if r.error else ""
+        self.score.value = (f"<div style='font-size:120%;color:{color}'><b>{self.t('score')}: "
+                            f"{r.score:.0f}/100</b></div>{err}")
+        self._render_objectives()
+
+    # ---------------------------------------------------------------- behaviour
+    def _current(self) -> tuple[dict[str, Any], dict[str, Any] | None]:
+        snap = self.session.snapshot()
+        proto = dict(snap.get("protocol") or {})
+        geo = snap.get("geometry")
+        return proto, (dict(geo) if isinstance(geo, dict) else None)
+
+    def refresh(self) -> None:
+        """Recompute the live (cheap) objectives from the console's current protocol."""
+        proto, geo = self._current()
+        self._fresh = False
+        self.live = live_status(self.exercise, proto, geo, store=self.store, user=self.user,
+                                since=self.opened_at)
+        self._render_objectives()
+
+    def _on_change(self, event: dict) -> None:
+        kind = event.get("type") if isinstance(event, dict) else None
+        if kind in MENTOR_EVENT_TYPES:
+            self.call_mentor(source=str(kind))
+            return
+        if kind in ("protocol", "param", "geometry", "anatomy", "patient"):
+            self.refresh()
+
+    def reset_console(self) -> None:
+        """Put the console in the exercise's starting state (anatomy, protocol, geometry)."""
+        s, ex = self.session, self.exercise
+        try:
+            if ex.modality == "mr" and hasattr(s, "set_anatomy"):
+                s.set_anatomy(ex.anatomy, ex.pathology, ex.preset)
+            elif ex.modality == "pet" and hasattr(s, "set_anatomy"):
+                s.set_anatomy(ex.phantom, None)
+            if hasattr(s, "load_protocol"):
+                s.load_protocol(_protocol.start_protocol(ex), ex.title.get(self.lang))
+            if ex.start.geometry and hasattr(s, "set_geometry"):
+                s.set_geometry(**dict(ex.start.geometry))
+        except Exception as exc:  # never break the console
+            self._message(str(exc), error=True)
+
+    def show_hint(self) -> None:
+        """Reveal the next hint."""
+        hints = self.exercise.hints
+        if self._hints_shown < len(hints):
+            self._hints_shown += 1
+        items = "".join(f"<li>{html.escape(h.get(self.lang))}</li>" for h in hints[: self._hints_shown])
+        more = "" if self._hints_shown < len(hints) else f"<i>{self.t('no_more_hints')}</i>"
+        self.hints.value = f"<ol>{items}</ol>{more}"
+        if self.store is not None:
+            try:
+                self.store.record_event(self.user, "hint_shown", {"n": self._hints_shown},
+                                        exercise_id=self.exercise.id)
+            except Exception:
+                pass
+
+    def call_mentor(self, source: str = "panel") -> None:
+        """Record a mentor call for this exercise (metric ``mentor_called``)."""
+        if self.store is not None:
+            try:
+                record_mentor_call(self.store, self.user, self.exercise.id, source=source)
+            except Exception as exc:
+                self._message(f"{self.t('not_saved')}{exc}", error=True)
+                return
+        self._message(self.t("mentor_called"))
+        self.refresh()
+
+    def submit_attempt(self) -> GradeResult:
+        """Grade the console's current protocol, store the attempt, show the feedback."""
+        with self._lock:
+            self.submit.disabled = True
+            self._message(self.t("grading"))
+            try:
+                proto, geo = self._current()
+                self.result = grade(self.exercise, proto, geo, self.lang, store=self.store,
+                                    user=self.user, since=self.opened_at)
+                self._fresh = True
+                self._render_result()
+                if self.store is not None:
+                    try:
+                        self.store.record_attempt(
+                            self.user, self.exercise.id, proto, self.result,
+                            exercise_version=self.exercise.version, geometry=geo,
+                            started_at=self.opened_at, lang=self.lang)
+                        self._message(self.t("saved"))
+                    except Exception as exc:
+                        self._message(f"{self.t('not_saved')}{exc}", error=True)
+                else:
+                    self._message("")
+            finally:
+                self.submit.disabled = False
+            return self.result
