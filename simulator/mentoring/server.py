@@ -309,7 +309,7 @@ class Hub:
             try:
                 verify_token(self.config.secret, conn.token, time.time())
             except TokenError as exc:
-                conn.send(m.server_message("error", code="token", message=exc.en))
+                await conn._ws_send(m.server_message("error", code="token", message=exc.en))
                 await conn.ws.close(code=4001, message=b"token expired")
                 return
             if not conn.peer.limiter.allow():
@@ -376,7 +376,7 @@ class Hub:
                 self._audit(rt, peer, "take_back", previous=prev.name if prev else None)
             else:
                 target = room.peers.get(msg.peer)
-                (room.lock.grant if isinstance(msg, m.Grant) else room.lock.refuse)(msg.peer)
+                (room.lock.grant if msg.TYPE == "grant" else room.lock.refuse)(msg.peer)
                 self._audit(rt, peer, msg.TYPE, to=target.name if target else msg.peer)
             self._control(rt)
         elif isinstance(msg, m.Chat):

@@ -1,0 +1,222 @@
+"""The hub over real HTTP/WebSocket: who may connect, bad messages, limits, audit export."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import time
+
+import aiohttp
+import pytest
+from conftest import SECRET
+from mentoring_fakes import FakeConsole
+
+from simulator.mentoring.client import HubClient, create_room
+from simulator.mentoring.tokens import sign_token
+from simulator.mentoring.trainee import TraineeLink
+
+
+async def test_room_creation_needs_the_secret(hub) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(hub.url + "/api/rooms", json={"label": "x"}) as resp:
+            assert resp.status == 401
+        bad = {"Authorization": "Bearer wrong"}
+        async with http.post(hub.url + "/api/rooms", json={}, headers=bad) as resp:
+            assert resp.status == 401
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    assert set(room["links"]) >= {"mentor", "observer"}
+    assert room["links"]["mentor"].startswith(hub.url + "/mentor#t=")
+    assert room["expires"] > time.time()
+
+
+async def test_unauthorised_expired_and_unknown_room_tokens_are_refused(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    forged = sign_token(b"not-the-hub-secret" * 2, room["room"], "mentor", exp=time.time() + 60)
+    expired = sign_token(SECRET, room["room"], "mentor", exp=time.time() - 1)
+    unknown = sign_token(SECRET, "nosuchroom", "mentor", exp=time.time() + 60)
+    for token in ("", "garbage", forged, expired, unknown):
+        with pytest.raises(ConnectionError):
+            await HubClient(hub.url, token, "intruder").connect()
+
+
+async def test_token_expiring_during_the_session_ends_it(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    token = sign_token(SECRET, room["room"], "mentor", exp=int(time.time()) + 2)
+    async with HubClient(hub.url, token, "late") as client:
+        await asyncio.sleep(max(0.0, int(time.time()) + 2 - time.time()) + 1.05)
+        await client.send({"type": "chat", "text": "still there?"})
+        err = await client.wait_for("error")
+        assert err["code"] == "token"
+        await client.wait_for("_closed")
+
+
+async def test_roles_are_enforced_by_the_hub(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    link = TraineeLink(FakeConsole(), hub.url, room["tokens"]["trainee"], size=(160, 120))
+    await link.start()
+    observer = HubClient(hub.url, room["tokens"]["observer"], "Obs")
+    mentor = HubClient(hub.url, room["tokens"]["mentor"], "Dr M")
+    try:
+        for c in (observer, mentor):
+            await c.connect()
+        await observer.send({"type": "request_control"})
+        await observer.send({"type": "annotate", "shape": "circle", "x0": 0.5, "y0": 0.5})
+        await mentor.send({"type": "take_back"})
+        await mentor.send({"type": "grant", "peer": mentor.peer_id})
+        await mentor.send({"type": "state", "snapshot": {"protocol": {"tr_ms": 1}}})
+        await mentor.send({"type": "confirm", "id": 1, "accept": True})
+        for client, refs in (
+            (observer, {"request_control", "annotate"}),
+            (mentor, {"take_back", "grant", "state", "confirm"}),
+        ):
+            await client.send({"type": "chat", "text": "after refusals"})
+            await client.wait_for("chat", lambda c: c["text"] == "after refusals")
+            errors = {e["ref"]: e["code"] for e in client.received if e["type"] == "error"}
+            assert errors == dict.fromkeys(refs, "forbidden")
+        assert mentor.welcome["snapshot"]["protocol"]["tr_ms"] == 500.0
+        # the session goes on after refusals
+        await observer.send({"type": "chat", "text": "ok"})
+        await mentor.wait_for("chat", lambda c: c["text"] == "ok")
+    finally:
+        for c in (observer, mentor):
+            await c.close()
+        await link.close()
+
+
+async def test_malformed_and_oversized_messages_do_not_drop_the_session(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as client:
+        bad = [
+            "{",
+            '{"type": "nope"}',
+            '{"type": "chat", "text": ""}',
+            json.dumps({"type": "chat", "text": "x" * 900, "pad": "y" * 17000}),
+        ]
+        for raw in bad:
+            await client.send(raw)
+        await client.send({"type": "chat", "text": "still here"})
+        assert (await client.wait_for("chat"))["text"] == "still here"
+        codes = [msg["code"] for msg in client.received if msg["type"] == "error"]
+        assert codes == ["bad_json", "unknown_type", "bad_field", "too_large"]
+
+
+async def test_peer_cap(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    clients = [
+        HubClient(hub.url, room["tokens"]["observer"], f"o{i}") for i in range(hub.config.max_peers)
+    ]
+    try:
+        for c in clients:
+            await c.connect()
+        with pytest.raises(ConnectionError):
+            await HubClient(hub.url, room["tokens"]["observer"], "one too many").connect()
+        await clients[0].close()
+        await asyncio.sleep(0.1)
+        async with HubClient(hub.url, room["tokens"]["observer"], "now fits"):
+            pass
+    finally:
+        for c in clients:
+            await c.close()
+
+
+async def test_origin_allow_list(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    with pytest.raises(ConnectionError):
+        await HubClient(
+            hub.url, room["tokens"]["mentor"], "x", headers={"Origin": "http://evil.example"}
+        ).connect()
+    async with HubClient(hub.url, room["tokens"]["mentor"], "x", headers={"Origin": hub.url}) as ok:
+        assert ok.welcome["role"] == "mentor"
+
+
+async def test_flooding_is_rate_limited_without_disconnecting(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as client:
+        for i in range(150):
+            await client.send({"type": "ping", "id": i, "t": 0.0})
+        await client.wait_for("error", lambda e: e["code"] == "rate_limited")
+        await asyncio.sleep(0.5)
+        await client.send({"type": "chat", "text": "calm again"})
+        await client.wait_for("chat")
+
+
+async def test_audit_log_records_the_session_in_order(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    console = FakeConsole()
+    link = TraineeLink(console, hub.url, room["tokens"]["trainee"], name="Alice", size=(160, 120))
+    await link.start()
+    mentor = HubClient(hub.url, room["tokens"]["mentor"], "Dr M")
+    await mentor.connect()
+    await mentor.start_media()
+    try:
+        for answer in (link.refuse, link.grant):
+            start = len(link.client.received)
+            await mentor.send({"type": "request_control"})
+            await link.client.wait_for("control", lambda c: c["pending"], start=start)
+            await answer(mentor.peer_id)
+        await mentor.wait_for("control", lambda c: c["holder"] == mentor.peer_id)
+        await mentor.send_console(
+            {
+                "type": "command",
+                "id": 1,
+                "command": {"type": "set_param", "name": "te_ms", "value": 90},
+            }
+        )
+        await mentor.wait_for("result")
+        await mentor.send(
+            {"type": "annotate", "shape": "arrow", "x0": 0.1, "y0": 0.1, "x1": 0.5, "y1": 0.5}
+        )
+        await mentor.send({"type": "chat", "text": "longer TE for T2"})
+        await mentor.send({"type": "consent", "recording": True})
+        await mentor.wait_for("chat")
+        await mentor.send({"type": "release_control"})
+        await mentor.wait_for("control", lambda c: c["holder"] is None)
+        await link.take_back()
+        await mentor.close()
+        await asyncio.sleep(0.2)
+        async with aiohttp.ClientSession() as http:
+            url = f"{hub.url}/api/rooms/{room['room']}/audit"
+            async with http.get(url, params={"token": room["tokens"]["observer"]}) as resp:
+                assert resp.status == 401, "observers do not read the audit"
+            other = await create_room(hub.url, SECRET, "MR 2", "mr")
+            async with http.get(url, params={"token": other["tokens"]["trainee"]}) as resp:
+                assert resp.status == 401, "a token of another room"
+            async with http.get(url, params={"token": room["tokens"]["mentor"]}) as resp:
+                events = await resp.json()
+            async with http.get(
+                url, params={"token": room["tokens"]["trainee"], "format": "csv"}
+            ) as resp:
+                rows = list(csv.DictReader(io.StringIO(await resp.text())))
+        actions = [(e["action"], e["actor"]) for e in events]
+        assert actions == [
+            ("create", "trainee"),
+            ("join", "Alice"),
+            ("join", "Dr M"),
+            ("request", "Dr M"),
+            ("refuse", "Alice"),
+            ("request", "Dr M"),
+            ("grant", "Alice"),
+            ("command", "Dr M"),
+            ("annotate", "Dr M"),
+            ("chat", "Dr M"),
+            ("consent", "Dr M"),
+            ("release", "Dr M"),
+            ("take_back", "Alice"),
+            ("leave", "Dr M"),
+        ]
+        command = events[7]
+        assert command["role"] == "mentor" and (
+            command["detail"]["before"],
+            command["detail"]["after"],
+        ) == (15.0, 90.0)
+        assert [int(r["seq"]) for r in rows] == [e["seq"] for e in events]
+        seqs = [e["seq"] for e in events]
+        assert seqs == sorted(seqs) and [e["time"] for e in events] == sorted(
+            e["time"] for e in events
+        )
+        on_disk = [json.loads(x) for x in hub.config.audit_path.read_text().splitlines()]
+        assert [e["seq"] for e in on_disk if e["room"] == room["room"]] == seqs
+    finally:
+        await link.close()
