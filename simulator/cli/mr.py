@@ -59,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(loc)
 
 
-def _center(text: str | None, anat: Any) -> tuple[float, float, float]:
+def _center(text: str | None, anat: Any, proto: Any) -> tuple[float, float, float]:
     if text is not None:
         try:
             xyz = tuple(float(v) for v in text.split(","))
@@ -68,17 +68,17 @@ def _center(text: str | None, anat: Any) -> tuple[float, float, float]:
         if len(xyz) != 3:
             raise ParameterError("center", text, "x,y,z in mm")
         return xyz  # type: ignore[return-value]
-    for key in ("center", "centre", "stack_center", "scan_center"):
-        if key in anat.landmarks:
-            return tuple(float(v) for v in anat.landmarks[key])  # type: ignore[return-value]
-    # Centre of the body's bounding box (labels are (z, y, x), origin is (x, y, z)).
-    body = anat.labels > 0
-    centre = []
-    for axis, drop in ((2, (0, 1)), (1, (0, 2)), (0, (1, 2))):
-        idx = np.flatnonzero(body.any(axis=drop))
-        mid = (idx[0] + idx[-1]) / 2 if idx.size else (anat.labels.shape[axis] - 1) / 2
-        centre.append(anat.origin_mm[len(centre)] + mid * anat.voxel_mm[axis])
-    return tuple(float(c) for c in centre)  # type: ignore[return-value]
+    try:
+        from simulator.mr.geometry import default_geometry
+    except ImportError:  # scanner without planning helpers: centre of the body's box
+        body = anat.labels > 0
+        centre = []
+        for axis, drop in ((2, (0, 1)), (1, (0, 2)), (0, (1, 2))):
+            idx = np.flatnonzero(body.any(axis=drop))
+            mid = (idx[0] + idx[-1]) / 2 if idx.size else (anat.labels.shape[axis] - 1) / 2
+            centre.append(anat.origin_mm[len(centre)] + mid * anat.voxel_mm[axis])
+        return tuple(float(c) for c in centre)  # type: ignore[return-value]
+    return tuple(float(c) for c in default_geometry(anat, proto).center_mm)  # type: ignore[return-value]
 
 
 def _protocol(mr: Any, args: argparse.Namespace) -> Any:
@@ -102,7 +102,7 @@ def _scan(args: argparse.Namespace) -> int:
     anat = mr.load_anatomy(args.anatomy, pathology=args.pathology)
     warnings = tuple(mr.check_protocol(proto))
     geo = mr.Geometry(
-        orientation=proto.orientation, center_mm=_center(args.center, anat), angle_deg=args.angle
+        orientation=proto.orientation, center_mm=_center(args.center, anat, proto), angle_deg=args.angle
     )
     series = mr.scan(anat, proto, geo, rng=np.random.default_rng(args.seed))
     with staged_output(args.out) as stage:
