@@ -1,0 +1,135 @@
+"""Console widgets without a browser: i18n, parameter card, safety screening, queue, planning."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import numpy as np
+import pytest
+
+from simulator.console.i18n import STRINGS, Labels, detect_lang, tr
+from simulator.console.patient import QUESTIONS, SCENARIOS, screen
+from simulator.console.planning import slice_normal, stack_centres, wrap_risk
+from simulator.console.queue import ProtocolQueue
+
+
+def test_every_string_has_both_languages() -> None:
+    for key, (fr, en) in STRINGS.items():
+        assert fr.strip() and en.strip(), key
+        assert set(re.findall(r"{(\w+)", fr)) == set(re.findall(r"{(\w+)", en)), key  # same placeholders
+
+
+@pytest.mark.parametrize(
+    ("arg", "env", "expected"),
+    [
+        (None, {}, "en"),
+        (None, {"LANG": "fr_FR.UTF-8"}, "fr"),
+        (None, {"LANG": "fr_FR.UTF-8", "MERM_LANG": "en"}, "en"),
+        (None, {"HTTP_ACCEPT_LANGUAGE": "fr-CH,fr;q=0.9", "LANG": "C.UTF-8"}, "fr"),
+        (None, {"QUERY_STRING": "exercise=x&lang=fr", "MERM_LANG": "en"}, "fr"),
+        ("en", {"MERM_LANG": "fr"}, "en"),
+    ],
+)
+def test_detect_lang(arg: str | None, env: dict, expected: str) -> None:
+    assert detect_lang(arg, env) == expected
+
+
+def test_labels_switch() -> None:
+    import ipywidgets as W
+
+    L = Labels("fr")
+    b = L(W.Button(), "scan")
+    assert b.description == tr("scan", "fr") != tr("scan", "en")
+    seen = []
+    L.on_switch(seen.append)
+    L.switch("en")
+    assert b.description == tr("scan", "en") and seen == ["en"]
+
+
+def _answers(patient) -> dict:  # noqa: ANN001
+    kinds = {i.kind for i in patient.implants}
+    return {k: bool(kinds & set(v)) for k, v in QUESTIONS.items()}
+
+
+def test_screening_against_the_record() -> None:
+    calm = SCENARIOS["headache"]
+    assert screen(calm, {})[0] == "incomplete"
+    assert screen(calm, _answers(calm)) == ("ok", "")
+    wrong = {**_answers(calm), "q_pacemaker": True}
+    assert screen(calm, wrong) == ("mismatch", "q_pacemaker")
+    assert screen(SCENARIOS["tumour"], _answers(SCENARIOS["tumour"]))[0] == "blocked"
+    assert screen(SCENARIOS["knee_oedema"], _answers(SCENARIOS["knee_oedema"]))[0] == "conditional"
+
+
+def test_queue_operations() -> None:
+    q = ProtocolQueue()
+    q.add("a", 1)
+    q.add("b", 2)
+    assert q.duplicate(0) == 1 and [e.label for e in q.entries] == ["a", "a (2)", "b"]
+    assert q.move(2, -1) == 1 and [e.protocol for e in q.entries] == [1, 2, 1]
+    assert q.move(0, -1) == 0  # stays in range
+    q.mark_done(0)
+    assert q.next_pending() == 1
+    assert q.remove(2) == 1 and len(q.entries) == 2
+
+
+@pytest.mark.parametrize("orientation", ["axial", "coronal", "sagittal"])
+@pytest.mark.parametrize("angle", [0.0, 17.0, -30.0, (10.0, 20.0)])
+def test_slice_stack_geometry(orientation: str, angle) -> None:  # noqa: ANN001
+    n = slice_normal(orientation, angle)
+    assert np.linalg.norm(n) == pytest.approx(1.0, abs=1e-12)  # exact up to rounding
+    c = stack_centres((1.0, 2.0, 3.0), n, 5, 4.0, 1.0)
+    steps = np.diff(c, axis=0)
+    assert np.allclose(np.linalg.norm(steps, axis=1), 5.0)  # thickness + gap
+    assert np.allclose(c.mean(axis=0), (1.0, 2.0, 3.0))     # centred on the planned centre
+
+
+def test_wrap_risk_grows_as_phase_fov_shrinks() -> None:
+    from simulator.mr import load_anatomy, preset
+
+    anat = load_anatomy("brain")
+    p = preset("brain", "t1_se")
+    fov, body = wrap_risk(anat, p)
+    assert fov >= body  # the preset does not wrap
+    small = dataclasses.replace(p, fov_mm=120.0)
+    fov2, body2 = wrap_risk(anat, small)
+    assert body2 == body and fov2 < body
+
+
+def test_param_card_refuses_and_keeps_previous() -> None:
+    from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard
+    from simulator.console.session import ConsoleSession
+
+    s = ConsoleSession("mr", lang="fr")
+    L = Labels("fr")
+    card = ParamCard(s, L, MR_GROUPS, MR_CHOICES)
+    s.on_change(lambda e: card.refresh() if e["type"] in ("protocol", "param") else None)
+    before = card.conseq["scan-time"].value
+    card.fields["tr_ms"].value = 1000.0
+    assert card.conseq["scan-time"].value != before  # consequences redrawn
+    card.fields["tr_ms"].value = 1.0
+    assert card.fields["tr_ms"].value == 1000.0       # back to the last valid value
+    assert "5–15000" in card.errors["tr_ms"].value    # why, at the field
+    card.fields["te_ms"].value = 20.0
+    assert s.protocol.te_ms == 20.0                   # still working
+    for name, w in card.fields.items():
+        assert f"merm-param-{name}" in w._dom_classes
+
+
+def test_mr_console_builds_and_switches_language() -> None:
+    from simulator.console.mr_console import MRConsole
+
+    c = MRConsole(lang="fr")
+    assert c.shell.scan.disabled  # screening first
+    for key, tb in c.patient.answers.items():
+        tb.value = False
+    c.patient.check()
+    assert not c.shell.scan.disabled
+    fr = c.params.fields["slice_mm"].description
+    c.shell.lang.value = "en"
+    assert c.params.fields["slice_mm"].description != fr
+    assert c.tabs.get_title(2) == tr("tab_params", "en")
+    c.session.apply_command({"type": "set_param", "name": "tr_ms", "value": 650}, "Dupont", "mentor")
+    assert c.params.fields["tr_ms"].value == 650.0
+    assert "Dupont" in c.shell.message.value
