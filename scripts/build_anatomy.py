@@ -91,8 +91,12 @@ def render_png(name: str, out: Path, pathology: str | None = None) -> Path:
     lab = anat.labels
     marks = list(anat.landmarks.values())
     k, j, i = (int(round(c)) for c in anat.mm_to_index(marks[0]))
+    i = lab.shape[2] // 2
+    if pathology is not None:  # cut through the lesion
+        changed = np.argwhere(lab != load_anatomy(name).labels)
+        k, j, i = (int(v) for v in np.median(changed, axis=0))
     k = min(max(k, 0), lab.shape[0] - 1)
-    planes = [lab[:, :, lab.shape[2] // 2][::-1], lab[k][:, :], lab[:, j, :][::-1]]
+    planes = [lab[:, :, i][::-1], lab[k][:, :], lab[:, j, :][::-1]]
     tiles = []
     for lut in (None, t1w, t2w):
         row = []
@@ -123,7 +127,7 @@ def render_png(name: str, out: Path, pathology: str | None = None) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("names", nargs="*", default=list(BUILDERS), choices=list(BUILDERS))
+    parser.add_argument("names", nargs="*", choices=[*BUILDERS, []], metavar="NAME")
     parser.add_argument("--png", type=Path, default=None, help="write inspection PNGs here")
     parser.add_argument("--no-build", action="store_true", help="only render PNGs")
     args = parser.parse_args(argv)

@@ -130,7 +130,7 @@ def build_spine() -> dict[str, object]:
     cord = (x / (4.8 * taper + 1e-3)) ** 2 + (
         (y - yc - 26.0 * sec) / (4.0 * taper + 1e-3)
     ) ** 2 <= 1.0
-    paint.paint(cord, "spinal_cord")
+    paint.paint(cord & (z > z_conus), "spinal_cord")
     roots = (
         (-2.0, 2.0),
         (2.0, 2.0),
