@@ -150,7 +150,9 @@ class Painter:
         hi = np.maximum(a, b) + radius + 1.0
         sl = []
         origin = []
-        for axis, (o, d, n) in enumerate(zip(g.origin_mm, g.voxel_mm[::-1], g.shape[::-1])):
+        for axis, (o, d, n) in enumerate(
+            zip(g.origin_mm, g.voxel_mm[::-1], g.shape[::-1], strict=True)
+        ):
             i0 = int(np.clip(np.floor((lo[axis] - o) / d), 0, n))
             i1 = int(np.clip(np.ceil((hi[axis] - o) / d) + 1, 0, n))
             sl.append(slice(i0, i1))

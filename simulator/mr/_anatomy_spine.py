@@ -34,7 +34,7 @@ _TILT_KNOTS = (
 )
 
 
-def _axis() -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
+def _axis() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
     """Axis samples (s, y, z, tilt) with L3 centre at y = z = 0, and each level's arc length."""
     s = np.arange(-60.0, 330.0, 0.5)
     knots = np.array(_TILT_KNOTS)
@@ -52,7 +52,7 @@ def _axis() -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, float]]:
         top += h + d
     centres["S1"] = top + 15.0
     i3 = int(np.searchsorted(s, centres["L3"]))
-    return s, y - y[i3], z - z[i3], tilt, centres  # type: ignore[return-value]
+    return s, y - y[i3], z - z[i3], tilt, centres
 
 
 def _local(grid: Grid, c: tuple[float, float], tilt: float) -> tuple[np.ndarray, ...]:
@@ -62,6 +62,28 @@ def _local(grid: Grid, c: tuple[float, float], tilt: float) -> tuple[np.ndarray,
     u = (z - cz) * np.cos(tilt) + (y - cy) * np.sin(tilt)
     v = -(z - cz) * np.sin(tilt) + (y - cy) * np.cos(tilt)
     return x, u, v
+
+
+Point = tuple[float, float, float]
+Frame = tuple[float, float, float]
+
+
+def _bone(paint: Painter, frame: Frame, a: Point, b: Point, r: float) -> None:
+    """Capsule of cortex with a marrow core, ends given in the local frame (x, u, v)."""
+    cy, cz, tilt = frame
+
+    def to_xyz(p: Point) -> Point:
+        px, pu, pv = p
+        return (
+            px,
+            cy + pu * float(np.sin(tilt)) + pv * float(np.cos(tilt)),
+            cz + pu * float(np.cos(tilt)) - pv * float(np.sin(tilt)),
+        )
+
+    pa, pb = to_xyz(a), to_xyz(b)
+    paint.paint_capsule(pa, pb, r, "bone_cortex")
+    if r > 2.2:
+        paint.paint_capsule(pa, pb, r - 1.5, "red_marrow")
 
 
 def build_spine() -> dict[str, object]:
@@ -182,23 +204,8 @@ def build_spine() -> dict[str, object]:
         # Posterior elements as capsules of cortex with marrow cores.
         pv = ay + CANAL_MM  # canal centre
 
-        def bone(
-            a: tuple[float, float, float],
-            b: tuple[float, float, float],
-            r: float,
-        ) -> None:
-            def to_xyz(p: tuple[float, float, float]) -> tuple[float, float, float]:
-                px, pu, pv_ = p
-                return (
-                    px,
-                    cy + pu * np.sin(tilt) + pv_ * np.cos(tilt),
-                    cz + pu * np.cos(tilt) - pv_ * np.sin(tilt),
-                )
-
-            pa, pb = to_xyz(a), to_xyz(b)
-            paint.paint_capsule(pa, pb, r, "bone_cortex")
-            if r > 2.2:
-                paint.paint_capsule(pa, pb, r - 1.5, "red_marrow")
+        def bone(a: Point, b: Point, r: float, frame: Frame = (cy, cz, tilt)) -> None:
+            _bone(paint, frame, a, b, r)
 
         for side in (-1.0, 1.0):
             bone((side * 13.0, 3.0, ay - 4.0), (side * 14.0, 3.0, pv + 2.0), 5.0)  # pedicle

@@ -49,9 +49,9 @@ class _Canvas:
             sl.append(slice(int(np.clip(c - h, 0, n)), int(np.clip(c + h + 1, 0, n))))
         sz, sy, sx = sl
         ox, oy, oz = self.anat.origin_mm
-        x = ox + dx * np.arange(sx.start, sx.stop).reshape(1, 1, -1)
-        y = oy + dy * np.arange(sy.start, sy.stop).reshape(1, -1, 1)
-        z = oz + dz * np.arange(sz.start, sz.stop).reshape(-1, 1, 1)
+        x = ox + dx * np.arange(sx.start, sx.stop, dtype=np.float64).reshape(1, 1, -1)
+        y = oy + dy * np.arange(sy.start, sy.stop, dtype=np.float64).reshape(1, -1, 1)
+        z = oz + dz * np.arange(sz.start, sz.stop, dtype=np.float64).reshape(-1, 1, 1)
         return (sz, sy, sx), (x, y, z)
 
     def paint(
