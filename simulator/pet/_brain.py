@@ -61,7 +61,7 @@ def _pad_square(vol: np.ndarray) -> np.ndarray:
     n += n % 2
     out = np.zeros((vol.shape[0], n, n), vol.dtype)
     oy, ox = (n - vol.shape[1]) // 2, (n - vol.shape[2]) // 2
-    out[:, oy:oy + vol.shape[1], ox:ox + vol.shape[2]] = vol
+    out[:, oy : oy + vol.shape[1], ox : ox + vol.shape[2]] = vol
     return out
 
 
@@ -86,8 +86,12 @@ def brain_phantom(activity_mbq: float, weight_kg: float, pathology: str | None =
     names = anat.names
     feats = {}
     if "gray_matter" in names:
-        feats["gray_matter"] = Feature((0.0, 0.0, 0.0), 0.0, float(suv[names.index("gray_matter")]), "region")
-        feats["white_matter"] = Feature((0.0, 0.0, 0.0), 0.0, float(suv[names.index("white_matter")]), "region")
+        feats["gray_matter"] = Feature(
+            (0.0, 0.0, 0.0), 0.0, float(suv[names.index("gray_matter")]), "region"
+        )
+        feats["white_matter"] = Feature(
+            (0.0, 0.0, 0.0), 0.0, float(suv[names.index("white_matter")]), "region"
+        )
     return Phantom(
         name="brain",
         activity_bqml=act,

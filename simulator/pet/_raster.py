@@ -109,8 +109,14 @@ class Painter:
         box, frac = ellipsoid_fraction(self.shape, self.voxel_mm, centre_mm, semi_mm)
         self.paint(box, frac, name, activity, mu_per_cm)
 
-    def prism(self, z_mm: tuple[float, float], frac2d: NDArray[np.float32], name: str,
-              activity: float, mu_per_cm: float) -> None:
+    def prism(
+        self,
+        z_mm: tuple[float, float],
+        frac2d: NDArray[np.float32],
+        name: str,
+        activity: float,
+        mu_per_cm: float,
+    ) -> None:
         """Paint a 2-D region extruded over z ∈ [z0, z1) mm (whole voxels)."""
         dz = self.voxel_mm[0]
         k0 = max(0, int(round(z_mm[0] / dz)))

@@ -97,5 +97,3 @@ def allowed_subsets(n_angles: int = N_ANGLES) -> tuple[int, ...]:
 def axial_fraction(length_mm: float) -> float:
     """Fraction of an object of axial ``length_mm`` that one bed sees."""
     return min(1.0, AXIAL_FOV_MM / length_mm) if length_mm > 0 else 1.0
-
-

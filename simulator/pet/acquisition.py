@@ -126,7 +126,9 @@ def normalisation(geometry: SinogramGeometry) -> NDArray[np.float32]:
     return (n / n.mean()).astype(np.float32)
 
 
-def _poisson(rng: np.random.Generator, mean: NDArray[np.float32], gain: float) -> NDArray[np.float32]:
+def _poisson(
+    rng: np.random.Generator, mean: NDArray[np.float32], gain: float
+) -> NDArray[np.float32]:
     if gain == 1.0:
         return rng.poisson(mean).astype(np.float32)
     return (rng.poisson(mean * gain) / gain).astype(np.float32)
@@ -185,9 +187,13 @@ def acquire(
     att = np.exp(-mu_line).astype(np.float32)
     norm = normalisation(geom)
     kappa = (
-        scanner.SENSITIVITY_CPS_PER_BQ * frame_s * fdf
+        scanner.SENSITIVITY_CPS_PER_BQ
+        * frame_s
+        * fdf
         * (tracer.positron_fraction / _F18_POSITRON_FRACTION)
-        * px * dz / (1000.0 * geom.n_angles)
+        * px
+        * dz
+        / (1000.0 * geom.n_angles)
     )
     unatt = proj.forward(blurred) * np.float32(kappa)
     trues = unatt * att * norm[None]
@@ -196,12 +202,17 @@ def acquire(
     t_sum = trues.sum(axis=(1, 2), dtype=np.float64)
     u_sum = (unatt * norm[None]).sum(axis=(1, 2), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        log_t = np.where(u_sum > 0, -np.log(np.maximum(t_sum, 1e-30) / np.maximum(u_sum, 1e-30)), 0.0)
+        log_t = np.where(
+            u_sum > 0, -np.log(np.maximum(t_sum, 1e-30) / np.maximum(u_sum, 1e-30)), 0.0
+        )
     ratio = np.array([scanner.scatter_to_trues(v) for v in log_t])
     shape = ndimage.gaussian_filter(
         trues,
-        (_SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz if len(idx) > 1 else 0.0, 4.0,
-         _SCATTER_RADIAL_FWHM_MM * FWHM_TO_SIGMA / px),
+        (
+            _SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz if len(idx) > 1 else 0.0,
+            4.0,
+            _SCATTER_RADIAL_FWHM_MM * FWHM_TO_SIGMA / px,
+        ),
         mode=("nearest", "wrap", "constant"),
         truncate=2.0,
     )
@@ -214,8 +225,11 @@ def acquire(
     a_fov_mbq = float(ph.activity_bqml.sum(dtype=np.float64)) * px * px * dz * 1e-9 * dk
     a_fov_mbq *= scanner.axial_fraction(length_mm)
     r_total = (
-        scanner.RANDOMS_KCPS_PER_MBQ2 * 1e3 * a_fov_mbq**2
-        * frame_s * frame_decay_factor(tracer, frame_s, power=2)
+        scanner.RANDOMS_KCPS_PER_MBQ2
+        * 1e3
+        * a_fov_mbq**2
+        * frame_s
+        * frame_decay_factor(tracer, frame_s, power=2)
     )
     per_slice = r_total * dz / max(scanner.AXIAL_FOV_MM, length_mm)
     randoms = np.full(trues.shape, per_slice / geom.n_lor, np.float32)

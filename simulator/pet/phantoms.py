@@ -161,8 +161,16 @@ def _iec(ratio: float, cold_spheres: bool, activity_mbq: float, weight_kg: float
     def shifted(fn):
         return lambda y, x: fn(y - cy, x - cx)
 
-    p.prism((0, nz * dz), shape2d_fraction((n, n), px, shifted(_iec_body(3.0))), "wall", 0.0, MU_PMMA)
-    p.prism((0, nz * dz), shape2d_fraction((n, n), px, shifted(_iec_body(0.0))), "background", bg, MU_WATER)
+    p.prism(
+        (0, nz * dz), shape2d_fraction((n, n), px, shifted(_iec_body(3.0))), "wall", 0.0, MU_PMMA
+    )
+    p.prism(
+        (0, nz * dz),
+        shape2d_fraction((n, n), px, shifted(_iec_body(0.0))),
+        "background",
+        bg,
+        MU_WATER,
+    )
     lung_r = IEC_LUNG_MM / 2
     lung = shape2d_fraction((n, n), px, lambda y, x: (y - cy) ** 2 + (x - cx) ** 2 <= lung_r**2)
     p.prism((0, nz * dz), lung, "lung", 0.0, MU_LUNG)
@@ -226,8 +234,11 @@ def _torso(activity_mbq: float, weight_kg: float) -> Phantom:
         suv, mu = TORSO_REGIONS[name]
         return suv * s, mu
 
-    for (z0, z1), (ax, ay) in (((0, 120), (170.0, 115.0)), ((120, 250), (160.0, 110.0)),
-                               ((250, 400), (170.0, 118.0))):
+    for (z0, z1), (ax, ay) in (
+        ((0, 120), (170.0, 115.0)),
+        ((120, 250), (160.0, 110.0)),
+        ((250, 400), (170.0, 118.0)),
+    ):
         body = shape2d_fraction(
             (n, n), px, lambda y, x, ax=ax, ay=ay: ((x - c0) / ax) ** 2 + ((y - c0) / ay) ** 2 <= 1
         )

@@ -94,7 +94,9 @@ class Projector:
             self._transpose = self.matrix.T.tocsr()
         return self._transpose
 
-    def subsets(self, n_subsets: int) -> list[tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.intp]]]:
+    def subsets(
+        self, n_subsets: int
+    ) -> list[tuple[sp.csr_matrix, sp.csr_matrix, NDArray[np.intp]]]:
         """Interleaved angle subsets: (A_s, A_sᵀ, rows of A_s) for each subset s.
 
         Subset s holds the angles s, s + S, s + 2S, …, all radial bins of each.
@@ -143,6 +145,8 @@ class Projector:
 
 
 @functools.lru_cache(maxsize=6)
-def get_projector(n: int, pixel_mm: float, n_angles: int, n_radial: int, bin_mm: float) -> Projector:
+def get_projector(
+    n: int, pixel_mm: float, n_angles: int, n_radial: int, bin_mm: float
+) -> Projector:
     """A cached :class:`Projector` for an ``n × n`` grid of ``pixel_mm`` pixels."""
     return Projector(n, pixel_mm, SinogramGeometry(n_angles, n_radial, bin_mm))

@@ -103,7 +103,9 @@ class PETDerived:
     tof_gain: float
 
 
-def _range(name: str, value: object, lo: float, hi: float, unit: str, lo_open: bool = False) -> None:
+def _range(
+    name: str, value: object, lo: float, hi: float, unit: str, lo_open: bool = False
+) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
         ok = (value > lo if lo_open else value >= lo) and value <= hi
@@ -189,8 +191,12 @@ def check_protocol(p: PETProtocol) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def derive(p: PETProtocol, activity_in_bed_mbq: float | None = None,
-           transmission: float | None = None, diameter_mm: float = 300.0) -> PETDerived:
+def derive(
+    p: PETProtocol,
+    activity_in_bed_mbq: float | None = None,
+    transmission: float | None = None,
+    diameter_mm: float = 300.0,
+) -> PETDerived:
     """Decay, timing, dose and expected counts of one bed (no validation).
 
     Parameters
@@ -208,16 +214,21 @@ def derive(p: PETProtocol, activity_in_bed_mbq: float | None = None,
     frame_s = 60.0 * p.minutes_per_bed
     dk = decay_factor(tracer, 60.0 * p.uptake_min)
     fdf = frame_decay_factor(tracer, frame_s)
-    a_bed = activity_in_bed_mbq if activity_in_bed_mbq is not None else (
-        _PATIENT_FRACTION_IN_BED * p.activity_mbq
+    a_bed = (
+        activity_in_bed_mbq
+        if activity_in_bed_mbq is not None
+        else (_PATIENT_FRACTION_IN_BED * p.activity_mbq)
     )
     t = transmission if transmission is not None else _PATIENT_TRANSMISSION
     a_scan_bq = a_bed * 1e6 * dk
     trues = scanner.SENSITIVITY_CPS_PER_BQ * a_scan_bq * t * frame_s * fdf
     scatter = trues * scanner.scatter_to_trues(-math.log(max(t, 1e-6)))
     randoms = (
-        scanner.RANDOMS_KCPS_PER_MBQ2 * 1e3 * (a_scan_bq / 1e6) ** 2
-        * frame_s * frame_decay_factor(tracer, frame_s, power=2)
+        scanner.RANDOMS_KCPS_PER_MBQ2
+        * 1e3
+        * (a_scan_bq / 1e6) ** 2
+        * frame_s
+        * frame_decay_factor(tracer, frame_s, power=2)
     )
     prompts = trues + scatter + randoms
     return PETDerived(

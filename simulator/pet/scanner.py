@@ -1,0 +1,207 @@
+"""One PET scan: acquisition, reconstruction, optional AI denoising and metrics.
+
+``scan`` is the entry point of the consoles, the command line and the AI training-data
+generator; it is pure (same phantom, protocol and seed → same series).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from simulator.pet.acquisition import Sinogram, acquire
+from simulator.pet.analysis import analyse
+from simulator.pet.phantoms import Phantom
+from simulator.pet.protocol import PETProtocol, check_protocol, derive
+from simulator.pet.recon import reconstruct
+
+__all__ = ["PETSeries", "scan", "to_image_grid"]
+
+
+@dataclass(frozen=True, eq=False)
+class PETSeries:
+    """A reconstructed PET series (contract of ``docs/architecture.md``).
+
+    Attributes
+    ----------
+    images_bqml : ndarray of float32, shape (z, y, x)
+        Activity concentration in Bq/mL, decay-corrected to the series start (DICOM
+        DecayCorrection START), attenuation and scatter corrected as the protocol says.
+    labels : ndarray of uint8, shape (z, y, x)
+        Phantom regions on the image grid; ``names[labels]``.
+    names : tuple of str
+    voxel_mm : tuple of float
+        (slice spacing, row spacing, column spacing) in mm.
+    protocol : PETProtocol
+    counts : Mapping[str, float]
+        trues, scatter, randoms, total (= prompts), prompts, nec, scatter_fraction,
+        randoms_fraction (realised counts of the simulated slices).
+    metrics : Mapping[str, Any]
+        JSON-safe figures: counts and rates, dose, times, and the phantom's analysis
+        (``nema`` for the IEC phantom, ``lesions``/``liver_cov`` for the torso, grey/white
+        for the brain).
+    dose_at_scan_bq : float
+        Injected activity decayed to the series start (for SUV).
+    scan_start_offset_s : float
+        Series start after injection (the uptake time).
+    warnings : tuple of str
+    seed : int or None
+    activity_truth_bqml : ndarray of float32, shape (z, y, x)
+        True concentration at injection time on the image grid (``--truth``).
+    phantom_name : str
+    slice_indices : tuple of int
+        Phantom slices the images correspond to.
+    fov_mm : float
+    frame_s : float
+        Acquisition time of the bed.
+    noiseless : bool
+        Reconstructed from expected (noise-free) data.
+    """
+
+    images_bqml: NDArray[np.float32]
+    labels: NDArray[np.uint8]
+    names: tuple[str, ...]
+    voxel_mm: tuple[float, float, float]
+    protocol: PETProtocol
+    counts: Mapping[str, float]
+    metrics: Mapping[str, Any]
+    dose_at_scan_bq: float
+    scan_start_offset_s: float
+    warnings: tuple[str, ...]
+    seed: int | None
+    activity_truth_bqml: NDArray[np.float32]
+    phantom_name: str = ""
+    slice_indices: tuple[int, ...] = ()
+    fov_mm: float = 0.0
+    frame_s: float = 0.0
+    noiseless: bool = False
+    sinogram: Sinogram | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        for name in ("images_bqml", "labels", "activity_truth_bqml"):
+            arr = getattr(self, name)
+            if arr.flags.writeable:
+                arr = arr.view()
+                arr.flags.writeable = False
+                object.__setattr__(self, name, arr)
+
+    @property
+    def suv(self) -> NDArray[np.float64]:
+        """Body-weight SUV image."""
+        from simulator.quality import suv
+
+        return suv(self.images_bqml, self.dose_at_scan_bq, self.protocol.weight_kg)
+
+
+def to_image_grid(volume: NDArray[Any], matrix: int, order: int) -> NDArray[Any]:
+    """Resample (z, n, n) phantom slices onto the (z, matrix, matrix) image grid (same FOV)."""
+    n = volume.shape[1]
+    if n == matrix:
+        return np.array(volume)
+    return ndimage.zoom(
+        volume, (1.0, matrix / n, matrix / n), order=order, grid_mode=True, mode="grid-constant"
+    )
+
+
+def _denoiser(protocol: PETProtocol, warnings: list[str]):
+    if not protocol.ai_denoise:
+        return None
+    try:
+        from simulator.ai import denoise_pet  # type: ignore[attr-defined]
+    except ImportError:
+        warnings.append("AI denoising is not available in this installation: image not denoised")
+        return None
+    return denoise_pet
+
+
+def scan(
+    phantom: Phantom,
+    protocol: PETProtocol,
+    rng: np.random.Generator | None = None,
+    *,
+    seed: int | None = None,
+    slices: Sequence[int] | None = None,
+    noiseless: bool = False,
+    keep_sinogram: bool = False,
+) -> PETSeries:
+    """Acquire and reconstruct one bed of ``phantom``.
+
+    Parameters
+    ----------
+    phantom : Phantom
+    protocol : PETProtocol
+        Checked first (:func:`check_protocol`; raises ParameterError).
+    rng : numpy.random.Generator, optional
+        Noise source; default ``numpy.random.default_rng(seed)``.
+    seed : int, optional
+        Recorded in the series (and used when ``rng`` is not given).
+    slices : sequence of int, optional
+        Phantom slice indices to simulate (a single slice for a 2-D preview).
+    noiseless : bool
+        Reconstruct expected counts (no Poisson noise): the "full-dose" reference.
+    keep_sinogram : bool
+        Keep the :class:`Sinogram` in ``series.sinogram`` (for :func:`iter_reconstruct`).
+
+    Examples
+    --------
+    >>> from simulator.pet import make_phantom
+    >>> s = scan(make_phantom("nema-iec"), PETProtocol(), seed=1, slices=[25])
+    >>> s.images_bqml.shape
+    (1, 128, 128)
+    """
+    warnings = list(check_protocol(protocol))
+    if rng is None:
+        rng = np.random.default_rng(seed)
+    sino = acquire(phantom, protocol, rng, slices=slices, noiseless=noiseless)
+    denoise = _denoiser(protocol, warnings)
+    images = reconstruct(sino, protocol, denoise).astype(np.float32)
+    m = protocol.matrix
+    idx = list(sino.slice_indices)
+    ph = phantom.with_dose(protocol.activity_mbq, protocol.weight_kg)
+    labels = to_image_grid(ph.labels[idx], m, order=0).astype(np.uint8)
+    truth = to_image_grid(ph.activity_bqml[idx], m, order=1).astype(np.float32)
+    dose_at_scan = protocol.activity_mbq * 1e6 * sino.decay_at_start
+    d = derive(protocol)
+    counts = dict(sino.counts)
+    frame = sino.frame_s
+    metrics: dict[str, Any] = {
+        "counts": counts,
+        "rates_kcps": {
+            k: counts[k] / frame / 1e3 for k in ("trues", "scatter", "randoms", "prompts", "nec")
+        },
+        "scan_time_s": d.scan_time_s,
+        "frame_s": frame,
+        "dose_at_scan_mbq": dose_at_scan / 1e6,
+        "effective_dose_msv": d.effective_dose_msv,
+        "eanm_activity_mbq": d.eanm_activity_mbq,
+        "tof_gain": sino.tof_gain,
+        "warnings": list(warnings),
+    }
+    series = PETSeries(
+        images_bqml=images,
+        labels=labels,
+        names=ph.names,
+        voxel_mm=(ph.voxel_mm[0], sino.fov_mm / m, sino.fov_mm / m),
+        protocol=protocol,
+        counts=MappingProxyType(counts),
+        metrics=metrics,
+        dose_at_scan_bq=dose_at_scan,
+        scan_start_offset_s=sino.start_offset_s,
+        warnings=tuple(warnings),
+        seed=seed,
+        activity_truth_bqml=truth,
+        phantom_name=phantom.name,
+        slice_indices=sino.slice_indices,
+        fov_mm=sino.fov_mm,
+        frame_s=frame,
+        noiseless=noiseless,
+        sinogram=sino if keep_sinogram else None,
+    )
+    metrics.update(analyse(series, phantom, labels))
+    return series
