@@ -11,7 +11,9 @@ from PIL import Image, ImageDraw
 
 __all__ = ["draw_overlay", "NOTICE"]
 
-NOTICE = "SIMULATED - not for diagnosis / SIMULÉ - pas pour le diagnostic"
+NOTICE = (
+    "SIMULATED - not for diagnosis / SIMULE - pas pour le diagnostic"  # ASCII: default bitmap font
+)
 
 
 def _rgb(color: str) -> tuple[int, int, int]:

@@ -1,0 +1,165 @@
+// MERM Lab mentoring: browser side of the hub protocol (PROTOCOL.md). No build step.
+(() => {
+"use strict";
+
+const LANG = (new URLSearchParams(location.search).get("lang") ||
+  navigator.language || "en").startsWith("fr") ? "fr" : "en";
+const TEXT = {
+  en: { trainee: "trainee", you: "you", control: "Control", request: "Request control",
+    release: "Release", scan: "Scan", set: "Set", send: "Send", clear: "Clear annotations",
+    connecting: "connecting…", live: "live", closed: "disconnected", latency: "round trip",
+    pending: "waiting for the trainee's confirmation", asks: "asks", audit: "audit (CSV)",
+    camera: "camera", add: "Add console", arrow: "arrow", circle: "circle", text: "text",
+    notice: "Simulated — not for diagnosis" },
+  fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
+    release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
+    clear: "Effacer les annotations", connecting: "connexion…", live: "en direct",
+    closed: "déconnecté", latency: "aller-retour", pending: "en attente de la confirmation du stagiaire",
+    asks: "demande", audit: "journal (CSV)", camera: "caméra", add: "Ajouter une console",
+    arrow: "flèche", circle: "cercle", text: "texte", notice: "Simulé — pas pour le diagnostic" },
+}[LANG];
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v; else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+function tokensFromHash() {
+  return new URLSearchParams(location.hash.slice(1)).getAll("t");
+}
+
+function waitIce(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const check = () => { if (pc.iceGatheringState === "complete") { pc.removeEventListener("icegatheringstatechange", check); resolve(); } };
+    pc.addEventListener("icegatheringstatechange", check);
+    setTimeout(resolve, 3000);  // never wait forever for a silent interface
+  });
+}
+
+// One connection to a room: WebSocket signalling, console peer connection, people A/V.
+class RoomClient {
+  constructor(token, name, handlers, localMedia) {
+    this.token = token; this.name = name; this.h = handlers; this.localMedia = localMedia;
+    this.welcome = null; this.pc = null; this.dc = null; this.av = new Map(); this.seq = 0;
+    this.pings = new Map();
+  }
+  connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    this.ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    this.ws.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
+    this.ws.onclose = () => this.h.status && this.h.status(TEXT.closed);
+  }
+  send(msg) { if (this.ws.readyState === 1) this.ws.send(JSON.stringify(msg)); }
+  sendConsole(msg) {
+    if (this.dc && this.dc.readyState === "open") this.dc.send(JSON.stringify(msg)); else this.send(msg);
+  }
+  iceServers() { return (this.welcome && this.welcome.ice_servers) || []; }
+  async startConsole(videoEl) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers() });
+    this.pc = pc;
+    pc.addTransceiver("video", { direction: "recvonly" });
+    pc.ontrack = (ev) => { videoEl.srcObject = new MediaStream([ev.track]); videoEl.play().catch(() => {}); };
+    this.dc = pc.createDataChannel("console");
+    this.dc.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
+    this.dc.onopen = () => this.h.status && this.h.status(TEXT.live);
+    await pc.setLocalDescription(await pc.createOffer());
+    await waitIce(pc);
+    this.send({ type: "offer", sdp: pc.localDescription.sdp });
+    setInterval(() => this.ping(), 1000);
+  }
+  ping() {
+    this.seq += 1;
+    this.sendConsole({ type: "ping", id: this.seq, t: performance.now() });
+  }
+  async onMessage(msg) {
+    switch (msg.type) {
+      case "welcome":
+        this.welcome = msg;
+        this.send({ type: "hello", name: this.name, client: "browser" });
+        if (this.localMedia) this.send({ type: "av_ready", on: true });
+        break;
+      case "answer":
+        if (this.pc) await this.pc.setRemoteDescription({ type: "answer", sdp: msg.sdp });
+        break;
+      case "pong":
+        if (this.h.latency) this.h.latency(performance.now() - msg.t, msg.via);
+        break;
+      case "peers": this.syncAv(msg.peers); break;
+      case "av_offer": await this.avAnswer(msg); break;
+      case "av_answer": { const c = this.av.get(msg.from); if (c) await c.setRemoteDescription({ type: "answer", sdp: msg.sdp }); break; }
+      case "av_hangup": this.avClose(msg.from); break;
+    }
+    const h = this.h[msg.type];
+    if (h) h(msg);
+  }
+  // People's audio/video, browser to browser: the newer peer (higher id) calls the older.
+  avPc(peer) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers() });
+    for (const t of this.localMedia.getTracks()) pc.addTrack(t, this.localMedia);
+    pc.ontrack = (ev) => this.h.remoteMedia && this.h.remoteMedia(peer, ev.streams[0] || new MediaStream([ev.track]));
+    this.av.set(peer, pc);
+    return pc;
+  }
+  async syncAv(peers) {
+    if (!this.localMedia || !this.welcome) return;
+    const me = parseInt(this.welcome.peer.slice(1), 10);
+    for (const p of peers) {
+      const n = parseInt(p.id.slice(1), 10);
+      if (!p.av || p.id === this.welcome.peer || this.av.has(p.id) || n > me) continue;
+      const pc = this.avPc(p.id);
+      await pc.setLocalDescription(await pc.createOffer());
+      await waitIce(pc);
+      this.send({ type: "av_offer", to: p.id, sdp: pc.localDescription.sdp });
+    }
+    for (const id of [...this.av.keys()]) if (!peers.some((p) => p.id === id)) this.avClose(id);
+  }
+  async avAnswer(msg) {
+    if (!this.localMedia) return;
+    this.avClose(msg.from);
+    const pc = this.avPc(msg.from);
+    await pc.setRemoteDescription({ type: "offer", sdp: msg.sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    await waitIce(pc);
+    this.send({ type: "av_answer", to: msg.from, sdp: pc.localDescription.sdp });
+  }
+  avClose(peer) {
+    const pc = this.av.get(peer);
+    if (pc) { pc.close(); this.av.delete(peer); if (this.h.remoteMedia) this.h.remoteMedia(peer, null); }
+  }
+  async stats() {
+    const out = { console: 0, people: 0 };
+    if (this.pc) (await this.pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") out.console += s.framesDecoded || 0;
+    });
+    for (const pc of this.av.values()) (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") out.people += s.framesDecoded || 0;
+    });
+    return out;
+  }
+}
+
+async function getLocalMedia() {
+  try {
+    return await navigator.mediaDevices.getUserMedia({ video: { width: 320, height: 240 }, audio: true });
+  } catch (e) {
+    return null;  // no camera, or refused: the session goes on without people's video
+  }
+}
+
+function remoteMediaInto(container) {
+  return (peer, stream) => {
+    let v = container.querySelector(`[data-peer="${peer}"]`);
+    if (!stream) { if (v) v.remove(); return; }
+    if (!v) { v = el("video", { "data-peer": peer, autoplay: "", playsinline: "" }); container.append(v); }
+    v.srcObject = stream; v.play().catch(() => {});
+  };
+}
+
+window.MERM = { TEXT, LANG, el, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
+})();

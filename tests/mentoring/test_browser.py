@@ -1,0 +1,104 @@
+"""Headless Chromium opens the hub's mentor page and decodes the trainee's console video."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+
+import pytest
+from aiohttp import web
+from conftest import SECRET, free_port
+from mentoring_fakes import FakeConsole
+
+from simulator.mentoring.client import create_room
+from simulator.mentoring.server import HubConfig, make_app
+from simulator.mentoring.trainee import TraineeLink
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def live_room(tmp_path) -> Iterator[SimpleNamespace]:
+    """Hub and trainee kernel on their own loop in a thread (Playwright's sync API owns ours)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def run(coro, timeout: float = 15.0):  # noqa: ANN001, ANN202
+        return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    runner = web.AppRunner(
+        make_app(HubConfig(secret=SECRET, public_url=url, audit_path=tmp_path / "a.jsonl"))
+    )
+
+    async def start() -> tuple[dict, TraineeLink]:
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        room = await create_room(url, SECRET, "MR 1", "mr")
+        link = TraineeLink(
+            FakeConsole(), url, room["tokens"]["trainee"], name="Alice", size=(320, 240)
+        )
+        await link.start()
+        return room, link
+
+    room, link = run(start())
+    try:
+        yield SimpleNamespace(url=url, room=room, link=link, console=link.session, run=run)
+    finally:
+        run(link.close())
+        run(runner.cleanup())
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+
+
+def poll(page, expression: str, timeout_s: float = 15.0):  # noqa: ANN001, ANN201
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(200)
+
+
+def test_mentor_page_decodes_console_and_drives_it(browser, live_room, artifacts_dir) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(
+            live_room.room["links"]["mentor"].replace("/mentor#", "/mentor?name=DrWeb&lang=en#")
+        )
+        decoded = poll(page, "window.merm.stats().then(s => s.console)")
+        assert not errors, errors
+        assert decoded > 0, "no console frame decoded by Chromium"
+        page.wait_for_selector(".merm-param-tr_ms:has-text('500')")
+
+        # control handover through the page, granted by the trainee's kernel
+        page.click(".merm-request")
+        link = live_room.link
+        deadline = time.monotonic() + 5
+        while not link.control["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        live_room.run(link.grant(link.control["pending"][0]["peer"]))
+        page.wait_for_selector(".merm-control.ctl-you")
+        page.select_option(".merm-param-name", "tr_ms")
+        page.fill(".merm-param-value", "750")
+        page.click(".merm-set")
+        page.wait_for_selector(".merm-param-tr_ms:has-text('750')")
+        assert live_room.console.params["tr_ms"] == 750.0
+        assert live_room.console.log[-1][:2] == ("DrWeb", "mentor")
+
+        # people's audio/video: the trainee's call page and the mentor page see each other
+        call = context.new_page()
+        call.goto(live_room.room["links"]["trainee_call"])
+        people = poll(page, "window.merm.stats().then(s => s.people)")
+        assert people > 0, "no people's video decoded between the browsers"
+        page.screenshot(path=str(artifacts_dir / "mentor_page.png"))
+    finally:
+        context.close()
