@@ -32,8 +32,9 @@ CSS = """
 .merm-dark .widget-label, .merm-dark .widget-html-content, .merm-dark .widget-readout,
 .merm-dark label {color:#d0d8e0 !important;}
 .merm-dark .merm-metrics-table th {color:#9fb3c8; text-align:left; padding-right:10px; font-weight:normal;}
-.merm-consequences {background:#f2f6fa; border:1px solid #c9d6e3; border-radius:4px; padding:6px 10px;
-  margin-top:6px;}
+.merm-consequences {background:#eef3f8; border:1px solid #c9d6e3; border-radius:0 0 6px 6px;
+  padding:4px 10px; margin-bottom:6px;}
+.merm-consequences > .widget-html {margin-right:26px;}
 .merm-consequences .widget-html-content {font-family: 'DejaVu Sans Mono', monospace;}
 .merm-group {border:1px solid #c9d6e3; border-radius:4px; margin:4px; padding:4px 6px; background:#fbfdff;}
 .merm-group-title .widget-html-content {font-weight:bold; color:#2a5d8f; text-transform:uppercase;

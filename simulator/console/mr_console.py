@@ -68,9 +68,10 @@ class MRConsole:
         L.on_switch(lambda lang: (self._title_tabs(), self._relabel_options()))
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         right.children[0].add_class("merm-dark")
-        left = W.VBox([self.tabs, self.params.conseq_box], layout=W.Layout(flex="1", min_width="560px"))
+        left = W.VBox([self.tabs], layout=W.Layout(flex="1", min_width="560px"))
         body = W.HBox([left, right], layout=W.Layout(align_items="flex-start"))
-        self.widget = W.VBox([W.HTML(_shell.CSS), self.shell.header, self.shell.scanbar, self.shell.message, body])
+        self.widget = W.VBox([W.HTML(_shell.CSS), self.shell.header, self.shell.scanbar,
+                                self.params.conseq_box, self.shell.message, body])
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-mr-console")
         self.shell.handlers.append(self._on_event)

@@ -20,8 +20,9 @@ from simulator.console.session import format_mmss
 __all__ = ["MR_GROUPS", "MR_CHOICES", "PET_GROUPS", "PET_CHOICES", "ParamCard", "consequences_html"]
 
 MR_GROUPS: dict[str, tuple[str, ...]] = {
-    "grp_routine": ("sequence", "orientation", "slices", "slice_mm", "gap_mm", "tr_ms", "te_ms", "nex"),
-    "grp_contrast": ("ti_ms", "flip_deg", "fat_sat", "field_t"),
+    "grp_routine": ("sequence", "orientation", "slices", "slice_mm", "gap_mm", "tr_ms", "te_ms", "nex",
+                    "concatenations"),
+    "grp_contrast": ("ti_ms", "flip_deg", "refocus_deg", "fat_sat", "field_t"),
     "grp_resolution": ("fov_mm", "phase_fov_pct", "matrix_read", "matrix_phase", "bandwidth_hz_px"),
     "grp_geometry": ("phase_dir",),
     "grp_acceleration": ("etl", "parallel_r", "partial_fourier", "ai_denoise"),
@@ -33,7 +34,7 @@ MR_CHOICES: dict[str, list[Any]] = {
     "field_t": [1.5, 3.0],
 }
 #: Fields that the console sets from elsewhere (patient state), never typed in.
-HIDDEN = {"motion"}
+HIDDEN = {"motion", "coils", "body_part"}  # coil and region: exam card
 
 PET_GROUPS: dict[str, tuple[str, ...]] = {
     "tab_injection": ("tracer", "activity_mbq", "weight_kg", "uptake_min"),
@@ -107,7 +108,7 @@ class ParamCard:
             h = W.HTML()
             h.add_class(f"merm-{key}")
             self.conseq[key] = h
-        self.conseq_box = W.VBox(list(self.conseq.values()))
+        self.conseq_box = W.HBox(list(self.conseq.values()), layout=W.Layout(flex_flow="row wrap"))
         self.conseq_box.add_class("merm-consequences")
         self.widget = W.VBox([self.groups])
         labels.on_switch(lambda lang: self.refresh())

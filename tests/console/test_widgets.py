@@ -122,7 +122,7 @@ def test_mr_console_builds_and_switches_language() -> None:
 
     c = MRConsole(lang="fr")
     assert c.shell.scan.disabled  # screening first
-    for key, tb in c.patient.answers.items():
+    for tb in c.patient.answers.values():
         tb.value = False
     c.patient.check()
     assert not c.shell.scan.disabled

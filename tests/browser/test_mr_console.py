@@ -1,0 +1,97 @@
+"""The MR console in real headless Chromium against a real Voilà server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import simulator.mr
+from tests.browser.voila_server import voila
+from tests.conftest import free_port
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+
+PAGE_TIMEOUT_MS = 30_000  # a page test stays under 30 s
+
+
+@pytest.fixture(scope="module")
+def mr_url() -> Iterator[str]:
+    with voila("mr_console.ipynb", free_port()) as base:
+        yield base
+
+
+def open_console(browser, url: str, locale: str = "en-US"):  # noqa: ANN001, ANN201
+    page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale=locale)
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(url)
+    page.wait_for_selector(".merm-scan", state="visible")
+    page.wait_for_selector("img.merm-image")
+    return page
+
+
+def set_field(page, name: str, value: str) -> None:  # noqa: ANN001
+    box = page.locator(f".merm-param-{name} input")
+    box.fill(value)
+    box.press("Enter")
+
+
+def test_params_bad_value_and_language(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
+    page = open_console(browser, mr_url)
+    page.locator(".jupyter-widgets.widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(2).click()
+    scan_time = page.locator(".merm-scan-time")
+    before = scan_time.inner_text()
+    set_field(page, "tr_ms", "1000")
+    page.wait_for_function(
+        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=before)
+    assert scan_time.inner_text() != before
+
+    # a refused value: the message says the allowed range, the field keeps the last valid value
+    set_field(page, "tr_ms", "1")
+    page.wait_for_function("() => document.querySelector('.merm-message').innerText.includes('15000')")
+    page.wait_for_function("() => document.querySelector('.merm-error-tr_ms').innerText.includes('15000')")
+    page.wait_for_function("() => document.querySelector('.merm-param-tr_ms input').value === '1000'")
+    page.screenshot(path=str(artifacts_dir / "mr_console_bad_value.png"), full_page=True)
+    # …and the console keeps working
+    after_bad = scan_time.inner_text()
+    set_field(page, "tr_ms", "2000")
+    page.wait_for_function(
+        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=after_bad)
+
+    # language switch in the page
+    assert "Scan" in page.locator(".merm-scan").inner_text()
+    page.locator(".merm-lang button", has_text="FR").click()
+    page.wait_for_function("() => document.querySelector('.merm-scan').innerText.includes('Acquérir')")
+    assert "Durée" in scan_time.inner_text()
+    page.screenshot(path=str(artifacts_dir / "mr_console_fr.png"), full_page=True)
+    page.close()
+
+
+def screen_patient(page) -> None:  # noqa: ANN001
+    """Answer the safety questionnaire (scenario 1 has no implant) and validate it."""
+    for q in ("pacemaker", "neurostim", "cochlear", "metal_eye", "clips", "pregnant"):
+        page.locator(f".merm-safety-{q} button").nth(2).click()
+    page.locator(".merm-safety-validate").click()
+    page.wait_for_function("() => !document.querySelector('.merm-scan').disabled")
+
+
+@pytest.mark.skipif(not hasattr(simulator.mr, "scan"), reason="simulator.mr.scan has not landed")
+def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
+    page = open_console(browser, mr_url)
+    assert page.locator(".merm-scan").is_disabled()  # safety screening first
+    screen_patient(page)
+    page.locator(".merm-clock select").select_option("max")
+    src = page.locator("img.merm-image").get_attribute("src")
+    t0 = time.monotonic()
+    page.locator(".merm-scan").click()
+    page.wait_for_function("() => document.querySelector('.merm-message').innerText.match(/acquired|acquise/)")
+    page.wait_for_function(
+        "s => document.querySelector('img.merm-image').src !== s", arg=src)
+    assert time.monotonic() - t0 < 25
+    assert page.locator("img.merm-image").get_attribute("src") != src
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(artifacts_dir / "mr_console.png"), full_page=True)
+    page.locator(".merm-image").screenshot(path=str(artifacts_dir / "mr_console_image.png"))
+    page.close()
