@@ -1,0 +1,68 @@
+"""Training and validation sets per modality (numpy only: the simulator scans them).
+
+The validation set is drawn like the training set with another seed; the held-out
+*evaluation* cases (:func:`~.cases_mr.mr_heldout_cases`, :func:`~.cases_pet.pet_heldout_cases`)
+are never seen during training, not even for early stopping.
+"""
+
+from __future__ import annotations
+
+from simulator.ai.training.data import Pair
+
+__all__ = ["SIZES", "training_pairs"]
+
+#: (training cases, validation cases) per modality, full and --quick.
+SIZES = {
+    ("mr", False): (150, 8),
+    ("mr", True): (1, 1),
+    ("pet", False): (45, 3),
+    ("pet", True): (1, 1),
+}
+
+#: Default extra loss weight on (dilated) lesions: a plain loss smooths them away.
+LESION_BOOST = 4.0
+
+
+def training_pairs(
+    modality: str, quick: bool = False, seed: int = 0, lesion_boost: float = LESION_BOOST, log=print
+) -> tuple[list[Pair], list[Pair], dict]:
+    """Scan the training and validation cases; return their pairs and a JSON-safe record."""
+    n_train, n_val = SIZES[(modality, quick)]
+    if modality == "mr":
+        from simulator.ai.training.cases_mr import mr_pairs, mr_training_cases
+
+        slices = 1 if quick else 2
+        tr_cases = mr_training_cases(n_train, seed, slices)
+        va_cases = mr_training_cases(n_val, seed + 7919, 1)
+        train = mr_pairs(tr_cases, lesion_boost, log)
+        val = mr_pairs(va_cases, lesion_boost, log)
+        describe = [
+            f"{c.anatomy}/{c.preset} {c.pathology or 'healthy'} {c.orientation or ''} "
+            f"{dict(c.reduction)} slices {list(c.slices)}"
+            for c in tr_cases
+        ]
+    elif modality == "pet":
+        from simulator.ai.training.cases_pet import pet_pairs, pet_training_cases
+
+        per_case = 4 if quick else 24
+        tr_cases = pet_training_cases(n_train, seed)
+        va_cases = pet_training_cases(n_val, seed + 7919)
+        train = pet_pairs(tr_cases, lesion_boost, per_case, log)
+        val = pet_pairs(va_cases, lesion_boost, 8 if not quick else 2, log)
+        describe = [
+            f"{c.phantom} ratio {c.ratio:g} shift {c.shift_px} flip {c.flip} "
+            f"+{c.extra_lesions} lesions x{c.activity_scale:.2f} {c.minutes_per_bed:.2f} min/bed "
+            f"{c.iterations}it/{c.subsets}s filter {c.postfilter_mm:g} mm"
+            for c in tr_cases
+        ]
+    else:
+        raise ValueError(modality)
+    record = {
+        "train_cases": len(tr_cases),
+        "train_slices": len(train),
+        "val_cases": len(va_cases),
+        "val_slices": len(val),
+        "lesion_boost": lesion_boost,
+        "cases": describe,
+    }
+    return train, val, record
