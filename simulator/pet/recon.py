@@ -162,6 +162,23 @@ def _model(
     return y, cols(np.asarray(w, np.float32)), cols(np.asarray(b, np.float32))
 
 
+def _iterate(sinogram: Sinogram, p: PETProtocol) -> Iterator[tuple[int, ArrayF, Projector]]:
+    """Unfiltered image columns after each iteration (FBP: once)."""
+    proj = recon_projector(sinogram, p.matrix)
+    y, w, b = _model(sinogram, p, proj)
+    if p.recon == "fbp":
+        pre = np.divide(y - b, w, out=np.zeros_like(y), where=w > 0)
+        yield 1, _fbp(proj, pre, p.fbp_window), proj
+        return
+    subsets = 1 if p.recon == "mlem" else p.subsets
+    for it, x in iter_em(proj, y, w, b, p.iterations, subsets):
+        yield it, x, proj
+
+
+def _finish(cols: ArrayF, proj: Projector, p: PETProtocol, slice_mm: float) -> ArrayF:
+    return postfilter(proj.from_columns(cols), p.postfilter_mm, proj.pixel_mm, slice_mm)
+
+
 def iter_reconstruct(
     sinogram: Sinogram, protocol: PETProtocol | None = None
 ) -> Iterator[tuple[int, ArrayF]]:
@@ -181,20 +198,8 @@ def iter_reconstruct(
         FBP yields once, with iteration 1.
     """
     p = protocol if protocol is not None else sinogram.protocol
-    proj = recon_projector(sinogram, p.matrix)
-    y, w, b = _model(sinogram, p, proj)
-
-    def out(cols: ArrayF) -> ArrayF:
-        img = proj.from_columns(cols)
-        return postfilter(img, p.postfilter_mm, proj.pixel_mm, sinogram.slice_mm)
-
-    if p.recon == "fbp":
-        pre = np.divide(y - b, w, out=np.zeros_like(y), where=w > 0)
-        yield 1, out(_fbp(proj, pre, p.fbp_window))
-        return
-    subsets = 1 if p.recon == "mlem" else p.subsets
-    for it, x in iter_em(proj, y, w, b, p.iterations, subsets):
-        yield it, out(x)
+    for it, cols, proj in _iterate(sinogram, p):
+        yield it, _finish(cols, proj, p, sinogram.slice_mm)
 
 
 def reconstruct(
@@ -203,8 +208,7 @@ def reconstruct(
     denoise: Callable[[ArrayF], ArrayF] | None = None,
 ) -> ArrayF:
     """The final image of :func:`iter_reconstruct`, optionally passed through ``denoise``."""
-    image: ArrayF | None = None
-    for _, image in iter_reconstruct(sinogram, protocol):
-        pass
-    assert image is not None
+    p = protocol if protocol is not None else sinogram.protocol
+    *_, (_, cols, proj) = _iterate(sinogram, p)
+    image = _finish(cols, proj, p, sinogram.slice_mm)
     return denoise(image) if denoise is not None else image
