@@ -1,0 +1,232 @@
+"""k-space acquisition: contrast, coils, fat shift, wrap, undersampling, motion, noise.
+
+For one slice the object k-space is the sum over tissues of their cached fraction-map
+k-space (:func:`simulator.mr.geometry.object_kspace`) weighted by the tissue signal
+(:mod:`simulator.mr.signal`) — per phase line for a turbo echo train — with the fat part
+displaced along read by the chemical shift (a linear phase in k-space). Motion multiplies
+each line by its phase error. Back in image space on the extended phase grid, each coil
+sensitivity multiplies the object and the extended grid is folded onto the phase FOV (wrap),
+then each coil image is Fourier transformed, complex Gaussian noise is added to the sampled
+lines only, and the lines the protocol skips (SENSE ``parallel_r``, partial Fourier) are
+zero.
+
+Noise calibration: with unitary FFTs, white k-space noise of SD σ per real channel gives
+image noise σ; σ ∝ √(BW / (N_phase · NEX)) and the signal ∝ voxel volume · B0, so the image
+SNR follows ``voxel · √(N_phase · NEX / BW)``; acceleration and partial Fourier lose their
+share of it in the reconstruction, as on a scanner.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.mr._fft import fft2, ifft2
+from simulator.mr.geometry import ObjectK, SlicePlan
+from simulator.mr.protocol import MRProtocol
+from simulator.mr.rules import COIL_SNR_GAIN, derive, timing
+from simulator.mr.signal import echo_of_line, line_weights
+
+__all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace",
+           "EncodingOperator", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
+
+#: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
+#: 130 Hz/px, NEX 1, head coil.
+SNR_WATER_REF = 150.0
+REFERENCE_VOXEL_MM3 = 5.0
+_REF_LINES = 256
+_REF_BW = 130.0
+
+
+@dataclass(frozen=True, eq=False)
+class Sampling:
+    """Which phase lines are read and when.
+
+    Parameters
+    ----------
+    mask : ndarray of bool, shape (n_phase,)
+        Sampled lines in FFT order.
+    k_acquired : ndarray of int, shape (M,)
+        Phase index (−n/2 … n/2−1) of each acquired line.
+    shot_of_line : ndarray of int, shape (M,)
+        Excitation (time order) that reads each acquired line.
+    n_partial : int
+        Lines kept by partial Fourier before acceleration (``n_phase`` when off).
+    """
+
+    mask: NDArray[np.bool_]
+    k_acquired: NDArray[np.int64]
+    shot_of_line: NDArray[np.int64]
+    n_partial: int
+
+
+def _turbo(p: MRProtocol) -> bool:
+    return p.sequence == "tse" or (p.sequence == "ir" and p.etl > 1)
+
+
+def sampling(p: MRProtocol) -> Sampling:
+    """Sampling pattern of a protocol: SENSE every ``parallel_r`` lines, partial Fourier."""
+    n = p.phase_lines
+    k = np.rint(np.fft.fftfreq(n) * n).astype(np.int64)
+    keep = np.ones(n, dtype=bool)
+    n_pf = n
+    if p.partial_fourier < 1.0:
+        n_pf = max(int(round(n * p.partial_fourier)), n // 2 + 8)
+        keep &= k >= n // 2 - n_pf
+    keep &= (k % p.parallel_r) == 0
+    ka = k[keep]
+    if _turbo(p):
+        order = np.lexsort((ka, np.abs(ka)))
+        per = math.ceil(len(ka) / p.etl)
+        shot = np.empty(len(ka), dtype=np.int64)
+        shot[order] = np.arange(len(ka)) % per
+    else:
+        shot = np.argsort(np.argsort(ka)).astype(np.int64)
+    mask = keep.copy()
+    for a in (mask, ka, shot):
+        a.flags.writeable = False
+    return Sampling(mask, ka, shot, n_pf)
+
+
+def signal_scale(p: MRProtocol, plan: SlicePlan) -> float:
+    """Image amplitude of pure water per unit signal: voxel volume and field."""
+    vox = plan.d_phase_mm * plan.d_read_mm * p.slice_mm
+    return vox / REFERENCE_VOXEL_MM3 * p.field_t / 1.5
+
+
+def noise_sd(p: MRProtocol) -> float:
+    """SD of the complex noise per real channel, per k-space sample and coil."""
+    gain = COIL_SNR_GAIN[p.body_part]
+    return math.sqrt((p.bandwidth_hz_px / _REF_BW) * (_REF_LINES / p.phase_lines) / p.nex) / (
+        SNR_WATER_REF * gain)
+
+
+def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray[np.complex64],
+                 samp: Sampling, motion: NDArray[np.complex64] | None,
+                 rng: np.random.Generator | None) -> tuple[NDArray[np.complex64],
+                                                          NDArray[np.complex64]]:
+    """Acquire one slice.
+
+    Parameters
+    ----------
+    p : MRProtocol
+        The protocol.
+    plan : SlicePlan
+        Grid of the series.
+    obj : ObjectK
+        Cached per-tissue k-space of the slice.
+    maps_ext : ndarray of complex64, shape (coils, L·n_phase, n_read)
+        Coil sensitivities on the extended grid.
+    samp : Sampling
+        Lines to read.
+    motion : ndarray of complex64, shape (L·n_phase,), or None
+        Phase factor of each line of the extended k-space.
+    rng : numpy.random.Generator or None
+        Noise source; None gives no noise.
+
+    Returns
+    -------
+    noisy, clean : ndarray of complex64, shape (coils, n_phase, n_read)
+        Sampled k-space in FFT order (zeros on skipped lines), with and without noise.
+    """
+    n_p, n_r = plan.n_phase, plan.n_read
+    ext = obj.extension
+    n_pe = ext * n_p
+    nc = maps_ext.shape[0]
+    if not obj.names:
+        zero = np.zeros((nc, n_p, n_r), dtype=np.complex64)
+        if rng is None:
+            return zero, zero
+        return _add_noise(zero, samp.mask, noise_sd(p), rng), zero
+    k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
+    ww, wf = line_weights(p, obj.names, k_lines, samp.k_acquired)
+    f = obj.kspace
+    if ww.shape[0] == 1:
+        kw = (ww[0] @ f.reshape(f.shape[0], -1)).reshape(n_pe, n_r)
+    else:
+        kw = np.einsum("yt,tyx->yx", ww, f)
+    fat_idx = np.flatnonzero(np.abs(wf).max(axis=0) > 0)
+    if fat_idx.size:
+        shift = -derive(p).fat_shift_px
+        ramp = np.exp(-2j * np.pi * np.fft.fftfreq(n_r) * shift).astype(np.complex64)
+        if wf.shape[0] == 1:
+            kf = (wf[0, fat_idx] @ f[fat_idx].reshape(fat_idx.size, -1)).reshape(n_pe, n_r)
+        else:
+            kf = np.einsum("yt,tyx->yx", wf[:, fat_idx], f[fat_idx])
+        kw = kw + kf * ramp[None, :]
+    kw *= np.complex64(signal_scale(p, plan))
+    if motion is not None:
+        kw *= motion[:, None]
+    m = ifft2(kw.astype(np.complex64, copy=False))
+    coil_img = maps_ext * m[None]
+    if ext > 1:
+        coil_img = coil_img.reshape(nc, ext, n_p, n_r).sum(axis=1)
+    k = fft2(coil_img)
+    clean = k * samp.mask[None, :, None]
+    if rng is None:
+        return clean, clean
+    return _add_noise(clean, samp.mask, noise_sd(p), rng), clean
+
+
+def _add_noise(k: NDArray[np.complex64], mask: NDArray[np.bool_], sd: float,
+               rng: np.random.Generator) -> NDArray[np.complex64]:
+    rows = np.flatnonzero(mask)
+    nc, _, n_r = k.shape
+    noise = rng.standard_normal((nc, rows.size, n_r, 2), dtype=np.float32)
+    noise *= np.float32(sd)
+    out = k.copy()
+    out[:, rows, :] += noise.view(np.complex64)[..., 0]
+    return out
+
+
+def n_eff(p: MRProtocol) -> int:
+    """Echo number at the effective TE of a turbo readout (1 otherwise)."""
+    t = timing(p)
+    return int(round(t.te_eff_ms / t.echo_spacing_ms)) if t.echo_spacing_ms else 1
+
+
+def echoes(p: MRProtocol, samp: Sampling) -> NDArray[np.int64]:
+    """Echo number that reads each acquired line (all 1 without a turbo train)."""
+    if not _turbo(p):
+        return np.ones(len(samp.k_acquired), dtype=np.int64)
+    return echo_of_line(samp.k_acquired, p.etl, n_eff(p))
+
+
+class EncodingOperator:
+    """MR encoding ``E: image → sampled multi-coil k-space`` and its adjoint.
+
+    ``forward(x) = M · F(C · x)`` and ``adjoint(k) = Σ_c conj(C_c) · F⁻¹(M · k_c)`` with unitary
+    FFTs ``F``, coil maps ``C`` and line mask ``M``.
+
+    Parameters
+    ----------
+    maps : ndarray of complex, shape (coils, n_phase, n_read)
+        Coil sensitivities.
+    mask : ndarray of bool, shape (n_phase,)
+        Sampled lines (FFT order).
+    """
+
+    def __init__(self, maps: NDArray[np.complexfloating], mask: NDArray[np.bool_]) -> None:
+        self.maps = maps
+        self.mask = mask[None, :, None]
+
+    @property
+    def ishape(self) -> tuple[int, int]:
+        """Image shape (n_phase, n_read)."""
+        return self.maps.shape[1], self.maps.shape[2]
+
+    @property
+    def oshape(self) -> tuple[int, int, int]:
+        """k-space shape (coils, n_phase, n_read)."""
+        return tuple(self.maps.shape)  # type: ignore[return-value]
+
+    def forward(self, x: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
+        """Apply ``E``."""
+        return fft2(self.maps * x[None]) * self.mask
+
+    def adjoint(self, k: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
+        """Apply ``Eᴴ``."""
+        return np.sum(np.conj(self.maps) * ifft2(k * self.mask), axis=0)

@@ -1,0 +1,283 @@
+"""Slice planning: where each image lies in the patient, and the tissue maps on its grid.
+
+A slice plane has two in-plane unit vectors (DICOM ImageOrientationPatient: ``row_dir`` along
+which the column index grows, ``col_dir`` along which the row index grows) and a normal.
+Internally the scanner works on arrays ``(phase, read)``; :class:`SlicePlan` says how they map
+to the displayed ``(rows, cols)``.
+
+:func:`object_kspace` resamples the fine 1 mm label volume onto a grid twice as fine as the
+image (``OVERSAMPLE``), averages it through the slice thickness (partial volume), takes the
+Fourier transform of each tissue's fraction map and keeps the k-space the scanner samples
+(so that truncation rings like a real acquisition: Gibbs). Along the phase direction the grid
+covers ``L`` times the phase FOV, enough to hold the whole body, so that folding it gives
+wrap-around. The result depends on geometry only, never on TR/TE, and is cached: a contrast
+change is a weighted sum of cached maps.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.fft
+from numpy.typing import NDArray
+
+from simulator.mr.anatomy import Anatomy
+from simulator.mr.protocol import Geometry, MRProtocol
+from simulator.mr.rules import check_phase_dir
+
+__all__ = ["SlicePlan", "plan_slices", "plane_axes", "object_kspace", "ObjectK", "OVERSAMPLE",
+           "default_geometry"]
+
+#: Fine-grid oversampling of the image pixel (each image pixel is OVERSAMPLE² fine samples).
+OVERSAMPLE = 2
+#: Largest extension of the simulated phase extent, in multiples of the phase FOV.
+MAX_EXTENSION = 7
+WORKERS = 2
+
+_BASE = {
+    "axial": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
+    "sagittal": ((0.0, 1.0, 0.0), (0.0, 0.0, -1.0)),
+    "coronal": ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0)),
+}
+_PHASE_VEC = {"AP": (0.0, 1.0, 0.0), "RL": (1.0, 0.0, 0.0), "HF": (0.0, 0.0, 1.0)}
+
+
+def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:
+    a = math.radians(deg)
+    axis = axis / np.linalg.norm(axis)
+    return (v * math.cos(a) + np.cross(axis, v) * math.sin(a)
+            + axis * np.dot(axis, v) * (1 - math.cos(a)))
+
+
+def plane_axes(geometry: Geometry) -> tuple[NDArray[np.float64], NDArray[np.float64],
+                                            NDArray[np.float64]]:
+    """Return ``(row_dir, col_dir, normal)`` unit vectors (x, y, z) of the slice plane."""
+    row, col = (np.array(v) for v in _BASE[geometry.orientation])
+    a, b = geometry.angles
+    col = _rotate(col, row, a)
+    row = _rotate(row, col, b)
+    normal = np.cross(row, col)
+    return row, col, normal / np.linalg.norm(normal)
+
+
+@dataclass(frozen=True, eq=False)
+class SlicePlan:
+    """Grid and position of every slice of a series.
+
+    Parameters
+    ----------
+    rows, cols : int
+        Displayed image size.
+    pixel_spacing_mm : tuple of float
+        (row spacing, column spacing), DICOM PixelSpacing.
+    centers_mm : ndarray, shape (n, 3)
+        Patient position of each slice centre.
+    first_pixel_mm : ndarray, shape (n, 3)
+        Patient position of pixel (0, 0) of each slice (ImagePositionPatient).
+    orientation_cosines : ndarray, shape (6,)
+        ImageOrientationPatient.
+    phase_vertical : bool
+        True when the phase direction runs along the rows (internal ``(phase, read)`` arrays
+        are the image), False when they are its transpose.
+    u_phase, u_read, normal : ndarray, shape (3,)
+        Unit vectors of the phase, read and slice directions.
+    n_phase, n_read : int
+        Internal matrix (phase lines of the image, read samples).
+    d_phase_mm, d_read_mm : float
+        Pixel size along phase and read.
+    """
+
+    rows: int
+    cols: int
+    pixel_spacing_mm: tuple[float, float]
+    centers_mm: NDArray[np.float64]
+    first_pixel_mm: NDArray[np.float64]
+    orientation_cosines: NDArray[np.float64]
+    phase_vertical: bool
+    u_phase: NDArray[np.float64]
+    u_read: NDArray[np.float64]
+    normal: NDArray[np.float64]
+    n_phase: int
+    n_read: int
+    d_phase_mm: float
+    d_read_mm: float
+
+
+def default_geometry(anatomy: Anatomy, protocol: MRProtocol) -> Geometry:
+    """Slice stack centred on the body in the protocol's orientation."""
+    return Geometry(orientation=protocol.orientation, center_mm=_body_center(anatomy))
+
+
+@functools.lru_cache(maxsize=16)
+def _body_box(anatomy: Anatomy) -> tuple[tuple[float, float, float], ...]:
+    idx = [np.flatnonzero(anatomy.labels.any(axis=ax)) for ax in ((1, 2), (0, 2), (0, 1))]
+    lo = [int(i[0]) if len(i) else 0 for i in idx]
+    hi = [int(i[-1]) if len(i) else 0 for i in idx]
+    corners = []
+    for k in (lo[0], hi[0]):
+        for j in (lo[1], hi[1]):
+            for i in (lo[2], hi[2]):
+                corners.append(anatomy.index_to_mm((k, j, i)))
+    return tuple(corners)
+
+
+def _body_center(anatomy: Anatomy) -> tuple[float, float, float]:
+    c = np.array(_body_box(anatomy))
+    mid = (c.min(axis=0) + c.max(axis=0)) / 2
+    return (float(mid[0]), float(mid[1]), float(mid[2]))
+
+
+def plan_slices(protocol: MRProtocol, geometry: Geometry) -> SlicePlan:
+    """Place the slices of ``protocol`` with ``geometry``.
+
+    Raises
+    ------
+    ParameterError
+        If the phase direction is not in the slice plane.
+    """
+    check_phase_dir(geometry.orientation, protocol.phase_dir)
+    row, col, normal = plane_axes(geometry)
+    base_row, base_col = _BASE[geometry.orientation]
+    pv = np.array(_PHASE_VEC[protocol.phase_dir])
+    vertical = abs(np.dot(pv, base_col)) > abs(np.dot(pv, base_row))
+    n_p, n_r = protocol.phase_lines, protocol.matrix_read
+    d_p = protocol.fov_mm / protocol.matrix_phase
+    d_r = protocol.fov_mm / protocol.matrix_read
+    if vertical:
+        rows, cols, spacing, u_p, u_r = n_p, n_r, (d_p, d_r), col, row
+    else:
+        rows, cols, spacing, u_p, u_r = n_r, n_p, (d_r, d_p), row, col
+    step = protocol.slice_mm + protocol.gap_mm
+    k = np.arange(protocol.slices) - (protocol.slices - 1) / 2
+    centers = np.asarray(geometry.center_mm)[None, :] + k[:, None] * step * normal[None, :]
+    first = (centers - (cols - 1) / 2 * spacing[1] * row[None, :]
+             - (rows - 1) / 2 * spacing[0] * col[None, :])
+    return SlicePlan(rows, cols, (float(spacing[0]), float(spacing[1])), centers, first,
+                     np.concatenate([row, col]), bool(vertical), u_p, u_r, normal,
+                     n_p, n_r, float(d_p), float(d_r))
+
+
+@dataclass(frozen=True, eq=False)
+class ObjectK:
+    """Cached k-space of each tissue of one slice (geometry-dependent only).
+
+    Parameters
+    ----------
+    names : tuple of str
+        Tissue of each map.
+    kspace : ndarray of complex64, shape (T, L·n_phase, n_read)
+        Unitary (``norm="ortho"``) FFT of each tissue fraction map on the extended grid,
+        FFT order, truncated to the acquired k-space.
+    extension : int
+        ``L``, odd: the grid spans L phase FOVs centred on the image.
+    labels : ndarray of uint8, shape (n_phase, n_read)
+        Majority tissue of each image voxel (index into ``names_all``).
+    purity : ndarray of float32, shape (n_phase, n_read)
+        Volume share of that majority tissue.
+    names_all : tuple of str
+        The anatomy's label names.
+    outside_share : float
+        Share of the body (non-air volume) of this slice plane lying outside the phase FOV:
+        above zero, it wraps.
+    """
+
+    names: tuple[str, ...]
+    kspace: NDArray[np.complex64]
+    extension: int
+    labels: NDArray[np.uint8]
+    purity: NDArray[np.float32]
+    names_all: tuple[str, ...]
+    outside_share: float = 0.0
+
+
+def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.float64],
+               fov_p: float) -> int:
+    corners = np.array(_body_box(anatomy)) - center[None, :]
+    half = float(np.max(np.abs(corners @ u_p))) + 2.0
+    n = 2 * math.ceil(half / fov_p - 0.5) + 1
+    return int(min(max(n, 1), MAX_EXTENSION))
+
+
+def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
+    return np.r_[0:n // 2, n_fine - (n - n // 2):n_fine]
+
+
+@functools.lru_cache(maxsize=48)
+def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
+                  u_p: tuple[float, float, float], u_r: tuple[float, float, float],
+                  normal: tuple[float, float, float], d_p: float, d_r: float,
+                  n_p: int, n_r: int, slice_mm: float) -> ObjectK:
+    """Per-tissue k-space of one slice (cached on the geometry).
+
+    Parameters
+    ----------
+    anatomy : Anatomy
+        Label volume (cached objects compare by identity).
+    center, u_p, u_r, normal : tuple of float
+        Slice centre (mm) and unit vectors of phase, read and slice directions.
+    d_p, d_r : float
+        Image pixel size along phase and read, mm.
+    n_p, n_r : int
+        Image matrix along phase and read.
+    slice_mm : float
+        Slice thickness (rectangular profile, sampled every ≤ 1 mm).
+    """
+    c = np.asarray(center, dtype=np.float64)
+    up, ur, nv = (np.asarray(v, dtype=np.float64) for v in (u_p, u_r, normal))
+    os_ = OVERSAMPLE
+    ext = _extension(anatomy, c, up, n_p * d_p)
+    n_pe = ext * n_p
+    fp = (np.arange(os_ * n_pe) / os_ - (n_pe - 1) / 2) * d_p
+    fr = (np.arange(os_ * n_r) / os_ - (n_r - 1) / 2) * d_r
+    n_thick = max(1, math.ceil(slice_mm / min(anatomy.voxel_mm)))
+    ft = ((np.arange(n_thick) + 0.5) / n_thick - 0.5) * slice_mm
+    names_all = anatomy.names
+    nlab = len(names_all)
+    shape = anatomy.labels.shape
+    flat = anatomy.labels.reshape(-1)
+    dz, dy, dx = anatomy.voxel_mm
+    ox, oy, oz = anatomy.origin_mm
+    scale = np.array([1 / dx, 1 / dy, 1 / dz])
+    orig = np.array([ox, oy, oz])
+    counts = np.zeros((fp.size * fr.size, nlab), dtype=np.float32)
+    pix = np.arange(fp.size * fr.size, dtype=np.int64) * nlab
+    for t in ft:
+        idx3 = []
+        for axis in range(3):
+            a0 = (c[axis] + t * nv[axis] - orig[axis]) * scale[axis]
+            plane = (a0 + fp[:, None] * (up[axis] * scale[axis])
+                     + fr[None, :] * (ur[axis] * scale[axis]))
+            idx3.append(np.rint(plane).astype(np.int64).reshape(-1))
+        ix, iy, iz = idx3
+        inside = ((ix >= 0) & (ix < shape[2]) & (iy >= 0) & (iy < shape[1])
+                  & (iz >= 0) & (iz < shape[0]))
+        lin = (np.clip(iz, 0, shape[0] - 1) * shape[1] + np.clip(iy, 0, shape[1] - 1)) \
+            * shape[2] + np.clip(ix, 0, shape[2] - 1)
+        lab = np.where(inside, flat[lin], 0).astype(np.int64)
+        counts += np.bincount(pix + lab, minlength=counts.size).reshape(counts.shape)
+    counts /= n_thick
+    frac = counts.reshape(fp.size, fr.size, nlab)
+    # Majority tissue and purity on the image grid (central FOV block only).
+    blk = frac.reshape(n_pe, os_, n_r, os_, nlab).mean(axis=(1, 3))
+    lo = (ext - 1) // 2 * n_p
+    blk = blk[lo:lo + n_p]
+    labels = np.argmax(blk, axis=-1).astype(np.uint8)
+    purity = np.max(blk, axis=-1).astype(np.float32)
+    body = 1.0 - frac[..., 0]
+    total = float(body.sum())
+    inside = float(body[os_ * lo:os_ * (lo + n_p)].sum())
+    outside = (total - inside) / total if total > 0 else 0.0
+    present = [i for i in range(1, nlab) if counts[:, i].any()]
+    maps = np.ascontiguousarray(np.moveaxis(frac[:, :, present], -1, 0))
+    k = scipy.fft.fft(maps, axis=2, norm="ortho", workers=WORKERS)
+    k = k[:, :, _crop_index(os_ * n_r, n_r)]
+    k = scipy.fft.fft(k, axis=1, norm="ortho", workers=WORKERS)
+    k = k[:, _crop_index(os_ * n_pe, n_pe), :] / os_
+    k = np.ascontiguousarray(k, dtype=np.complex64)
+    for arr in (k, labels, purity):
+        arr.flags.writeable = False
+    return ObjectK(tuple(names_all[i] for i in present), k, ext, labels, purity, names_all,
+                   outside)

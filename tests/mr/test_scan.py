@@ -1,0 +1,109 @@
+"""scan(): contract shapes, reproducibility, contrast order, fat suppression, wrap, motion."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from simulator.errors import ParameterError
+from simulator.mr import Geometry, MRProtocol, preset
+from simulator.mr.anatomy import Anatomy
+from simulator.mr.scan import MRSeries, scan
+
+AX = dict(slices=1, orientation="axial", phase_dir="RL")
+
+
+def _mean(s: MRSeries, tissue: str, pure: bool = True) -> float:
+    lab = s.labels[0] == s.names.index(tissue)
+    return float(s.noiseless[0][lab].mean())
+
+
+def test_series_contract(head: Anatomy) -> None:
+    p = dataclasses.replace(MRProtocol(), slices=4)
+    s = scan(head, p, rng=np.random.default_rng(1), slices=[1, 2])
+    n, rows, cols = s.images.shape
+    assert n == 2 and s.images.dtype == np.float32
+    assert s.noiseless.shape == s.images.shape == s.labels.shape
+    assert s.labels.dtype == np.uint8 and s.names[0] == "air"
+    assert s.slice_positions_mm.shape == (2, 3) and s.orientation_cosines.shape == (6,)
+    # Phase RL on an axial slice: columns are the phase lines.
+    assert (rows, cols) == (p.matrix_read, p.phase_lines)
+    for key in ("scan_time_s", "snr", "sar_w_kg", "warnings"):
+        assert key in s.metrics
+    assert not s.images.flags.writeable
+    # Slices are one (thickness + gap) apart along the normal.
+    step = np.linalg.norm(s.slice_positions_mm[1] - s.slice_positions_mm[0])
+    assert step == pytest.approx(p.slice_mm + p.gap_mm)
+
+
+def test_same_seed_same_image_different_seeds_independent_noise(head: Anatomy) -> None:
+    p = dataclasses.replace(MRProtocol(), **AX)
+    a = scan(head, p, rng=np.random.default_rng(5))
+    b = scan(head, p, rng=np.random.default_rng(5))
+    c = scan(head, p, rng=np.random.default_rng(6))
+    assert np.array_equal(a.images, b.images)
+    # In tissue (not air, where the magnitude of noise is Rayleigh-biased) the noise is
+    # zero-mean: images − noiseless.
+    tissue = a.noiseless > 10 * a.metrics["noise_sd"]
+    na = (a.images - a.noiseless)[tissue]
+    nc = (c.images - c.noiseless)[tissue]
+    corr = np.corrcoef(na, nc)[0, 1]
+    # N pixels: the SD of a null correlation is 1/sqrt(N); 5 SD tolerance.
+    assert abs(corr) < 5 / np.sqrt(na.size)
+
+
+def test_t1_se_contrast_order(head: Anatomy) -> None:
+    s = scan(head, dataclasses.replace(preset("brain", "t1_se"), **AX), rng=None)
+    assert _mean(s, "white_matter") > _mean(s, "gray_matter") > _mean(s, "csf")
+
+
+def test_t2_tse_contrast_order(head: Anatomy) -> None:
+    s = scan(head, dataclasses.replace(preset("brain", "t2_tse"), **AX), rng=None)
+    assert _mean(s, "csf") > _mean(s, "gray_matter") > _mean(s, "white_matter")
+
+
+def test_flair_nulls_csf(head: Anatomy) -> None:
+    s = scan(head, dataclasses.replace(preset("brain", "flair"), **AX), rng=None)
+    assert _mean(s, "csf") < 0.2 * _mean(s, "white_matter")
+    t2 = scan(head, dataclasses.replace(preset("brain", "t2_tse"), **AX), rng=None)
+    assert _mean(t2, "csf") > _mean(t2, "white_matter")
+
+
+@pytest.mark.parametrize("how", ["stir", "fat_sat"])
+def test_stir_and_fat_sat_suppress_fat(head: Anatomy, how: str) -> None:
+    t2 = dataclasses.replace(preset("brain", "t2_tse"), **AX)
+    plain = scan(head, t2, rng=None)
+    if how == "stir":
+        p = dataclasses.replace(preset("brain", "stir"), **AX)
+        ref = scan(head, dataclasses.replace(p, ti_ms=20.0), rng=None)  # no null: fat bright
+    else:
+        p = dataclasses.replace(t2, fat_sat=True)
+        ref = plain
+    sup = scan(head, p, rng=None)
+    # Fat falls well below its level without suppression, and below white matter.
+    assert _mean(sup, "fat") < 0.2 * _mean(ref, "fat")
+    assert _mean(sup, "fat") < _mean(sup, "white_matter")
+
+
+def test_wrap_appears_exactly_when_phase_fov_is_smaller_than_the_body(head: Anatomy) -> None:
+    # The head is 200 mm along AP; 230 mm FOV with 1.2 mm phase pixels.
+    base = dataclasses.replace(MRProtocol(), slices=1, phase_dir="AP", matrix_phase=192)
+    for pct, wraps in ((100.0, False), (92.0, False), (80.0, True), (60.0, True)):
+        p = dataclasses.replace(base, phase_fov_pct=pct)
+        s = scan(head, p, rng=None)
+        fov = p.phase_fov_mm
+        assert (fov < 200.0) == wraps
+        warned = any("wrap" in w for w in s.warnings)
+        assert warned == wraps
+        # Wrapped signal: the first and last phase rows image the far side of the head.
+        edge = np.concatenate([s.noiseless[0, :3], s.noiseless[0, -3:]])
+        assert (edge.max() > 0.05) == wraps
+
+
+def test_bad_slice_index_and_phase_dir(head: Anatomy) -> None:
+    with pytest.raises(ParameterError):
+        scan(head, MRProtocol(), rng=1, slices=[99])
+    with pytest.raises(ParameterError):
+        scan(head, MRProtocol(), Geometry(orientation="sagittal"), rng=1)
