@@ -127,17 +127,22 @@ class PETBackend:
 
     def consequences(self, protocol: Any) -> dict:
         d = self.pet.derive(protocol)
-        out = {k: jsonable(v) for k, v in jsonable(d).items()} if dataclasses.is_dataclass(d) else dict(d)
-        beds = int(getattr(protocol, "beds", 1) or 1)
-        out.setdefault("scan_time_s", float(protocol.minutes_per_bed) * 60.0 * beds)
-        return out
+        return {
+            "scan_time_s": float(d.scan_time_s),
+            "activity_at_scan_mbq": float(d.activity_at_scan_mbq),
+            "eanm_activity_mbq": float(d.eanm_activity_mbq),
+            "effective_dose_msv": float(d.effective_dose_msv),
+            "expected_nec": float(d.expected_nec),
+        }
 
     def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
         return None
 
     def load_anatomy(self, name: str, pathology: str | None) -> Any:
-        kwargs = {"ratio": float(pathology)} if pathology not in (None, "") else {}
-        return self.pet.make_phantom(name, **kwargs)
+        """``pathology`` carries the IEC sphere:background ratio ("4", "8") for PET."""
+        if name == "nema-iec" and pathology not in (None, ""):
+            return self.pet.make_phantom(name, ratio=float(pathology))  # type: ignore[arg-type]
+        return self.pet.make_phantom(name)
 
     def localizer(self, anatomy: Any) -> Any:
         return None
@@ -152,12 +157,10 @@ class PETBackend:
         name: str,
     ) -> ScanResult:
         pet = self.pet
-        if hasattr(pet, "acquire") and hasattr(pet, "iter_reconstruct"):
-            sino = pet.acquire(anatomy, protocol, rng=rng)
-            last = None
-            for it, image in pet.iter_reconstruct(sino, protocol):
-                last = np.asarray(image, np.float32)
-                emit({"type": "iteration", "iteration": int(it), "image": last})
-        s = pet.scan(anatomy, protocol, rng=rng)
+        s = pet.scan(anatomy, protocol, rng=rng, keep_sinogram=True)
+        if s.sinogram is not None and protocol.recon != "fbp":
+            # replay the iterations so the trainee watches OSEM converge (~0.1 s each)
+            for it, image in pet.iter_reconstruct(s.sinogram, protocol):
+                emit({"type": "iteration", "iteration": int(it), "image": np.asarray(image, np.float32)})
         metrics = jsonable(dict(s.metrics))
         return ScanResult(name, s, np.asarray(s.images_bqml, np.float32), metrics, "pet")

@@ -147,3 +147,21 @@ def png_bytes(img: Image.Image) -> bytes:
     buf = io.BytesIO()
     img.save(buf, format="PNG", compress_level=1)
     return buf.getvalue()
+
+
+def frame_to_image(x: float, y: float, shape: tuple[int, int], width: int, height: int,
+                   zoom: float = 1.0) -> tuple[int, int] | None:
+    """Inverse of :func:`scale_to`: frame pixel (x, y) → image (col, row), None outside."""
+    rows, cols = shape
+    cw, ch = cols / max(zoom, 1.0), rows / max(zoom, 1.0)
+    left, top = (cols - cw) / 2, (rows - ch) / 2
+    if zoom > 1.0:
+        left, top = round(left), round(top)
+        cw, ch = round(left + cw) - left, round(top + ch) - top
+    scale = min(width / cw, height / ch)
+    new_w, new_h = max(1, round(cw * scale)), max(1, round(ch * scale))
+    ox, oy = (width - new_w) // 2, (height - new_h) // 2
+    u, v = (x - ox) / new_w * cw + left, (y - oy) / new_h * ch + top
+    if not (0 <= u < cols and 0 <= v < rows):
+        return None
+    return int(u), int(v)

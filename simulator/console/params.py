@@ -38,10 +38,11 @@ HIDDEN = {"motion", "coils", "body_part"}  # coil and region: exam card
 
 PET_GROUPS: dict[str, tuple[str, ...]] = {
     "tab_injection": ("tracer", "activity_mbq", "weight_kg", "uptake_min"),
-    "grp_routine": ("beds", "minutes_per_bed", "tof"),
-    "tab_recon": ("algorithm", "recon", "iterations", "subsets", "filter_mm", "filter_fwhm_mm", "matrix", "ai_denoise"),
+    "grp_acquisition": ("beds", "minutes_per_bed", "tof_ps", "attenuation_correction", "scatter_correction"),
+    "tab_recon": ("recon", "iterations", "subsets", "postfilter_mm", "matrix", "fbp_window", "ai_denoise"),
 }
-PET_CHOICES: dict[str, list[Any]] = {"algorithm": ["osem", "mlem", "fbp"], "recon": ["osem", "mlem", "fbp"]}
+PET_CHOICES: dict[str, list[Any]] = {"recon": ["osem", "mlem", "fbp"], "fbp_window": ["hann", "ramp"],
+                                     "tracer": ["F18-FDG"], "matrix": [64, 96, 128, 192, 256]}
 
 
 def _sar_bar(sar: float, limit: float) -> str:
@@ -70,9 +71,14 @@ def consequences_html(c: dict, lang: str) -> dict[str, str]:
     if "voxel_mm" in c:
         v = c["voxel_mm"]
         out["voxel"] = f"<b>{tr('voxel', lang)}</b> " + " × ".join(f"{x:.2f}" for x in v) + " mm"
-    for k, v in c.items():
-        if k not in ("scan_time_s", "snr_rel", "sar_w_kg", "sar_limit_w_kg", "fat_shift_px", "voxel_mm") and isinstance(v, (int, float)):
-            out[k.replace("_", "-")] = f"<b>{k}</b> {v:.4g}"
+    if "activity_at_scan_mbq" in c:
+        out["activity-at-scan"] = f"<b>{tr('activity_at_scan', lang)}</b> {c['activity_at_scan_mbq']:.0f} MBq"
+    if "eanm_activity_mbq" in c:
+        out["eanm"] = f"<b>{tr('eanm', lang)}</b> {c['eanm_activity_mbq']:.0f} MBq"
+    if "effective_dose_msv" in c:
+        out["dose"] = f"<b>{tr('effective_dose', lang)}</b> {c['effective_dose_msv']:.2f} mSv"
+    if "expected_nec" in c:
+        out["nec"] = f"<b>{tr('expected_nec', lang)}</b> {c['expected_nec'] / 1e6:.1f} M"
     return out
 
 
