@@ -50,12 +50,18 @@ class Context:
             self._cache["derived"] = _protocol.scanner(self.exercise.modality).derive(self.protocol)
         return self._cache["derived"]
 
+    def geo(self) -> Any:
+        """The planned geometry (the exercise's start geometry when none was given)."""
+        if self.geometry is None:
+            self.geometry = _protocol.make_geometry(self.exercise, None, self.protocol)
+        return self.geometry
+
     def _mr_scan(self, protocol: Any) -> Any:
         import simulator.mr as mr
 
         ex = self.exercise
         anat = mr.load_anatomy(ex.anatomy, pathology=ex.pathology)
-        geo = self.geometry if self.geometry is not None else _protocol.make_geometry(ex, None)
+        geo = self.geo()
         kwargs: dict[str, Any] = {"rng": np.random.default_rng(ex.seed)}
         if ex.grade_slices:
             kwargs["slices"] = [s for s in ex.grade_slices if s < protocol.slices] or [0]
@@ -70,7 +76,11 @@ class Context:
 
                 ex = self.exercise
                 ph = pet.make_phantom(ex.phantom, **ex.phantom_options)
-                self._cache["series"] = pet.scan(ph, self.protocol, rng=np.random.default_rng(ex.seed))
+                kwargs = {"slices": list(ex.grade_slices)} if ex.grade_slices else {}
+                # the image depends on the real patient; the entered weight only enters the SUV
+                real = dataclasses.replace(self.protocol, weight_kg=float(ex.patient.weight_kg))
+                self._cache["series"] = pet.scan(ph, real, rng=np.random.default_rng(ex.seed),
+                                                 seed=ex.seed, **kwargs)
         return self._cache["series"]
 
     def still_series(self) -> Any:
@@ -83,12 +93,9 @@ class Context:
                 self._cache["still"] = self._mr_scan(still)
         return self._cache["still"]
 
-    def nema(self) -> Any:
-        if "nema" not in self._cache:
-            import simulator.pet as pet
-
-            self._cache["nema"] = pet.nema_analysis(self.series())
-        return self._cache["nema"]
+    def pet_metrics(self) -> dict[str, Any]:
+        """The PET series' own analysis (``nema`` for the IEC phantom, lesions and liver)."""
+        return dict(getattr(self.series(), "metrics", {}) or {})
 
     def summary(self) -> dict[str, Any]:
         """Headline numbers of what was scanned (for the panel and the JSON output)."""
@@ -146,17 +153,10 @@ def _body(ctx: Context) -> np.ndarray:
 
 
 def _wrap(ctx: Context) -> bool:
-    """Wrap present when body signal folds in: in the truth labels of the *unfolded*
-    field, body pixels reach the phase-direction edges of the FOV."""
-    s = ctx.series()
-    metric = getattr(s, "metrics", {}) or {}
-    if "wrap" in metric:  # the scanner reports the folded fraction it simulated
-        return bool(metric["wrap"])
-    labels = np.asarray(s.labels) > 0
-    d = ctx.derived()
-    phase_axis = 1 if getattr(d, "phase_axis", "rows") == "rows" else 2
-    edge = np.take(labels, [0, -1], axis=phase_axis)
-    return bool(edge.any())
+    from simulator.exercises._geomeasure import WRAP_FRACTION, wrap_fraction
+
+    ex = ctx.exercise
+    return wrap_fraction(ex.anatomy, ex.pathology, ctx.protocol, ctx.geo()) > WRAP_FRACTION
 
 
 def _gibbs(ctx: Context, tissue: str | None) -> float:
@@ -195,6 +195,13 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
         return float(v[0] * v[1] * v[2])
     if metric == "chemical_shift":
         return float(ctx.derived().fat_shift_px) >= CHEMICAL_SHIFT_PX and not _fat_suppressed(p)
+    if metric == "wrap":
+        return _wrap(ctx)
+    if metric == "coverage":
+        from simulator.exercises._geomeasure import coverage_fraction
+
+        ex = ctx.exercise
+        return coverage_fraction(ex.anatomy, ex.pathology, obj.args["structure"], p, ctx.geo())
     s = ctx.series()
     if metric == "snr":
         tissue = obj.args.get("tissue")
@@ -208,25 +215,12 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
         a, b = obj.args["tissues"]
         mb = _mean(s.noiseless, ctx.mask(b, erode=1))
         return _mean(s.noiseless, ctx.mask(a, erode=1)) / mb if mb > 0 else float("inf")
-    if metric == "wrap":
-        return _wrap(ctx)
     if metric == "motion":
         from simulator.quality import nrmse
 
         return nrmse(s.noiseless, ctx.still_series().noiseless) > MOTION_NRMSE
     if metric == "gibbs":
         return _gibbs(ctx, obj.args.get("tissue")) > GIBBS_RIPPLE
-    if metric == "coverage":
-        import simulator.mr as mr
-
-        name = obj.args["structure"]
-        anat = mr.load_anatomy(ctx.exercise.anatomy, pathology=ctx.exercise.pathology)
-        total_ml = float(anat.volume_ml(name))
-        if total_ml <= 0:
-            return 0.0
-        row_mm, col_mm = s.pixel_spacing_mm
-        px = float(np.count_nonzero(ctx.mask(name)))
-        return min(1.0, px * row_mm * col_mm * float(p.slice_mm) / 1000.0 / total_ml)
     if metric == "ssim":
         from simulator.quality import ssim
 
@@ -243,30 +237,35 @@ def _pet(metric: str, obj: Any, ctx: Context) -> Any:
     if metric == "dose_msv":
         return float(p.activity_mbq) * FDG_MSV_PER_MBQ
     s = ctx.series()
+    m = ctx.pet_metrics()
     if metric in ("crc", "bv"):
-        nema = ctx.nema()
+        nema = m.get("nema")
+        if nema is None:
+            raise UserError("CRC and BV are measured on the NEMA IEC phantom",
+                            "CRC et VF se mesurent sur le fantôme NEMA IEC")
         key = f"sphere_{int(obj.args.get('sphere_mm', 10))}"
-        table = nema["crc" if metric == "crc" else "bv"]
+        table = nema[metric]
         return float(table[key]) if key in table else None
     if metric in ("suv_max", "suv_mean"):
+        # SUV as the console computes it, with the weight the trainee entered
+        entered = float(p.weight_kg) / float(ctx.exercise.patient.weight_kg)
+        region = obj.args["region"]
+        lesions = m.get("lesions") or {}
+        if region in lesions:
+            return float(lesions[region][metric]) * entered
+        if region == "liver" and metric == "suv_mean" and "liver_suv_mean" in m:
+            return float(m["liver_suv_mean"]) * entered
         from simulator.quality import suv
 
-        region = obj.args["region"]
-        labels = np.asarray(s.labels)
-        m = labels == list(s.names).index(region)
-        vals = suv(np.asarray(s.images_bqml)[m], s.dose_at_scan_bq, p.weight_kg)
-        if vals.size == 0:
+        mask = np.asarray(s.labels) == list(s.names).index(region)
+        if not mask.any():
             return None
+        vals = suv(np.asarray(s.images_bqml, np.float64)[mask], s.dose_at_scan_bq, p.weight_kg)
         return float(vals.max() if metric == "suv_max" else vals.mean())
+    if metric == "liver_cov":
+        return float(m["liver_cov"]) if "liver_cov" in m else None
     if metric == "counts_m":
-        c = s.counts
-        trues = c["trues"] if isinstance(c, dict) else c.trues
-        return float(trues) / 1e6
-    if metric == "ssim":
-        from simulator.quality import ssim
-
-        truth = getattr(s, "truth_bqml", None)
-        return None if truth is None else ssim(s.images_bqml, truth)
+        return float(s.counts["trues"]) / 1e6
     raise UserError(f"metric '{metric}' is not available for PET", f"mesure « {metric} » indisponible en TEP")
 
 

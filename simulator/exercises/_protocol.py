@@ -81,8 +81,11 @@ def start_protocol(exercise: Any) -> Any:
     return apply_overrides(base, exercise.start.overrides)
 
 
-def make_geometry(exercise: Any, geometry: Mapping[str, Any] | None = None) -> Any:
-    """MR ``Geometry`` from the exercise's start geometry updated by ``geometry``; PET: None."""
+def make_geometry(exercise: Any, geometry: Mapping[str, Any] | None = None,
+                  protocol: Any = None) -> Any:
+    """MR ``Geometry``: the scanner's default stack for the anatomy (centred on the body),
+    updated by the exercise's start geometry, then by ``geometry``; the orientation follows
+    ``protocol`` (default: the start protocol) unless given. PET: None."""
     if exercise.modality != "mr":
         return None
     mod = scanner("mr")
@@ -96,10 +99,14 @@ def make_geometry(exercise: Any, geometry: Mapping[str, Any] | None = None) -> A
                 f"champ de géométrie inconnu « {name} » (connus : {', '.join(sorted(fields))})",
             )
     merged = {k: tuple(v) if isinstance(v, list) else v for k, v in merged.items()}
-    if "orientation" not in merged:
-        proto = start_protocol(exercise)
-        if hasattr(proto, "orientation") and "orientation" in fields:
-            merged["orientation"] = proto.orientation
+    proto = protocol if protocol is not None else start_protocol(exercise)
+    if "orientation" not in merged and hasattr(proto, "orientation"):
+        merged["orientation"] = proto.orientation
+    if "center_mm" not in merged:
+        from simulator.mr.geometry import default_geometry
+
+        anat = mod.load_anatomy(exercise.anatomy, pathology=exercise.pathology)
+        merged["center_mm"] = default_geometry(anat, proto).center_mm
     try:
         return mod.Geometry(**merged)
     except ParameterError:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from simulator.exercises import _protocol
-from simulator.exercises.grader import GradeResult, build_protocol, grade
+from simulator.exercises.grader import GradeResult, build_protocol, grade, grade_setup
 from simulator.exercises.loader import ExerciseError, exercise_from_text, load_exercise
 from simulator.exercises.schema import Exercise
 
@@ -142,7 +142,7 @@ def preview(exercise: Exercise, which: str = "start") -> Preview:
     setup = {"start": None, "reference": exercise.reference_solution,
              "wrong": exercise.typical_wrong_answer}[which]
     proto = build_protocol(exercise, dict(setup.overrides) if setup else None)
-    geo = _protocol.make_geometry(exercise, setup.geometry if setup else None)
+    geo = _protocol.make_geometry(exercise, setup.geometry if setup else None, proto)
     ctx = Context(exercise, proto, geo)
     return Preview(exercise, which, proto, ctx.derived(), ctx.series())
 
@@ -155,10 +155,8 @@ def grade_protocol(exercise: Exercise, protocol: Any = None, geometry: Any = Non
 
 def discriminates(exercise: Exercise, lang: str = "en") -> tuple[bool, GradeResult, GradeResult]:
     """Whether the reference solution passes and the typical wrong answer fails."""
-    ref = grade(exercise, dict(exercise.reference_solution.overrides),
-                exercise.reference_solution.geometry, lang)
-    wrong = grade(exercise, dict(exercise.typical_wrong_answer.overrides),
-                  exercise.typical_wrong_answer.geometry, lang)
+    ref = grade_setup(exercise, "reference_solution", lang)
+    wrong = grade_setup(exercise, "typical_wrong_answer", lang)
     return ref.passed and not wrong.passed, ref, wrong
 
 

@@ -156,7 +156,7 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
     try:
         proto = build_protocol(exercise, protocol)
         if geometry is None or isinstance(geometry, Mapping):
-            geo = _protocol.make_geometry(exercise, geometry)
+            geo = _protocol.make_geometry(exercise, geometry, proto)
         else:
             geo = geometry
         mod = _protocol.scanner(exercise.modality)
@@ -181,7 +181,18 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
 def grade_setup(exercise: Exercise, which: str = "reference_solution", lang: str = "fr") -> GradeResult:
     """Grade the exercise's own ``reference_solution`` or ``typical_wrong_answer``."""
     setup = getattr(exercise, which)
-    return grade(exercise, dict(setup.overrides), setup.geometry, lang)
+    store = user = None
+    if setup.events:
+        from simulator.exercises.store import ProgressStore
+
+        store, user = ProgressStore("sqlite://"), "solution"
+        for kind in setup.events:
+            store.record_event(user, kind, {"replayed": which}, exercise_id=exercise.id)
+    try:
+        return grade(exercise, dict(setup.overrides), setup.geometry, lang, store=store, user=user)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def live_status(exercise: Exercise, protocol: Any, geometry: Any = None, *, store: Any = None,
@@ -193,7 +204,10 @@ def live_status(exercise: Exercise, protocol: Any, geometry: Any = None, *, stor
     out: dict[str, bool | None] = {}
     try:
         proto = build_protocol(exercise, protocol)
-        ctx = Context(exercise, proto, geometry, store=store, user=user, since=since)
+        geo = geometry
+        if exercise.modality == "mr" and (geo is None or isinstance(geo, Mapping)):
+            geo = _protocol.make_geometry(exercise, geo, proto)
+        ctx = Context(exercise, proto, geo, store=store, user=user, since=since)
     except UserError:
         return {o.id: False for o in exercise.objectives}
     for o in exercise.objectives:
@@ -202,6 +216,6 @@ def live_status(exercise: Exercise, protocol: Any, geometry: Any = None, *, stor
             continue
         try:
             out[o.id] = compare(o.op, measure(o, ctx), o.value, o.range)
-        except UserError:
+        except (UserError, ValueError):
             out[o.id] = False
     return out

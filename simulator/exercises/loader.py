@@ -45,8 +45,8 @@ def simulator_ready(modality: str) -> bool:
     """Whether the scanner package of ``modality`` exposes what the checks need."""
     need = {
         "mr": ("ANATOMIES", "PATHOLOGIES", "load_anatomy", "preset", "MRProtocol", "Geometry",
-               "check_protocol", "scan"),
-        "pet": ("PHANTOMS", "make_phantom", "PETProtocol", "check_protocol", "scan"),
+               "check_protocol"),
+        "pet": ("PHANTOMS", "make_phantom", "PETProtocol", "check_protocol"),
     }[modality]
     try:
         mod = _protocol.scanner(modality)
@@ -126,7 +126,9 @@ def _setup_errors(ex: Exercise, key: str, setup: Setup) -> list[Problem]:
             proto = _protocol.apply_overrides(proto, setup.overrides)
         mod.check_protocol(proto)
         if ex.modality == "mr":
-            _protocol.make_geometry(ex, setup.geometry if key != "start" else None)
+            from simulator.mr.geometry import plan_slices
+
+            plan_slices(proto, _protocol.make_geometry(ex, setup.geometry if key != "start" else None, proto))
     except ParameterError as exc:
         where = (key, "overrides", exc.name) if exc.name in setup.overrides else (key,)
         return [(where, exc.en)]

@@ -12,17 +12,17 @@ Measurements use what only a simulator has: the noiseless image of the same acqu
 * ``cnr``: |mean_a − mean_b| of the image / SD of (image − noiseless) over the body.
 * ``signal_ratio``: mean_a / mean_b on the noiseless image (the contrast the protocol
   makes, free of noise).
-* ``wrap``: body signal folded over by a phase FOV smaller than the body: measured as the
-  body's extent along phase (from the anatomy labels, in the planned slices) against the
-  phase FOV; see :func:`wrap_present`.
+* ``wrap``: body signal folded over by a phase FOV smaller than the body: the share of the
+  imaged body (anatomy labels in the planned slabs) outside the phase FOV is above
+  ``WRAP_FRACTION`` (exact for the plan; see :mod:`simulator.exercises._geomeasure`).
 * ``motion``: ghosting along phase: NRMSE of the noiseless image against the noiseless
   image of the same protocol acquired without motion, above :data:`MOTION_NRMSE`.
 * ``gibbs``: truncation ringing: relative ripple inside homogeneous tissues of the
   noiseless image, above :data:`GIBBS_RIPPLE`.
 * ``chemical_shift``: the fat–water shift in pixels (derived value, exact for the
   protocol) is at least :data:`CHEMICAL_SHIFT_PX` and fat is not suppressed.
-* ``coverage``: fraction of a structure's volume inside the imaged slices
-  (structure pixels on the image grid × slice thickness / structure volume).
+* ``coverage``: share of a structure's voxels (anatomy labels) inside the imaged slices
+  and the in-plane FOV of the planned geometry.
 """
 
 from __future__ import annotations
@@ -116,12 +116,12 @@ METRICS: Mapping[str, MetricSpec] = {
         _m("cnr", "mr", "number", "", False, "CNR", "RCB", args=("tissues",)),
         _m("signal_ratio", "mr", "number", "", False, "signal ratio", "rapport de signal",
            args=("tissues",)),
-        _m("wrap", "mr", "bool", "", False, "wrap-around", "repliement"),
+        _m("wrap", "mr", "bool", "", True, "wrap-around", "repliement"),
         _m("motion", "mr", "bool", "", False, "motion ghosts", "artefacts de mouvement"),
         _m("gibbs", "mr", "bool", "", False, "Gibbs ringing", "artefact de Gibbs",
            optional=("tissue",)),
-        _m("coverage", "mr", "number", "", False, "coverage", "couverture", args=("structure",)),
-        _m("ssim", "any", "number", "", False, "SSIM vs truth", "SSIM / vérité"),
+        _m("coverage", "mr", "number", "", True, "coverage", "couverture", args=("structure",)),
+        _m("ssim", "mr", "number", "", False, "SSIM vs truth", "SSIM / vérité"),
         # PET
         _m("scan_time_min", "pet", "number", "min", True, "acquisition time", "durée d'acquisition"),
         _m("activity_mbq", "pet", "number", "MBq", True, "injected activity", "activité injectée"),
@@ -132,6 +132,7 @@ METRICS: Mapping[str, MetricSpec] = {
            optional=("sphere_mm",)),
         _m("suv_max", "pet", "number", "", False, "SUVmax", "SUVmax", args=("region",)),
         _m("suv_mean", "pet", "number", "", False, "SUVmean", "SUVmoyen", args=("region",)),
+        _m("liver_cov", "pet", "number", "", False, "liver noise (CoV)", "bruit hépatique (CV)"),
         _m("counts_m", "pet", "number", "M", False, "true counts (millions)",
            "coïncidences vraies (millions)"),
         # both

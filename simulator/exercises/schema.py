@@ -25,8 +25,12 @@ An exercise file is one YAML mapping::
     hints: [{fr, en}, ...]
     seed: 7
     grade_slices: [5]             # optional: slices the grader scans (speed)
-    reference_solution: {overrides: {...}, geometry: {...}}
+    reference_solution: {overrides: {...}, geometry: {...}, events: [mentor_called]}
     typical_wrong_answer: {overrides: {...}, geometry: {...}}
+
+``events`` lists what the trainee does on the console besides setting parameters (today:
+``mentor_called``); the grader replays them into a scratch store when it grades the
+exercise's own solutions.
 
 :func:`structural_errors` checks keys and types and returns ``(path, message)`` pairs that
 the loader turns into ``FILE:LINE: message``.
@@ -125,6 +129,7 @@ class Setup:
 
     overrides: Mapping[str, Any] = field(default_factory=dict)
     geometry: Mapping[str, Any] | None = None
+    events: tuple[str, ...] = ()  # console events of the solution (e.g. mentor_called)
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ _OBJECTIVE = {"id": str, "metric": str, "op": str, "value": (int, float, bool), 
               "weight": (int, float), "feedback": dict, "tissues": list, "tissue": str,
               "structure": str, "sphere_mm": (int, float), "name": str, "region": str}
 _ARG_KEYS = ("tissues", "tissue", "structure", "sphere_mm", "name", "region")
-_SETUP = {"overrides": dict, "geometry": (dict, type(None))}
+_SETUP = {"overrides": dict, "geometry": (dict, type(None)), "events": list}
 _START = {"preset": (str, type(None)), "overrides": dict, "geometry": (dict, type(None))}
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
@@ -347,6 +352,12 @@ def structural_errors(data: Any) -> list[Problem]:
     for key in ("reference_solution", "typical_wrong_answer"):
         if isinstance(data.get(key), dict):
             out += _mapping_errors(data[key], _SETUP, (key,), key)
+    for key in ("reference_solution", "typical_wrong_answer"):
+        evs = data.get(key, {}).get("events") if isinstance(data.get(key), dict) else None
+        if isinstance(evs, list):
+            for i, e in enumerate(evs):
+                if e not in ("mentor_called",):
+                    out.append(((key, "events", i), f"unknown event '{e}' (known: mentor_called)"))
     if isinstance(data.get("editable"), list):
         for i, name in enumerate(data["editable"]):
             if not isinstance(name, str):
@@ -376,7 +387,8 @@ def _text(d: Mapping[str, str]) -> Text:
 
 
 def _setup(d: Mapping[str, Any]) -> Setup:
-    return Setup(overrides=dict(d.get("overrides") or {}), geometry=d.get("geometry"))
+    return Setup(overrides=dict(d.get("overrides") or {}), geometry=d.get("geometry"),
+                 events=tuple(d.get("events") or ()))
 
 
 def from_data(data: Mapping[str, Any], source: Path | None = None, lines: Any = None) -> Exercise:
