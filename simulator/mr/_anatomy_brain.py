@@ -115,13 +115,23 @@ def build_brain(
     paint.paint(head, "skin")
     paint.paint(head_core, "fat")
     paint.paint((d_out > skull_out) & (d_out <= skull_out + muscle_mm) & ~face, "muscle")
+    # Midface soft tissue (facial muscles, masseters) under 4 mm of subcutaneous fat.
+    depth = ndimage.distance_transform_edt(head_core)
+    paint.paint(face & (depth > 4.0) & (d_out > skull_out), "muscle")
     paint.paint((d_out > 0) & (d_out <= skull_out), "bone_cortex")
     paint.paint((d_out > 1.5) & (d_out <= skull_out - 2.0), "bone_marrow")
 
-    # Face: eyes, orbital fat, optic nerves, nasal cavity and maxillary sinuses.
+    # Face: bony orbits with eyes, orbital fat and optic nerves; ethmoid cells, nasal
+    # cavity and maxillary sinuses (air in bony shells).
+    ethmoid = ellipsoid(grid, (0.0, -46.0, -38.0), (10.0, 20.0, 12.0))
+    paint.paint(ethmoid, "bone_cortex", face)
+    paint.paint(ellipsoid(grid, (0.0, -46.0, -38.0), (8.0, 18.0, 10.0)), "air", face)
     for side in (-1.0, 1.0):
         eye_c = (31.0 * side, -58.0, -36.0)
-        paint.paint(ellipsoid(grid, (30.0 * side, -46.0, -36.0), (17.0, 22.0, 16.0)), "fat")
+        orbit_c, orbit_r = (30.0 * side, -46.0, -36.0), (17.0, 22.0, 16.0)
+        wall = ellipsoid(grid, orbit_c, tuple(r + 2.5 for r in orbit_r))  # type: ignore[arg-type]
+        paint.paint(wall & (y > eye_c[1] + 2.0), "bone_cortex", ~icv)
+        paint.paint(ellipsoid(grid, orbit_c, orbit_r), "fat")
         paint.paint(
             capsule(grid, (30.0 * side, -50.0, -36.0), (12.0 * side, -18.0, -28.0), 2.0),
             "nerve",

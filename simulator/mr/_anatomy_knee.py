@@ -36,7 +36,7 @@ def _meniscus(grid: Grid, cx: float, opening: float, horn_gap: float) -> np.ndar
     rho = np.sqrt((dx / 17.0) ** 2 + (dy / 21.0) ** 2)
     # Inner edge further in posteriorly (wider posterior horn).
     rho_in = 0.58 - 0.12 * np.clip(dy / 21.0, -1.0, 1.0)
-    height = 6.0 * (rho - rho_in) / (1.0 - rho_in)
+    height = 7.0 * np.clip((rho - rho_in) / (1.0 - rho_in) * 1.6, 0.0, 1.0)
     wedge = (rho <= 1.0) & (rho >= rho_in) & (z >= TIBIA_Z) & (z - TIBIA_Z <= height)
     # Open toward the intercondylar area (direction -sign(cx) in x).
     angle = np.arctan2(dy, -np.sign(cx) * dx)
@@ -79,9 +79,12 @@ def build_knee() -> dict[str, object]:
 
     # Bones as solid masks first.
     femur = capsule(grid, (0.0, 2.0, 50.0), (0.0, 4.0, 120.0), 14.0)
-    femur |= ellipsoid(grid, (0.0, 6.0, 34.0), (36.0, 27.0, 32.0)) & (z > 18.0)
+    # Metaphysis flaring from the shaft (~28 mm) to the condyles (~76 mm wide).
+    w = np.clip((100.0 - z) / 60.0, 0.0, 1.0)
+    flare = ((x / (14.0 + 24.0 * w)) ** 2 + ((y - 2.0 - 5.0 * w) / (14.0 + 12.0 * w)) ** 2) <= 1
+    femur |= flare & (z > 22.0) & (z < 105.0)
     for cx in (MEDIAL_X, LATERAL_X):
-        femur |= ellipsoid(grid, (cx, 7.0, FEMUR_Z + 25.0), (15.0, 28.0, 25.0))
+        femur |= ellipsoid(grid, (cx, 7.0, FEMUR_Z + 30.0), (17.0, 28.0, 30.0))
     femur &= ~(ellipsoid(grid, (0.0, 18.0, FEMUR_Z), (8.0, 26.0, 22.0)))  # notch
     femur &= z < 120.0
     tibia = ellipsoid(grid, (0.0, 5.0, TIBIA_Z - 8.0), (38.0, 27.0, 45.0)) & (z <= TIBIA_Z)
@@ -116,10 +119,11 @@ def build_knee() -> dict[str, object]:
     paint.paint(hoffa, "fat", ~paint.is_("tendon"))
 
     # Menisci: medial C-shaped (open laterally), lateral nearly O-shaped.
-    paint.paint(_meniscus(grid, MEDIAL_X, 42.0, 0.0), "meniscus")
-    paint.paint(_meniscus(grid, LATERAL_X, 28.0, 0.0), "meniscus")
-
     paint.paint(fem_cart | tib_cart | pat_cart, "cartilage")
+    # Menisci fill the wedge between the condyle's cartilage and the plateau at the rim.
+    free = ~(fem_cart | femur)
+    paint.paint(_meniscus(grid, MEDIAL_X, 42.0, 0.0) & free, "meniscus")
+    paint.paint(_meniscus(grid, LATERAL_X, 28.0, 0.0) & free, "meniscus")
 
     # Bones: cortex shell, fatty marrow inside (thicker cortex along the shafts).
     for bone in (femur, tibia, fibula, patella):

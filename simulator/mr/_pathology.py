@@ -90,12 +90,12 @@ def _ms_lesions(cv: _Canvas, seed: int | None) -> None:
     wm = view == cv.names.index("white_matter")
     cand = np.argwhere(ring & wm)
     deep = np.argwhere(wm)
-    picks = [cand[i] for i in rng.choice(len(cand), size=9, replace=False)]
-    picks += [deep[i] for i in rng.choice(len(deep), size=4, replace=False)]
+    picks = [cand[i] for i in rng.choice(len(cand), size=12, replace=False)]
+    picks += [deep[i] for i in rng.choice(len(deep), size=5, replace=False)]
     x, y, z = xyz
     for p in picks:
         c = np.array([x[0, 0, p[2]], y[0, p[1], 0], z[p[0], 0, 0]])
-        r = rng.uniform(2.0, 4.5)
+        r = rng.uniform(2.5, 5.0)  # plaques of 5-10 mm
         radii = np.array([r, r, r * rng.uniform(1.3, 1.9)])  # ovoid, perpendicular to roof
         cv.paint(sl, _ellipsoid(xyz, c, radii), "lesion_ms", ("white_matter",))
 
