@@ -239,6 +239,8 @@ class TraineeLink:
             setter = getattr(self.session, "set_controller", None)
             if callable(setter):
                 setter(msg["holder_name"])
+            elif hasattr(self.session, "controller"):  # ConsoleSession shows it in snapshot()
+                self.session.controller = msg["holder_name"] or "trainee"
         elif kind == "annotations":
             self.annotations = list(msg["items"])
             self.track.poke()

@@ -1,0 +1,88 @@
+"""``merm-lab hub``: the mentoring hub (rooms, signalling, control lock, audit log).
+
+Binds 127.0.0.1 unless ``--ip`` says otherwise. The secret that authorises creating
+rooms (and signs invitation tokens) is ``--secret``, else ``$MERM_HUB_SECRET``, else a
+random one kept in ``$MERM_HOME/hub-secret`` (mode 0600) that local kernels read too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from simulator.errors import ParameterError, UserError
+from simulator.paths import data_home
+
+HELP = "start the mentoring hub (rooms, signalling, control lock, audit log) on localhost"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ip", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8890, help="port (default 8890)")
+    parser.add_argument(
+        "--secret",
+        default=None,
+        help="hub secret (default: $MERM_HUB_SECRET or $MERM_HOME/hub-secret)",
+    )
+    parser.add_argument("--public-url", default=None, help="base URL written into invitation links")
+    parser.add_argument(
+        "--turn-url", default=None, help="coturn server, e.g. turn:turn.example.org:3478"
+    )
+    parser.add_argument(
+        "--turn-secret", default=None, help="coturn static-auth-secret (REST API credentials)"
+    )
+    parser.add_argument(
+        "--turn-ttl-s", type=int, default=6 * 3600, help="lifetime of TURN credentials"
+    )
+    parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        help="extra browser origin allowed (repeatable)",
+    )
+    parser.add_argument(
+        "--voila-port", type=int, default=8866, help="Voilà port whose origin is allowed"
+    )
+    parser.add_argument("--max-peers", type=int, default=8, help="peers per room (default 8)")
+    parser.add_argument("--no-record", action="store_true", help="never record, even with consent")
+
+
+def run(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise ParameterError("port", args.port, "1–65535")
+    if not 2 <= args.max_peers <= 64:
+        raise ParameterError("max_peers", args.max_peers, "2–64")
+    if bool(args.turn_url) != bool(args.turn_secret):
+        raise UserError(
+            "--turn-url and --turn-secret go together", "--turn-url et --turn-secret vont ensemble"
+        )
+    from aiohttp import web
+
+    from simulator.mentoring.server import HubConfig, make_app
+    from simulator.mentoring.tokens import load_or_create_secret
+    from simulator.mentoring.turn import TurnSettings
+
+    secret_text = args.secret or os.environ.get("MERM_HUB_SECRET")
+    if secret_text is not None and len(secret_text) < 16:
+        raise UserError(
+            "the hub secret needs at least 16 characters",
+            "le secret du hub demande au moins 16 caractères",
+        )
+    home = data_home()
+    secret = secret_text.encode() if secret_text else load_or_create_secret(home / "hub-secret")
+    turn = TurnSettings(args.turn_url, args.turn_secret, args.turn_ttl_s) if args.turn_url else None
+    host = "localhost" if args.ip in ("127.0.0.1", "::1") else args.ip
+    public = args.public_url or f"http://{args.ip}:{args.port}"
+    origins = {f"http://{h}:{args.voila_port}" for h in (args.ip, host, "127.0.0.1", "localhost")}
+    config = HubConfig(
+        secret=secret,
+        public_url=public,
+        allowed_origins=tuple(sorted(origins | set(args.allow_origin))),
+        turn=turn,
+        max_peers=args.max_peers,
+        audit_path=home / "audit" / "mentoring-audit.jsonl",
+        recordings_dir=None if args.no_record else home / "recordings",
+    )
+    print(f"MERM Lab mentoring hub on {public} (audit: {config.audit_path})", flush=True)
+    web.run_app(make_app(config), host=args.ip, port=args.port, print=None, handle_signals=True)
+    return 0

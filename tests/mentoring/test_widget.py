@@ -1,0 +1,81 @@
+"""The trainee's MentorPanel against a real hub: call, invitations, grant, confirm, take back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from conftest import SECRET
+from mentoring_fakes import FakeConsole
+
+from simulator.mentoring.client import HubClient
+from simulator.mentoring.widget import MentorPanel
+
+
+async def until(cond: Callable[[], bool], timeout: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        assert loop.time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+def shown(widget) -> bool:  # noqa: ANN001
+    return widget.layout.display != "none"
+
+
+def test_panel_without_hub_says_so(monkeypatch) -> None:
+    monkeypatch.delenv("MERM_HUB_URL", raising=False)
+    panel = MentorPanel(FakeConsole(), None, lang="fr")
+    assert panel.call_button.disabled and "indisponible" in panel.status.value
+    assert "merm-call-mentor" in panel.call_button._dom_classes
+    panel.set_lang("en")
+    assert panel.call_button.description == "Call a mentor"
+
+
+async def test_panel_drives_a_pet_session(hub) -> None:
+    console = FakeConsole("pet")
+    panel = MentorPanel(console, hub.url, lang="en", name="Alice", secret=SECRET)
+    panel.call_button.click()
+    await until(lambda: panel.link is not None and panel.link.connected)
+    assert "merm-link-mentor" in panel.links.value and "expires" in panel.links.value
+    assert panel.call_button.disabled
+    mentor_token = panel.room["tokens"]["mentor"]
+    assert panel.room["links"]["mentor"].endswith(mentor_token)
+    mentor = HubClient(hub.url, mentor_token, "Dr Martin")
+    await mentor.connect()
+    try:
+        await mentor.send({"type": "request_control"})
+        await until(lambda: shown(panel.grant_button))
+        assert "Dr Martin asks for control" in panel.control.value
+        panel.grant_button.click()
+        await mentor.wait_for("control", lambda m: m["holder"] == mentor.peer_id)
+        await until(lambda: shown(panel.take_back_button))
+        assert console.controller == "Dr Martin"
+
+        await mentor.send({"type": "command", "id": 1, "command": {"type": "scan"}})
+        await until(lambda: shown(panel.confirm_box))
+        assert "Dr Martin" in panel.confirm_text.value and console.series == []
+        panel.confirm_button.click()
+        await mentor.wait_for("result", lambda m: m["id"] == 1 and m["ok"])
+        assert len(console.series) == 1 and console.series[0]["by"] == "Dr Martin"
+        await until(lambda: not shown(panel.confirm_box))
+
+        panel.chat_input.value = "thanks!"
+        panel.chat_button.click()
+        await mentor.wait_for("chat", lambda m: m["text"] == "thanks!" and m["name"] == "Alice")
+        await until(lambda: "thanks!" in panel.chat_log.value)
+
+        panel.take_back_button.click()
+        await mentor.wait_for("control", lambda m: m["holder"] is None)
+        await until(lambda: console.controller == "trainee" or console.controller is None)
+        await until(lambda: panel.link.rtt_ms is not None)
+        assert "ms" in panel.latency.value
+
+        panel.camera_toggle.value = True
+        assert "allow='camera; microphone" in panel.camera.value
+    finally:
+        await mentor.close()
+        panel.hang_up_button.click()
+        await until(lambda: panel.link is None)
+    assert not panel.call_button.disabled
