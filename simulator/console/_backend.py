@@ -41,6 +41,7 @@ class ScanResult:
     images: NDArray[np.float32]  # (n, rows, cols) display stack
     metrics: dict
     kind: str  # "mr" | "pet"
+    aspect: float = 1.0  # row spacing / column spacing
 
 
 class MRBackend:
@@ -84,6 +85,11 @@ class MRBackend:
         }
 
     def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
+        """The stack centred on the body (as ``scan`` does without a geometry)."""
+        if anatomy is not None:
+            from simulator.mr.geometry import default_geometry
+
+            return default_geometry(anatomy, protocol)
         return self.mr.Geometry(orientation=protocol.orientation, center_mm=(0.0, 0.0, 0.0), angle_deg=0.0)
 
     def load_anatomy(self, name: str, pathology: str | None) -> Any:
@@ -103,7 +109,14 @@ class MRBackend:
     ) -> ScanResult:
         s = self.mr.scan(anatomy, protocol, geometry, rng=rng)
         metrics = jsonable(dict(s.metrics))
-        return ScanResult(name, s, np.asarray(s.images, np.float32), metrics, "mr")
+        row_mm, col_mm = s.pixel_spacing_mm
+        return ScanResult(name, s, np.asarray(s.images, np.float32), metrics, "mr", float(row_mm) / float(col_mm))
+
+    def preview(self, protocol: Any, geometry: Any, anatomy: Any, rng: np.random.Generator) -> tuple[Any, float]:
+        """The middle slice alone (a fast first look): (image, aspect)."""
+        s = self.mr.scan(anatomy, protocol, geometry, rng=rng, slices=[protocol.slices // 2])
+        row_mm, col_mm = s.pixel_spacing_mm
+        return np.asarray(s.images[0], np.float32), float(row_mm) / float(col_mm)
 
 
 class PETBackend:

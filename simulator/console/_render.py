@@ -126,9 +126,15 @@ def draw_banner(img: Image.Image, lang: str) -> None:
     draw.text((x, y - box[1] // 2), text, font=font(size), fill=(255, 230, 230))
 
 
-def scale_to(rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0) -> Image.Image:
-    """Fit ``rgb`` into ``width × height`` keeping aspect, magnified ``zoom`` about the centre."""
+def scale_to(rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0,
+             aspect: float = 1.0) -> Image.Image:
+    """Fit ``rgb`` into ``width × height`` keeping its physical aspect, magnified ``zoom``.
+
+    ``aspect`` is the pixel height over the pixel width (row spacing / column spacing, mm).
+    """
     img = Image.fromarray(rgb)
+    if abs(aspect - 1.0) > 1e-3:
+        img = img.resize((img.width, max(1, round(img.height * aspect))), Image.Resampling.BILINEAR)
     if zoom > 1.0:
         w, h = img.size
         cw, ch = w / zoom, h / zoom
@@ -150,9 +156,11 @@ def png_bytes(img: Image.Image) -> bytes:
 
 
 def frame_to_image(x: float, y: float, shape: tuple[int, int], width: int, height: int,
-                   zoom: float = 1.0) -> tuple[int, int] | None:
+                   zoom: float = 1.0, aspect: float = 1.0) -> tuple[int, int] | None:
     """Inverse of :func:`scale_to`: frame pixel (x, y) → image (col, row), None outside."""
     rows, cols = shape
+    if abs(aspect - 1.0) > 1e-3:
+        rows = max(1, round(rows * aspect))
     cw, ch = cols / max(zoom, 1.0), rows / max(zoom, 1.0)
     left, top = (cols - cw) / 2, (rows - ch) / 2
     if zoom > 1.0:
@@ -164,4 +172,4 @@ def frame_to_image(x: float, y: float, shape: tuple[int, int], width: int, heigh
     u, v = (x - ox) / new_w * cw + left, (y - oy) / new_h * ch + top
     if not (0 <= u < cols and 0 <= v < rows):
         return None
-    return int(u), int(v)
+    return int(u), int(v / (aspect if abs(aspect - 1.0) > 1e-3 else 1.0))

@@ -218,6 +218,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "injected": ("Injecté à {t}", "Injected at {t}"),
     "uptake_timer": ("Fixation : {elapsed} / {target}", "Uptake: {elapsed} / {target}"),
     "not_injected": ("Pas encore injecté.", "Not injected yet."),
+    "preview": ("Aperçu (coupe centrale)", "Preview (middle slice)"),
     "iteration": ("Itération {it}", "Iteration {it}"),
     "suv_probe": ("Sonde SUV", "SUV probe"),
     "suv_at": ("SUV en ({x}, {y}) : {suv:.2f}  ({bq:.0f} Bq/mL)", "SUV at ({x}, {y}): {suv:.2f}  ({bq:.0f} Bq/mL)"),

@@ -119,6 +119,17 @@ def _view_image(loc: dict[str, Any], view: str, center: NDArray[np.float64]) -> 
     return plane, (u0, u1, v0, v1)
 
 
+def planned_stack(geometry: Any, protocol: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """(normal, slice centres) exactly as ``simulator.mr`` places them (own model as fallback)."""
+    try:
+        from simulator.mr.geometry import plan_slices, plane_axes
+
+        return np.asarray(plane_axes(geometry)[2]), np.asarray(plan_slices(protocol, geometry).centers_mm)
+    except (ImportError, ValueError, AttributeError):  # ParameterError is a ValueError
+        n = slice_normal(geometry.orientation, geometry.angle_deg)
+        return n, stack_centres(tuple(geometry.center_mm), n, protocol.slices, protocol.slice_mm, protocol.gap_mm)
+
+
 def draw_view(loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size: int = SIZE) -> tuple[Image.Image, tuple]:
     """One localizer view with the slice stack / FOV box; returns (image, mm frame)."""
     center = np.asarray(geometry.center_mm, float)
@@ -134,8 +145,7 @@ def draw_view(loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size
         return x, (size - y if flip else y)
 
     draw = ImageDraw.Draw(img)
-    n = slice_normal(geometry.orientation, geometry.angle_deg)
-    centres = stack_centres(tuple(center), n, protocol.slices, protocol.slice_mm, protocol.gap_mm)
+    n, centres = planned_stack(geometry, protocol)
     half = protocol.fov_mm / 2
     in_plane = np.array([n[ua], n[va]])
     if np.linalg.norm(in_plane) > 0.2:  # slices cut this view: lines

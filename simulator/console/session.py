@@ -79,6 +79,14 @@ def _dicom_patient(cls: Any, p: Any) -> Any:
         return None
 
 
+def _mip_aspect(s: ScanResult) -> float:
+    """Pixel aspect of a coronal MIP (slice spacing over column spacing)."""
+    vox = getattr(s.series, "voxel_mm", None)
+    if vox is not None and len(vox) == 3:
+        return float(vox[0]) / float(vox[2])
+    return 1.0
+
+
 class ConsoleSession:
     """State of one trainee console (MR or PET).
 
@@ -114,7 +122,7 @@ class ConsoleSession:
         self.clock = clock
         self.protocol = self.backend.default_protocol(self.anatomy_name)
         self._anatomy: Any = None
-        self.geometry = self.backend.default_geometry(self.protocol, None)
+        self.geometry = self.backend.default_geometry(self.protocol, self.anatomy if modality == "mr" else None)
         self.series: list[ScanResult] = []
         self.current = -1
         self.slice_index = 0
@@ -130,6 +138,7 @@ class ConsoleSession:
         self.pending_confirmation: dict | None = None
         self.live_image: NDArray[np.float32] | None = None
         self.live_label = ""
+        self.live_aspect = 1.0
         self.view_mode = "single"
         self.compare: tuple[int, int] = (0, 0)
         self.zoom = 1.0
@@ -395,6 +404,11 @@ class ConsoleSession:
 
         def physics() -> None:
             try:
+                if math.isinf(CLOCKS.get(self.clock, 60.0)) and hasattr(self.backend, "preview"):
+                    # fast clock: the middle slice first (own noise stream), the series after
+                    image, aspect = self.backend.preview(protocol, geometry, anatomy, np.random.default_rng([self.seed, number]))
+                    self.live_aspect = aspect
+                    self._on_iteration({"type": "preview", "image": image, "iteration": 0})
                 result["scan"] = self.backend.scan(protocol, geometry, anatomy, rng, self._on_iteration, name)
             except UserError as exc:
                 result["error"] = exc.message(self.lang)
@@ -436,7 +450,8 @@ class ConsoleSession:
 
     def _on_iteration(self, event: dict) -> None:
         self.live_image = event.get("image")
-        self.live_label = self.t("iteration", it=event.get("iteration"))
+        preview = event.get("type") == "preview"
+        self.live_label = self.t("preview") if preview else self.t("iteration", it=event.get("iteration"))
         self._emit({k: v for k, v in event.items() if k != "image"})
 
     def _series_label(self, protocol: Any) -> str:
@@ -538,9 +553,9 @@ class ConsoleSession:
         return None
 
     def _panel(self, img2d: NDArray[np.floating], cmap: str, window: tuple[float, float], w: int, h: int,
-               title: str) -> Image.Image:
+               title: str, aspect: float = 1.0) -> Image.Image:
         rgb = _render.to_rgb(_render.apply_window(img2d, *window), cmap)
-        canvas = _render.scale_to(rgb, w, h, self.zoom)
+        canvas = _render.scale_to(rgb, w, h, self.zoom, aspect)
         _render.draw_text(canvas, (8, 6), title)
         return canvas
 
@@ -564,7 +579,13 @@ class ConsoleSession:
             else:
                 label = self.live_label if self.live_image is not None else (s.name if s else "")
                 window = self.window if self.live_image is None else _render.auto_window(img2d)
-                canvas = self._panel(img2d, cmap, window, width, height, label)
+                if self.live_image is not None:
+                    aspect = self.live_aspect
+                elif mode == "mip":
+                    aspect = _mip_aspect(s)
+                else:
+                    aspect = s.aspect if s is not None else 1.0
+                canvas = self._panel(img2d, cmap, window, width, height, label, aspect)
                 n = s.images.shape[0] if s is not None else 1
                 if mode == "single":
                     _render.draw_text(canvas, (8, 24), f"{self.t('slice')} {self.slice_index + 1}/{n}")
@@ -577,14 +598,16 @@ class ConsoleSession:
             name_a, name_b = self.series[self.compare[0]].name, self.series[self.compare[1]].name
             if mode == "side":
                 half = (width - 4) // 2
-                pa = self._panel(a[ka], cmap, self.window, half, height, "A " + name_a)
-                pb = self._panel(b[kb], cmap, self.window, width - 4 - half, height, "B " + name_b)
+                sa, sb = self.series[self.compare[0]], self.series[self.compare[1]]
+                pa = self._panel(a[ka], cmap, self.window, half, height, "A " + name_a, sa.aspect)
+                pb = self._panel(b[kb], cmap, self.window, width - 4 - half, height, "B " + name_b, sb.aspect)
                 canvas = Image.fromarray(_render.compose([np.asarray(pa), np.asarray(pb)]))
             else:
                 if a[ka].shape == b[kb].shape:
                     diff = a[ka].astype(np.float32) - b[kb].astype(np.float32)
                     span = float(np.percentile(np.abs(diff), 99.5)) or 1.0
-                    canvas = self._panel(diff, "diff", (0.0, 2 * span), width, height, f"A − B  (±{span:.3g})")
+                    canvas = self._panel(diff, "diff", (0.0, 2 * span), width, height, f"A − B  (±{span:.3g})",
+                                         self.series[self.compare[0]].aspect)
                 else:
                     canvas = Image.new("RGB", (width, height), (0, 0, 0))
                     _render.draw_text(canvas, (12, 12), f"A {a[ka].shape} ≠ B {b[kb].shape}")

@@ -119,6 +119,9 @@ def test_scan_runs_in_background_and_stops(session: ConsoleSession, monkeypatch:
         return _fake_result(name)
 
     monkeypatch.setattr(session.backend, "scan", slow_scan)
+    monkeypatch.setattr(session.backend, "preview", lambda *a: (np.ones((8, 8), np.float32), 1.0))
+    events: list[str] = []
+    session.on_change(lambda e: events.append(e["type"]))
     session._anatomy = object()
     session.clock = "max"
     t0 = time.monotonic()
@@ -134,6 +137,8 @@ def test_scan_runs_in_background_and_stops(session: ConsoleSession, monkeypatch:
     session.wait(5)
     assert session.scan_state == "done" and len(session.series) == 1
     assert session.slice_index == 2  # middle slice shown
+    assert events.index("preview") < events.index("series")  # fast clock: a first look before the series
+    assert session.live_image is None
 
 
 def test_real_clock_reveals_over_scan_time(session: ConsoleSession, monkeypatch: pytest.MonkeyPatch) -> None:
