@@ -70,6 +70,11 @@ def build_knee() -> dict[str, object]:
     for side in (1.0, -1.0):
         gastro = capsule(grid, (17.0 * side, 40.0, 22.0), (10.0 * side, 42.0, -110.0), 15.0)
         paint.paint(gastro, "muscle", inner)
+    # Medial (sartorius, semimembranosus) and lateral (biceps femoris) muscles crossing the
+    # joint toward their insertions.
+    paint.paint(capsule(grid, (44.0, 22.0, 110.0), (36.0, 24.0, -60.0), 9.0), "muscle", inner)
+    paint.paint(capsule(grid, (20.0, 42.0, 110.0), (26.0, 30.0, -8.0), 9.0), "muscle", inner)
+    paint.paint(capsule(grid, (-30.0, 38.0, 110.0), (-34.0, 26.0, -22.0), 10.0), "muscle", inner)
     # Popliteal artery and vein in the fat of the popliteal fossa.
     paint.paint(capsule(grid, (-2.0, 30.0, 110.0), (-2.0, 30.0, -110.0), 3.5), "blood")
     paint.paint(capsule(grid, (5.0, 34.0, 110.0), (5.0, 34.0, -110.0), 4.5), "blood")
@@ -106,14 +111,14 @@ def build_knee() -> dict[str, object]:
     pat_cart = ellipsoid(grid, (0.0, -38.0, 30.0), (21.0, 9.5, 20.0)) & (y >= -31.5)
     pat_cart = pat_cart & (y < -28.0)
 
-    # Tendons: quadriceps above the patella, patellar tendon to the tuberosity.
-    band = np.abs(x) < 15.0
-    paint.paint(
-        band & (polyline_distance(grid, [(0, -37, 52), (0, -31, 75), (0, -24, 110)]) <= 3.5),
-        "tendon",
-    )
-    pt = segment_distance(grid, (0.0, -41.0, 10.0), (0.0, -25.0, -38.0)) <= 2.8
-    paint.paint(pt & (np.abs(x) < 13.0), "tendon")
+    # Tendons: flat bands in the sagittal plane (distance measured in y-z only).
+    flat = Grid((grid.shape[0], grid.shape[1], 1), grid.voxel_mm, (0.0, *grid.origin_mm[1:]))
+    quad = polyline_distance(flat, [(0, -37, 52), (0, -31, 75), (0, -24, 110)]) <= 3.5
+    paint.paint(quad & (np.abs(x) < 16.0), "tendon")
+    pt = segment_distance(flat, (0.0, -41.0, 10.0), (0.0, -25.0, -38.0)) <= 2.6
+    paint.paint(pt & (np.abs(x) < 13.0 - np.clip(-z - 20.0, 0.0, 6.0)), "tendon")
+    # Iliotibial band (lateral) to Gerdy's tubercle.
+    paint.paint((x > -50.5) & (x < -47.5) & (y > -12.0) & (y < 8.0) & (z > -20.0), "tendon", ~inner)
     # Hoffa's fat pad between the patellar tendon and the joint.
     hoffa = ellipsoid(grid, (0.0, -24.0, 2.0), (24.0, 14.0, 15.0)) & (y < -14.0)
     paint.paint(hoffa, "fat", ~paint.is_("tendon"))
