@@ -18,6 +18,14 @@ WRITES = {
     "meniscal_tear": {"synovial_fluid", "effusion"},
     "disc_herniation": {"disc", "nucleus"},
 }
+# Healthy tissues each pathology may replace.
+REPLACES = {
+    "ms_lesions": {"white_matter"},
+    "tumour": {"white_matter", "gray_matter", "csf"},
+    "bone_marrow_oedema": {"bone_marrow"},
+    "meniscal_tear": {"meniscus", "fat", "synovial_fluid"},
+    "disc_herniation": {"fat", "csf", "nerve", "disc"},
+}
 # A lesion stays within a few centimetres: bounding box edge of the changed voxels (mm).
 MAX_LESION_EXTENT_MM = 100.0
 
@@ -101,6 +109,8 @@ def test_pathology_is_bounded_and_adds_its_tissue(name: str, pathology: str) -> 
     assert changed.any()
     written = {sick.names[i] for i in np.unique(sick.labels[changed])}
     assert written <= WRITES[pathology]
+    replaced = {base.names[i] for i in np.unique(base.labels[changed])}
+    assert replaced <= REPLACES[pathology]
     for tissue in WRITES[pathology]:
         assert sick.mask(tissue).any()
     idx = np.argwhere(changed)
@@ -156,3 +166,54 @@ def test_anatomy_validates() -> None:
         Anatomy("x", np.zeros((2, 2, 2), np.uint8), (1.0, 1.0, 1.0), ("fat",), (0, 0, 0))
     with pytest.raises(ValueError):
         Anatomy("x", np.full((2, 2, 2), 3, np.uint8), (1.0, 1.0, 1.0), ("air",), (0, 0, 0))
+
+
+def _centroid_mm(a: Anatomy, mask: np.ndarray) -> np.ndarray:
+    k, j, i = np.nonzero(mask)
+    return np.asarray(a.index_to_mm((k.mean(), j.mean(), i.mean())))
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_meniscal_tear_cleaves_the_medial_posterior_horn(seed: int | None) -> None:
+    base = load_anatomy("knee")
+    sick = load_anatomy("knee", "meniscal_tear", seed)
+    cleft = (base.labels == base.label("meniscus")) & (sick.labels != base.labels)
+    assert cleft.sum() >= 10
+    x, y, _ = _centroid_mm(base, cleft)
+    centre = base.landmarks["joint_line_centre"]
+    assert x > centre[0] + 10  # medial (+x for a right knee)
+    assert y > centre[1] + 5  # posterior horn
+    assert sick.mask("effusion").sum() * np.prod(sick.voxel_mm) > 2000  # > 2 mL of fluid
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_disc_herniation_protrudes_into_the_canal(seed: int | None) -> None:
+    base = load_anatomy("spine")
+    sick = load_anatomy("spine", "disc_herniation", seed)
+    changed = sick.labels != base.labels
+    into_canal = changed & np.isin(base.labels, [base.label("csf"), base.label("fat")])
+    assert into_canal.sum() > 50
+    x, y, z = _centroid_mm(base, changed)
+    discs = [base.landmarks[k] for k in ("l3_l4_disc", "l4_l5_disc", "l5_s1_disc")]
+    nearest = min(discs, key=lambda d: abs(d[2] - z))
+    assert abs(nearest[2] - z) < 8.0  # at a disc level
+    assert y > nearest[1] + 10.0  # behind the disc, in the canal
+
+
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_brain_lesions_sit_in_the_brain(seed: int | None) -> None:
+    base = load_anatomy("brain")
+    for pathology in PATHOLOGIES["brain"]:
+        sick = load_anatomy("brain", pathology, seed)
+        changed = sick.labels != base.labels
+        parenchyma = base.mask("white_matter") | base.mask("gray_matter")
+        assert parenchyma[changed].mean() > 0.9
+    tumour = load_anatomy("brain", "tumour", seed)
+    # Oedema surrounds the tumour: its centroid is close to the tumour's.
+    assert (
+        np.linalg.norm(
+            _centroid_mm(tumour, tumour.mask("oedema"))
+            - _centroid_mm(tumour, tumour.mask("tumour"))
+        )
+        < 15.0
+    )
