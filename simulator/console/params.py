@@ -132,8 +132,8 @@ class ParamCard:
             w = W.FloatText(value=value)
         else:
             w = W.Text(value=str(value))
-        w.layout = W.Layout(width="250px")
-        w.style = {"description_width": "120px"} if not isinstance(w, W.Checkbox) else {}
+        w.layout = W.Layout(width="280px")
+        w.style = {"description_width": "150px"} if not isinstance(w, W.Checkbox) else {}
         self.L(w, name)
         w.add_class(f"merm-param-{name}")
         w.add_class("merm-param")

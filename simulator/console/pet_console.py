@@ -65,7 +65,7 @@ class PETConsole:
         self.phantom.observe(lambda ch: s.set_anatomy(ch["new"][0], ch["new"][1]), "value")
         self.params = ParamCard(s, L, PET_GROUPS, PET_CHOICES)
         self.eanm = L(W.Button(icon="calculator"), "use_eanm")
-        self.eanm.add_class("merm-eanm")
+        self.eanm.add_class("merm-use-eanm")
         self.eanm_text = W.HTML()
         self.eanm_text.add_class("merm-eanm-text")
         self.eanm.on_click(lambda _b: s.apply_command(
