@@ -31,7 +31,7 @@ from simulator.mr.rules import COIL_SNR_GAIN, derive, timing
 from simulator.mr.signal import echo_of_line, line_weights
 
 __all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace",
-           "EncodingOperator", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
+           "EncodingOperator", "complex_normal", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
 
 #: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
 #: 130 Hz/px, NEX 1, head coil.
@@ -107,6 +107,7 @@ def noise_sd(p: MRProtocol) -> float:
 def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray[np.complex64],
                  samp: Sampling, motion: NDArray[np.complex64] | None,
                  rng: np.random.Generator | None) -> tuple[NDArray[np.complex64],
+                                                          NDArray[np.complex64],
                                                           NDArray[np.complex64]]:
     """Acquire one slice.
 
@@ -131,6 +132,9 @@ def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray
     -------
     noisy, clean : ndarray of complex64, shape (coils, n_phase, n_read)
         Sampled k-space in FFT order (zeros on skipped lines), with and without noise.
+    coil_images : ndarray of complex64, shape (coils, n_phase, n_read)
+        Noiseless folded coil images before sampling (what a fully sampled, noiseless
+        acquisition reconstructs to).
     """
     n_p, n_r = plan.n_phase, plan.n_read
     ext = obj.extension
@@ -139,23 +143,17 @@ def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray
     if not obj.names:
         zero = np.zeros((nc, n_p, n_r), dtype=np.complex64)
         if rng is None:
-            return zero, zero
-        return _add_noise(zero, samp.mask, noise_sd(p), rng), zero
+            return zero, zero, zero
+        return _add_noise(zero, samp.mask, noise_sd(p), rng), zero, zero
     k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
     ww, wf = line_weights(p, obj.names, k_lines, samp.k_acquired)
     f = obj.kspace
-    if ww.shape[0] == 1:
-        kw = (ww[0] @ f.reshape(f.shape[0], -1)).reshape(n_pe, n_r)
-    else:
-        kw = np.einsum("yt,tyx->yx", ww, f)
+    kw = _weighted_sum(ww, f)
     fat_idx = np.flatnonzero(np.abs(wf).max(axis=0) > 0)
     if fat_idx.size:
         shift = -derive(p).fat_shift_px
         ramp = np.exp(-2j * np.pi * np.fft.fftfreq(n_r) * shift).astype(np.complex64)
-        if wf.shape[0] == 1:
-            kf = (wf[0, fat_idx] @ f[fat_idx].reshape(fat_idx.size, -1)).reshape(n_pe, n_r)
-        else:
-            kf = np.einsum("yt,tyx->yx", wf[:, fat_idx], f[fat_idx])
+        kf = _weighted_sum(wf[:, fat_idx], f[fat_idx])
         kw = kw + kf * ramp[None, :]
     kw *= np.complex64(signal_scale(p, plan))
     if motion is not None:
@@ -165,20 +163,49 @@ def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray
     if ext > 1:
         coil_img = coil_img.reshape(nc, ext, n_p, n_r).sum(axis=1)
     k = fft2(coil_img)
-    clean = k * samp.mask[None, :, None]
+    full = bool(samp.mask.all())
+    clean = k if full else k * samp.mask[None, :, None]
     if rng is None:
-        return clean, clean
-    return _add_noise(clean, samp.mask, noise_sd(p), rng), clean
+        return clean, clean, coil_img
+    return _add_noise(clean, samp.mask, noise_sd(p), rng), clean, coil_img
+
+
+def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray[np.complex64]:
+    """``Σ_t w[y, t] · f[t, y, x]`` (w of shape (1, T) or (N, T)), BLAS-backed einsum."""
+    if w.shape[0] == 1:
+        return np.einsum("t,tyx->yx", w[0], f, optimize=True)
+    return np.einsum("yt,tyx->yx", w, f, optimize=True)
+
+
+def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],
+                   sd: float) -> NDArray[np.complex64]:
+    """Complex Gaussian noise, SD ``sd`` on each of the real and imaginary channels.
+
+    Box–Muller on uniform draws (exact Gaussian, ~3× faster than ``standard_normal`` in
+    float32): ``sd · √(−2 ln u₁) · e^(2πi u₂)``.
+    """
+    n = int(np.prod(shape))
+    u = rng.random((2, n), dtype=np.float32)
+    radius = np.log1p(-u[0])
+    radius *= np.float32(-2.0)
+    np.sqrt(radius, out=radius)
+    radius *= np.float32(sd)
+    theta = u[1]
+    theta *= np.float32(2 * np.pi)
+    out = np.empty(n, dtype=np.complex64)
+    out.real = radius * np.cos(theta)
+    out.imag = radius * np.sin(theta)
+    return out.reshape(shape)
 
 
 def _add_noise(k: NDArray[np.complex64], mask: NDArray[np.bool_], sd: float,
                rng: np.random.Generator) -> NDArray[np.complex64]:
+    nc, n_p, n_r = k.shape
+    if mask.all():
+        return k + complex_normal(rng, k.shape, sd)
     rows = np.flatnonzero(mask)
-    nc, _, n_r = k.shape
-    noise = rng.standard_normal((nc, rows.size, n_r, 2), dtype=np.float32)
-    noise *= np.float32(sd)
     out = k.copy()
-    out[:, rows, :] += noise.view(np.complex64)[..., 0]
+    out[:, rows, :] += complex_normal(rng, (nc, rows.size, n_r), sd)
     return out
 
 

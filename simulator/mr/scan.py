@@ -25,7 +25,7 @@ from simulator.mr.coils import COIL_RADIUS_MM, coil_maps
 from simulator.mr.geometry import SlicePlan, default_geometry, object_kspace, plan_slices
 from simulator.mr.motion import motion_phase
 from simulator.mr.protocol import Geometry, MRProtocol
-from simulator.mr.recon import g_factor, reconstruct
+from simulator.mr.recon import combine, g_factor, reconstruct
 from simulator.mr.rules import MRDerived, check_protocol, derive
 
 __all__ = ["MRSeries", "scan"]
@@ -196,10 +196,16 @@ def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = Non
             k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
             motion = motion_phase(protocol.motion, d.scan_time_s, samp.shot_of_line,
                                   samp.k_acquired, k_lines, plan.n_phase * plan.d_phase_mm, rng)
-        noisy_k, clean_k = slice_kspace(protocol, plan, obj, maps_ext, samp, motion, rng)
+        noisy_k, clean_k, clean_img = slice_kspace(protocol, plan, obj, maps_ext, samp, motion, rng)
         img = np.abs(reconstruct(noisy_k, fov_maps, r, n_sym)).astype(np.float32)
-        ref = img if rng is None else np.abs(
-            reconstruct(clean_k, fov_maps, r, n_sym)).astype(np.float32)
+        if rng is None:
+            ref = img
+        elif r == 1 and n_sym is None:
+            # Fully sampled: FFT then inverse FFT is the identity, so the noiseless
+            # reconstruction is the coil combination of the noiseless coil images.
+            ref = np.abs(combine(clean_img, fov_maps)).astype(np.float32)
+        else:
+            ref = np.abs(reconstruct(clean_k, fov_maps, r, n_sym)).astype(np.float32)
         imgs.append(img)
         clean.append(ref)
         labs.append(obj.labels)

@@ -51,3 +51,8 @@ def head() -> Anatomy:
 @pytest.fixture(scope="session")
 def block() -> Anatomy:
     return block_phantom()
+
+
+@pytest.fixture(scope="session")
+def fat_block() -> Anatomy:
+    return block_phantom("fat", size_mm=60)

@@ -1,0 +1,89 @@
+"""Encoding operator and FFT properties: unitarity, Parseval, adjoint, SENSE g-factor."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simulator.mr._fft import fft2, ifft2
+from simulator.mr.acquisition import EncodingOperator, complex_normal, sampling
+from simulator.mr.coils import coil_maps
+from simulator.mr.protocol import MRProtocol
+from simulator.mr.recon import g_factor, sense_unfold
+
+# float32 arithmetic over ~10⁴ elements: relative round-off ~1e-6; 1e-4 leaves margin.
+RTOL = 1e-4
+
+
+def _rand(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(np.complex64)
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (63, 50), (48, 81)])
+def test_fft_is_unitary_and_invertible(shape: tuple[int, int]) -> None:
+    rng = np.random.default_rng(0)
+    x = _rand(rng, shape)
+    k = fft2(x)
+    assert np.linalg.norm(k) == pytest.approx(np.linalg.norm(x), rel=RTOL)  # Parseval
+    assert np.allclose(ifft2(k), x, atol=1e-5)
+
+
+@pytest.mark.parametrize("r", [1, 2, 3])
+def test_encoding_adjoint_dot_product(r: int) -> None:
+    rng = np.random.default_rng(1)
+    maps = coil_maps(8, 48, 40, 4.0, 4.0, 130.0)
+    mask = (np.rint(np.fft.fftfreq(48) * 48) % r) == 0
+    e = EncodingOperator(maps, mask)
+    x = _rand(rng, e.ishape)
+    y = _rand(rng, e.oshape)
+    lhs = np.vdot(e.forward(x), y)
+    rhs = np.vdot(x, e.adjoint(y))
+    assert abs(lhs - rhs) <= RTOL * abs(lhs)
+
+
+def test_fully_sampled_encoding_is_an_isometry() -> None:
+    # Coil maps normalised to unit root-sum-of-squares: EᴴE = I when every line is read.
+    rng = np.random.default_rng(2)
+    maps = coil_maps(12, 32, 32, 6.0, 6.0, 130.0)
+    e = EncodingOperator(maps, np.ones(32, dtype=bool))
+    x = _rand(rng, e.ishape)
+    assert np.allclose(e.adjoint(e.forward(x)), x, atol=1e-5)
+    assert np.linalg.norm(e.forward(x)) == pytest.approx(np.linalg.norm(x), rel=RTOL)
+
+
+@pytest.mark.parametrize("r", [2, 3, 4])
+def test_sense_recovers_the_image_and_g_is_at_least_one(r: int) -> None:
+    rng = np.random.default_rng(3)
+    maps = coil_maps(8, 96, 64, 2.5, 2.5, 130.0)
+    x = _rand(rng, (96, 64))
+    mask = (np.rint(np.fft.fftfreq(96) * 96) % r) == 0
+    k = EncodingOperator(maps, mask).forward(x)
+    err = np.linalg.norm(sense_unfold(k, maps, r) - x) / np.linalg.norm(x)
+    # Exact up to the 1e-6 Tikhonov term and float32 round-off amplified by g.
+    assert err < 1e-3
+    g = g_factor(maps, r)
+    assert g.min() >= 1.0 - 1e-6
+
+
+def test_g_factor_grows_with_acceleration() -> None:
+    maps = coil_maps(8, 96, 96, 2.5, 2.5, 130.0)
+    means = [float(g_factor(maps, r).mean()) for r in (1, 2, 3, 4)]
+    assert means == sorted(means) and means[0] == 1.0 and means[-1] > means[1]
+
+
+def test_complex_noise_has_the_stated_sd_and_no_correlation() -> None:
+    z = complex_normal(np.random.default_rng(4), (200_000,), 2.0)
+    # 200k samples: the SD estimate is good to ~0.2 %; 2 % tolerance.
+    assert np.std(z.real) == pytest.approx(2.0, rel=0.02)
+    assert np.std(z.imag) == pytest.approx(2.0, rel=0.02)
+    assert abs(np.corrcoef(z.real, z.imag)[0, 1]) < 0.01
+
+
+def test_sampling_masks() -> None:
+    p = MRProtocol(matrix_phase=256)
+    full = sampling(p)
+    assert full.mask.all() and full.k_acquired.size == 256
+    r2 = sampling(MRProtocol(matrix_phase=256, parallel_r=2))
+    assert r2.mask.sum() == 128 and 0 in r2.k_acquired
+    pf = sampling(MRProtocol(matrix_phase=256, partial_fourier=0.625))
+    assert pf.mask.sum() == 160 and pf.k_acquired.min() == -32
