@@ -54,7 +54,7 @@ def ellipsoid_fraction(
         + qy[None, None, :, :, None, None]
         + qx[None, None, None, None, :, :]
     )
-    frac = np.mean(s <= 1.0, axis=(1, 3, 5), dtype=np.float32)
+    frac = np.asarray(np.mean(s <= 1.0, axis=(1, 3, 5), dtype=np.float32), dtype=np.float32)
     return (box[0], box[1], box[2]), frac
 
 

@@ -29,6 +29,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from simulator.errors import ParameterError
 from simulator.pet import _scanner as scanner
 from simulator.pet.phantoms import Phantom
 from simulator.pet.projector import SinogramGeometry, get_projector
@@ -174,7 +175,7 @@ def acquire(
     proj = get_projector(n, px, geom.n_angles, geom.n_radial, geom.bin_mm)
     idx = tuple(range(nz)) if slices is None else tuple(int(k) for k in slices)
     if not idx or min(idx) < 0 or max(idx) >= nz:
-        raise ValueError(f"slices must lie in 0–{nz - 1}")
+        raise ParameterError("slices", list(idx), f"0–{nz - 1}")
 
     x = ph.activity_bqml.astype(np.float32) * np.float32(dk)
     sig = (

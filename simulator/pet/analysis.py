@@ -40,11 +40,16 @@ LIVER_VOI_MM = 30.0
 class SeriesLike(Protocol):
     """What the analysis reads from a :class:`simulator.pet.PETSeries`."""
 
-    images_bqml: NDArray[np.float32]
-    voxel_mm: tuple[float, float, float]
-    slice_indices: tuple[int, ...]
-    dose_at_scan_bq: float
-    protocol: Any
+    @property
+    def images_bqml(self) -> NDArray[np.float32]: ...
+    @property
+    def voxel_mm(self) -> tuple[float, float, float]: ...
+    @property
+    def slice_indices(self) -> tuple[int, ...]: ...
+    @property
+    def dose_at_scan_bq(self) -> float: ...
+    @property
+    def protocol(self) -> Any: ...
 
 
 class _Grid:

@@ -179,11 +179,15 @@ def _iec(ratio: float, cold_spheres: bool, activity_mbq: float, weight_kg: float
     }
     for k, d in enumerate(IEC_SPHERES_MM):
         ang = np.deg2rad(60.0 * k)
-        c = (zc, cy + IEC_RING_MM * np.sin(ang), cx + IEC_RING_MM * np.cos(ang))
+        c = (
+            float(zc),
+            float(cy + IEC_RING_MM * np.sin(ang)),
+            float(cx + IEC_RING_MM * np.cos(ang)),
+        )
         cold = cold_spheres and d >= 28.0
         suv = 0.0 if cold else ratio
         p.ellipsoid(c, (d / 2,) * 3, f"sphere_{d:.0f}", suv * bg, MU_WATER)
-        feats[f"sphere_{d:.0f}"] = Feature(tuple(float(v) for v in c), d, suv, "sphere")
+        feats[f"sphere_{d:.0f}"] = Feature(c, d, suv, "sphere")
     feats["background"] = Feature((zc, cy, cx), 0.0, 1.0, "region")
     return Phantom(
         name="nema-iec",
@@ -239,9 +243,11 @@ def _torso(activity_mbq: float, weight_kg: float) -> Phantom:
         ((120, 250), (160.0, 110.0)),
         ((250, 400), (170.0, 118.0)),
     ):
-        body = shape2d_fraction(
-            (n, n), px, lambda y, x, ax=ax, ay=ay: ((x - c0) / ax) ** 2 + ((y - c0) / ay) ** 2 <= 1
-        )
+
+        def ellipse(y: np.ndarray, x: np.ndarray, ax: float = ax, ay: float = ay) -> np.ndarray:
+            return np.asarray(((x - c0) / ax) ** 2 + ((y - c0) / ay) ** 2 <= 1)
+
+        body = shape2d_fraction((n, n), px, ellipse)
         p.prism((z0, z1), body, "soft_tissue", *region("soft_tissue"))
 
     def at(z: float, y: float, x: float) -> tuple[float, float, float]:

@@ -106,8 +106,8 @@ class PETDerived:
 def _range(
     name: str, value: object, lo: float, hi: float, unit: str, lo_open: bool = False
 ) -> None:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
+    ok = False
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         ok = (value > lo if lo_open else value >= lo) and value <= hi
     if not ok:
         left = f"{lo:g} < x" if lo_open else f"{lo:g}–"

@@ -6,7 +6,7 @@ generator; it is pure (same phantom, protocol and seed → same series).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -109,15 +109,14 @@ def to_image_grid(volume: NDArray[Any], matrix: int, order: int) -> NDArray[Any]
     )
 
 
-def _denoiser(protocol: PETProtocol, warnings: list[str]):
+def _denoiser(protocol: PETProtocol) -> Callable[[NDArray[np.float32]], NDArray[np.float32]] | None:
+    """simulator.ai's PET denoiser when the protocol asks for it (its UserError, e.g.
+    missing weights, reaches the user as such)."""
     if not protocol.ai_denoise:
         return None
-    try:
-        from simulator.ai import denoise_pet  # type: ignore[attr-defined]
-    except ImportError:
-        warnings.append("AI denoising is not available in this installation: image not denoised")
-        return None
-    return denoise_pet
+    from simulator.ai import denoise_pet
+
+    return lambda img: np.asarray(denoise_pet(img), dtype=np.float32)
 
 
 def scan(
@@ -159,7 +158,7 @@ def scan(
     if rng is None:
         rng = np.random.default_rng(seed)
     sino = acquire(phantom, protocol, rng, slices=slices, noiseless=noiseless)
-    denoise = _denoiser(protocol, warnings)
+    denoise = _denoiser(protocol)
     images = reconstruct(sino, protocol, denoise).astype(np.float32)
     m = protocol.matrix
     idx = list(sino.slice_indices)

@@ -129,3 +129,29 @@ def test_series_contract_fields() -> None:
 def test_bad_protocol_is_refused_before_scanning(water_cylinder: Phantom) -> None:
     with pytest.raises(ParameterError):
         scan(water_cylinder, PETProtocol(subsets=10), seed=1)
+
+
+def test_metrics_are_json_safe_and_slices_checked(water_cylinder: Phantom) -> None:
+    import json
+
+    s = scan(water_cylinder, PETProtocol(), seed=1, slices=[5])
+    json.dumps(dict(s.metrics))
+    with pytest.raises(ParameterError, match="slices"):
+        scan(water_cylinder, PETProtocol(), seed=1, slices=[99])
+
+
+def test_brain_grey_white_contrast_survives_the_scan() -> None:
+    ph = make_phantom("brain")
+    s = scan(ph, PETProtocol(), noiseless=True, slices=list(range(35, 45)))
+    ratio = s.metrics["gray_white_ratio"]
+    assert 1.5 < ratio < s.metrics["gray_white_ratio_true"]  # partial volume lowers it
+
+
+def test_larger_lesions_recover_more_suv() -> None:
+    ph = make_phantom("torso")
+    liver_lesions = [58 + k for k in range(-3, 4)] + [53 + k for k in range(-2, 3)]
+    s = scan(ph, PETProtocol(), noiseless=True, slices=sorted(set(liver_lesions)))
+    les = s.metrics["lesions"]
+    big, small = les["lesion_liver_20"], les["lesion_liver_12"]
+    assert big["suv_max"] > small["suv_max"]
+    assert big["suv_max"] <= 1.1 * big["suv_true"]
