@@ -68,7 +68,9 @@ Point = tuple[float, float, float]
 Frame = tuple[float, float, float]
 
 
-def _bone(paint: Painter, frame: Frame, a: Point, b: Point, r: float) -> None:
+def _bone(
+    paint: Painter, frame: Frame, a: Point, b: Point, r: float, layers: str = "cortex+marrow"
+) -> None:
     """Capsule of cortex with a marrow core, ends given in the local frame (x, u, v)."""
     cy, cz, tilt = frame
 
@@ -81,8 +83,9 @@ def _bone(paint: Painter, frame: Frame, a: Point, b: Point, r: float) -> None:
         )
 
     pa, pb = to_xyz(a), to_xyz(b)
-    paint.paint_capsule(pa, pb, r, "bone_cortex")
-    if r > 2.2:
+    if "cortex" in layers:
+        paint.paint_capsule(pa, pb, r, "bone_cortex")
+    if r > 2.2 and "marrow" in layers:
         paint.paint_capsule(pa, pb, r - 1.5, "red_marrow")
 
 
@@ -204,19 +207,26 @@ def build_spine() -> dict[str, object]:
         # Posterior elements as capsules of cortex with marrow cores.
         pv = ay + CANAL_MM  # canal centre
 
-        def bone(a: Point, b: Point, r: float, frame: Frame = (cy, cz, tilt)) -> None:
-            _bone(paint, frame, a, b, r)
+        def bone(
+            a: Point,
+            b: Point,
+            r: float,
+            layers: str = "cortex+marrow",
+            frame: Frame = (cy, cz, tilt),
+        ) -> None:
+            _bone(paint, frame, a, b, r, layers)
 
         for side in (-1.0, 1.0):
             bone((side * 13.0, 3.0, ay - 4.0), (side * 14.0, 3.0, pv + 2.0), 5.0)  # pedicle
-            bone((side * 14.0, 2.0, pv + 4.0), (side * 4.0, -1.0, pv + 14.0), 3.5)  # lamina
+            bone((side * 14.0, 2.0, pv + 4.0), (side * 3.0, -1.0, pv + 11.0), 3.5)  # lamina
             tp = 22.0 if name == "L3" else 17.0
             bone((side * 15.0, 3.0, pv), (side * (15.0 + tp), 3.0, pv - 2.0), 3.5)
             bone(
                 (side * 15.0, -h / 2 + 1.0, pv + 6.0), (side * 15.0, h / 2 + 3.0, pv + 6.0), 4.0
             )  # articular processes (facets)
-        for k in (-5.0, 0.0, 5.0):  # spinous process: a plate
-            bone((0.0, k, pv + 12.0), (0.0, k - 5.0, pv + 42.0), 3.5)
+        for layer in ("cortex", "marrow"):  # spinous process: a plate of capsules
+            for k in (-6.0, -4.0, -2.0, 0.0, 2.0, 4.0, 6.0):
+                bone((0.0, k, pv + 10.0), (0.0, k - 5.0, pv + 42.0), 3.5, layer)
 
     # Sacrum: S1 body tilted, alae, then the iliac wings.
     cy, cz, tilt = at("S1")
