@@ -68,16 +68,49 @@ def mentor_panel(session: ConsoleSession, labels: Labels) -> W.Widget:
     return getattr(panel, "widget", panel)
 
 
-def exercise_choice(explicit: str | None, modality: str) -> tuple[str | None, dict]:
-    """The exercise id (argument, else ``?exercise=`` in the Voilà URL) and the course's exercises."""
-    exercise_id = explicit or query_params().get("exercise")
+def load_exercises(modality: str) -> dict[str, Any]:
+    """The course's exercises of ``modality`` by id (files that fail to load are left out)."""
     try:
-        from simulator.exercises.loader import load_course
+        from simulator.exercises.loader import load_exercise
+        from simulator.paths import course_dir
+    except ImportError:
+        return {}
+    out: dict[str, Any] = {}
+    for path in sorted((course_dir() / "exercises").glob("*.yaml")):
+        try:
+            ex = load_exercise(path, check_simulator=False)
+        except Exception:  # an instructor's broken file must not break the console
+            continue
+        if ex.modality == modality:
+            out[ex.id] = ex
+    return out
 
-        course = {k: e for k, e in load_course().items() if e.modality == modality}
-    except Exception:
-        course = {}
-    return exercise_id, course
+
+def find_exercise(exercise_id: str | None, modality: str) -> Any:
+    """The exercise ``exercise_id`` (file ``<id>.yaml`` first, else any file with that id)."""
+    if not exercise_id:
+        return None
+    try:
+        from simulator.exercises.loader import load_exercise
+        from simulator.paths import course_dir
+    except ImportError:
+        return None
+    folder = course_dir() / "exercises"
+    for name in (exercise_id, exercise_id.replace("-", "_")):
+        path = folder / f"{name}.yaml"
+        if path.is_file():
+            try:
+                ex = load_exercise(path, check_simulator=False)
+            except Exception:
+                break
+            if ex.id == exercise_id and ex.modality == modality:
+                return ex
+    return load_exercises(modality).get(exercise_id)
+
+
+def exercise_choice(explicit: str | None) -> str | None:
+    """The exercise id: the argument, else ``?exercise=`` of the Voilà URL."""
+    return explicit or query_params().get("exercise")
 
 
 def exercise_panel(session: ConsoleSession, labels: Labels, exercise: Any) -> W.Widget:
@@ -118,7 +151,9 @@ class Shell:
         self.remaining.add_class("merm-remaining")
         self.message = W.HTML()
         self.message.add_class("merm-message")
-        self.header = W.HBox([self.title, W.HBox([], layout=W.Layout(flex="1")), self.clock, self.lang])
+        self.controller = W.HTML()
+        self.controller.add_class("merm-controller")
+        self.header = W.HBox([self.title, self.controller, W.HBox([], layout=W.Layout(flex="1")), self.clock, self.lang])
         self.header.add_class("merm-header")
         self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining])
         self.scanbar.add_class("merm-scanbar")
@@ -151,6 +186,9 @@ class Shell:
             self.update_scan_button()
         elif kind in ("screening", "patient"):
             self.update_scan_button()
+        elif kind == "controller":
+            who = event["controller"]
+            self.controller.value = "" if who in ("trainee", "local") else f"🎮 {self.L.t('control_by', who=who)}"
         for h in self.handlers:
             h(event)
 

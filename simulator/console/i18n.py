@@ -262,6 +262,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "Scan the NEMA IEC phantom to get the CRC / BV table.",
     ),
     "lung_residual": ("Résidu poumon", "Lung residual"),
+    "control_by": ("Contrôle : {who}", "Control: {who}"),
     # integration
     "missing_piece": ("{what} indisponible : {why}", "{what} unavailable: {why}"),
     "mentor_panel": ("Appel mentor", "Mentor call"),

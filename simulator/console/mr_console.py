@@ -9,6 +9,7 @@ of the parameters under it.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ipywidgets as W
@@ -53,9 +54,10 @@ class MRConsole:
         self.preset.observe(lambda ch: self._preset_changed(ch["new"]), "value")
         self.coils.observe(lambda ch: None if self._syncing else s.apply_command(
             {"type": "set_param", "name": "coils", "value": ch["new"]}), "value")
-        exercise_id, course = _shell.exercise_choice(exercise, "mr")
-        self.course = course
-        self.exercise_dd = L(W.Dropdown(options=self._exercise_options(), value=exercise_id if exercise_id in course else None), "exercise")
+        exercise_id = _shell.exercise_choice(exercise)
+        first = _shell.find_exercise(exercise_id, "mr")
+        self.course: dict[str, Any] = {first.id: first} if first is not None else {}
+        self.exercise_dd = L(W.Dropdown(options=self._exercise_options(), value=first.id if first else None), "exercise")
         self.exercise_dd.add_class("merm-exercise-select")
         self.exercise_box = W.VBox([self.exercise_dd])
         self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
@@ -76,8 +78,10 @@ class MRConsole:
         self.widget.add_class("merm-mr-console")
         self.shell.handlers.append(self._on_event)
         self.patient.admit(self.patient.scenario.value)
-        if exercise_id:
-            self.start_exercise(exercise_id)
+        if first is not None:
+            self.start_exercise(first.id)
+        # the course list fills in behind the page (reading every YAML takes ~1 s)
+        threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
         self.queue.add_current()
         self.planning.refresh()
 
@@ -91,6 +95,12 @@ class MRConsole:
 
     def _exercise_options(self) -> list[tuple[str, Any]]:
         return [(self.L.t("free_practice"), None)] + [(e.title.get(self.L.lang), k) for k, e in self.course.items()]
+
+    def _load_course(self) -> None:
+        course = _shell.load_exercises("mr")
+        if course:
+            self.course = {**course, **self.course}
+            self._relabel_options()
 
     def _relabel_options(self) -> None:
         self._syncing = True
@@ -138,16 +148,10 @@ class MRConsole:
             return
         ex = self.course[exercise_id]
         s = self.session
-        s.set_anatomy(ex.anatomy or s.anatomy_name, ex.pathology, ex.preset)
-        if ex.start.overrides:
-            import dataclasses
-
-            s.load_protocol(dataclasses.replace(s.protocol, **dict(ex.start.overrides)), ex.id)
-        if ex.start.geometry:
-            s.apply_command({"type": "set_geometry", **dict(ex.start.geometry)})
         self.patient.admit_patient(patient_from_exercise(ex))
-        self._after_anatomy()
+        # the exercise panel puts the console in the exercise's starting state itself
         self.exercise_box.children = [self.exercise_dd, _shell.exercise_panel(s, self.L, ex)]
+        self._after_anatomy()
         self.tabs.selected_index = 4
 
     # -------------------------------------------------------------- events

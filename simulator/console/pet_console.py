@@ -93,9 +93,9 @@ class PETConsole:
         self.nema.add_class("merm-nema")
         self.confirm_box = W.VBox()
         self.confirm_box.add_class("merm-confirm")
-        exercise_id, course = _shell.exercise_choice(exercise, "pet")
-        self.course = course
-        self.exercise_box = W.VBox([_shell.exercise_panel(s, L, course[exercise_id])] if exercise_id in course else [])
+        ex = _shell.find_exercise(_shell.exercise_choice(exercise), "pet")
+        self.exercise_box = W.VBox([_shell.exercise_panel(s, L, ex)] if ex is not None else
+                                   [L(W.HTML(), "free_practice", "value")])
         self.tabs = W.Tab(children=[W.VBox([injection, self.params.widget]), self.nema, self.exercise_box,
                                     _shell.mentor_panel(s, L)])
         self._tab_keys = ["tab_injection", "tab_nema", "tab_exercise", "tab_mentor"]

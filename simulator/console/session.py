@@ -231,6 +231,11 @@ class ConsoleSession:
         self.screening, self.screening_detail = status, detail
         self._emit({"type": "screening", "status": status, "detail": detail})
 
+    def set_controller(self, name: str | None) -> None:
+        """Who holds control of the console (set by the mentoring link)."""
+        self.controller = name or "trainee"
+        self._emit({"type": "controller", "controller": self.controller})
+
     def scan_allowed(self) -> tuple[bool, str]:
         if self.screening == "blocked":
             return False, self.t("scan_contra", what=self.screening_detail)
