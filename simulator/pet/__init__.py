@@ -8,7 +8,7 @@ Examples
 >>> from simulator.pet import make_phantom, PETProtocol, scan
 >>> s = scan(make_phantom("nema-iec"), PETProtocol(minutes_per_bed=2), seed=1, slices=[25])
 >>> s.images_bqml.shape, sorted(s.counts)[:3]
-((1, 128, 128), ['frame_s', 'nec', 'prompts'])
+((1, 128, 128), ['nec', 'prompts', 'randoms'])
 """
 
 from simulator.pet.acquisition import Sinogram, acquire

@@ -255,7 +255,6 @@ def acquire(
         "nec": tc * tc / total if total > 0 else 0.0,
         "scatter_fraction": sc / (tc + sc) if tc + sc > 0 else 0.0,
         "randoms_fraction": rc / total if total > 0 else 0.0,
-        "frame_s": frame_s,
     }
     return Sinogram(
         prompts=prompts,

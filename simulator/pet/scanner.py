@@ -92,6 +92,11 @@ class PETSeries:
                 object.__setattr__(self, name, arr)
 
     @property
+    def truth_bqml(self) -> NDArray[np.float32]:
+        """Alias of :attr:`activity_truth_bqml`."""
+        return self.activity_truth_bqml
+
+    @property
     def suv(self) -> NDArray[np.float64]:
         """Body-weight SUV image."""
         from simulator.quality import suv
