@@ -45,8 +45,9 @@ def training_pairs(
         from simulator.ai.training.cases_pet import pet_pairs, pet_training_cases
 
         per_case = 4 if quick else 24
-        tr_cases = pet_training_cases(n_train, seed)
-        va_cases = pet_training_cases(n_val, seed + 7919)
+        slab = 6 if quick else 0
+        tr_cases = pet_training_cases(n_train, seed, slab)
+        va_cases = pet_training_cases(n_val, seed + 7919, slab)
         train = pet_pairs(tr_cases, lesion_boost, per_case, log)
         val = pet_pairs(va_cases, lesion_boost, 8 if not quick else 2, log)
         describe = [

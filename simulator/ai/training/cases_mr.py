@@ -95,6 +95,7 @@ class MRScan:
     names: tuple[str, ...]
     time_full_s: float
     time_reduced_s: float
+    pixel_mm: float
 
 
 def _scan(anat, proto: MRProtocol, rng: np.random.Generator, slices: tuple[int, ...]):
@@ -123,6 +124,7 @@ def scan_mr_case(case: MRCase, with_full: bool = False) -> MRScan:
         tuple(full.names),
         float(derive(full_p).scan_time_s),
         float(derive(red_p).scan_time_s),
+        float(np.mean(full.pixel_spacing_mm)),
     )
 
 

@@ -57,6 +57,7 @@ class PETCase:
     subsets: int = 21
     postfilter_mm: float = 5.0
     seed: int = 0
+    slab: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,12 +130,18 @@ def scan_pet_case(case: PETCase, with_full: bool = False) -> PETScan:
     rng = np.random.default_rng([case.seed, 7])
     ph, lesions = _variant(case, rng)
     p_red = _protocol(case, ph, case.minutes_per_bed)
-    reduced = reconstruct(acquire(ph, p_red, rng=rng))
-    truth = reconstruct(acquire(ph, p_red, noiseless=True))
+    nz = ph.shape[0]
+    sl = None
+    if case.slab:  # a central slab only (quick runs)
+        first = max(0, nz // 2 - case.slab // 2)
+        sl = list(range(first, min(nz, first + case.slab)))
+        lesions = lesions[sl]
+    reduced = reconstruct(acquire(ph, p_red, rng=rng, slices=sl))
+    truth = reconstruct(acquire(ph, p_red, noiseless=True, slices=sl))
     full = None
     if with_full:
         p_full = _protocol(case, ph, FULL_MIN_PER_BED)
-        full = reconstruct(acquire(ph, p_full, rng=rng))
+        full = reconstruct(acquire(ph, p_full, rng=rng, slices=sl))
         # noise-free images of both times agree (decay-corrected, same recon)
     n = truth.shape[-1]
     pixel_mm = ph.fov_mm / n
@@ -145,8 +152,8 @@ def scan_pet_case(case: PETCase, with_full: bool = False) -> PETScan:
     return PETScan(case, ph, reduced, full, truth, les, pixel_mm)
 
 
-def pet_training_cases(n: int, seed: int) -> list[PETCase]:
-    """``n`` varied training cases, reproducible from ``seed``."""
+def pet_training_cases(n: int, seed: int, slab: int = 0) -> list[PETCase]:
+    """``n`` varied training cases, reproducible from ``seed`` (``slab`` > 0: central slices)."""
     rng = np.random.default_rng([seed, 1001])
     kinds = ("nema-iec", "torso", "brain")
     cases = []
@@ -165,6 +172,7 @@ def pet_training_cases(n: int, seed: int) -> list[PETCase]:
                 subsets=int(rng.choice([14, 21, 28])),
                 postfilter_mm=float(rng.choice([0.0, 3.0, 5.0, 5.0, 7.0])),
                 seed=10_000 * (seed + 1) + i,
+                slab=slab,
             )
         )
     return cases

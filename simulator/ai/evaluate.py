@@ -1,0 +1,359 @@
+"""Evaluation report of the shipped denoisers on held-out cases.
+
+``python -m simulator.ai.evaluate [--modality mr|pet|both] [--out DIR]`` scans the held-out
+cases of :mod:`simulator.ai.training.cases_mr` and :mod:`~.cases_pet` and compares, against
+the noise-free truth (SSIM, NRMSE):
+
+(a) ``full``        the full-time scan (spine T2 TSE 11:31; PET 17 min),
+(b) ``reduced``     the reduced-time scan (6:39; 9 min),
+(c) ``reduced_ai``  (b) through the network (strength 1, and 0.5 as ``reduced_ai_half``),
+(d) ``reduced_nlm`` / ``reduced_tv``  (b) through non-local means / total variation.
+
+It also measures what the denoising does to the smallest lesions: MR lesions ≤ 10 mm
+(contrast kept relative to the truth, CNR), PET NEMA spheres (CRC, the 10 and 13 mm ones
+first) and torso lesions, and SUVmax bias. It writes ``evaluation.json`` and
+``evaluation.md`` (default: beside the weights) — the numbers the lesson
+``course/lessons/ai_tradeoffs.ipynb`` reads. Nothing is tuned here: targets are measured and
+reported as met or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from simulator.ai import denoise_mr, denoise_pet
+from simulator.ai._classical import nlm, tv
+from simulator.ai._lesions import mr_lesion_rois, pet_feature_rois, roi_contrast
+from simulator.ai.model import WEIGHTS_DIR, load_model
+from simulator.quality import nrmse, ssim
+
+__all__ = ["METHODS", "evaluate_mr", "evaluate_pet", "write_report", "main"]
+
+METHODS = ("full", "reduced", "reduced_ai", "reduced_ai_half", "reduced_nlm", "reduced_tv")
+
+
+def _methods(full, reduced, ai: Callable) -> dict[str, np.ndarray]:
+    return {
+        "full": full,
+        "reduced": reduced,
+        "reduced_ai": ai(reduced, 1.0),
+        "reduced_ai_half": ai(reduced, 0.5),
+        "reduced_nlm": nlm(reduced).astype(np.float32),
+        "reduced_tv": tv(reduced).astype(np.float32),
+    }
+
+
+def _image_metrics(images: dict[str, np.ndarray], truth: np.ndarray, body) -> dict:
+    rng = float(truth.max() - truth.min())
+    return {
+        m: {
+            "ssim": round(ssim(img, truth, data_range=rng), 4),
+            "nrmse": round(nrmse(img, truth), 4),
+            "nrmse_body": round(nrmse(img, truth, body), 4),
+        }
+        for m, img in images.items()
+    }
+
+
+def _mean(rows: list[dict], key: str) -> dict[str, float]:
+    return {m: round(float(np.mean([r[key][m] for r in rows])), 4) for m in METHODS}
+
+
+def _lesion_rows(images, truth, rois, body) -> list[dict]:
+    rows = []
+    for m, img in images.items():
+        sd = float(np.std((img - truth)[body]))
+        for roi in rois:
+            r = roi_contrast(img, truth, roi, sd)
+            rows.append(
+                {
+                    "method": m,
+                    "lesion": roi.name,
+                    "slice": roi.slice_index,
+                    "diameter_mm": roi.diameter_mm,
+                    **{k: round(float(v), 4) for k, v in r.items()},
+                }
+            )
+    return rows
+
+
+def evaluate_mr(log=print) -> dict:
+    """Scan the MR held-out cases and measure every method."""
+    from simulator.ai.training.cases_mr import mr_heldout_cases, scan_mr_case
+
+    cases, lesions = [], []
+    for case in mr_heldout_cases():
+        s = scan_mr_case(case, with_full=True)
+        assert s.full is not None
+        images = _methods(s.full, s.reduced, denoise_mr)
+        body = s.truth > 0.05 * float(np.percentile(s.truth, 99))
+        name = f"{case.anatomy} {case.preset} {case.pathology or 'healthy'} #{case.placement_seed}"
+        metrics = _image_metrics(images, s.truth, body)
+        row = {
+            "name": name,
+            "anatomy": case.anatomy,
+            "preset": case.preset,
+            "pathology": case.pathology,
+            "placement_seed": case.placement_seed,
+            "reduction": dict(case.reduction),
+            "slices": list(case.slices),
+            "seed": case.seed,
+            "time_full_s": s.time_full_s,
+            "time_reduced_s": s.time_reduced_s,
+            "ssim": {m: v["ssim"] for m, v in metrics.items()},
+            "nrmse": {m: v["nrmse"] for m, v in metrics.items()},
+            "nrmse_body": {m: v["nrmse_body"] for m, v in metrics.items()},
+        }
+        cases.append(row)
+        rois = mr_lesion_rois(s.lesions, body, s.pixel_mm)
+        for r in _lesion_rows(images, s.truth, rois, body):
+            lesions.append({"case": name, "case_index": len(cases) - 1, **r})
+        log(f"MR {name}: SSIM " + " ".join(f"{m}={row['ssim'][m]:.3f}" for m in METHODS))
+    spine = [c for c in cases if c["preset"] == "t2_tse_sag"]
+    target = {
+        "what": "spine T2 TSE at 6:39 + AI vs 11:31 without AI, mean over held-out spine cases",
+        "time_full_s": spine[0]["time_full_s"],
+        "time_reduced_s": spine[0]["time_reduced_s"],
+        "ssim": _mean(spine, "ssim"),
+        "nrmse": _mean(spine, "nrmse"),
+    }
+    target["met_ssim"] = target["ssim"]["reduced_ai"] >= target["ssim"]["full"]
+    target["met_nrmse"] = target["nrmse"]["reduced_ai"] <= target["nrmse"]["full"]
+    return {
+        "cases": cases,
+        "mean_ssim": _mean(cases, "ssim"),
+        "mean_nrmse": _mean(cases, "nrmse"),
+        "target": target,
+        "lesions": lesions,
+        "lesion_summary": _lesion_summary(lesions),
+    }
+
+
+def _lesion_summary(rows: list[dict]) -> dict:
+    out = {}
+    for m in METHODS:
+        rs = [r for r in rows if r["method"] == m]
+        if not rs:
+            continue
+        kept = np.array([r["contrast_retained"] for r in rs])
+        out[m] = {
+            "n": len(rs),
+            "median_contrast_retained": round(float(np.nanmedian(kept)), 3),
+            "min_contrast_retained": round(float(np.nanmin(kept)), 3),
+            "median_cnr": round(float(np.median([r["cnr"] for r in rs])), 2),
+            "below_half_contrast": int(np.sum(kept < 0.5)),
+        }
+    return out
+
+
+def evaluate_pet(log=print) -> dict:
+    """Scan the PET held-out cases and measure every method."""
+    from simulator.ai.training.cases_pet import (
+        FULL_MIN_PER_BED,
+        REDUCED_MIN_PER_BED,
+        pet_heldout_cases,
+        scan_pet_case,
+    )
+
+    cases, lesions = [], []
+    for case in pet_heldout_cases():
+        s = scan_pet_case(case, with_full=True)
+        assert s.full is not None
+        images = _methods(s.full, s.reduced, denoise_pet)
+        body = s.truth > 0.05 * float(np.percentile(s.truth, 99))
+        name = f"{case.phantom}" + (f" {case.ratio:g}:1" if case.phantom == "nema-iec" else "")
+        name += f" seed {case.seed}"
+        metrics = _image_metrics(images, s.truth, body)
+        row = {
+            "name": name,
+            "phantom": case.phantom,
+            "ratio": case.ratio,
+            "seed": case.seed,
+            "ssim": {m: v["ssim"] for m, v in metrics.items()},
+            "nrmse": {m: v["nrmse"] for m, v in metrics.items()},
+            "nrmse_body": {m: v["nrmse_body"] for m, v in metrics.items()},
+        }
+        ph = s.phantom
+        bg = None
+        if "background" in ph.names:
+            n = s.truth.shape[-1]
+            idx = np.clip(((np.arange(n) + 0.5) * ph.shape[2] / n).astype(int), 0, ph.shape[2] - 1)
+            bg = (ph.labels == ph.names.index("background"))[:, idx][:, :, idx]
+            row["background_cov"] = {
+                m: round(float(np.std(img[bg]) / np.mean(img[bg])), 4) for m, img in images.items()
+            }
+        rois = pet_feature_rois(
+            dict(ph.features), s.truth.shape, s.pixel_mm, ph.voxel_mm[0], ph.voxel_mm, bg, s.lesions
+        )
+        for r in _lesion_rows(images, s.truth, rois, body):
+            lesions.append({"case": name, "case_index": len(cases), **r})
+        cases.append(row)
+        log(f"PET {name}: SSIM " + " ".join(f"{m}={row['ssim'][m]:.3f}" for m in METHODS))
+    target = {
+        "what": "PET 9 min + AI vs 17 min without AI, mean over held-out cases",
+        "time_full_s": 60 * 17.0,
+        "time_reduced_s": 60 * 9.0,
+        "minutes_per_bed": {"full": FULL_MIN_PER_BED, "reduced": REDUCED_MIN_PER_BED},
+        "ssim": _mean(cases, "ssim"),
+        "nrmse": _mean(cases, "nrmse"),
+    }
+    target["met_ssim"] = target["ssim"]["reduced_ai"] >= target["ssim"]["full"]
+    target["met_nrmse"] = target["nrmse"]["reduced_ai"] <= target["nrmse"]["full"]
+    return {
+        "cases": cases,
+        "target": target,
+        "lesions": lesions,
+        "spheres": _sphere_table(lesions),
+        "lesion_summary": _lesion_summary(lesions),
+    }
+
+
+def _sphere_table(rows: list[dict]) -> dict:
+    """Mean CRC and SUVmax bias per NEMA ratio, sphere and method (over noise draws)."""
+    table: dict = {}
+    for r in rows:
+        if "crc" not in r:
+            continue
+        ratio = r["case"].split()[1]
+        cell = (
+            table.setdefault(ratio, {})
+            .setdefault(r["lesion"], {})
+            .setdefault(r["method"], {"crc": [], "max_bias_pct": [], "contrast_retained": []})
+        )
+        for k in cell:
+            cell[k].append(r[k])
+    for ratio in table.values():
+        for sphere in ratio.values():
+            for m, cell in sphere.items():
+                sphere[m] = {k: round(float(np.mean(v)), 4) for k, v in cell.items()}
+    return table
+
+
+def _fmt_table(rows: dict[str, dict[str, float]], keys: tuple[str, ...]) -> list[str]:
+    lines = ["| method | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for m in METHODS:
+        lines.append(f"| {m} | " + " | ".join(f"{rows[k][m]:.4f}" for k in keys) + " |")
+    return lines
+
+
+def write_report(report: dict, out: Path) -> tuple[Path, Path]:
+    """Write ``evaluation.json`` and a readable ``evaluation.md`` into ``out``."""
+    out.mkdir(parents=True, exist_ok=True)
+    jpath, mpath = out / "evaluation.json", out / "evaluation.md"
+    jpath.write_text(json.dumps(report, indent=1))
+    md = [
+        "# AI denoising: evaluation on held-out cases",
+        "",
+        f"Generated {report['date_utc']} by `python -m simulator.ai.evaluate` "
+        f"in {report['seconds']:.0f} s. Truth = the noise-free image of the same pipeline.",
+        "",
+    ]
+    for mod in ("mr", "pet"):
+        if mod not in report:
+            continue
+        r = report[mod]
+        t = r["target"]
+        md += [
+            f"## {mod.upper()}",
+            "",
+            f"Target: {t['what']} "
+            f"({t['time_full_s'] / 60:.1f} → {t['time_reduced_s'] / 60:.1f} min): "
+            f"SSIM {'**met**' if t['met_ssim'] else '**not met**'}, "
+            f"NRMSE {'**met**' if t['met_nrmse'] else '**not met**'}.",
+            "",
+        ]
+        md += _fmt_table({"SSIM": t["ssim"], "NRMSE": t["nrmse"]}, ("SSIM", "NRMSE")) + [""]
+        md += [
+            "Per case (SSIM / NRMSE):",
+            "",
+            "| case | " + " | ".join(METHODS) + " |",
+            "|---" * (len(METHODS) + 1) + "|",
+        ]
+        for c in r["cases"]:
+            md.append(
+                f"| {c['name']} | "
+                + " | ".join(f"{c['ssim'][m]:.3f} / {c['nrmse'][m]:.3f}" for m in METHODS)
+                + " |"
+            )
+        md += [
+            "",
+            "Small lesions (contrast kept vs truth; CNR; lesions below half contrast):",
+            "",
+            "| method | n | median kept | worst kept | median CNR | < 50 % |",
+            "|---|---|---|---|---|---|",
+        ]
+        for m, s in r["lesion_summary"].items():
+            md.append(
+                f"| {m} | {s['n']} | {s['median_contrast_retained']:.2f} | "
+                f"{s['min_contrast_retained']:.2f} | {s['median_cnr']:.1f} | "
+                f"{s['below_half_contrast']} |"
+            )
+        if mod == "pet":
+            md += [
+                "",
+                "NEMA spheres: CRC (SUVmax bias vs noise-free %):",
+                "",
+                "| ratio | sphere | " + " | ".join(METHODS) + " |",
+                "|---" * (len(METHODS) + 2) + "|",
+            ]
+            for ratio, spheres in r["spheres"].items():
+                for sph in sorted(spheres, key=lambda s: int(s.split("_")[1])):
+                    cells = spheres[sph]
+                    md.append(
+                        f"| {ratio} | {sph} | "
+                        + " | ".join(
+                            f"{cells[m]['crc']:.2f} ({cells[m]['max_bias_pct']:+.0f})"
+                            for m in METHODS
+                        )
+                        + " |"
+                    )
+        md.append("")
+    for mod in ("mr", "pet"):
+        info = report.get("networks", {}).get(mod)
+        if info:
+            md.append(
+                f"{mod.upper()} network: {info['n_params']} parameters, "
+                f"{info['depth']} convolutions × {info['channels']} channels."
+            )
+    mpath.write_text("\n".join(md) + "\n")
+    return jpath, mpath
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: evaluate, write the report, print where."""
+    ap = argparse.ArgumentParser(prog="python -m simulator.ai.evaluate", description=__doc__)
+    ap.add_argument("--modality", choices=("mr", "pet", "both"), default="both")
+    ap.add_argument("--out", type=Path, default=WEIGHTS_DIR)
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    report: dict = {"networks": {}}
+    old = args.out / "evaluation.json"
+    if args.modality != "both" and old.exists():  # keep the other modality's section
+        report.update({k: v for k, v in json.loads(old.read_text()).items() if k in ("mr", "pet")})
+        report["networks"] = json.loads(old.read_text()).get("networks", {})
+    for mod in ("mr", "pet"):
+        if args.modality in (mod, "both"):
+            report[mod] = evaluate_mr() if mod == "mr" else evaluate_pet()
+            info = load_model(mod).info
+            report["networks"][mod] = {
+                "n_params": info.n_params,
+                "channels": info.channels,
+                "depth": info.depth,
+                "trained": info.record.get("date_utc", ""),
+            }
+    report["seconds"] = time.perf_counter() - t0
+    report["date_utc"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    j, m = write_report(report, args.out)
+    print(f"wrote {j} and {m}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
