@@ -282,7 +282,18 @@ def _torso(activity_mbq: float, weight_kg: float) -> Phantom:
     )
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
+def _base(name: str, ratio: float, cold_spheres: bool) -> Phantom:
+    """The phantom at its reference dose and weight (cached; other doses are rescaled)."""
+    if name == "nema-iec":
+        return _iec(ratio, cold_spheres, 370.0, 70.0)
+    if name == "torso":
+        return _torso(250.0, 70.0)
+    from simulator.pet._brain import brain_phantom
+
+    return brain_phantom(250.0, 70.0)
+
+
 def make_phantom(
     name: str,
     ratio: float = 4.0,
@@ -290,7 +301,7 @@ def make_phantom(
     activity_mbq: float | None = None,
     weight_kg: float | None = None,
 ) -> Phantom:
-    """Build (and cache) a phantom.
+    """Build a phantom (the geometry is cached, so a second call is cheap).
 
     Parameters
     ----------
@@ -314,10 +325,6 @@ def make_phantom(
         raise ParameterError("phantom", name, ", ".join(PHANTOMS))
     if not isinstance(ratio, (int, float)) or not 1.0 <= ratio <= 20.0:
         raise ParameterError("ratio", ratio, "1–20")
-    if name == "nema-iec":
-        return _iec(float(ratio), bool(cold_spheres), activity_mbq or 370.0, weight_kg or 70.0)
-    if name == "torso":
-        return _torso(activity_mbq or 250.0, weight_kg or 70.0)
-    from simulator.pet._brain import brain_phantom
-
-    return brain_phantom(activity_mbq or 250.0, weight_kg or 70.0)
+    iec = name == "nema-iec"
+    base = _base(name, float(ratio) if iec else 4.0, bool(cold_spheres) if iec else False)
+    return base.with_dose(activity_mbq or base.activity_mbq, weight_kg or base.weight_kg)

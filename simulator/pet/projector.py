@@ -102,6 +102,7 @@ class Projector:
         Subset s holds the angles s, s + S, s + 2S, …, all radial bins of each.
         """
         if n_subsets not in self._subsets:
+            self._subsets.clear()  # keep one subset split: each is a copy of the matrix
             g = self.geometry
             out = []
             for s in range(n_subsets):
@@ -144,7 +145,7 @@ class Projector:
         return self.from_columns(self.transpose @ self.sino_to_columns(sino))
 
 
-@functools.lru_cache(maxsize=6)
+@functools.lru_cache(maxsize=3)
 def get_projector(
     n: int, pixel_mm: float, n_angles: int, n_radial: int, bin_mm: float
 ) -> Projector:
