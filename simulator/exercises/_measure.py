@@ -18,7 +18,7 @@ from simulator.exercises import _protocol
 from simulator.exercises.objectives import (
     CHEMICAL_SHIFT_PX,
     FDG_MSV_PER_MBQ,
-    GIBBS_RIPPLE,
+    GIBBS_PIXEL_MM,
     MOTION_NRMSE,
 )
 
@@ -116,7 +116,9 @@ class Context:
         if erode:
             st = np.zeros((1, 3, 3), bool)
             st[0] = True
-            m = ndimage.binary_erosion(m, structure=st, iterations=erode)
+            eroded = ndimage.binary_erosion(m, structure=st, iterations=erode)
+            if np.count_nonzero(eroded) >= _MIN_PIXELS:  # small structures (lesions): keep them whole
+                return eroded
         return m
 
     def noise_sd(self, region: np.ndarray) -> float:
@@ -159,22 +161,6 @@ def _wrap(ctx: Context) -> bool:
     return wrap_fraction(ex.anatomy, ex.pathology, ctx.protocol, ctx.geo()) > WRAP_FRACTION
 
 
-def _gibbs(ctx: Context, tissue: str | None) -> float:
-    s = ctx.series()
-    ref = np.asarray(s.noiseless, np.float64)
-    names = [tissue] if tissue else [n for n in s.names[1:]]
-    ripples = []
-    for n in names:
-        m = ctx.mask(n, erode=_ERODE_PX)
-        if m.sum() < _MIN_PIXELS:
-            continue
-        vals = ref[m]
-        if vals.mean() <= 0:
-            continue
-        ripples.append(float(vals.std() / vals.mean()))
-    return max(ripples) if ripples else 0.0
-
-
 def _mr(metric: str, obj: Any, ctx: Context) -> Any:
     p = ctx.protocol
     if metric == "scan_time_s":
@@ -193,6 +179,8 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
     if metric == "voxel_mm3":
         v = ctx.derived().voxel_mm
         return float(v[0] * v[1] * v[2])
+    if metric == "gibbs":
+        return _mr_pixel_mm(ctx.derived()) > GIBBS_PIXEL_MM
     if metric == "chemical_shift":
         return float(ctx.derived().fat_shift_px) >= CHEMICAL_SHIFT_PX and not _fat_suppressed(p)
     if metric == "wrap":
@@ -219,8 +207,6 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
         from simulator.quality import nrmse
 
         return nrmse(s.noiseless, ctx.still_series().noiseless) > MOTION_NRMSE
-    if metric == "gibbs":
-        return _gibbs(ctx, obj.args.get("tissue")) > GIBBS_RIPPLE
     if metric == "ssim":
         from simulator.quality import ssim
 

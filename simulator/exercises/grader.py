@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.errors import UserError
+from simulator.errors import ParameterError, UserError
 from simulator.exercises import _protocol
 from simulator.exercises._measure import Context, measure
 from simulator.exercises.objectives import METRICS, compare
@@ -162,7 +162,15 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         mod = _protocol.scanner(exercise.modality)
         warnings = tuple(mod.check_protocol(proto) or ())
         ctx = Context(exercise, proto, geo, store=store, user=user, since=since)
-        measured = {o.id: measure(o, ctx) for o in exercise.objectives}
+        measured: dict[str, Any] = {}
+        notes: dict[str, str] = {}
+        for o in exercise.objectives:
+            try:
+                measured[o.id] = measure(o, ctx)
+            except ParameterError:
+                raise
+            except UserError as exc:  # this objective cannot be measured on these images
+                measured[o.id], notes[o.id] = None, exc.message(lang)
     except UserError as exc:
         return _failed(exercise, exc.message(lang), lang)
     results = []
@@ -170,6 +178,8 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         value = measured[o.id]
         ok = compare(o.op, value, o.value, o.range)
         fb = (o.feedback.passed if ok else o.feedback.failed).get(lang)
+        if o.id in notes:
+            fb = f"{fb} ({notes[o.id]})"
         results.append(ObjectiveResult(o.id, ok, _round(value), o.target_text(), fb, o.metric,
                                        o.weight, _label(o, lang)))
     total = sum(o.weight for o in exercise.objectives)
