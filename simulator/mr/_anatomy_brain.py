@@ -33,6 +33,8 @@ CSF_T1_MAX = 0.56
 PARENCHYMA_MIN = 0.5
 WM_T1_MIN = 0.72
 MIDLINE_MM = 3.0
+# Upper neck added below the template (which stops at the medulla): cord, C1-C2, pharynx.
+NECK_MM = 45.0
 MIDLINE_CSF_T1_MAX = 0.45
 # Landmarks in MNI (RAS) mm: anterior and posterior commissures (approximate, MNI152).
 _AC_RAS = (0.0, 2.0, -4.0)
@@ -42,6 +44,44 @@ _PC_RAS = (0.0, -26.0, -2.0)
 def _ras_to_lps(p: tuple[float, float, float]) -> tuple[float, float, float]:
     """MNI RAS mm to native LPS mm."""
     return (-p[0] * NATIVE_SCALE, -p[1] * NATIVE_SCALE, p[2] * NATIVE_SCALE)
+
+
+def _neck(paint: Painter, grid: Grid, z_bottom: float) -> None:
+    """Upper neck below the template's lowest slice ``z_bottom`` (native LPS mm)."""
+    x, y, z = grid.axes()
+    below = z < z_bottom + 8.0
+    soft = ("air", "skin", "fat", "muscle")
+    r = np.sqrt((x / 54.0) ** 2 + ((y - 18.0) / 52.0) ** 2)
+    keep = ~paint.is_(*[n for n in paint.names if n not in soft])
+    paint.paint((r <= 1.0) & below, "skin", keep)
+    paint.paint((r <= 1.0 - 2.0 / 52.0) & below, "fat", keep)
+    paint.paint((r <= 1.0 - 8.0 / 52.0) & below, "muscle", keep)
+    low = z_bottom - 60.0
+    # C2 body and dens, C1 anterior and posterior arches and lateral masses.
+    for layer, grow in (("bone_cortex", 0.0), ("red_marrow", -1.5)):
+        paint.paint_capsule((0.0, 22.0, z_bottom - 10.0), (0.0, 19.0, low), 7.5 + grow, layer)
+        paint.paint_capsule(
+            (-12.0, 10.0, z_bottom - 16.0), (12.0, 10.0, z_bottom - 16.0), 4.0 + grow, layer
+        )
+        for side in (-1.0, 1.0):
+            paint.paint_capsule(
+                (side * 21.0, 30.0, z_bottom - 22.0),
+                (side * 21.0, 30.0, z_bottom - 12.0),
+                8.0 + grow,
+                layer,
+            )
+            paint.paint_capsule(
+                (side * 21.0, 42.0, z_bottom - 18.0),
+                (0.0, 54.0, z_bottom - 18.0),
+                4.0 + grow,
+                layer,
+            )
+    # Pharynx (air) in front of the spine, joining the nasal cavity.
+    paint.paint_capsule((0.0, -8.0, z_bottom + 8.0), (0.0, 0.0, low), 6.0, "air")
+    # Thecal sac and cord leaving the skull through the foramen magnum.
+    sac = ((0.0, 40.0, z_bottom + 2.0), (0.0, 33.0, low))
+    paint.paint_capsule(*sac, 9.0, "csf")
+    paint.paint_capsule(*sac, 5.0, "spinal_cord")
 
 
 def build_brain(
@@ -74,7 +114,7 @@ def build_brain(
     # LPS ranges: x_lps = -x_ras, y_lps = -y_ras, z unchanged; pad the sides and the top.
     x_rng = (np.floor(-hi_ras[0]) - PAD_MM, np.ceil(-lo_ras[0]) + PAD_MM)
     y_rng = (np.floor(-hi_ras[1]) - PAD_MM, np.ceil(-lo_ras[1]) + PAD_MM)
-    z_rng = (np.ceil(lo_ras[2]), np.ceil(hi_ras[2]) + PAD_MM)
+    z_rng = (np.ceil(lo_ras[2]) - NECK_MM, np.ceil(hi_ras[2]) + PAD_MM)
     grid = Grid.covering(x_rng, y_rng, z_rng, 1.0)
     x, y, z = grid.axes()
     shape = grid.shape
@@ -143,6 +183,8 @@ def build_brain(
         paint.paint(ellipsoid(grid, sinus_c, (11.0, 13.0, 12.0)), "air")
     paint.paint(ellipsoid(grid, (0.0, -60.0, -58.0), (9.0, 22.0, 16.0)), "air", face)
     paint.paint(ellipsoid(grid, (0.0, -60.0, -58.0), (1.0, 22.0, 16.0)), "bone_cortex", face)
+
+    _neck(paint, grid, z_bottom=float(z_rng[0]) + NECK_MM)
 
     # Intracranial content: CSF, then grey and white matter from the probability maps.
     paint.paint(icv, "csf")
