@@ -1,9 +1,9 @@
 """Checks and normalisation around the network: image in, stack of even slices out, and back.
 
-The network sees each image divided by a robust scale (the 99.5th percentile of its
+The network sees each 2-D slice divided by a robust scale (the 99.5th percentile of its
 absolute values), so a trained denoiser works whatever the units (MR arbitrary units,
 PET Bq/mL) and the scale comes back exactly on the way out. Training uses the very same
-:func:`robust_scale` (``simulator.ai.training.data``).
+:func:`robust_scale` per slice (``simulator.ai.training.data``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Context:
 
     shape: tuple[int, ...]
     dtype: np.dtype
-    scale: float
+    scale: npt.NDArray[np.float32]
     strength: float
     nonneg: bool
     identity: bool
@@ -98,12 +98,12 @@ def prepare(
             "une image MR de module ne peut pas être négative ; passer le module (np.abs)",
         )
     out_dtype = arr.dtype if arr.dtype.kind == "f" else np.dtype(np.float32)
-    scale = robust_scale(x)
-    identity = s == 0.0 or scale == 0.0
+    scale = np.array([robust_scale(sl) for sl in x], dtype=np.float32)[:, None, None]
+    identity = s == 0.0 or not np.any(scale > 0)
     ctx = Context(arr.shape, out_dtype, scale, s, nonneg, identity)
     if identity:
         return x, ctx
-    x /= scale
+    x /= np.where(scale > 0, scale, 1.0)  # an all-zero slice stays zero
     rows, cols = x.shape[-2:]
     if rows % 2 or cols % 2:  # replicate the last row/column; cropped in restore
         x = np.pad(x, ((0, 0), (0, rows % 2), (0, cols % 2)), mode="edge")
