@@ -8,6 +8,17 @@ of milliseconds. Pathology is painted on a copy at load time (:mod:`simulator.mr
 Coordinates follow DICOM LPS with z toward the head: array axis 2 runs toward the patient's
 left (+x), axis 1 toward posterior (+y), axis 0 toward the head (+z). ``origin_mm`` is the
 patient position of the centre of voxel ``[0, 0, 0]``.
+
+Volumes (shape z, y, x; voxel; landmarks in ``Anatomy.landmarks``):
+
+* ``brain``: 204 x 205 x 175, 1 mm; head and upper neck from the MNI ICBM152 2009 template
+  scaled to adult native size; landmarks ``ac``, ``pc``, ``brain_centre``.
+* ``knee``: 276 x 201 x 201, 0.8 mm; right knee in extension (+x medial); landmarks
+  ``joint_line_centre``, ``patella_centre``, ``medial_meniscus_posterior_horn``,
+  ``medial_femoral_condyle``, ``lateral_femoral_condyle``, ``medial_tibial_plateau``,
+  ``lateral_tibial_plateau``, ``suprapatellar_recess``.
+* ``spine``: 301 x 256 x 301, 1 mm; T12 to the sacrum in the abdomen; landmarks
+  ``l1_centre``, ``l3_centre``, ``l3_l4_disc``, ``l4_l5_disc``, ``l5_s1_disc``, ``conus``.
 """
 
 from __future__ import annotations
@@ -224,6 +235,18 @@ def load_anatomy(
     if pathology == "none":
         pathology = None
     _check(name, pathology)
+    if placement_seed is not None and (
+        isinstance(placement_seed, bool)
+        or not isinstance(placement_seed, (int, np.integer))
+        or placement_seed < 0
+    ):
+        raise ParameterError(
+            "placement_seed",
+            placement_seed,
+            "none or an integer >= 0",
+            "seed of the lesion placement",
+            "graine du placement des lésions",
+        )
     base = _load_base(name)
     if pathology is None:
         return base

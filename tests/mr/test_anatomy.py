@@ -217,3 +217,10 @@ def test_brain_lesions_sit_in_the_brain(seed: int | None) -> None:
         )
         < 15.0
     )
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3", True])
+def test_bad_placement_seed_raises(seed: object) -> None:
+    with pytest.raises(ParameterError) as err:
+        load_anatomy("knee", "meniscal_tear", seed)  # type: ignore[arg-type]
+    assert err.value.name == "placement_seed"
