@@ -25,7 +25,7 @@ from . import messages as m
 from .audit import AuditLog, to_csv
 from .control import ControlError
 from .media import ConsoleSource
-from .room import Peer, Room, RoomFull
+from .room import Peer, RateLimiter, Room, RoomFull
 from .tokens import TokenError, sign_token, verify_token
 from .turn import TurnSettings, ice_servers
 
@@ -34,7 +34,6 @@ __all__ = ["HubConfig", "Hub", "HUB_KEY", "make_app"]
 log = logging.getLogger("merm.hub")
 STATIC = Path(__file__).with_name("static")
 _WS_HARD_LIMIT = 256 * 1024  # beyond this aiohttp closes the socket; below, an error reply
-_CONSOLE_KINDS = {"state", "result", "pong", "ping", "apply"}
 
 
 @dataclass
@@ -312,17 +311,25 @@ class Hub:
                 await conn._ws_send(m.server_message("error", code="token", message=exc.en))
                 await conn.ws.close(code=4001, message=b"token expired")
                 return
-            if not conn.peer.limiter.allow():
-                raise m.MessageError(
-                    "rate_limited", "too many messages, slow down", "trop de messages"
-                )
-            msg = m.parse_client(raw, limit)
+            try:
+                msg = m.parse_client(raw, limit)
+            except m.MessageError:
+                if not conn.peer.limiter.allow():
+                    return  # a flood of junk gets no replies
+                raise
             ref = msg.TYPE
+            # pongs answer pings already counted against the mentor who sent them
+            exempt = conn.peer.console and isinstance(msg, m.Pong)
+            if not exempt and not conn.peer.limiter.allow():
+                raise m.MessageError("rate_limited", "too many messages", "trop de messages")
             if not conn.peer.name and not isinstance(msg, m.Hello):
                 raise m.MessageError("hello_first", "send hello first", "envoyez hello d'abord")
             await self.dispatch(conn, msg)
         except (m.MessageError, ControlError) as exc:
             conn.send(m.server_message("error", code=exc.code, message=exc.en, ref=ref))
+        except Exception:  # a bug here must not end the session of the others
+            log.exception("failed to handle %s from %s", ref, conn.peer.id)
+            conn.send(m.server_message("error", code="internal", message="hub error", ref=ref))
 
     async def dispatch(self, conn: _Conn, msg: m.ClientMessage) -> None:  # noqa: C901
         rt, peer, room = conn.room, conn.peer, conn.room.room
@@ -337,6 +344,7 @@ class Hub:
                 if old is not None and old is not peer:
                     old.console = False
                 peer.console = True
+                peer.limiter = RateLimiter(rate_per_s=200, burst=400)  # state during scans
             if first:
                 self._audit(rt, peer, "join", client=msg.client)
             self._peers(rt)

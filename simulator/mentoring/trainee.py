@@ -50,17 +50,29 @@ class ConsoleTrack(VideoStreamTrack):
         self._poke = asyncio.Event()
         self._t0: float | None = None
         self._last = 0.0
+        self._burst = 0
 
     def poke(self) -> None:
-        """Render the next frame now (the console changed)."""
+        """Render the next frame now (the console changed), and two more right after.
+
+        aiortc's receiver hands a frame on only when the next one starts arriving, so
+        each hop (trainee → hub → mentor) holds a frame for one frame interval; quick
+        follow-up frames push the changed one through at once instead of 2 × 100 ms.
+        """
         self._poke.set()
+        self._burst = 2
 
     async def recv(self) -> VideoFrame:
         now = time.monotonic()
         if self._t0 is None:
             self._t0 = now
         else:
-            wait = self._last + self.interval_s - now
+            interval = (
+                _MIN_INTERVAL_S if self._burst > 0 and not self._poke.is_set() else self.interval_s
+            )
+            if self._burst > 0 and not self._poke.is_set():
+                self._burst -= 1
+            wait = self._last + interval - now
             if wait > 0:
                 try:
                     await asyncio.wait_for(self._poke.wait(), wait)
