@@ -314,6 +314,21 @@ def write_report(report: dict, out: Path) -> tuple[Path, Path]:
                         )
                         + " |"
                     )
+            curve = r.get("crc_vs_noise")
+            if curve:
+                md += [
+                    "",
+                    f"CRC against background noise ({curve['case']}):",
+                    "",
+                    "| image | filter mm | strength | CRC 10 mm | CRC 13 mm | background CoV |",
+                    "|---|---|---|---|---|---|",
+                ]
+                for p in curve["points"]:
+                    md.append(
+                        f"| {p['label']} | {p['filter_mm']:g} | {p.get('strength', '')} | "
+                        f"{p.get('crc_10', float('nan')):.2f} | "
+                        f"{p.get('crc_13', float('nan')):.2f} | {p['background_cov']:.3f} |"
+                    )
         md.append("")
     for mod in ("mr", "pet"):
         info = report.get("networks", {}).get(mod)
