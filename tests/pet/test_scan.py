@@ -100,16 +100,20 @@ def test_cold_spheres_are_measured_as_cold() -> None:
 
 
 def test_tof_lowers_noise_as_root_gain_not_the_mean() -> None:
-    """TOF gain G: BV falls by √G (2 seeds × 60 ROIs: ±20 %), the mean stays (±3 %)."""
+    """TOF gain G: BV falls by √G, the mean stays (±3 %).
+
+    BV of the 10-mm ROIs (the least correlated between slices), 3 seeds × 60 ROIs: the
+    ratio of two such estimates scatters by ~10 %, hence ±20 %.
+    """
     ph = make_phantom("nema-iec")
     tof = dataclasses.replace(NEMA, tof_ps=540.0)
-    off = [scan(ph, NEMA, seed=k, slices=NEMA_SLICES) for k in (3, 4)]
-    on = [scan(ph, tof, seed=k, slices=NEMA_SLICES) for k in (3, 4)]
+    off = [scan(ph, NEMA, seed=k, slices=NEMA_SLICES) for k in (3, 4, 5)]
+    on = [scan(ph, tof, seed=k, slices=NEMA_SLICES) for k in (3, 4, 5)]
     gain = on[0].metrics["tof_gain"]
     assert gain > 2
 
     def mean(series, key):
-        return float(np.mean([s.metrics["nema"][key]["sphere_37"] for s in series]))
+        return float(np.mean([s.metrics["nema"][key]["sphere_10"] for s in series]))
 
     assert mean(off, "bv") / mean(on, "bv") == pytest.approx(np.sqrt(gain), rel=0.2)
     assert mean(on, "background_bqml") == pytest.approx(mean(off, "background_bqml"), rel=0.03)
