@@ -171,10 +171,19 @@ def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray
 
 
 def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray[np.complex64]:
-    """``Σ_t w[y, t] · f[t, y, x]`` (w of shape (1, T) or (N, T)), BLAS-backed einsum."""
-    if w.shape[0] == 1:
-        return np.einsum("t,tyx->yx", w[0], f, optimize=True)
-    return np.einsum("yt,tyx->yx", w, f, optimize=True)
+    """``Σ_t w[y, t] · f[t, y, x]`` (w of shape (1, T) or (N, T)).
+
+    A plain accumulation over tissues: single-threaded and predictable (a BLAS call is no
+    faster at this size and stalls when the cores are shared).
+    """
+    out = np.zeros(f.shape[1:], dtype=np.complex64)
+    tmp = np.empty_like(out)
+    for t in range(f.shape[0]):
+        col = w[:, t]
+        weight = col[0] if w.shape[0] == 1 else col[:, None]
+        np.multiply(f[t], weight, out=tmp)
+        out += tmp
+    return out
 
 
 def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],

@@ -106,8 +106,17 @@ class SlicePlan:
     d_read_mm: float
 
 
+#: Landmarks a default slice stack is centred on, first found wins.
+CENTRE_LANDMARKS = ("brain_centre", "joint_line_centre", "l3_centre")
+
+
 def default_geometry(anatomy: Anatomy, protocol: MRProtocol) -> Geometry:
-    """Slice stack centred on the body in the protocol's orientation."""
+    """Slice stack in the protocol's orientation centred on the anatomy's planning landmark
+    (brain centre, knee joint line, L3) or else on the middle of the body."""
+    for name in CENTRE_LANDMARKS:
+        if name in anatomy.landmarks:
+            x, y, z = anatomy.landmarks[name]
+            return Geometry(orientation=protocol.orientation, center_mm=(x, y, z))
     return Geometry(orientation=protocol.orientation, center_mm=_body_center(anatomy))
 
 

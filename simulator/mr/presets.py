@@ -64,7 +64,7 @@ def _knee() -> dict[str, MRProtocol]:
 
 
 def _spine() -> dict[str, MRProtocol]:
-    sag = dict(orientation="sagittal", phase_dir="HF", fov_mm=300.0, matrix_read=384,
+    sag = dict(orientation="sagittal", phase_dir="AP", fov_mm=300.0, matrix_read=384,
                matrix_phase=288, slice_mm=4.0, gap_mm=0.4, slices=15, body_part="spine",
                bandwidth_hz_px=200.0)
     # Reference lumbar T2 TSE sagittal: NEX 3, two concatenations, 384 phase lines: 11:31.
@@ -76,7 +76,7 @@ def _spine() -> dict[str, MRProtocol]:
     stir_sag = _ir(MRProtocol(sequence="ir", tr_ms=4000.0, te_ms=60.0, etl=12, nex=2,
                               **sag), "fat")  # type: ignore[arg-type]
     t2_ax = MRProtocol(sequence="tse", tr_ms=4000.0, te_ms=100.0, etl=16, orientation="axial",
-                       phase_dir="AP", fov_mm=200.0, matrix_read=320, matrix_phase=256,
+                       phase_dir="AP", fov_mm=260.0, matrix_read=320, matrix_phase=256,
                        slice_mm=4.0, gap_mm=0.4, slices=15, body_part="spine",
                        bandwidth_hz_px=200.0, nex=2)
     return {"t2_tse_sag": t2_sag, "t1_se_sag": t1_sag, "stir_sag": stir_sag, "t2_ax": t2_ax}
