@@ -1,0 +1,101 @@
+"""The exercise panel on a real console session, and the instructor dashboard."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import pytest
+
+from simulator.exercises import ProgressStore, load_exercise
+
+COURSE = Path(__file__).resolve().parents[2] / "course" / "exercises"
+
+
+@pytest.fixture()
+def session():
+    from simulator.console.session import ConsoleSession
+
+    return ConsoleSession("mr", "fr", "brain")
+
+
+def test_panel_goes_green_live_and_submit_stores_the_attempt(session) -> None:
+    from simulator.exercises.panel import ExercisePanel
+
+    ex = load_exercise(COURSE / "mr_t1_contrast.yaml")
+    store = ProgressStore("sqlite://")
+    panel = ExercisePanel(session, ex, store, "alice", "fr")
+    # the console now holds the exercise's starting protocol
+    assert session.snapshot()["protocol"]["tr_ms"] == 2400.0
+    assert panel.live["time"] is False
+    assert "merm-objective-time merm-objective-fail" in panel.objectives_box.value
+    assert session.apply_command({"type": "set_param", "name": "tr_ms", "value": 500})["ok"]
+    assert session.apply_command({"type": "set_param", "name": "te_ms", "value": 12})["ok"]
+    assert panel.live["time"] is True
+    assert "merm-objective-time merm-objective-pass" in panel.objectives_box.value
+    assert "merm-objective-wm-brighter merm-objective-pending" in panel.objectives_box.value
+    assert "merm-exercise-submit" in panel.submit._dom_classes
+    result = panel.submit_attempt()
+    assert result.passed and "100/100" in panel.score.value
+    assert "merm-objective-wm-brighter merm-objective-pass" in panel.objectives_box.value
+    [row] = store.attempts("alice")
+    assert row["exercise_id"] == ex.id and row["passed"] and row["protocol_json"]["tr_ms"] == 500.0
+    assert row["time_on_task_s"] is not None and row["time_on_task_s"] >= 0
+    assert store.has_event("alice", "exercise_opened", exercise_id=ex.id)
+    panel.set_lang("en")
+    assert ex.title.en in panel.header.value and panel.submit.description == "Submit"
+    panel.show_hint()
+    assert html.escape(ex.hints[0].en) in panel.hints.value
+
+
+def test_panel_bad_value_gives_a_failed_attempt_not_a_traceback(session) -> None:
+    from simulator.exercises.panel import ExercisePanel
+
+    ex = load_exercise(COURSE / "mr_t1_contrast.yaml")
+    store = ProgressStore("sqlite://")
+    panel = ExercisePanel(session, ex, store, "bob", "en")
+    session.apply_command({"type": "set_param", "name": "nex", "value": 2})  # a locked parameter
+    result = panel.submit_attempt()
+    assert not result.passed and "locked" in (result.error or "")
+    assert store.attempts("bob")[0]["error"] == result.error
+
+
+def test_console_mentor_event_is_recorded_for_the_exercise(session) -> None:
+    from simulator.exercises.panel import ExercisePanel
+
+    ex = load_exercise(COURSE / "mr_remote_coaching.yaml")
+    store = ProgressStore("sqlite://")
+    panel = ExercisePanel(session, ex, store, "carl", "fr")
+    assert panel.live["mentor"] is False
+    session._emit({"type": "mentor_called", "room": "r1"})  # what the mentoring panel emits
+    assert store.has_event("carl", "mentor_called", exercise_id=ex.id)
+    assert panel.live["mentor"] is True
+
+
+def test_instructor_dashboard_tables_filters_and_csv() -> None:
+    from simulator.exercises.grader import GradeResult, ObjectiveResult
+    from simulator.exercises.instructor import InstructorDashboard
+
+    store = ProgressStore("sqlite://")
+    store.ensure_trainee("ana", cohort="2026A")
+    store.ensure_trainee("ben", cohort="2026B")
+    ok = GradeResult(100.0, (ObjectiveResult("a", True, 1.0, "<= 2", "ok"),), "ex1")
+    ko = GradeResult(0.0, (ObjectiveResult("a", False, 3.0, "<= 2", "no"),), "ex1")
+    store.record_attempt("ana", "ex1", {}, ko)
+    store.record_attempt("ana", "ex1", {}, ok)
+    store.record_attempt("ben", "ex2", {}, ko)
+    dash = InstructorDashboard(store, "en")
+    assert "ana" in dash.progress.value and "ben" in dash.progress.value
+    assert "merm-difficulty" in dash.difficulty.value
+    dash.cohort.value = "2026A"
+    assert "ana" in dash.progress.value and "ben" not in dash.progress.value
+    href = dash.download.value.split("base64,")[1].split("'")[0]
+    csv_text = base64.b64decode(href).decode()
+    assert csv_text.count("\n") == 1 + 2 and "ben" not in csv_text
+    dash.cohort.value = ""
+    dash.exercise.value = "ex2"
+    assert "ben" in dash.progress.value and "ana" not in dash.progress.value
+    # hardest first: ex2 (nobody passed) before ex1
+    dash.exercise.value = ""
+    assert dash.difficulty.value.index("ex2") < dash.difficulty.value.index("ex1")
