@@ -12,6 +12,7 @@ Sizes follow adult lumbar morphometry (bodies 25–27 mm high, 40–50 mm wide; 
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
 
 from simulator.mr._anatomy_shapes import Grid, Painter, ellipsoid
 
@@ -123,8 +124,16 @@ def build_spine() -> dict[str, object]:
     cavity = ((x / 112.0) ** 2 + ((y + 28.0) / 88.0) ** 2) <= 1.0
     paint.paint(wall, "muscle")
     paint.paint(cavity, "bowel")
-    # Retroperitoneal fat behind the bowel; kidneys, liver, spleen.
-    paint.paint(cavity & (y > yc - 30.0), "fat")
+    # Mesenteric fat between bowel loops: smoothed noise (fixed seed) at 4 mm, thresholded.
+    rng = np.random.default_rng(5)
+    coarse = ndimage.gaussian_filter(
+        rng.normal(size=tuple(n // 4 + 2 for n in grid.shape)), 1.2
+    ).astype(np.float32)
+    noise = ndimage.zoom(coarse, 4.0, order=1)[: grid.shape[0], : grid.shape[1], : grid.shape[2]]
+    paint.paint(cavity & (noise > 0.5 * float(coarse.std())), "fat")
+    # Retroperitoneal fat around the spine, psoas and kidneys; kidneys, liver, spleen.
+    retro = ((x / 100.0) ** 2 + ((y - yc - 10.0) / 42.0) ** 2 <= 1.0) & (y > yc - 40.0)
+    paint.paint(cavity & retro, "fat")
     for side in (-1.0, 1.0):
         kz = 55.0 if side > 0 else 42.0
         paint.paint(ellipsoid(grid, (68.0 * side, 18.0, kz), (24.0, 20.0, 55.0)), "kidney", cavity)
@@ -244,7 +253,7 @@ def build_spine() -> dict[str, object]:
     outer = ellipsoid(grid, ilium_c, ilium_r)
     inner_r = tuple(r - 8.0 for r in ilium_r)
     shell = outer & ~ellipsoid(grid, ilium_c, inner_r)  # type: ignore[arg-type]
-    wing = shell & (np.abs(x) > 48.0) & (y > -10.0) & (z < cz + 25.0)
+    wing = shell & (np.abs(x) > 48.0) & (y > -10.0) & (y < 60.0) & (z < cz + 25.0) & wall
     paint.paint(wing, "bone_cortex")
     core = ellipsoid(grid, ilium_c, tuple(r - 2.0 for r in ilium_r))  # type: ignore[arg-type]
     core &= ~ellipsoid(grid, ilium_c, tuple(r - 6.0 for r in ilium_r))  # type: ignore[arg-type]
