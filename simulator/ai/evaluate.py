@@ -212,7 +212,75 @@ def evaluate_pet(log=print) -> dict:
         "lesions": lesions,
         "spheres": _sphere_table(lesions),
         "lesion_summary": _lesion_summary(lesions),
+        "crc_vs_noise": crc_vs_noise(
+            [c for c in pet_heldout_cases() if c.phantom == "nema-iec" and c.ratio == 4.0]
+        ),
     }
+
+
+def crc_vs_noise(cases, filters_mm=(0.0, 3.0, 5.0, 7.0, 9.0), strengths=(0.25, 0.5, 0.75, 1.0)):
+    """NEMA trade-off curve: CRC of the 10/13 mm spheres against background CoV.
+
+    Full and reduced time across post-filter widths, and the reduced-time image (clinical
+    5 mm filter) through the network at several strengths: the points a trainee compares,
+    averaged over the noise draws of ``cases``.
+    """
+    runs = [_crc_points(c, filters_mm, strengths) for c in cases]
+    points = []
+    for i, p in enumerate(runs[0]):
+        avg = {k: v for k, v in p.items() if not k.startswith(("crc", "background"))}
+        for k in p:
+            if k.startswith(("crc", "background")):
+                avg[k] = round(float(np.mean([r[i][k] for r in runs])), 4)
+        points.append(avg)
+    return {"case": f"nema-iec 4:1, mean of {len(cases)} noise draws", "points": points}
+
+
+def _crc_points(case, filters_mm, strengths) -> list[dict]:
+    from dataclasses import replace
+
+    from simulator.ai.training.cases_pet import FULL_MIN_PER_BED, _protocol, _variant
+    from simulator.pet import acquire
+    from simulator.pet.recon import reconstruct
+
+    rng = np.random.default_rng([case.seed, 7])
+    ph, lesions = _variant(case, rng)
+    sinos = {
+        "full": acquire(ph, _protocol(case, ph, FULL_MIN_PER_BED), rng=rng),
+        "reduced": acquire(ph, _protocol(case, ph, case.minutes_per_bed), rng=rng),
+    }
+    points: list[dict] = []
+
+    def measure(label: str, img: np.ndarray, **extra) -> None:
+        n = img.shape[-1]
+        idx = np.clip(((np.arange(n) + 0.5) * ph.shape[2] / n).astype(int), 0, ph.shape[2] - 1)
+        bg = (ph.labels == ph.names.index("background"))[:, idx][:, :, idx]
+        rois = pet_feature_rois(
+            dict(ph.features),
+            img.shape,
+            ph.fov_mm / n,
+            ph.voxel_mm[0],
+            ph.voxel_mm,
+            bg,
+            lesions[:, idx][:, :, idx],
+            ("sphere_10", "sphere_13"),
+        )
+        k = rois[0].slice_index
+        vals = img[k - 5 : k + 6][bg[k - 5 : k + 6]]
+        row = {"label": label, **extra, "background_cov": round(float(vals.std() / vals.mean()), 4)}
+        for roi in rois:
+            crc = roi_contrast(img, img, roi, 1.0).get("crc", float("nan"))
+            row["crc_" + roi.name.split("_")[1]] = round(float(crc), 4)
+        points.append(row)
+
+    for time_label, sino in sinos.items():
+        for f in filters_mm:
+            img = reconstruct(sino, replace(sino.protocol, postfilter_mm=f))
+            measure(time_label, img, filter_mm=f)
+            if time_label == "reduced" and f == case.postfilter_mm:
+                for st in strengths:
+                    measure("reduced_ai", denoise_pet(img, st), filter_mm=f, strength=st)
+    return points
 
 
 def _sphere_table(rows: list[dict]) -> dict:
