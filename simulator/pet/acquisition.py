@@ -232,7 +232,8 @@ def acquire(
         * frame_s
         * frame_decay_factor(tracer, frame_s, power=2)
     )
-    per_slice = r_total * dz / max(scanner.AXIAL_FOV_MM, length_mm)
+    # every simulated slice is seen for a whole frame, as in a bed of AXIAL_FOV_MM
+    per_slice = r_total * dz / scanner.AXIAL_FOV_MM
     randoms = np.full(trues.shape, per_slice / geom.n_lor, np.float32)
 
     body = (ph.mu_per_cm[list(idx)] > 0.05).sum(axis=(1, 2)) * px * px

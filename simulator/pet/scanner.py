@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from simulator.pet._scanner import AXIAL_FOV_MM
 from simulator.pet.acquisition import Sinogram, acquire
 from simulator.pet.analysis import analyse
 from simulator.pet.phantoms import Phantom
@@ -41,9 +42,12 @@ class PETSeries:
     protocol : PETProtocol
     counts : Mapping[str, float]
         trues, scatter, randoms, total (= prompts), prompts, nec, scatter_fraction,
-        randoms_fraction (realised counts of the simulated slices).
+        randoms_fraction: realised counts of the simulated slices (the IEC phantom's
+        100 mm, the torso's 400 mm, or the ``slices`` asked for).
     metrics : Mapping[str, Any]
-        JSON-safe figures: counts and rates, dose, times, and the phantom's analysis
+        JSON-safe figures: ``counts`` (as above), ``rates_kcps`` (per bed: the simulated
+        slices' rates scaled to the 216-mm axial field of view), dose, times, and the
+        phantom's analysis
         (``nema`` for the IEC phantom, ``lesions``/``liver_cov`` for the torso, grey/white
         for the brain).
     dose_at_scan_bq : float
@@ -174,10 +178,13 @@ def scan(
     d = derive(protocol)
     counts = dict(sino.counts)
     frame = sino.frame_s
+    # counts are those of the simulated slices; rates are per bed (216 mm of this object)
+    per_bed = AXIAL_FOV_MM / (len(idx) * ph.voxel_mm[0])
     metrics: dict[str, Any] = {
         "counts": counts,
         "rates_kcps": {
-            k: counts[k] / frame / 1e3 for k in ("trues", "scatter", "randoms", "prompts", "nec")
+            k: counts[k] * per_bed / frame / 1e3
+            for k in ("trues", "scatter", "randoms", "prompts", "nec")
         },
         "scan_time_s": d.scan_time_s,
         "frame_s": frame,
