@@ -172,6 +172,16 @@ def check_protocol(p: PETProtocol) -> tuple[str, ...]:
             f"({d.eanm_activity_mbq:.0f} MBq for {p.weight_kg:g} kg at "
             f"{p.minutes_per_bed:g} min per bed): expect a noisy image"
         )
+    if p.activity_mbq > 2.0 * d.eanm_activity_mbq:
+        warnings.append(
+            f"activity {p.activity_mbq:g} MBq is more than twice the EANM recommendation "
+            f"({d.eanm_activity_mbq:.0f} MBq): {d.effective_dose_msv:.1f} mSv to the patient "
+            "for little image gain (ALARA)"
+        )
+    if d.scan_time_s > 30 * 60:
+        warnings.append(
+            f"exam of {d.scan_time_s / 60:.0f} min: patients rarely stay still that long"
+        )
     if p.tracer == "F18-FDG" and not 55.0 <= p.uptake_min <= 75.0:
         warnings.append(
             f"uptake {p.uptake_min:g} min is outside the EANM 55–75 min window: SUVs are not "

@@ -90,3 +90,11 @@ def test_patient_bed_has_believable_counts() -> None:
     assert 5e6 < d.expected_nec < 2e7
     assert d.effective_dose_msv == pytest.approx(0.019 * 245.0)
     assert math.isclose(d.scan_time_s, 120.0)
+
+
+def test_excess_activity_and_long_exams_warn() -> None:
+    p = PETProtocol(activity_mbq=600.0, weight_kg=70.0, minutes_per_bed=2.0)  # EANM 245 MBq
+    assert any("ALARA" in w for w in check_protocol(p))
+    long = PETProtocol(activity_mbq=100.0, minutes_per_bed=5.0, beds=8)
+    assert any("still" in w for w in check_protocol(long))
+    assert not any("ALARA" in w or "still" in w for w in check_protocol(PETProtocol()))
