@@ -104,3 +104,32 @@ def test_unsupported_field_raises(bad: object) -> None:
         tissue_table(bad)  # type: ignore[arg-type]
     assert "1.5" in str(err.value) and "3.0" in str(err.value)
     assert err.value.message("fr") != err.value.message("en")
+
+
+@pytest.mark.parametrize("field_t", FIELDS_T)
+def test_flair_nulls_csf_and_shows_plaques(field_t: float) -> None:
+    t = tissue_table(field_t)
+    ti = t["csf"].t1_ms * math.log(2.0)  # inversion null for a long TR
+
+    def flair(name: str, te: float = 100.0) -> float:
+        v = t[name]
+        return v.pd * abs(1 - 2 * math.exp(-ti / v.t1_ms)) * math.exp(-te / v.t2_ms)
+
+    assert flair("csf") < 1e-9  # exactly nulled (analytic identity)
+    assert flair("lesion_ms") > flair("white_matter")
+    assert flair("oedema") > flair("gray_matter")
+
+
+@pytest.mark.parametrize("field_t", FIELDS_T)
+def test_stir_nulls_fat_but_not_marrow_oedema(field_t: float) -> None:
+    t = tissue_table(field_t)
+    ti = t["fat"].t1_ms * math.log(2.0)
+
+    def stir(name: str) -> float:
+        v = t[name]
+        return v.pd * abs(1 - 2 * math.exp(-ti / v.t1_ms)) * math.exp(-40.0 / v.t2_ms)
+
+    assert stir("fat") < 1e-9
+    # Clinical STIR order: oedema bright, muscle intermediate, fatty marrow dark.
+    assert stir("marrow_oedema") > stir("muscle") > stir("bone_marrow")
+    assert stir("effusion") > stir("muscle")
