@@ -37,44 +37,75 @@ def _ir(base: MRProtocol, tissue: str) -> MRProtocol:
 
 def _brain() -> dict[str, MRProtocol]:
     t1 = MRProtocol()
-    t2 = MRProtocol(sequence="tse", tr_ms=4000.0, te_ms=100.0, etl=16, matrix_phase=224,
-                    bandwidth_hz_px=200.0, nex=2)
-    flair = _ir(MRProtocol(sequence="ir", tr_ms=9000.0, te_ms=110.0, etl=16,
-                           matrix_phase=192, bandwidth_hz_px=200.0), "csf")
-    pd = MRProtocol(sequence="tse", tr_ms=3000.0, te_ms=28.0, etl=8, matrix_phase=224,
-                    bandwidth_hz_px=200.0)
-    t1_gre = MRProtocol(sequence="gre", tr_ms=250.0, te_ms=4.6, flip_deg=70.0,
-                        bandwidth_hz_px=260.0, matrix_phase=224)
-    stir = _ir(MRProtocol(sequence="ir", tr_ms=4000.0, te_ms=60.0, etl=12,
-                          bandwidth_hz_px=200.0, orientation="coronal", phase_dir="RL"), "fat")
-    return {"t1_se": t1, "t2_tse": t2, "flair": flair, "pd": pd, "t1_gre": t1_gre,
-            "stir": stir}
+    t2 = MRProtocol(
+        sequence="tse",
+        tr_ms=4000.0,
+        te_ms=100.0,
+        etl=16,
+        matrix_phase=224,
+        bandwidth_hz_px=200.0,
+        nex=2,
+    )
+    flair = _ir(
+        MRProtocol(
+            sequence="ir",
+            tr_ms=9000.0,
+            te_ms=110.0,
+            etl=16,
+            matrix_phase=192,
+            bandwidth_hz_px=200.0,
+        ),
+        "csf",
+    )
+    pd = MRProtocol(
+        sequence="tse", tr_ms=3000.0, te_ms=28.0, etl=8, matrix_phase=224, bandwidth_hz_px=200.0
+    )
+    t1_gre = MRProtocol(
+        sequence="gre",
+        tr_ms=250.0,
+        te_ms=4.6,
+        flip_deg=70.0,
+        bandwidth_hz_px=260.0,
+        matrix_phase=224,
+    )
+    stir = _ir(
+        MRProtocol(
+            sequence="ir",
+            tr_ms=4000.0,
+            te_ms=60.0,
+            etl=12,
+            bandwidth_hz_px=200.0,
+            orientation="coronal",
+            phase_dir="RL",
+        ),
+        "fat",
+    )
+    return {"t1_se": t1, "t2_tse": t2, "flair": flair, "pd": pd, "t1_gre": t1_gre, "stir": stir}
 
 
 def _knee() -> dict[str, MRProtocol]:
-    common = dict(fov_mm=160.0, matrix_read=320, matrix_phase=256, slice_mm=3.0, gap_mm=0.3,
-                  slices=24, body_part="knee", bandwidth_hz_px=250.0)
-    pd_fs = MRProtocol(sequence="tse", tr_ms=3000.0, te_ms=33.0, etl=8, fat_sat=True,
-                       orientation="sagittal", phase_dir="AP", **common)  # type: ignore[arg-type]
-    t1 = MRProtocol(sequence="se", tr_ms=550.0, te_ms=12.0, orientation="coronal",
-                    phase_dir="RL", **common)  # type: ignore[arg-type]
-    t2_fs = MRProtocol(sequence="tse", tr_ms=4000.0, te_ms=70.0, etl=12, fat_sat=True,
-                       orientation="axial", phase_dir="RL", **common)  # type: ignore[arg-type]
+    common = MRProtocol(fov_mm=160.0, matrix_read=320, matrix_phase=256, slice_mm=3.0,
+                        gap_mm=0.3, slices=24, body_part="knee", bandwidth_hz_px=250.0)
+    rep = dataclasses.replace
+    pd_fs = rep(common, sequence="tse", tr_ms=3000.0, te_ms=33.0, etl=8, fat_sat=True,
+                orientation="sagittal", phase_dir="AP")
+    t1 = rep(common, sequence="se", tr_ms=550.0, te_ms=12.0, orientation="coronal",
+             phase_dir="RL")
+    t2_fs = rep(common, sequence="tse", tr_ms=4000.0, te_ms=70.0, etl=12, fat_sat=True,
+                orientation="axial", phase_dir="RL")
     return {"pd_fs": pd_fs, "t1": t1, "t2_fs": t2_fs}
 
 
 def _spine() -> dict[str, MRProtocol]:
-    sag = dict(orientation="sagittal", phase_dir="AP", fov_mm=300.0, matrix_read=384,
-               matrix_phase=288, slice_mm=4.0, gap_mm=0.4, slices=15, body_part="spine",
-               bandwidth_hz_px=200.0)
+    sag = MRProtocol(orientation="sagittal", phase_dir="AP", fov_mm=300.0, matrix_read=384,
+                     matrix_phase=288, slice_mm=4.0, gap_mm=0.4, slices=15, body_part="spine",
+                     bandwidth_hz_px=200.0)
+    rep = dataclasses.replace
     # Reference lumbar T2 TSE sagittal: NEX 3, two concatenations, 384 phase lines: 11:31.
-    t2_sag = MRProtocol(sequence="tse", tr_ms=3840.0, te_ms=100.0, etl=13, nex=3,
-                        concatenations=2,
-                        **{**sag, "matrix_phase": 384})  # type: ignore[arg-type]
-    t1_sag = MRProtocol(sequence="se", tr_ms=500.0, te_ms=10.0, nex=2,
-                        **sag)  # type: ignore[arg-type]
-    stir_sag = _ir(MRProtocol(sequence="ir", tr_ms=4000.0, te_ms=60.0, etl=12, nex=2,
-                              **sag), "fat")  # type: ignore[arg-type]
+    t2_sag = rep(sag, sequence="tse", tr_ms=3840.0, te_ms=100.0, etl=13, nex=3,
+                 concatenations=2, matrix_phase=384)
+    t1_sag = rep(sag, sequence="se", tr_ms=500.0, te_ms=10.0, nex=2)
+    stir_sag = _ir(rep(sag, sequence="ir", tr_ms=4000.0, te_ms=60.0, etl=12, nex=2), "fat")
     t2_ax = MRProtocol(sequence="tse", tr_ms=4000.0, te_ms=100.0, etl=16, orientation="axial",
                        phase_dir="AP", fov_mm=260.0, matrix_read=320, matrix_phase=256,
                        slice_mm=4.0, gap_mm=0.4, slices=15, body_part="spine",
@@ -92,11 +123,13 @@ def _snap(table: dict[str, MRProtocol]) -> dict[str, MRProtocol]:
 
 
 #: Presets per anatomy: ``PRESETS["brain"]["t1_se"]`` is an :class:`MRProtocol`.
-PRESETS: Mapping[str, Mapping[str, MRProtocol]] = MappingProxyType({
-    "brain": MappingProxyType(_snap(_brain())),
-    "knee": MappingProxyType(_snap(_knee())),
-    "spine": MappingProxyType(_snap(_spine())),
-})
+PRESETS: Mapping[str, Mapping[str, MRProtocol]] = MappingProxyType(
+    {
+        "brain": MappingProxyType(_snap(_brain())),
+        "knee": MappingProxyType(_snap(_knee())),
+        "spine": MappingProxyType(_snap(_spine())),
+    }
+)
 
 
 def preset(anatomy: object, name: str, field_t: float | None = None) -> MRProtocol:
@@ -126,9 +159,13 @@ def preset(anatomy: object, name: str, field_t: float | None = None) -> MRProtoc
         raise ParameterError("anatomy", key, ", ".join(PRESETS))
     table = PRESETS[key]
     if name not in table:
-        raise ParameterError("preset", name, ", ".join(table),
-                             f"protocols available for the {key}",
-                             f"protocoles disponibles pour : {key}")
+        raise ParameterError(
+            "preset",
+            name,
+            ", ".join(table),
+            f"protocols available for the {key}",
+            f"protocoles disponibles pour : {key}",
+        )
     p = table[name]
     if field_t is not None and float(field_t) != p.field_t:
         p = dataclasses.replace(p, field_t=float(field_t))

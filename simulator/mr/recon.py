@@ -128,7 +128,7 @@ def homodyne(image: NDArray[np.complexfloating], n_sym: int) -> NDArray[np.float
 
 
 def reconstruct(kspace: NDArray[np.complexfloating], maps: NDArray[np.complexfloating],
-                r: int = 1, n_sym: int | None = None) -> NDArray[np.complexfloating]:
+                r: int = 1, n_sym: int | None = None) -> NDArray[np.generic]:
     """Reconstruct one slice: SENSE or coil combination, then partial Fourier.
 
     Parameters

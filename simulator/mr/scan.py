@@ -83,8 +83,7 @@ class MRSeries:
     slice_indices: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("images", "noiseless", "labels", "slice_positions_mm",
-                     "orientation_cosines"):
+        for name in ("images", "noiseless", "labels", "slice_positions_mm", "orientation_cosines"):
             arr = getattr(self, name)
             if arr.flags.writeable:
                 view = arr.view()
@@ -102,15 +101,23 @@ def _slice_list(slices: Sequence[int] | None, n: int) -> list[int]:
     out = []
     for s in slices:
         if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < n:
-            raise ParameterError("slices", s, f"0–{n - 1}", "index of a planned slice",
-                                 "indice d'une coupe planifiée")
+            raise ParameterError(
+                "slices",
+                s,
+                f"0–{n - 1}",
+                "index of a planned slice",
+                "indice d'une coupe planifiée",
+            )
         out.append(int(s))
     return out
 
 
-def _measure_snr(images: NDArray[np.float32], noiseless: NDArray[np.float32],
-                 labels: NDArray[np.uint8], pure: NDArray[np.bool_]) -> tuple[float | None,
-                                                                               str | None]:
+def _measure_snr(
+    images: NDArray[np.float32],
+    noiseless: NDArray[np.float32],
+    labels: NDArray[np.uint8],
+    pure: NDArray[np.bool_],
+) -> tuple[float | None, str | None]:
     best: tuple[float, int] | None = None
     for lab in np.unique(labels[pure]):
         roi = pure & (labels == lab)
@@ -130,14 +137,24 @@ def _denoise(images: NDArray[np.float32]) -> NDArray[np.float32]:
     try:
         from simulator.ai import denoise_mr
     except ImportError:
-        raise ParameterError("ai_denoise", True, "False", "AI denoising is not available",
-                             "le débruitage par IA n'est pas disponible") from None
+        raise ParameterError(
+            "ai_denoise",
+            True,
+            "False",
+            "AI denoising is not available",
+            "le débruitage par IA n'est pas disponible",
+        ) from None
     return np.asarray(denoise_mr(images, 1.0), dtype=np.float32)
 
 
-def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = None, *,
-         rng: np.random.Generator | int | None,
-         slices: Sequence[int] | None = None) -> MRSeries:
+def scan(
+    anatomy: Anatomy,
+    protocol: MRProtocol,
+    geometry: Geometry | None = None,
+    *,
+    rng: np.random.Generator | int | None,
+    slices: Sequence[int] | None = None,
+) -> MRSeries:
     """Acquire and reconstruct a series.
 
     Parameters
@@ -167,9 +184,13 @@ def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = Non
     if geometry is None:
         geometry = default_geometry(anatomy, protocol)
     seed = None
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+    if isinstance(rng, bool) or not (rng is None or isinstance(
+            rng, (int, np.integer, np.random.Generator))):
+        raise ParameterError("rng", rng, "a numpy Generator, an integer seed or None")
+    if isinstance(rng, (int, np.integer)):
         seed = int(rng)
         rng = np.random.default_rng(seed)
+    gen: np.random.Generator | None = rng
     plan = plan_slices(protocol, geometry)
     idx = _slice_list(slices, protocol.slices)
     d = derive(protocol)
@@ -177,26 +198,52 @@ def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = Non
     r = protocol.parallel_r
     n_sym = samp.n_partial - plan.n_phase // 2 if protocol.partial_fourier < 1.0 else None
     radius = COIL_RADIUS_MM[protocol.body_part]
-    fov_maps = coil_maps(protocol.coils, plan.n_phase, plan.n_read, plan.d_phase_mm,
-                         plan.d_read_mm, radius)
+    fov_maps = coil_maps(
+        protocol.coils, plan.n_phase, plan.n_read, plan.d_phase_mm, plan.d_read_mm, radius
+    )
     imgs, clean, labs, pure = [], [], [], []
     outside = 0.0
     for i in idx:
-        obj = object_kspace(anatomy, _key(plan.centers_mm[i]), _key(plan.u_phase),
-                            _key(plan.u_read), _key(plan.normal), plan.d_phase_mm,
-                            plan.d_read_mm, plan.n_phase, plan.n_read, protocol.slice_mm)
+        obj = object_kspace(
+            anatomy,
+            _key(plan.centers_mm[i]),
+            _key(plan.u_phase),
+            _key(plan.u_read),
+            _key(plan.normal),
+            plan.d_phase_mm,
+            plan.d_read_mm,
+            plan.n_phase,
+            plan.n_read,
+            protocol.slice_mm,
+        )
         outside = max(outside, obj.outside_share)
         ext = obj.extension
-        maps_ext = fov_maps if ext == 1 else coil_maps(
-            protocol.coils, ext * plan.n_phase, plan.n_read, plan.d_phase_mm, plan.d_read_mm,
-            radius)
+        maps_ext = (
+            fov_maps
+            if ext == 1
+            else coil_maps(
+                protocol.coils,
+                ext * plan.n_phase,
+                plan.n_read,
+                plan.d_phase_mm,
+                plan.d_read_mm,
+                radius,
+            )
+        )
         motion = None
-        if protocol.motion != "none" and rng is not None:
+        if protocol.motion != "none" and gen is not None:
             n_pe = ext * plan.n_phase
             k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
-            motion = motion_phase(protocol.motion, d.scan_time_s, samp.shot_of_line,
-                                  samp.k_acquired, k_lines, plan.n_phase * plan.d_phase_mm, rng)
-        noisy_k, clean_k, clean_img = slice_kspace(protocol, plan, obj, maps_ext, samp, motion, rng)
+            motion = motion_phase(
+                protocol.motion,
+                d.scan_time_s,
+                samp.shot_of_line,
+                samp.k_acquired,
+                k_lines,
+                plan.n_phase * plan.d_phase_mm,
+                gen,
+            )
+        noisy_k, clean_k, clean_img = slice_kspace(protocol, plan, obj, maps_ext, samp, motion, gen)
         img = np.abs(reconstruct(noisy_k, fov_maps, r, n_sym)).astype(np.float32)
         if rng is None:
             ref = img
@@ -216,8 +263,10 @@ def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = Non
     labels = _orient(np.stack(labs), plan)
     purity = _orient(np.stack(pure), plan)
     if outside > 0.002:
-        warnings.append("phase FOV smaller than the body: wrap expected "
-                        f"({100 * outside:.0f} % of the body outside the phase FOV)")
+        warnings.append(
+            "phase FOV smaller than the body: wrap expected "
+            f"({100 * outside:.0f} % of the body outside the phase FOV)"
+        )
     if protocol.ai_denoise:
         images = _denoise(images)
     snr, roi_label = _measure_snr(images, noiseless, labels, purity)
@@ -241,12 +290,20 @@ def scan(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None = Non
     if snr is not None and not math.isfinite(snr):
         metrics["snr"] = None
     return MRSeries(
-        images=images, noiseless=noiseless, labels=labels, names=tuple(names),
-        protocol=protocol, geometry=geometry, derived=d,
+        images=images,
+        noiseless=noiseless,
+        labels=labels,
+        names=tuple(names),
+        protocol=protocol,
+        geometry=geometry,
+        derived=d,
         pixel_spacing_mm=plan.pixel_spacing_mm,
         slice_positions_mm=plan.first_pixel_mm[idx].copy(),
         orientation_cosines=plan.orientation_cosines.copy(),
-        metrics=metrics, warnings=tuple(warnings), seed=seed, slice_indices=tuple(idx),
+        metrics=metrics,
+        warnings=tuple(warnings),
+        seed=seed,
+        slice_indices=tuple(idx),
     )
 
 
