@@ -84,5 +84,12 @@ def run(args: argparse.Namespace) -> int:
         recordings_dir=None if args.no_record else home / "recordings",
     )
     print(f"MERM Lab mentoring hub on {public} (audit: {config.audit_path})", flush=True)
-    web.run_app(make_app(config), host=args.ip, port=args.port, print=None, handle_signals=True)
+    web.run_app(
+        make_app(config),
+        host=args.ip,
+        port=args.port,
+        print=None,
+        handle_signals=True,
+        access_log=None,
+    )  # URLs carry tokens
     return 0

@@ -164,6 +164,9 @@ class Hub:
         ttl = body.get("ttl_s", self.config.room_ttl_s)
         if modality not in ("mr", "pet") or not isinstance(ttl, int) or not 60 <= ttl <= 86400:
             return web.json_response({"error": "modality mr|pet, ttl_s 60–86400"}, status=400)
+        now = time.time()
+        for old_id in [k for k, r in self.rooms.items() if r.room.expires < now and not r.conns]:
+            self.rooms.pop(old_id).source.stop()
         if len(self.rooms) >= self.config.max_rooms:
             return web.json_response({"error": "too many rooms"}, status=429)
         room_id = secrets.token_hex(6)

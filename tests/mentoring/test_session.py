@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import av
 from conftest import SECRET
 from mentoring_fakes import FakeConsole, marker_level, marker_of
 
@@ -186,3 +187,30 @@ async def test_dropped_peers_rejoin_and_find_the_state(hub) -> None:
     finally:
         await mentor.close()
         await link.close()
+
+
+async def test_recording_needs_both_consents(hub) -> None:
+    room = await open_room(hub)
+    link = await start_trainee(hub, room, FakeConsole())
+    mentor = await start_mentor(hub, room, video=False)
+    try:
+        await link.consent(True)
+        await asyncio.sleep(0.2)
+        assert not any(
+            e["event"]["action"] == "recording_start"
+            for e in link.client.received
+            if e["type"] == "audit"
+        )
+        await mentor.send({"type": "consent", "recording": True})
+        await link.client.wait_for("audit", lambda e: e["event"]["action"] == "recording_start")
+        await asyncio.sleep(1.0)
+        await mentor.send({"type": "consent", "recording": False})
+        await link.client.wait_for("audit", lambda e: e["event"]["action"] == "recording_stop")
+    finally:
+        await mentor.close()
+        await link.close()
+    files = list(hub.config.recordings_dir.glob(f"room-{room['room']}-*.webm"))
+    assert len(files) == 1
+    with av.open(str(files[0])) as container:
+        frames = [f for f in container.decode(video=0)]
+    assert len(frames) >= 3 and (frames[0].width, frames[0].height) == SIZE
