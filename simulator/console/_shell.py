@@ -47,6 +47,34 @@ CSS = """
 """
 
 
+def preheat_then_wait(modality: str) -> None:
+    """Under Voilà's preheated kernels, pay imports and data loading before the request.
+
+    With ``--preheat_kernel=True`` Voilà runs the notebook before anyone asks for it; the
+    console then loads what every page needs, waits for the request (which brings the URL's
+    query string and headers into ``os.environ``), and builds the widgets for that page.
+    Without preheating this returns at once.
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") != "True":
+        return
+    try:
+        if modality == "mr":
+            import simulator.mr as mr
+
+            mr.derive(mr.preset("brain", "t1_se"))
+            mr.load_anatomy("brain")
+        else:
+            import simulator.pet as pet
+
+            pet.make_phantom("nema-iec", ratio=4.0)
+        import simulator.mentoring.widget  # noqa: F401
+    except Exception:
+        pass
+    from voila.utils import wait_for_request
+
+    wait_for_request()
+
+
 def missing_panel(labels: Labels, what_key: str, why: str) -> W.HTML:
     """A localized line saying a piece of the lab is not available (and why)."""
     h = W.HTML()
@@ -135,15 +163,26 @@ class Shell:
         self.session, self.L = session, labels
         self.title = labels(W.HTML(), title_key, "value")
         self.title.add_class("merm-title")
-        self.lang = W.ToggleButtons(options=[("FR", "fr"), ("EN", "en")], value=labels.lang,
-                                    style={"button_width": "44px"})
+        self.lang = W.ToggleButtons(
+            options=[("FR", "fr"), ("EN", "en")], value=labels.lang, style={"button_width": "44px"}
+        )
         self.lang.add_class("merm-lang")
-        self.clock = labels(W.Dropdown(options=list(CLOCKS), value=session.clock, layout=W.Layout(width="170px")), "clock")
+        self.clock = labels(
+            W.Dropdown(options=list(CLOCKS), value=session.clock, layout=W.Layout(width="170px")),
+            "clock",
+        )
         self.clock.style = {"description_width": "60px"}
         self.clock.add_class("merm-clock")
-        self.scan = labels(W.Button(button_style="success", icon="play", layout=W.Layout(width="130px")), "scan")
+        self.scan = labels(
+            W.Button(button_style="success", icon="play", layout=W.Layout(width="130px")), "scan"
+        )
         self.scan.add_class("merm-scan")
-        self.stop = labels(W.Button(button_style="danger", icon="stop", disabled=True, layout=W.Layout(width="110px")), "stop")
+        self.stop = labels(
+            W.Button(
+                button_style="danger", icon="stop", disabled=True, layout=W.Layout(width="110px")
+            ),
+            "stop",
+        )
         self.stop.add_class("merm-stop")
         self.progress = W.FloatProgress(min=0.0, max=1.0, value=0.0, layout=W.Layout(width="260px"))
         self.progress.add_class("merm-progress")
@@ -153,7 +192,15 @@ class Shell:
         self.message.add_class("merm-message")
         self.controller = W.HTML()
         self.controller.add_class("merm-controller")
-        self.header = W.HBox([self.title, self.controller, W.HBox([], layout=W.Layout(flex="1")), self.clock, self.lang])
+        self.header = W.HBox(
+            [
+                self.title,
+                self.controller,
+                W.HBox([], layout=W.Layout(flex="1")),
+                self.clock,
+                self.lang,
+            ]
+        )
         self.header.add_class("merm-header")
         self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining])
         self.scanbar.add_class("merm-scanbar")
@@ -181,14 +228,24 @@ class Shell:
             rem = event.get("remaining_s")
             from simulator.console.session import format_mmss
 
-            self.remaining.value = f"{int(event['progress'] * 100)} % — {format_mmss(rem)}" if running and rem is not None else ""
-            self.progress.bar_style = {"done": "success", "stopped": "warning", "error": "danger"}.get(event["state"], "info")
+            self.remaining.value = (
+                f"{int(event['progress'] * 100)} % — {format_mmss(rem)}"
+                if running and rem is not None
+                else ""
+            )
+            self.progress.bar_style = {
+                "done": "success",
+                "stopped": "warning",
+                "error": "danger",
+            }.get(event["state"], "info")
             self.update_scan_button()
         elif kind in ("screening", "patient"):
             self.update_scan_button()
         elif kind == "controller":
             who = event["controller"]
-            self.controller.value = "" if who in ("trainee", "local") else f"🎮 {self.L.t('control_by', who=who)}"
+            self.controller.value = (
+                "" if who in ("trainee", "local") else f"🎮 {self.L.t('control_by', who=who)}"
+            )
         for h in self.handlers:
             h(event)
 

@@ -31,18 +31,31 @@ _BODY_PART = {"brain": "head", "knee": "knee", "spine": "spine"}
 class MRConsole:
     """All widgets of the MR console and their wiring; ``.widget`` is the root."""
 
-    def __init__(self, lang: str | None = None, exercise: str | None = None, seed: int = 1,
-                 session: ConsoleSession | None = None) -> None:
+    def __init__(
+        self,
+        lang: str | None = None,
+        exercise: str | None = None,
+        seed: int = 1,
+        session: ConsoleSession | None = None,
+    ) -> None:
         lang = detect_lang(lang)
         self.L = Labels(lang)
         self.session = session or ConsoleSession("mr", lang=lang, seed=seed)
         s, L = self.session, self.L
         self.shell = _shell.Shell(s, L, "mr_title")
-        self.anatomy = L(W.Dropdown(options=["brain", "knee", "spine"], value=s.anatomy_name), "anatomy")
+        self.anatomy = L(
+            W.Dropdown(options=["brain", "knee", "spine"], value=s.anatomy_name), "anatomy"
+        )
         self.anatomy.add_class("merm-anatomy")
         self.preset = L(W.Dropdown(options=self._preset_options()), "preset_name")
         self.preset.add_class("merm-preset")
-        self.coils = L(W.Dropdown(options=[8, 12, 16], value=s.protocol.coils if s.protocol.coils in (8, 12, 16) else 8), "coil")
+        self.coils = L(
+            W.Dropdown(
+                options=[8, 12, 16],
+                value=s.protocol.coils if s.protocol.coils in (8, 12, 16) else 8,
+            ),
+            "coil",
+        )
         self.coils.add_class("merm-param-coils")
         self.patient = PatientCard(s, L, on_patient=lambda p: self._after_anatomy())
         self.params = ParamCard(s, L, MR_GROUPS, {**MR_CHOICES})
@@ -52,38 +65,81 @@ class MRConsole:
         self._syncing = False
         self.anatomy.observe(lambda ch: self._anatomy_changed(), "value")
         self.preset.observe(lambda ch: self._preset_changed(ch["new"]), "value")
-        self.coils.observe(lambda ch: None if self._syncing else s.apply_command(
-            {"type": "set_param", "name": "coils", "value": ch["new"]}), "value")
+        self.coils.observe(
+            lambda ch: (
+                None
+                if self._syncing
+                else s.apply_command({"type": "set_param", "name": "coils", "value": ch["new"]})
+            ),
+            "value",
+        )
         exercise_id = _shell.exercise_choice(exercise)
         first = _shell.find_exercise(exercise_id, "mr")
         self.course: dict[str, Any] = {first.id: first} if first is not None else {}
-        self.exercise_dd = L(W.Dropdown(options=self._exercise_options(), value=first.id if first else None), "exercise")
+        self.exercise_dd = L(
+            W.Dropdown(options=self._exercise_options(), value=first.id if first else None),
+            "exercise",
+        )
         self.exercise_dd.add_class("merm-exercise-select")
         self.exercise_box = W.VBox([self.exercise_dd])
         self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
-        exam = W.VBox([W.HBox([self.anatomy, self.preset, self.coils], layout=W.Layout(flex_flow="row wrap")),
-                       self.patient.widget])
-        self.tabs = W.Tab(children=[exam, self.planning.widget, self.params.widget, self.queue.widget,
-                                    self.exercise_box, _shell.mentor_panel(s, L)])
-        self._tab_keys = ["tab_patient", "tab_planning", "tab_params", "tab_queue", "tab_exercise", "tab_mentor"]
+        exam = W.VBox(
+            [
+                W.HBox(
+                    [self.anatomy, self.preset, self.coils], layout=W.Layout(flex_flow="row wrap")
+                ),
+                self.patient.widget,
+            ]
+        )
+        # the mentor panel (aiortc, aiohttp: ~1 s of imports) is built when its tab first opens
+        self._mentor_box = W.VBox()
+        self._mentor_box.add_class("merm-mentor-tab")
+        self._plan_dirty = True
+        self.tabs = W.Tab(
+            children=[
+                exam,
+                self.planning.widget,
+                self.params.widget,
+                self.queue.widget,
+                self.exercise_box,
+                self._mentor_box,
+            ]
+        )
+        self.tabs.observe(lambda ch: self._tab_selected(ch["new"]), "selected_index")
+        self._tab_keys = [
+            "tab_patient",
+            "tab_planning",
+            "tab_params",
+            "tab_queue",
+            "tab_exercise",
+            "tab_mentor",
+        ]
         self._title_tabs()
         L.on_switch(lambda lang: (self._title_tabs(), self._relabel_options()))
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         right.children[0].add_class("merm-dark")
         left = W.VBox([self.tabs], layout=W.Layout(flex="1", min_width="560px"))
         body = W.HBox([left, right], layout=W.Layout(align_items="flex-start"))
-        self.widget = W.VBox([W.HTML(_shell.CSS), self.shell.header, self.shell.scanbar,
-                                self.params.conseq_box, self.shell.message, body])
+        self.widget = W.VBox(
+            [
+                W.HTML(_shell.CSS),
+                self.shell.header,
+                self.shell.scanbar,
+                self.params.conseq_box,
+                self.shell.message,
+                body,
+            ]
+        )
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-mr-console")
         self.shell.handlers.append(self._on_event)
         self.patient.admit(self.patient.scenario.value)
         if first is not None:
             self.start_exercise(first.id)
+            self.tabs.selected_index = 4
         # the course list fills in behind the page (reading every YAML takes ~1 s)
         threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
         self.queue.add_current()
-        self.planning.refresh()
 
     # -------------------------------------------------------------- labels
     def _title_tabs(self) -> None:
@@ -94,7 +150,9 @@ class MRConsole:
         return self.session.backend.preset_names(self.session.anatomy_name)
 
     def _exercise_options(self) -> list[tuple[str, Any]]:
-        return [(self.L.t("free_practice"), None)] + [(e.title.get(self.L.lang), k) for k, e in self.course.items()]
+        return [(self.L.t("free_practice"), None)] + [
+            (e.title.get(self.L.lang), k) for k, e in self.course.items()
+        ]
 
     def _load_course(self) -> None:
         course = _shell.load_exercises("mr")
@@ -117,7 +175,9 @@ class MRConsole:
             return
         s = self.session
         s.set_anatomy(self.anatomy.value, None)
-        s.apply_command({"type": "set_param", "name": "body_part", "value": _BODY_PART[self.anatomy.value]})
+        s.apply_command(
+            {"type": "set_param", "name": "body_part", "value": _BODY_PART[self.anatomy.value]}
+        )
         self._after_anatomy()
 
     def _after_anatomy(self) -> None:
@@ -129,7 +189,7 @@ class MRConsole:
         finally:
             self._syncing = False
         self.params.sync()
-        self.planning.refresh()
+        self._plan_changed()
 
     def _preset_changed(self, name: str | None) -> None:
         if self._syncing or name is None:
@@ -152,34 +212,62 @@ class MRConsole:
         # the exercise panel puts the console in the exercise's starting state itself
         self.exercise_box.children = [self.exercise_dd, _shell.exercise_panel(s, self.L, ex)]
         self._after_anatomy()
-        self.tabs.selected_index = 4
 
     # -------------------------------------------------------------- events
+    def _plan_changed(self) -> None:
+        """Redraw the planning views now if they are shown, else when their tab opens."""
+        if self.tabs.selected_index == 1:
+            self.planning.refresh()
+            self._plan_dirty = False
+        else:
+            self._plan_dirty = True
+
+    def _tab_selected(self, index: int | None) -> None:
+        if index == 1 and self._plan_dirty:
+            self.planning.refresh()
+            self._plan_dirty = False
+        if index == 5 and self._mentor_box is not None and not self._mentor_box.children:
+            self._mentor_box.children = [_shell.mentor_panel(self.session, self.L)]
+
     def _on_event(self, event: dict) -> None:
         kind = event.get("type")
-        if kind in ("protocol", "param"):
+        if kind == "protocol":
             self.params.refresh()
-            if event.get("actor", "local") != "local" or kind == "protocol":
-                self.params.sync()
-            if kind == "param" and event.get("name") in self.params.errors:
-                self.params.clear_error(event["name"])
-            if kind == "param" and event.get("name") == "coils":
+            self.params.sync()
+            self._plan_changed()
+        elif kind == "param":
+            self.params.clear_error(event.get("name", ""))
+            if event.get("name") == "coils":
                 self._syncing = True
                 self.coils.value = event["after"]
                 self._syncing = False
-        elif kind == "message" and event.get("level") == "error" and event.get("name") in self.params.errors:
-            self.params.errors[event["name"]].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
-        if kind in ("geometry", "protocol", "param", "anatomy"):
-            self.planning.refresh()
+        elif (
+            kind == "message"
+            and event.get("level") == "error"
+            and event.get("name") in self.params.errors
+        ):
+            self.params.errors[
+                event["name"]
+            ].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
+        elif kind in ("geometry", "anatomy"):
+            self._plan_changed()
         if kind in ("series", "select", "view", "lang"):
             self.viewer.refresh()
-        elif kind in ("slice", "window", "scan_progress", "iteration"):
-            if kind == "scan_progress" and event.get("state") == "running" and int(event["progress"] * 100) % 5:
+        elif kind in ("slice", "window"):
+            self.viewer.refresh()
+        elif kind in ("scan_progress", "iteration", "preview"):
+            if (
+                kind == "scan_progress"
+                and event.get("state") == "running"
+                and int(event["progress"] * 100) % 5
+            ):
                 return
-            self.viewer.refresh() if kind in ("slice", "window") else self.viewer.refresh_image()
+            self.viewer.refresh_image()
 
 
-def build_mr_console(lang: str | None = None, exercise: str | None = None, seed: int = 1) -> W.Widget:
+def build_mr_console(
+    lang: str | None = None, exercise: str | None = None, seed: int = 1
+) -> W.Widget:
     """Build the trainee MR console; returns its root widget (display it, or let Voilà do so).
 
     Parameters
@@ -191,6 +279,7 @@ def build_mr_console(lang: str | None = None, exercise: str | None = None, seed:
     seed : int
         Base seed of the session's scans.
     """
+    _shell.preheat_then_wait("mr")
     console = MRConsole(lang=lang, exercise=exercise, seed=seed)
     console.widget._merm_console = console  # keep the Python side alive with the widget
     return console.widget

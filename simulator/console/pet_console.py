@@ -26,8 +26,12 @@ from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 
 __all__ = ["build_pet_console", "PETConsole", "suv_at", "nema_table_html"]
 
-PHANTOM_CHOICES = [("NEMA IEC 4:1", ("nema-iec", "4")), ("NEMA IEC 8:1", ("nema-iec", "8")),
-                   ("torso", ("torso", None)), ("brain / cerveau", ("brain", None))]
+PHANTOM_CHOICES = [
+    ("NEMA IEC 4:1", ("nema-iec", "4")),
+    ("NEMA IEC 8:1", ("nema-iec", "8")),
+    ("torso", ("torso", None)),
+    ("brain / cerveau", ("brain", None)),
+]
 
 
 def suv_at(series: Any, z: int, row: int, col: int) -> tuple[float, float]:
@@ -42,23 +46,33 @@ def nema_table_html(nema: dict, lang: str, t: Any) -> str:
     crc, bv, kind = nema.get("crc", {}), nema.get("bv", {}), nema.get("kind", {})
     rows = "".join(
         f"<tr><td>{html.escape(str(k))}</td><td>{kind.get(k, '')}</td><td>{100 * crc[k]:.1f}</td>"
-        f"<td>{100 * bv.get(k, float('nan')):.1f}</td></tr>" for k in crc
+        f"<td>{100 * bv.get(k, float('nan')):.1f}</td></tr>"
+        for k in crc
     )
     extra = ""
     if nema.get("lung_residual") is not None:
         extra = f"<p>{t('lung_residual')}: {100 * float(nema['lung_residual']):.1f} %</p>"
-    return (f"<table class='merm-nema-table'><tr><th>{t('sphere_mm')}</th><th></th><th>{t('crc')}</th>"
-            f"<th>{t('bv')}</th></tr>{rows}</table>{extra}")
+    return (
+        f"<table class='merm-nema-table'><tr><th>{t('sphere_mm')}</th><th></th><th>{t('crc')}</th>"
+        f"<th>{t('bv')}</th></tr>{rows}</table>{extra}"
+    )
 
 
 class PETConsole:
     """All widgets of the PET console and their wiring; ``.widget`` is the root."""
 
-    def __init__(self, lang: str | None = None, exercise: str | None = None, seed: int = 1,
-                 session: ConsoleSession | None = None) -> None:
+    def __init__(
+        self,
+        lang: str | None = None,
+        exercise: str | None = None,
+        seed: int = 1,
+        session: ConsoleSession | None = None,
+    ) -> None:
         lang = detect_lang(lang)
         self.L = L = Labels(lang)
-        self.session = s = session or ConsoleSession("pet", lang=lang, seed=seed, anatomy="nema-iec", pathology="4")
+        self.session = s = session or ConsoleSession(
+            "pet", lang=lang, seed=seed, anatomy="nema-iec", pathology="4"
+        )
         self.shell = _shell.Shell(s, L, "pet_title")
         self.phantom = L(W.Dropdown(options=PHANTOM_CHOICES, value=("nema-iec", "4")), "phantom")
         self.phantom.add_class("merm-phantom")
@@ -68,8 +82,15 @@ class PETConsole:
         self.eanm.add_class("merm-use-eanm")
         self.eanm_text = W.HTML()
         self.eanm_text.add_class("merm-eanm-text")
-        self.eanm.on_click(lambda _b: s.apply_command(
-            {"type": "set_param", "name": "activity_mbq", "value": round(s.consequences["eanm_activity_mbq"])}))
+        self.eanm.on_click(
+            lambda _b: s.apply_command(
+                {
+                    "type": "set_param",
+                    "name": "activity_mbq",
+                    "value": round(s.consequences["eanm_activity_mbq"]),
+                }
+            )
+        )
         self.inject = L(W.Button(button_style="warning", icon="syringe"), "inject")
         self.inject.add_class("merm-inject")
         self.uptake = W.HTML()
@@ -77,40 +98,76 @@ class PETConsole:
         self.injected_at: float | None = None
         self._timer: threading.Thread | None = None
         self.inject.on_click(lambda _b: self.do_inject())
-        injection = W.VBox([self.phantom, W.HBox([self.eanm, self.eanm_text]), W.HBox([self.inject, self.uptake])])
+        injection = W.VBox(
+            [self.phantom, W.HBox([self.eanm, self.eanm_text]), W.HBox([self.inject, self.uptake])]
+        )
         self.viewer = Viewer(s, L, on_click=self.probe_frame)
-        self.probe_x = L(W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x")
-        self.probe_y = L(W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_y")
+        self.probe_x = L(
+            W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x"
+        )
+        self.probe_y = L(
+            W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_y"
+        )
         self.probe_btn = L(W.Button(icon="crosshairs"), "probe")
         self.probe_btn.add_class("merm-suv-probe")
         self.probe_out = W.HTML()
         self.probe_out.add_class("merm-suv")
         self.probe_btn.on_click(lambda _b: self.probe(self.probe_x.value, self.probe_y.value))
         probe_hint = L(W.HTML(), "probe_hint", "value")
-        self.viewer.widget.children = (*self.viewer.widget.children,
-                                       W.VBox([probe_hint, W.HBox([self.probe_x, self.probe_y, self.probe_btn]), self.probe_out]))
+        self.viewer.widget.children = (
+            *self.viewer.widget.children,
+            W.VBox(
+                [probe_hint, W.HBox([self.probe_x, self.probe_y, self.probe_btn]), self.probe_out]
+            ),
+        )
         self.nema = W.HTML()
         self.nema.add_class("merm-nema")
         self.confirm_box = W.VBox()
         self.confirm_box.add_class("merm-confirm")
         ex = _shell.find_exercise(_shell.exercise_choice(exercise), "pet")
-        self.exercise_box = W.VBox([_shell.exercise_panel(s, L, ex)] if ex is not None else
-                                   [L(W.HTML(), "free_practice", "value")])
-        self.tabs = W.Tab(children=[W.VBox([injection, self.params.widget]), self.nema, self.exercise_box,
-                                    _shell.mentor_panel(s, L)])
+        self.exercise_box = W.VBox(
+            [_shell.exercise_panel(s, L, ex)]
+            if ex is not None
+            else [L(W.HTML(), "free_practice", "value")]
+        )
+        self._mentor_box = W.VBox()  # built when its tab first opens (aiortc imports ~1 s)
+        self.tabs = W.Tab(
+            children=[
+                W.VBox([injection, self.params.widget]),
+                self.nema,
+                self.exercise_box,
+                self._mentor_box,
+            ]
+        )
+        self.tabs.observe(lambda ch: self._tab_selected(ch["new"]), "selected_index")
         self._tab_keys = ["tab_injection", "tab_nema", "tab_exercise", "tab_mentor"]
         self._title_tabs()
         L.on_switch(lambda lang: (self._title_tabs(), self.refresh_texts()))
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         self.viewer.widget.add_class("merm-dark")
-        body = W.HBox([W.VBox([self.tabs], layout=W.Layout(flex="1", min_width="560px")), right],
-                      layout=W.Layout(align_items="flex-start"))
-        self.widget = W.VBox([W.HTML(_shell.CSS), self.shell.header, self.shell.scanbar, self.params.conseq_box,
-                              self.shell.message, self.confirm_box, body])
+        body = W.HBox(
+            [W.VBox([self.tabs], layout=W.Layout(flex="1", min_width="560px")), right],
+            layout=W.Layout(align_items="flex-start"),
+        )
+        self.widget = W.VBox(
+            [
+                W.HTML(_shell.CSS),
+                self.shell.header,
+                self.shell.scanbar,
+                self.params.conseq_box,
+                self.shell.message,
+                self.confirm_box,
+                body,
+            ]
+        )
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-pet-console")
         self.shell.handlers.append(self._on_event)
         self.refresh_texts()
+
+    def _tab_selected(self, index: int | None) -> None:
+        if index == 3 and not self._mentor_box.children:
+            self._mentor_box.children = [_shell.mentor_panel(self.session, self.L)]
 
     def _title_tabs(self) -> None:
         for i, key in enumerate(self._tab_keys):
@@ -131,7 +188,11 @@ class PETConsole:
             return 0.0
         speed = CLOCKS.get(self.session.clock, 60.0)
         target = self.session.protocol.uptake_min * 60.0
-        return target if np.isinf(speed) else min(target, (time.monotonic() - self.injected_at) * speed)
+        return (
+            target
+            if np.isinf(speed)
+            else min(target, (time.monotonic() - self.injected_at) * speed)
+        )
 
     def _tick(self) -> None:
         while self.injected_at is not None:
@@ -158,8 +219,12 @@ class PETConsole:
     def refresh_nema(self) -> None:
         cur = self.session.current_series()
         nema = cur.metrics.get("nema") if cur is not None else None
-        self.nema.value = (f"<b>{self.L.t('nema_table')}</b> — {html.escape(cur.name)}" + nema_table_html(nema, self.L.lang, self.L.t)
-                           if nema else self.L.t("nema_none"))
+        self.nema.value = (
+            f"<b>{self.L.t('nema_table')}</b> — {html.escape(cur.name)}"
+            + nema_table_html(nema, self.L.lang, self.L.t)
+            if nema
+            else self.L.t("nema_none")
+        )
 
     # -------------------------------------------------------------- SUV probe
     def probe_frame(self, x: int, y: int) -> None:
@@ -167,7 +232,9 @@ class PETConsole:
         cur = self.session.current_series()
         if cur is None:
             return
-        hit = _render.frame_to_image(x, y, cur.images.shape[1:], FRAME_W, FRAME_H, self.session.zoom)
+        hit = _render.frame_to_image(
+            x, y, cur.images.shape[1:], FRAME_W, FRAME_H, self.session.zoom
+        )
         if hit is not None:
             self.probe_x.value, self.probe_y.value = hit
             self.probe(*hit)
@@ -199,8 +266,14 @@ class PETConsole:
             if kind == "param":
                 self.params.clear_error(event.get("name", ""))
             self.refresh_texts()
-        elif kind == "message" and event.get("level") == "error" and event.get("name") in self.params.errors:
-            self.params.errors[event["name"]].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
+        elif (
+            kind == "message"
+            and event.get("level") == "error"
+            and event.get("name") in self.params.errors
+        ):
+            self.params.errors[
+                event["name"]
+            ].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
         elif kind == "confirm_request":
             t = self.L.t
             yes = W.Button(description=t("confirm"), button_style="danger")
@@ -209,24 +282,39 @@ class PETConsole:
             no.add_class("merm-refuse-scan")
             yes.on_click(lambda _b: self._confirm(True))
             no.on_click(lambda _b: self._confirm(False))
-            msg = W.HTML(f"<b>{html.escape(t('confirm_title', role=t('role_' + event['role']), actor=event['actor']))}</b>")
+            msg = W.HTML(
+                f"<b>{html.escape(t('confirm_title', role=t('role_' + event['role']), actor=event['actor']))}</b>"
+            )
             self.confirm_box.children = [msg, W.HBox([yes, no])]
-        elif kind == "scan_progress" and event.get("state") == "running" and self.injected_at is not None:
+        elif (
+            kind == "scan_progress"
+            and event.get("state") == "running"
+            and self.injected_at is not None
+        ):
             el, target = self.uptake_elapsed_s(), self.session.protocol.uptake_min * 60.0
             if el < target and event.get("progress", 0) == 0:
-                self.shell.show_message(self.L.t("uptake_early", elapsed=format_mmss(el), target=format_mmss(target)), "warning")
+                self.shell.show_message(
+                    self.L.t("uptake_early", elapsed=format_mmss(el), target=format_mmss(target)),
+                    "warning",
+                )
         if kind in ("series", "select", "view", "lang"):
             self.viewer.refresh()
             self.refresh_nema()
         elif kind in ("slice", "window"):
             self.viewer.refresh()
         elif kind in ("iteration", "scan_progress"):
-            if kind == "scan_progress" and event.get("state") == "running" and int(event["progress"] * 100) % 5:
+            if (
+                kind == "scan_progress"
+                and event.get("state") == "running"
+                and int(event["progress"] * 100) % 5
+            ):
                 return
             self.viewer.refresh_image()
 
 
-def build_pet_console(lang: str | None = None, exercise: str | None = None, seed: int = 1) -> W.Widget:
+def build_pet_console(
+    lang: str | None = None, exercise: str | None = None, seed: int = 1
+) -> W.Widget:
     """Build the trainee PET console; returns its root widget.
 
     Parameters
@@ -238,6 +326,7 @@ def build_pet_console(lang: str | None = None, exercise: str | None = None, seed
     seed : int
         Base seed of the session's scans.
     """
+    _shell.preheat_then_wait("pet")
     console = PETConsole(lang=lang, exercise=exercise, seed=seed)
     console.widget._merm_console = console
     return console.widget

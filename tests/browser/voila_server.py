@@ -17,7 +17,8 @@ DASHBOARDS = ROOT / "course" / "dashboards"
 
 
 @contextmanager
-def voila(notebook: str, port: int, env_extra: dict[str, str] | None = None, timeout_s: float = 60.0) -> Iterator[str]:
+def voila(notebook: str, port: int, env_extra: dict[str, str] | None = None, timeout_s: float = 60.0,
+          extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Run ``python -m voila course/dashboards/<notebook>``; yield the page URL once it answers 200."""
     home = tempfile.mkdtemp(prefix="merm-home-")
     env = dict(os.environ, MERM_HOME=home, PYTHONDONTWRITEBYTECODE="1")
@@ -25,7 +26,7 @@ def voila(notebook: str, port: int, env_extra: dict[str, str] | None = None, tim
     env.update(env_extra or {})
     cmd = [sys.executable, "-m", "voila", str(DASHBOARDS / notebook), "--no-browser", f"--port={port}",
            "--Voila.ip=127.0.0.1", "--show_tracebacks=True",
-           "--VoilaConfiguration.http_header_envs=['Accept-Language']"]
+           "--VoilaConfiguration.http_header_envs=['Accept-Language']", *extra_args]
     log = open(Path(home) / "voila.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
