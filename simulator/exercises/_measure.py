@@ -22,13 +22,18 @@ from simulator.exercises.objectives import (
     MOTION_NRMSE,
 )
 
-__all__ = ["Context", "measure"]
+__all__ = ["Context", "measure", "Unmeasurable"]
 
 #: Pixels eroded from a tissue mask before measuring inside it (keeps partial-volume
 #: edges and the first Gibbs lobe out of "homogeneous tissue").
 _ERODE_PX = 2
 #: Fewest pixels of a tissue for a measurement to mean something.
 _MIN_PIXELS = 20
+
+
+class Unmeasurable(UserError):
+    """An objective that cannot be measured on these images (a tissue absent from the
+    imaged slices…): that objective fails, the others are still graded."""
 
 
 class Context:
@@ -111,7 +116,7 @@ class Context:
     def mask(self, name: str, erode: int = 0) -> np.ndarray:
         s = self.series()
         if name not in s.names:
-            raise UserError(f"tissue '{name}' is not in this anatomy", f"tissu « {name} » absent de cette anatomie")
+            raise Unmeasurable(f"tissue '{name}' is not in this anatomy", f"tissu « {name} » absent de cette anatomie")
         m = np.asarray(s.labels) == s.names.index(name)
         if erode:
             st = np.zeros((1, 3, 3), bool)
@@ -126,7 +131,7 @@ class Context:
         diff = np.asarray(s.images, np.float64) - np.asarray(s.noiseless, np.float64)
         vals = diff[region]
         if vals.size < _MIN_PIXELS:
-            raise UserError("the measured region is too small in these slices",
+            raise Unmeasurable("the measured region is too small in these slices",
                             "la région mesurée est trop petite dans ces coupes")
         return float(np.std(vals, ddof=1))
 
@@ -134,7 +139,7 @@ class Context:
 def _mean(img: Any, m: np.ndarray) -> float:
     vals = np.asarray(img, np.float64)[m]
     if vals.size < _MIN_PIXELS:
-        raise UserError("a tissue of the objective is (almost) absent from the imaged slices",
+        raise Unmeasurable("a tissue of the objective is (almost) absent from the imaged slices",
                         "un tissu de l'objectif est (presque) absent des coupes acquises")
     return float(vals.mean())
 
@@ -227,7 +232,7 @@ def _pet(metric: str, obj: Any, ctx: Context) -> Any:
     if metric in ("crc", "bv"):
         nema = m.get("nema")
         if nema is None:
-            raise UserError("CRC and BV are measured on the NEMA IEC phantom",
+            raise Unmeasurable("CRC and BV are measured on the NEMA IEC phantom",
                             "CRC et VF se mesurent sur le fantôme NEMA IEC")
         key = f"sphere_{int(obj.args.get('sphere_mm', 10))}"
         table = nema[metric]

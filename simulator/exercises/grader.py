@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.errors import ParameterError, UserError
+from simulator.errors import UserError
 from simulator.exercises import _protocol
-from simulator.exercises._measure import Context, measure
+from simulator.exercises._measure import Context, Unmeasurable, measure
 from simulator.exercises.objectives import METRICS, compare
 from simulator.exercises.schema import Exercise, Objective
 
@@ -167,9 +167,7 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         for o in exercise.objectives:
             try:
                 measured[o.id] = measure(o, ctx)
-            except ParameterError:
-                raise
-            except UserError as exc:  # this objective cannot be measured on these images
+            except Unmeasurable as exc:  # this objective cannot be measured on these images
                 measured[o.id], notes[o.id] = None, exc.message(lang)
     except UserError as exc:
         return _failed(exercise, exc.message(lang), lang)
