@@ -64,8 +64,12 @@ def build_knee() -> dict[str, object]:
     paint.paint(r <= 1.0 - 2.0 / 58.0, "fat")
     inner = r <= 1.0 - 11.0 / 58.0
     # Thigh muscles (quadriceps around the femur, hamstrings behind), leg muscles below.
-    paint.paint(inner & (z > 45.0), "muscle")
-    paint.paint(inner & (z < -38.0), "muscle")
+    # Vastus medialis and the hamstrings reach lower medially and behind; the calf muscles
+    # start higher behind the tibia than in front.
+    thigh_end = 45.0 - 18.0 * np.clip((x + y) / 60.0, 0.0, 1.0)
+    leg_start = -38.0 + 12.0 * np.clip(y / 40.0, 0.0, 1.0)
+    paint.paint(inner & (z > thigh_end), "muscle")
+    paint.paint(inner & (z < leg_start), "muscle")
     # Gastrocnemius heads behind the condyles, running down into the calf.
     for side in (1.0, -1.0):
         gastro = capsule(grid, (17.0 * side, 40.0, 22.0), (10.0 * side, 42.0, -110.0), 15.0)
