@@ -102,9 +102,11 @@ def _scan(args: argparse.Namespace) -> int:
     anat = mr.load_anatomy(args.anatomy, pathology=args.pathology)
     warnings = tuple(mr.check_protocol(proto))
     geo = mr.Geometry(
-        orientation=proto.orientation, center_mm=_center(args.center, anat, proto), angle_deg=args.angle
+        orientation=proto.orientation,
+        center_mm=_center(args.center, anat, proto),
+        angle_deg=args.angle,
     )
-    series = mr.scan(anat, proto, geo, rng=np.random.default_rng(args.seed))
+    series = mr.scan(anat, proto, geo, rng=args.seed)  # an int: recorded as series.seed
     with staged_output(args.out) as stage:
         files = write_mr_series(series, stage)
         metrics = dict(series.metrics)
@@ -139,7 +141,7 @@ def _localizer(args: argparse.Namespace) -> int:
     from simulator.dicom import write_mr_images
 
     anat = mr.load_anatomy(args.anatomy, pathology=args.pathology)
-    loc = mr.localizer(anat, rng=np.random.default_rng(args.seed))
+    loc = mr.localizer(anat, rng=args.seed)
     with staged_output(args.out) as stage:
         names = []
         for number, (plane, image) in enumerate(_localizer_planes(loc), start=1):
@@ -175,16 +177,10 @@ def _localizer(args: argparse.Namespace) -> int:
 
 
 def _localizer_planes(loc: Any) -> list[tuple[str, Any]]:
-    """The (plane name, series-like) pairs of a localizer, whatever its container shape."""
-    planes = getattr(loc, "planes", None)
-    if isinstance(planes, dict):
-        return list(planes.items())
-    out = []
-    for plane in _ORIENTATIONS:
-        item = getattr(loc, plane, None)
-        if item is not None:
-            out.append((plane, item))
-    return out
+    """(plane name, single-image MRSeries) pairs of a :class:`simulator.mr.Localizer`."""
+    from simulator.mr.localizer import PLANES
+
+    return list(zip(PLANES, loc.series, strict=True))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if args.phantom == "nema-iec":
         kwargs.update(ratio=args.ratio, cold_spheres=args.cold_spheres)
     phantom = pet.make_phantom(args.phantom, **kwargs)
-    series = pet.scan(phantom, proto, rng=np.random.default_rng(args.seed))
+    series = pet.scan(phantom, proto, seed=args.seed)
     with staged_output(args.out) as stage:
         files = write_pet_series(series, stage)
         metrics = dict(series.metrics)

@@ -283,7 +283,9 @@ def write_mr_series(
     """
     names = tuple(getattr(series, "names", ()))
     labels = getattr(series, "labels", None)
-    identity = (getattr(series, "geometry", None), names, labels)
+    # The images too: a scan given a Generator records no seed, and its noise must still
+    # give it UIDs of its own.
+    identity = (getattr(series, "geometry", None), names, labels, series.images)
     anatomy = _anatomy_name(series, names)
     p = series.protocol
     return write_mr_images(

@@ -65,7 +65,8 @@ TRACERS: dict[str, Tracer] = {
     ),
 }
 
-_BODY = {"brain": "BRAIN", "torso": "WHOLEBODY"}
+# IEC body phantom: a thorax model (CHEST); a paired or unknown part would need Laterality.
+_BODY = {"brain": "BRAIN", "torso": "WHOLEBODY", "nema-iec": "CHEST"}
 
 
 def _tracer(protocol: Any) -> Tracer:
@@ -90,7 +91,7 @@ def _code(value: str, scheme: str, meaning: str) -> Dataset:
 
 
 def _phantom_name(series: Any, names: Sequence[str]) -> str:
-    ph = getattr(series, "phantom", None)
+    ph = getattr(series, "phantom_name", None) or getattr(series, "phantom", None)
     if ph is not None:
         return str(getattr(ph, "name", ph))
     if any(n.startswith("sphere") for n in names):
@@ -130,7 +131,8 @@ def write_pet_series(
         ``images_bqml`` (z, y, x) decay-corrected to the scan start, ``voxel_mm``
         (dz, dy, dx), ``protocol`` (tracer, activity_mbq, weight_kg, minutes_per_bed, beds,
         corrections, recon…), ``dose_at_scan_bq``, ``scan_start_offset_s`` (from
-        injection); optional ``origin_mm`` (x, y, z of voxel [0, 0, 0]; default: volume
+        injection); optional ``frame_s`` (acquisition time of the bed, default
+        ``minutes_per_bed``), ``phantom_name``, ``origin_mm`` (x, y, z of voxel [0, 0, 0]; default: volume
         centred on the origin), ``seed``, ``labels``/``names``.
     out_dir : str or Path
         Folder, created if missing; files are ``PT0001.dcm`` … (slice z index order, feet
@@ -172,7 +174,10 @@ def write_pet_series(
     total_dose_bq = float(series.dose_at_scan_bq) * 2.0 ** (offset_s / tracer.half_life_s)
     weight_kg = float(getattr(p, "weight_kg", patient.weight_kg))
     beds = max(int(getattr(p, "beds", 1) or 1), 1)
-    frame_s = float(getattr(p, "minutes_per_bed", 2.0)) * 60.0
+    frame_s = (
+        float(getattr(series, "frame_s", 0.0) or 0.0)
+        or float(getattr(p, "minutes_per_bed", 2.0)) * 60.0
+    )
 
     names = tuple(getattr(series, "names", ()))
     phantom = _phantom_name(series, names)
@@ -188,6 +193,7 @@ def write_pet_series(
         phantom,
         names,
         getattr(series, "labels", None),
+        vol,
         offset_s,
         series_number,
     )
@@ -205,15 +211,14 @@ def write_pet_series(
     recon = _recon_method(p)
     postfilter = float(getattr(p, "postfilter_mm", 0.0) or 0.0)
 
+    # The series is one bed (the first, where the scanner puts the phantom), acquired from
+    # the series start for frame_s. Frame reference time: when the decaying activity equals
+    # the frame's mean (PS3.3 C.8.9.4.1.5); the decay factor brings it back to the start.
+    frt_s = math.log(lam * frame_s / -math.expm1(-lam * frame_s)) / lam
+    decay_factor = math.exp(lam * frt_s)
+    acq = start
     paths: list[Path] = []
     for k in range(nz):
-        bed = min(k * beds // nz, beds - 1)
-        t_bed = bed * frame_s
-        # Frame reference time: when the decaying activity equals the frame's mean (PS3.3
-        # C.8.9.4.1.5); the decay factor brings the frame back to the series start.
-        frt_s = t_bed + math.log(lam * frame_s / -math.expm1(-lam * frame_s)) / lam
-        decay_factor = math.exp(lam * frt_s)
-        acq = start + _dt.timedelta(seconds=t_bed)
         ds = base_dataset(
             sop_class_uid=PET_IMAGE_STORAGE,
             sop_instance_uid=make_uid("pet-image", series_uid, k),
@@ -226,7 +231,7 @@ def write_pet_series(
             series_description=f"PET {tracer.name[:20]} {phantom} - SIMULATED - NOT FOR DIAGNOSIS",
             protocol_name=f"PET {phantom}",
             study_description=f"MERM Lab simulated PET {phantom}",
-            body_part=_BODY.get(phantom, ""),
+            body_part=_BODY.get(phantom, "WHOLEBODY"),
             patient_position="FFS",
             laterality=None,
             patient=patient,

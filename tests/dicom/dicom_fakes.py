@@ -139,10 +139,11 @@ class FakePETSeries:
     scan_start_offset_s: float
     warnings: tuple[str, ...]
     seed: int = 1
+    phantom_name: str = ""
 
 
 def fake_pet_series(
-    images_bqml: np.ndarray | None = None, seed: int = 1, **proto: object
+    images_bqml: np.ndarray | None = None, seed: int = 1, phantom_name: str = "", **proto: object
 ) -> FakePETSeries:
     """A PET series; by default uniform activity (SUV 1) plus noise from ``seed``."""
     p = FakePETProtocol(**proto)  # type: ignore[arg-type]
@@ -164,6 +165,7 @@ def fake_pet_series(
         offset_s,
         (),
         seed,
+        phantom_name,
     )
 
 
