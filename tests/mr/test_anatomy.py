@@ -224,3 +224,15 @@ def test_bad_placement_seed_raises(seed: object) -> None:
     with pytest.raises(ParameterError) as err:
         load_anatomy("knee", "meniscal_tear", seed)  # type: ignore[arg-type]
     assert err.value.name == "placement_seed"
+
+
+@pytest.mark.slow
+def test_shipped_knee_matches_its_generator() -> None:
+    # The procedural volumes are deterministic: the shipped data is not stale.
+    from simulator.mr._anatomy_knee import build_knee
+
+    built = build_knee()
+    shipped = load_anatomy("knee")
+    assert tuple(built["names"]) == shipped.names  # type: ignore[arg-type]
+    assert np.array_equal(built["labels"], shipped.labels)  # type: ignore[arg-type]
+    assert tuple(built["origin_mm"]) == pytest.approx(shipped.origin_mm)  # type: ignore[arg-type]
