@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -214,12 +216,45 @@ def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
     return np.r_[0:n // 2, n_fine - (n - n // 2):n_fine]
 
 
-@functools.lru_cache(maxsize=48)
+#: Memory budget of the per-slice k-space cache (least recently used entries leave first).
+CACHE_BUDGET_BYTES = 400 * 2**20
+_CACHE: OrderedDict[tuple[object, ...], ObjectK] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Empty the per-slice k-space cache."""
+    with _CACHE_LOCK:
+        _CACHE.clear()
+
+
 def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
                   u_p: tuple[float, float, float], u_r: tuple[float, float, float],
                   normal: tuple[float, float, float], d_p: float, d_r: float,
                   n_p: int, n_r: int, slice_mm: float) -> ObjectK:
-    """Per-tissue k-space of one slice (cached on the geometry).
+    """Per-tissue k-space of one slice, cached on the geometry within
+    :data:`CACHE_BUDGET_BYTES` (see :func:`_object_kspace` for the parameters)."""
+    key = (anatomy, center, u_p, u_r, normal, d_p, d_r, n_p, n_r, slice_mm)
+    with _CACHE_LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    obj = _object_kspace(*key)  # type: ignore[arg-type]
+    with _CACHE_LOCK:
+        _CACHE[key] = obj
+        total = sum(o.kspace.nbytes for o in _CACHE.values())
+        while total > CACHE_BUDGET_BYTES and len(_CACHE) > 1:
+            _, old = _CACHE.popitem(last=False)
+            total -= old.kspace.nbytes
+    return obj
+
+
+def _object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
+                   u_p: tuple[float, float, float], u_r: tuple[float, float, float],
+                   normal: tuple[float, float, float], d_p: float, d_r: float,
+                   n_p: int, n_r: int, slice_mm: float) -> ObjectK:
+    """Per-tissue k-space of one slice.
 
     Parameters
     ----------
