@@ -371,6 +371,7 @@ class Hub:
                 raise forbidden
             self._confirm(rt, peer, msg)
         elif isinstance(msg, m.RequestControl):
+            self._one_console_at_a_time(rt, peer)
             room.lock.request(peer.id, peer.role)
             self._audit(rt, peer, "request")
             self._control(rt)
@@ -387,6 +388,8 @@ class Hub:
                 self._audit(rt, peer, "take_back", previous=prev.name if prev else None)
             else:
                 target = room.peers.get(msg.peer)
+                if msg.TYPE == "grant" and target is not None:
+                    self._one_console_at_a_time(rt, target)
                 (room.lock.grant if msg.TYPE == "grant" else room.lock.refuse)(msg.peer)
                 self._audit(rt, peer, msg.TYPE, to=target.name if target else msg.peer)
             self._control(rt)
@@ -436,6 +439,17 @@ class Hub:
             room.consent[peer.id] = msg.recording
             self._audit(rt, peer, "consent", recording=msg.recording)
             await self._update_recording(rt)
+
+    def _one_console_at_a_time(self, rt: _RoomRuntime, peer: Peer) -> None:
+        """A mentor (by name) holds control of one console at a time, across rooms."""
+        for other in self.rooms.values():
+            holder = other.room.peers.get(other.room.lock.holder or "")
+            if other is not rt and holder is not None and holder.name == peer.name:
+                raise ControlError(
+                    "busy_elsewhere",
+                    f"{peer.name} already controls {other.room.label}",
+                    f"{peer.name} a déjà la main sur {other.room.label}",
+                )
 
     # ------------------------------------------------------------------ commands
     def _command(self, conn: _Conn, msg: m.Command) -> None:

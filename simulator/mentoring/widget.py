@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import html
+import io
 import os
 import time
 from typing import Any
 
 import ipywidgets as W
+import numpy as np
+from PIL import Image
 
 from simulator.paths import data_home
 
+from ._draw import draw_overlay
 from .client import create_room
 from .console_link import ConsoleLike
 from .tokens import load_or_create_secret
@@ -132,6 +136,9 @@ class MentorPanel(W.VBox):
         self.camera_toggle = W.ToggleButton(value=False)
         self.camera_toggle.add_class("merm-camera")
         self.camera = W.HTML()
+        self.annotated = W.Image(format="png", width=320)
+        self.annotated.add_class("merm-annotations-view")
+        self._annotations_shown: list[dict[str, Any]] | None = None
 
         self.call_button.on_click(lambda _: self._spawn(self.call()))
         self.hang_up_button.on_click(lambda _: self._spawn(self.hang_up()))
@@ -152,7 +159,7 @@ class MentorPanel(W.VBox):
             self.title, W.HBox([self.call_button, self.hang_up_button, self.status, self.latency]),
             self.links, self.request_row, self.confirm_box, self.chat_log,
             W.HBox([self.chat_input, self.chat_button]), W.HBox([self.consent, self.camera_toggle]),
-            self.camera,
+            self.annotated, self.camera,
         ])  # fmt: skip
         self.add_class("merm-mentor-panel")
         self.set_lang(self.lang)
@@ -284,6 +291,7 @@ class MentorPanel(W.VBox):
         self.chat_log.value = "".join(
             f"<div><b>{html.escape(c['name'])}</b>: {html.escape(c['text'])}</div>" for c in chat
         )
+        self._show_annotations(link.annotations if live else [])
         if self.room is not None and self.camera_toggle.value:
             src = html.escape(self.room["links"]["trainee_call"] + "")
             self.camera.value = (
@@ -292,3 +300,17 @@ class MentorPanel(W.VBox):
             )
         else:
             self.camera.value = ""
+
+    def _show_annotations(self, annotations: list[dict[str, Any]]) -> None:
+        """The mentor's annotations over the console image (only when there are some)."""
+        if annotations == self._annotations_shown:
+            return
+        self._annotations_shown = list(annotations)
+        self.annotated.layout.display = None if annotations else "none"
+        if annotations:
+            rgb = draw_overlay(
+                np.asarray(self.session.render_frame(320, 240), np.uint8), annotations
+            )
+            buf = io.BytesIO()
+            Image.fromarray(rgb).save(buf, format="PNG")
+            self.annotated.value = buf.getvalue()

@@ -214,3 +214,24 @@ async def test_recording_needs_both_consents(hub) -> None:
     with av.open(str(files[0])) as container:
         frames = [f for f in container.decode(video=0)]
     assert len(frames) >= 3 and (frames[0].width, frames[0].height) == SIZE
+
+
+async def test_mentor_watches_several_consoles_and_drives_one(hub) -> None:
+    rooms = [await open_room(hub, label=f"MR {i}") for i in (1, 2)]
+    consoles = [FakeConsole(), FakeConsole()]
+    links = [await start_trainee(hub, r, c) for r, c in zip(rooms, consoles, strict=True)]
+    tiles = [await start_mentor(hub, r, "Dr Grid") for r in rooms]
+    try:
+        consoles[1].apply_command({"type": "scan"}, actor="Bob", role="trainee")
+        await frame_with_marker(tiles[0], marker_level(0))
+        await frame_with_marker(tiles[1], marker_level(1))
+        await grant_control(links[0], tiles[0])
+        await tiles[1].send({"type": "request_control"})
+        err = await tiles[1].wait_for("error", lambda e: e["ref"] == "request_control")
+        assert err["code"] == "busy_elsewhere"
+        await tiles[0].send({"type": "release_control"})
+        await tiles[0].wait_for("control", lambda m: m["holder"] is None)
+        await grant_control(links[1], tiles[1])
+    finally:
+        for c in (*tiles, *links):
+            await c.close()

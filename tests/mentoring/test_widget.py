@@ -61,6 +61,13 @@ async def test_panel_drives_a_pet_session(hub) -> None:
         assert len(console.series) == 1 and console.series[0]["by"] == "Dr Martin"
         await until(lambda: not shown(panel.confirm_box))
 
+        assert not shown(panel.annotated)
+        await mentor.send(
+            {"type": "annotate", "shape": "circle", "x0": 0.5, "y0": 0.5, "x1": 0.7, "y1": 0.5}
+        )
+        await until(lambda: shown(panel.annotated))
+        assert panel.annotated.value[:4] == b"\x89PNG"
+
         panel.chat_input.value = "thanks!"
         panel.chat_button.click()
         await mentor.wait_for("chat", lambda m: m["text"] == "thanks!" and m["name"] == "Alice")
