@@ -81,6 +81,16 @@ def test_brain_is_oriented_lps() -> None:
     wm = a.index_to_mm((k.mean(), j.mean(), i.mean()))
     assert eyes[1] < wm[1] - 30 and eyes[2] < wm[2]
     assert a.landmarks["pc"][1] > a.landmarks["ac"][1]  # PC is posterior to AC
+    # Template-derived check: the cerebellum (lowest grey matter above the neck) lies behind
+    # the commissures; the frontal lobes reach further forward than the occipital poles.
+    gm = a.mask("gray_matter")
+    k = np.nonzero(gm.any(axis=(1, 2)))[0]
+    low = np.zeros_like(gm)
+    low[k.min() : k.min() + 20] = gm[k.min() : k.min() + 20]
+    assert _centroid_mm(a, low)[1] > a.landmarks["ac"][1] + 30
+    j = np.nonzero(gm.any(axis=(0, 2)))[0]
+    front, back = a.index_to_mm((0, j.min(), 0))[1], a.index_to_mm((0, j.max(), 0))[1]
+    assert abs(front - a.landmarks["ac"][1]) > 50 and abs(back - a.landmarks["ac"][1]) > 80
 
 
 def test_knee_and_spine_structures() -> None:
