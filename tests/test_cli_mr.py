@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ from simulator.dicom import read_series, volume_from_series
 from simulator.errors import ParameterError, UserError
 
 needs_scanner = pytest.mark.skipif(
-    not hasattr(mr, "scan"), reason="simulator.mr.scan not landed yet"
+    importlib.util.find_spec("simulator.mr.scan") is None, reason="simulator.mr.scan not landed yet"
 )
 
 #: A brain T1 SE small enough for a test (a few slices, 128 matrix).
@@ -221,7 +222,10 @@ def test_scanned_series_passes_dciodvfy(tmp_path: Path) -> None:
 
 
 @needs_scanner
-@pytest.mark.skipif(not hasattr(mr, "localizer"), reason="simulator.mr.localizer not landed yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("simulator.mr.localizer") is None,
+    reason="simulator.mr.localizer not landed yet",
+)
 def test_localizer_writes_three_planes(tmp_path: Path) -> None:
     out = tmp_path / "loc"
     res = run_cli("mr", "localizer", "--anatomy", "spine", "--seed", "1", "--out", str(out))

@@ -106,7 +106,9 @@ def _scan(args: argparse.Namespace) -> int:
         center_mm=_center(args.center, anat, proto),
         angle_deg=args.angle,
     )
-    series = mr.scan(anat, proto, geo, rng=args.seed)  # an int: recorded as series.seed
+    from simulator.mr.scan import scan
+
+    series = scan(anat, proto, geo, rng=args.seed)  # an int: recorded as series.seed
     with staged_output(args.out) as stage:
         files = write_mr_series(series, stage)
         metrics = dict(series.metrics)
@@ -141,7 +143,9 @@ def _localizer(args: argparse.Namespace) -> int:
     from simulator.dicom import write_mr_images
 
     anat = mr.load_anatomy(args.anatomy, pathology=args.pathology)
-    loc = mr.localizer(anat, rng=args.seed)
+    from simulator.mr.localizer import localizer
+
+    loc = localizer(anat, rng=args.seed)
     with staged_output(args.out) as stage:
         names = []
         for number, (plane, image) in enumerate(_localizer_planes(loc), start=1):

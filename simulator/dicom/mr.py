@@ -209,6 +209,8 @@ def write_mr_images(
         ds.RescaleSlope = ds_str(slope)
         ds.WindowCenter = ds_str(center)
         ds.WindowWidth = ds_str(width)
+        if width < 1.0:  # arbitrary MR units can be small; LINEAR allows no width below 1
+            ds.VOILUTFunction = "LINEAR_EXACT"
         # MR Image module
         ds.ScanningSequence = scanning
         ds.SequenceVariant = variant

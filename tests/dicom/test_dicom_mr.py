@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from dicom_fakes import dciodvfy_errors, fake_mr_series
@@ -32,6 +34,17 @@ def test_every_file_passes_dciodvfy(tmp_path, require_dciodvfy, sequence) -> Non
     assert len(paths) == 2
     for path in paths:
         assert dciodvfy_errors(path) == [], path
+
+
+@pytest.mark.dciodvfy
+def test_tiny_arbitrary_units_still_valid(tmp_path, require_dciodvfy) -> None:
+    # MR magnitudes are arbitrary units; a window narrower than 1 needs LINEAR_EXACT.
+    s = fake_mr_series(slices=1)
+    s = dataclasses.replace(s, images=s.images * 1e-4)
+    (path,) = write_mr_series(s, tmp_path)
+    assert dciodvfy_errors(path) == []
+    vol, _, _ = volume_from_series(read_series(tmp_path))
+    assert np.max(np.abs(vol - s.images)) <= float(read_series(tmp_path)[0].RescaleSlope)
 
 
 def test_acquisition_parameters_in_standard_attributes(tmp_path) -> None:
