@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -127,6 +128,32 @@ def normalisation(geometry: SinogramGeometry) -> NDArray[np.float32]:
     return (n / n.mean()).astype(np.float32)
 
 
+def contiguous_runs(indices: Sequence[int]) -> list[slice]:
+    """Array ranges of the runs of consecutive slice indices (filters along z stay in a run)."""
+    runs, start = [], 0
+    for i in range(1, len(indices) + 1):
+        if i == len(indices) or indices[i] != indices[i - 1] + 1:
+            runs.append(slice(start, i))
+            start = i
+    return runs
+
+
+def filter_runs(
+    volume: NDArray[np.float32],
+    sigma: tuple[float, float, float],
+    indices: Sequence[int],
+    **kw: Any,
+) -> NDArray[np.float32]:
+    """``ndimage.gaussian_filter`` of (z, …) data, blurring along z only within runs of
+    consecutive slices (a sparse selection such as the NEMA planes is not blurred together)."""
+    out = np.empty_like(volume)
+    for run in contiguous_runs(indices):
+        part = volume[run]
+        sig = (sigma[0] if part.shape[0] > 1 else 0.0, sigma[1], sigma[2])
+        out[run] = ndimage.gaussian_filter(part, sig, **kw)
+    return out
+
+
 def _poisson(
     rng: np.random.Generator, mean: NDArray[np.float32], gain: float
 ) -> NDArray[np.float32]:
@@ -207,13 +234,14 @@ def acquire(
             u_sum > 0, -np.log(np.maximum(t_sum, 1e-30) / np.maximum(u_sum, 1e-30)), 0.0
         )
     ratio = np.array([scanner.scatter_to_trues(v) for v in log_t])
-    shape = ndimage.gaussian_filter(
+    shape = filter_runs(
         trues,
         (
-            _SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz if len(idx) > 1 else 0.0,
+            _SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz,
             4.0,
             _SCATTER_RADIAL_FWHM_MM * FWHM_TO_SIGMA / px,
         ),
+        idx,
         mode=("nearest", "wrap", "constant"),
         truncate=2.0,
     )

@@ -7,7 +7,8 @@ Forward model of the expected prompts of line of response i (one column per slic
 ``x`` is the activity concentration at the frame start in Bq/mL (κ from the acquisition
 calibrates the scanner), ``a`` the attenuation factors (1 without attenuation correction),
 ``n`` the normalisation, ``b`` the randoms estimate plus, with scatter correction, the
-scatter estimate. OSEM (Hudson & Larkin, IEEE TMI 13, 1994) updates
+scatter estimate. With ``psf_modelling`` the scanner's transaxial resolution is part of A
+(see :mod:`simulator.pet.projector`). OSEM (Hudson & Larkin, IEEE TMI 13, 1994) updates
 
     x ← x / (A_sᵀ w_s) · A_sᵀ( w_s · y_s / ȳ_s )
 
@@ -18,13 +19,13 @@ from the band-limited spatial ramp (Kak & Slaney, ch. 3) before back-projection.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
-from simulator.pet.acquisition import FWHM_TO_SIGMA, Sinogram
+from simulator.pet._scanner import PSF_FWHM_MM
+from simulator.pet.acquisition import FWHM_TO_SIGMA, Sinogram, filter_runs
 from simulator.pet.projector import Projector, get_projector
 from simulator.pet.protocol import PETProtocol
 
@@ -128,20 +129,33 @@ def _fbp(projector: Projector, line_integrals: ArrayF, window: str) -> ArrayF:
     return (projector.transpose @ projector.sino_to_columns(q)) * np.float32(scale)
 
 
-def recon_projector(sinogram: Sinogram, matrix: int) -> Projector:
+def recon_projector(sinogram: Sinogram, matrix: int, psf_fwhm_mm: float = 0.0) -> Projector:
     """The projector of a ``matrix × matrix`` image over the sinogram's field of view."""
     g = sinogram.geometry
-    return get_projector(matrix, sinogram.fov_mm / matrix, g.n_angles, g.n_radial, g.bin_mm)
+    return get_projector(
+        matrix, sinogram.fov_mm / matrix, g.n_angles, g.n_radial, g.bin_mm, psf_fwhm_mm
+    )
 
 
-def postfilter(images: ArrayF, fwhm_mm: float, pixel_mm: float, slice_mm: float) -> ArrayF:
-    """3-D Gaussian post-filter of FWHM ``fwhm_mm`` (in-plane and along z)."""
+def postfilter(
+    images: ArrayF,
+    fwhm_mm: float,
+    pixel_mm: float,
+    slice_mm: float,
+    slice_indices: Sequence[int] | None = None,
+) -> ArrayF:
+    """3-D Gaussian post-filter of FWHM ``fwhm_mm`` (in-plane, and along z within runs of
+    consecutive ``slice_indices``; default: all slices consecutive)."""
     if fwhm_mm <= 0:
         return images
     s = fwhm_mm * FWHM_TO_SIGMA
-    sig = (s / slice_mm if images.shape[0] > 1 else 0.0, s / pixel_mm, s / pixel_mm)
-    return ndimage.gaussian_filter(
-        images, sig, mode=("nearest", "constant", "constant"), truncate=3.0
+    idx = range(images.shape[0]) if slice_indices is None else slice_indices
+    return filter_runs(
+        images,
+        (s / slice_mm, s / pixel_mm, s / pixel_mm),
+        idx,
+        mode=("nearest", "constant", "constant"),
+        truncate=3.0,
     )
 
 
@@ -164,7 +178,8 @@ def _model(
 
 def _iterate(sinogram: Sinogram, p: PETProtocol) -> Iterator[tuple[int, ArrayF, Projector]]:
     """Unfiltered image columns after each iteration (FBP: once)."""
-    proj = recon_projector(sinogram, p.matrix)
+    psf = PSF_FWHM_MM if (p.psf_modelling and p.recon != "fbp") else 0.0
+    proj = recon_projector(sinogram, p.matrix, psf)
     y, w, b = _model(sinogram, p, proj)
     if p.recon == "fbp":
         pre = np.divide(y - b, w, out=np.zeros_like(y), where=w > 0)
@@ -175,8 +190,9 @@ def _iterate(sinogram: Sinogram, p: PETProtocol) -> Iterator[tuple[int, ArrayF, 
         yield it, x, proj
 
 
-def _finish(cols: ArrayF, proj: Projector, p: PETProtocol, slice_mm: float) -> ArrayF:
-    return postfilter(proj.from_columns(cols), p.postfilter_mm, proj.pixel_mm, slice_mm)
+def _finish(cols: ArrayF, proj: Projector, p: PETProtocol, sino: Sinogram) -> ArrayF:
+    img = proj.from_columns(cols)
+    return postfilter(img, p.postfilter_mm, proj.pixel_mm, sino.slice_mm, sino.slice_indices)
 
 
 def iter_reconstruct(
@@ -199,7 +215,7 @@ def iter_reconstruct(
     """
     p = protocol if protocol is not None else sinogram.protocol
     for it, cols, proj in _iterate(sinogram, p):
-        yield it, _finish(cols, proj, p, sinogram.slice_mm)
+        yield it, _finish(cols, proj, p, sinogram)
 
 
 def reconstruct(
@@ -210,5 +226,5 @@ def reconstruct(
     """The final image of :func:`iter_reconstruct`, optionally passed through ``denoise``."""
     p = protocol if protocol is not None else sinogram.protocol
     *_, (_, cols, proj) = _iterate(sinogram, p)
-    image = _finish(cols, proj, p, sinogram.slice_mm)
+    image = _finish(cols, proj, p, sinogram)
     return denoise(image) if denoise is not None else image

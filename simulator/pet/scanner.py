@@ -150,7 +150,10 @@ def scan(
     seed : int, optional
         Recorded in the series (and used when ``rng`` is not given).
     slices : sequence of int, optional
-        Phantom slice indices to simulate (a single slice for a 2-D preview).
+        Phantom slice indices to simulate (a single slice for a 2-D preview). The scanner's
+        axial resolution is always applied; the scatter kernel and the post-filter act along
+        z only within runs of consecutive slices, so a sparse selection is noisier than
+        the same slices of a full scan.
     noiseless : bool
         Reconstruct expected counts (no Poisson noise): the "full-dose" reference.
     keep_sinogram : bool

@@ -100,7 +100,7 @@ def test_cold_spheres_are_measured_as_cold() -> None:
 
 
 def test_tof_lowers_noise_as_root_gain_not_the_mean() -> None:
-    """TOF gain G: BV falls by √G, the mean stays (±3 %).
+    """TOF gain G: BV falls by √G, the mean stays.
 
     BV of the 10-mm ROIs (the least correlated between slices), 3 seeds × 60 ROIs: the
     ratio of two such estimates scatters by ~10 %, hence ±20 %.
@@ -116,7 +116,8 @@ def test_tof_lowers_noise_as_root_gain_not_the_mean() -> None:
         return float(np.mean([s.metrics["nema"][key]["sphere_10"] for s in series]))
 
     assert mean(off, "bv") / mean(on, "bv") == pytest.approx(np.sqrt(gain), rel=0.2)
-    assert mean(on, "background_bqml") == pytest.approx(mean(off, "background_bqml"), rel=0.03)
+    # mean of 3 × 60 ROI means with BV ≈ 0.2 (no z-filter on sparse slices): ~1.5 % each
+    assert mean(on, "background_bqml") == pytest.approx(mean(off, "background_bqml"), rel=0.06)
 
 
 def test_series_contract_fields() -> None:
