@@ -146,6 +146,9 @@ class MRConsole:
         for i, key in enumerate(self._tab_keys):
             self.tabs.set_title(i, self.L.t(key))
 
+    def _anatomy_options(self) -> list[tuple[str, str]]:
+        return [(self.L.t(a), a) for a in ("brain", "knee", "spine")]
+
     def _preset_options(self) -> list[str]:
         return self.session.backend.preset_names(self.session.anatomy_name)
 
@@ -166,6 +169,9 @@ class MRConsole:
             v = self.exercise_dd.value
             self.exercise_dd.options = self._exercise_options()
             self.exercise_dd.value = v
+            a = self.anatomy.value
+            self.anatomy.options = self._anatomy_options()
+            self.anatomy.value = a
         finally:
             self._syncing = False
 

@@ -149,7 +149,7 @@ class PatientCard:
     def __init__(self, session: Any, labels: Labels, on_patient: Any = None) -> None:
         self.session, self.L = session, labels
         self.on_patient = on_patient
-        self.scenario = W.Dropdown(options=[(f"{p.name} — {p.anatomy}", k) for k, p in SCENARIOS.items()])
+        self.scenario = W.Dropdown(options=self._scenario_options())
         labels(self.scenario, "scenario")
         self.scenario.add_class("merm-scenario")
         self.card = W.HTML()
@@ -175,12 +175,23 @@ class PatientCard:
         self.safety_box = W.VBox([title, *rows, self.validate, self.result])
         self.safety_box.add_class("merm-safety")
         self.widget = W.VBox([self.scenario, self.card, self.safety_box])
-        self.scenario.observe(lambda ch: self.admit(ch["new"]), "value")
+        self._relabeling = False
+        self.scenario.observe(lambda ch: None if self._relabeling else self.admit(ch["new"]), "value")
         self.validate.on_click(lambda _b: self.check())
         self._relabel()
 
+    def _scenario_options(self) -> list[tuple[str, str]]:
+        return [(f"{p.name} — {self.L.t(p.anatomy)}", k) for k, p in SCENARIOS.items()]
+
     def _relabel(self) -> None:
         t = self.L.t
+        v = self.scenario.value
+        self._relabeling = True
+        try:
+            self.scenario.options = self._scenario_options()
+            self.scenario.value = v
+        finally:
+            self._relabeling = False
         self._title.value = f"<b>{t('safety')}</b>"
         for tb in self.answers.values():
             v = tb.value

@@ -36,7 +36,7 @@ VIEWS: dict[str, tuple[int, tuple[int, int], bool]] = {
 _BASE_NORMAL = {"axial": (0.0, 0.0, 1.0), "coronal": (0.0, 1.0, 0.0), "sagittal": (1.0, 0.0, 0.0)}
 _ROW_AXIS = {"axial": (1.0, 0.0, 0.0), "coronal": (1.0, 0.0, 0.0), "sagittal": (0.0, 1.0, 0.0)}
 _PHASE_AXIS = {"RL": 0, "AP": 1, "HF": 2}
-SIZE = 250
+SIZE = 215
 
 
 def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:

@@ -94,4 +94,26 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts_dir / "mr_console.png"), full_page=True)
     page.locator(".merm-image").screenshot(path=str(artifacts_dir / "mr_console_image.png"))
+
+    # window/level by mouse drag on the image (ipyevents): the width readout follows
+    width = page.locator(".merm-window .widget-readout").inner_text()
+    box = page.locator("img.merm-image").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 320, box["y"] + 240, steps=6)
+    page.mouse.up()
+    page.wait_for_function(
+        "w => document.querySelector('.merm-window .widget-readout').innerText !== w", arg=width)
+
+    # planning: the stack drawn on the localizer; a click moves its centre
+    page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(1).click()
+    page.wait_for_function("() => document.querySelector('img.merm-localizer-sagittal').src.startsWith('blob:')")
+    page.wait_for_timeout(500)
+    centre_z = page.locator(".merm-plan-z .widget-readout").inner_text()
+    page.locator("img.merm-localizer-sagittal").click(position={"x": 125, "y": 40})  # toward the head
+    page.wait_for_function(
+        "z => document.querySelector('.merm-plan-z .widget-readout').innerText !== z", arg=centre_z)
+    assert float(page.locator(".merm-plan-z .widget-readout").inner_text()) > float(centre_z)
+    page.screenshot(path=str(artifacts_dir / "mr_console_planning.png"), full_page=True)
     page.close()

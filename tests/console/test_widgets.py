@@ -133,3 +133,17 @@ def test_mr_console_builds_and_switches_language() -> None:
     c.session.apply_command({"type": "set_param", "name": "tr_ms", "value": 650}, "Dupont", "mentor")
     assert c.params.fields["tr_ms"].value == 650.0
     assert "Dupont" in c.shell.message.value
+
+
+def test_language_switch_keeps_the_exam_state() -> None:
+    """Relabelling dropdowns must not re-admit the patient or reset the screening."""
+    from simulator.console.mr_console import MRConsole
+
+    c = MRConsole(lang="en")
+    for tb in c.patient.answers.values():
+        tb.value = False
+    c.patient.check()
+    assert c.session.screening == "ok"
+    c.shell.lang.value = "fr"
+    assert c.session.screening == "ok" and not c.shell.scan.disabled
+    assert c.anatomy.value == "brain" and dict(c.anatomy.options)[tr("brain", "fr")] == "brain"
