@@ -13,6 +13,7 @@ from __future__ import annotations
 from simulator.mr.acquisition import EncodingOperator, Sampling, sampling
 from simulator.mr.anatomy import ANATOMIES, PATHOLOGIES, Anatomy, load_anatomy
 from simulator.mr.geometry import SlicePlan, plan_slices
+from simulator.mr.kspace import KSpace, acquire_kspace
 from simulator.mr.localizer import Localizer, localizer
 from simulator.mr.presets import PRESETS, preset
 from simulator.mr.protocol import Geometry, MRProtocol
@@ -25,7 +26,7 @@ __all__ = [
     "Anatomy", "load_anatomy", "ANATOMIES", "PATHOLOGIES",
     "Tissue", "tissue_table",
     "MRProtocol", "Geometry", "MRDerived", "check_protocol", "derive", "preset", "PRESETS",
-    "MRSeries", "scan", "Localizer", "localizer",
+    "MRSeries", "scan", "Localizer", "localizer", "KSpace", "acquire_kspace",
     "SlicePlan", "plan_slices", "Sampling", "sampling", "EncodingOperator",
     "reconstruct", "g_factor",
 ]

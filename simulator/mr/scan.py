@@ -19,14 +19,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ParameterError
-from simulator.mr.acquisition import noise_sd, sampling, slice_kspace
+from simulator.mr._pipeline import acquire_slice, orient, setup, slice_list
+from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
-from simulator.mr.coils import COIL_RADIUS_MM, coil_maps
-from simulator.mr.geometry import SlicePlan, default_geometry, object_kspace, plan_slices
-from simulator.mr.motion import motion_phase
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import combine, g_factor, reconstruct
-from simulator.mr.rules import MRDerived, check_protocol, derive
+from simulator.mr.rules import MRDerived, check_protocol
 
 __all__ = ["MRSeries", "scan"]
 
@@ -89,27 +87,6 @@ class MRSeries:
                 view = arr.view()
                 view.flags.writeable = False
                 object.__setattr__(self, name, view)
-
-
-def _key(v: NDArray[np.float64]) -> tuple[float, float, float]:
-    return (round(float(v[0]), 6), round(float(v[1]), 6), round(float(v[2]), 6))
-
-
-def _slice_list(slices: Sequence[int] | None, n: int) -> list[int]:
-    if slices is None:
-        return list(range(n))
-    out = []
-    for s in slices:
-        if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or not 0 <= s < n:
-            raise ParameterError(
-                "slices",
-                s,
-                f"0–{n - 1}",
-                "index of a planned slice",
-                "indice d'une coupe planifiée",
-            )
-        out.append(int(s))
-    return out
 
 
 def _measure_snr(
@@ -181,87 +158,33 @@ def scan(
         slice index does not exist, or AI denoising is asked for and not available.
     """
     warnings = list(check_protocol(protocol))
-    if geometry is None:
-        geometry = default_geometry(anatomy, protocol)
-    seed = None
-    if isinstance(rng, bool) or not (rng is None or isinstance(
-            rng, (int, np.integer, np.random.Generator))):
-        raise ParameterError("rng", rng, "a numpy Generator, an integer seed or None")
-    if isinstance(rng, (int, np.integer)):
-        seed = int(rng)
-        rng = np.random.default_rng(seed)
-    gen: np.random.Generator | None = rng
-    plan = plan_slices(protocol, geometry)
-    idx = _slice_list(slices, protocol.slices)
-    d = derive(protocol)
-    samp = sampling(protocol)
-    r = protocol.parallel_r
-    n_sym = samp.n_partial - plan.n_phase // 2 if protocol.partial_fourier < 1.0 else None
-    radius = COIL_RADIUS_MM[protocol.body_part]
-    fov_maps = coil_maps(
-        protocol.coils, plan.n_phase, plan.n_read, plan.d_phase_mm, plan.d_read_mm, radius
-    )
+    st = setup(anatomy, protocol, geometry, rng)
+    plan, d, r, n_sym, fov_maps = st.plan, st.derived, protocol.parallel_r, st.n_sym, st.maps
+    idx = slice_list(slices, protocol.slices)
     imgs, clean, labs, pure = [], [], [], []
     outside = 0.0
+    names: tuple[str, ...] = ()
     for i in idx:
-        obj = object_kspace(
-            anatomy,
-            _key(plan.centers_mm[i]),
-            _key(plan.u_phase),
-            _key(plan.u_read),
-            _key(plan.normal),
-            plan.d_phase_mm,
-            plan.d_read_mm,
-            plan.n_phase,
-            plan.n_read,
-            protocol.slice_mm,
-        )
-        outside = max(outside, obj.outside_share)
-        ext = obj.extension
-        maps_ext = (
-            fov_maps
-            if ext == 1
-            else coil_maps(
-                protocol.coils,
-                ext * plan.n_phase,
-                plan.n_read,
-                plan.d_phase_mm,
-                plan.d_read_mm,
-                radius,
-            )
-        )
-        motion = None
-        if protocol.motion != "none" and gen is not None:
-            n_pe = ext * plan.n_phase
-            k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
-            motion = motion_phase(
-                protocol.motion,
-                d.scan_time_s,
-                samp.shot_of_line,
-                samp.k_acquired,
-                k_lines,
-                plan.n_phase * plan.d_phase_mm,
-                gen,
-            )
-        noisy_k, clean_k, clean_img = slice_kspace(protocol, plan, obj, maps_ext, samp, motion, gen)
-        img = np.abs(reconstruct(noisy_k, fov_maps, r, n_sym)).astype(np.float32)
-        if rng is None:
+        sd = acquire_slice(anatomy, st, i)
+        outside = max(outside, sd.obj.outside_share)
+        img = np.abs(reconstruct(sd.noisy, fov_maps, r, n_sym)).astype(np.float32)
+        if st.rng is None:
             ref = img
         elif r == 1 and n_sym is None:
             # Fully sampled: FFT then inverse FFT is the identity, so the noiseless
             # reconstruction is the coil combination of the noiseless coil images.
-            ref = np.abs(combine(clean_img, fov_maps)).astype(np.float32)
+            ref = np.abs(combine(sd.clean_images, fov_maps)).astype(np.float32)
         else:
-            ref = np.abs(reconstruct(clean_k, fov_maps, r, n_sym)).astype(np.float32)
+            ref = np.abs(reconstruct(sd.clean, fov_maps, r, n_sym)).astype(np.float32)
         imgs.append(img)
         clean.append(ref)
-        labs.append(obj.labels)
-        pure.append(obj.purity >= 0.95)
-        names = obj.names_all
-    images = _orient(np.stack(imgs), plan)
-    noiseless = _orient(np.stack(clean), plan)
-    labels = _orient(np.stack(labs), plan)
-    purity = _orient(np.stack(pure), plan)
+        labs.append(sd.obj.labels)
+        pure.append(sd.obj.purity >= 0.95)
+        names = sd.obj.names_all
+    images = orient(np.stack(imgs), plan)
+    noiseless = orient(np.stack(clean), plan)
+    labels = orient(np.stack(labs), plan)
+    purity = orient(np.stack(pure), plan)
     if outside > 0.002:
         warnings.append(
             "phase FOV smaller than the body: wrap expected "
@@ -280,7 +203,7 @@ def scan(
         "sar_limit_w_kg": d.sar_limit_w_kg,
         "fat_shift_px": d.fat_shift_px,
         "voxel_mm": list(d.voxel_mm),
-        "noise_sd": noise_sd(protocol) if rng is not None else 0.0,
+        "noise_sd": noise_sd(protocol) if st.rng is not None else 0.0,
         "g_factor_mean": float(g.mean()),
         "g_factor_max": float(g.max()),
         "concatenations": d.concatenations,
@@ -295,18 +218,13 @@ def scan(
         labels=labels,
         names=tuple(names),
         protocol=protocol,
-        geometry=geometry,
+        geometry=st.geometry,
         derived=d,
         pixel_spacing_mm=plan.pixel_spacing_mm,
         slice_positions_mm=plan.first_pixel_mm[idx].copy(),
         orientation_cosines=plan.orientation_cosines.copy(),
         metrics=metrics,
         warnings=tuple(warnings),
-        seed=seed,
+        seed=st.seed,
         slice_indices=tuple(idx),
     )
-
-
-def _orient(stack: NDArray[Any], plan: SlicePlan) -> NDArray[Any]:
-    """Internal (n, phase, read) → displayed (n, rows, cols)."""
-    return np.ascontiguousarray(stack if plan.phase_vertical else np.swapaxes(stack, 1, 2))
