@@ -90,7 +90,9 @@ class MRBackend:
             from simulator.mr.geometry import default_geometry
 
             return default_geometry(anatomy, protocol)
-        return self.mr.Geometry(orientation=protocol.orientation, center_mm=(0.0, 0.0, 0.0), angle_deg=0.0)
+        return self.mr.Geometry(
+            orientation=protocol.orientation, center_mm=(0.0, 0.0, 0.0), angle_deg=0.0
+        )
 
     def load_anatomy(self, name: str, pathology: str | None) -> Any:
         return self.mr.load_anatomy(name, pathology=pathology)
@@ -110,9 +112,13 @@ class MRBackend:
         s = self.mr.scan(anatomy, protocol, geometry, rng=rng)
         metrics = jsonable(dict(s.metrics))
         row_mm, col_mm = s.pixel_spacing_mm
-        return ScanResult(name, s, np.asarray(s.images, np.float32), metrics, "mr", float(row_mm) / float(col_mm))
+        return ScanResult(
+            name, s, np.asarray(s.images, np.float32), metrics, "mr", float(row_mm) / float(col_mm)
+        )
 
-    def preview(self, protocol: Any, geometry: Any, anatomy: Any, rng: np.random.Generator) -> tuple[Any, float]:
+    def preview(
+        self, protocol: Any, geometry: Any, anatomy: Any, rng: np.random.Generator
+    ) -> tuple[Any, float]:
         """The middle slice alone (a fast first look): (image, aspect)."""
         s = self.mr.scan(anatomy, protocol, geometry, rng=rng, slices=[protocol.slices // 2])
         row_mm, col_mm = s.pixel_spacing_mm
@@ -174,6 +180,12 @@ class PETBackend:
         if s.sinogram is not None and protocol.recon != "fbp":
             # replay the iterations so the trainee watches OSEM converge (~0.1 s each)
             for it, image in pet.iter_reconstruct(s.sinogram, protocol):
-                emit({"type": "iteration", "iteration": int(it), "image": np.asarray(image, np.float32)})
+                emit(
+                    {
+                        "type": "iteration",
+                        "iteration": int(it),
+                        "image": np.asarray(image, np.float32),
+                    }
+                )
         metrics = jsonable(dict(s.metrics))
         return ScanResult(name, s, np.asarray(s.images_bqml, np.float32), metrics, "pet")

@@ -108,9 +108,13 @@ def compose(panels: Sequence[NDArray[np.uint8]], gap: int = 4) -> NDArray[np.uin
     return np.concatenate(parts, axis=1)
 
 
-def draw_text(img: Image.Image, xy: tuple[int, int], text: str, size: int = 13, fill=(235, 235, 150)) -> None:
+def draw_text(
+    img: Image.Image, xy: tuple[int, int], text: str, size: int = 13, fill=(235, 235, 150)
+) -> None:
     """Overlay ``text`` with a dark outline so it reads on any background."""
-    ImageDraw.Draw(img).text(xy, text, font=font(size), fill=fill, stroke_width=2, stroke_fill=(0, 0, 0))
+    ImageDraw.Draw(img).text(
+        xy, text, font=font(size), fill=fill, stroke_width=2, stroke_fill=(0, 0, 0)
+    )
 
 
 def draw_banner(img: Image.Image, lang: str) -> None:
@@ -126,8 +130,9 @@ def draw_banner(img: Image.Image, lang: str) -> None:
     draw.text((x, y - box[1] // 2), text, font=font(size), fill=(255, 230, 230))
 
 
-def scale_to(rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0,
-             aspect: float = 1.0) -> Image.Image:
+def scale_to(
+    rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0, aspect: float = 1.0
+) -> Image.Image:
     """Fit ``rgb`` into ``width × height`` keeping its physical aspect, magnified ``zoom``.
 
     ``aspect`` is the pixel height over the pixel width (row spacing / column spacing, mm).
@@ -155,8 +160,15 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def frame_to_image(x: float, y: float, shape: tuple[int, int], width: int, height: int,
-                   zoom: float = 1.0, aspect: float = 1.0) -> tuple[int, int] | None:
+def frame_to_image(
+    x: float,
+    y: float,
+    shape: tuple[int, int],
+    width: int,
+    height: int,
+    zoom: float = 1.0,
+    aspect: float = 1.0,
+) -> tuple[int, int] | None:
     """Inverse of :func:`scale_to`: frame pixel (x, y) → image (col, row), None outside."""
     rows, cols = shape
     if abs(aspect - 1.0) > 1e-3:

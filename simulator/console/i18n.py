@@ -93,7 +93,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "role_instructor": ("le formateur", "instructor"),
     "role_observer": ("l'observateur", "observer"),
     "cmd_scan_by": ("Acquisition lancée par {role} {actor}", "Scan started by {role} {actor}"),
-    "not_allowed": ("Action non permise pour le rôle {role}.", "Action not allowed for role {role}."),
+    "not_allowed": (
+        "Action non permise pour le rôle {role}.",
+        "Action not allowed for role {role}.",
+    ),
     "unknown_cmd": ("Commande inconnue : {cmd}", "Unknown command: {cmd}"),
     "unknown_param": ("Paramètre inconnu : {name}", "Unknown parameter: {name}"),
     "param_ok": ("{param} = {value}", "{param} = {value}"),
@@ -159,7 +162,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "coil": ("Antenne", "Coil"),
     "safety": ("Questionnaire de sécurité IRM", "MR safety screening"),
     "safety_validate": ("Valider le questionnaire", "Validate screening"),
-    "safety_ok": ("Questionnaire validé : pas de contre-indication.", "Screening validated: no contraindication."),
+    "safety_ok": (
+        "Questionnaire validé : pas de contre-indication.",
+        "Screening validated: no contraindication.",
+    ),
     "safety_conditional": (
         "Questionnaire validé : implant IRM-compatible sous conditions ({what}) — respecter le DAS.",
         "Screening validated: MR-conditional implant ({what}) — respect SAR limits.",
@@ -224,7 +230,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "preview": ("Aperçu (coupe centrale)", "Preview (middle slice)"),
     "iteration": ("Itération {it}", "Iteration {it}"),
     "suv_probe": ("Sonde SUV", "SUV probe"),
-    "suv_at": ("SUV en ({x}, {y}) : {suv:.2f}  ({bq:.0f} Bq/mL)", "SUV at ({x}, {y}): {suv:.2f}  ({bq:.0f} Bq/mL)"),
+    "suv_at": (
+        "SUV en ({x}, {y}) : {suv:.2f}  ({bq:.0f} Bq/mL)",
+        "SUV at ({x}, {y}): {suv:.2f}  ({bq:.0f} Bq/mL)",
+    ),
     "nema_table": ("Tableau NEMA CRC / VF", "NEMA CRC / BV table"),
     "sphere_mm": ("Sphère (mm)", "Sphere (mm)"),
     "crc": ("CRC (%)", "CRC (%)"),
@@ -242,7 +251,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "effective_dose": ("Dose efficace", "Effective dose"),
     "expected_nec": ("Coups NEC attendus", "Expected NEC counts"),
     "use_eanm": ("Appliquer l'activité EANM", "Use the EANM activity"),
-    "uptake_done": ("Fixation terminée : le patient peut être installé.", "Uptake complete: the patient can be positioned."),
+    "uptake_done": (
+        "Fixation terminée : le patient peut être installé.",
+        "Uptake complete: the patient can be positioned.",
+    ),
     "uptake_early": (
         "Attention : fixation incomplète ({elapsed} sur {target}).",
         "Warning: uptake incomplete ({elapsed} of {target}).",
@@ -254,12 +266,6 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "Cliquer sur l'image (ou saisir x, y) pour mesurer la SUV.",
         "Click the image (or type x, y) to measure the SUV.",
     ),
-    "confirm_title": (
-        "{role} {actor} demande à lancer l'acquisition (rayonnements ionisants) : confirmer sur place ?",
-        "{role} {actor} asks to start the acquisition (ionising radiation): confirm locally?",
-    ),
-    "confirm": ("Confirmer", "Confirm"),
-    "refuse": ("Refuser", "Refuse"),
     "nema_none": (
         "Acquérir le fantôme NEMA IEC pour obtenir le tableau CRC / VF.",
         "Scan the NEMA IEC phantom to get the CRC / BV table.",

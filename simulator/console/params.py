@@ -20,8 +20,17 @@ from simulator.console.session import format_mmss
 __all__ = ["MR_GROUPS", "MR_CHOICES", "PET_GROUPS", "PET_CHOICES", "ParamCard", "consequences_html"]
 
 MR_GROUPS: dict[str, tuple[str, ...]] = {
-    "grp_routine": ("sequence", "orientation", "slices", "slice_mm", "gap_mm", "tr_ms", "te_ms", "nex",
-                    "concatenations"),
+    "grp_routine": (
+        "sequence",
+        "orientation",
+        "slices",
+        "slice_mm",
+        "gap_mm",
+        "tr_ms",
+        "te_ms",
+        "nex",
+        "concatenations",
+    ),
     "grp_contrast": ("ti_ms", "flip_deg", "refocus_deg", "fat_sat", "field_t"),
     "grp_resolution": ("fov_mm", "phase_fov_pct", "matrix_read", "matrix_phase", "bandwidth_hz_px"),
     "grp_geometry": ("phase_dir",),
@@ -38,11 +47,29 @@ HIDDEN = {"motion", "coils", "body_part"}  # coil and region: exam card
 
 PET_GROUPS: dict[str, tuple[str, ...]] = {
     "tab_injection": ("tracer", "activity_mbq", "weight_kg", "uptake_min"),
-    "grp_acquisition": ("beds", "minutes_per_bed", "tof_ps", "attenuation_correction", "scatter_correction"),
-    "tab_recon": ("recon", "iterations", "subsets", "postfilter_mm", "matrix", "fbp_window", "ai_denoise"),
+    "grp_acquisition": (
+        "beds",
+        "minutes_per_bed",
+        "tof_ps",
+        "attenuation_correction",
+        "scatter_correction",
+    ),
+    "tab_recon": (
+        "recon",
+        "iterations",
+        "subsets",
+        "postfilter_mm",
+        "matrix",
+        "fbp_window",
+        "ai_denoise",
+    ),
 }
-PET_CHOICES: dict[str, list[Any]] = {"recon": ["osem", "mlem", "fbp"], "fbp_window": ["hann", "ramp"],
-                                     "tracer": ["F18-FDG"], "matrix": [64, 96, 128, 192, 256]}
+PET_CHOICES: dict[str, list[Any]] = {
+    "recon": ["osem", "mlem", "fbp"],
+    "fbp_window": ["hann", "ramp"],
+    "tracer": ["F18-FDG"],
+    "matrix": [64, 96, 128, 192, 256],
+}
 
 
 def _sar_bar(sar: float, limit: float) -> str:
@@ -72,7 +99,9 @@ def consequences_html(c: dict, lang: str) -> dict[str, str]:
         v = c["voxel_mm"]
         out["voxel"] = f"<b>{tr('voxel', lang)}</b> " + " × ".join(f"{x:.2f}" for x in v) + " mm"
     if "activity_at_scan_mbq" in c:
-        out["activity-at-scan"] = f"<b>{tr('activity_at_scan', lang)}</b> {c['activity_at_scan_mbq']:.0f} MBq"
+        out["activity-at-scan"] = (
+            f"<b>{tr('activity_at_scan', lang)}</b> {c['activity_at_scan_mbq']:.0f} MBq"
+        )
     if "eanm_activity_mbq" in c:
         out["eanm"] = f"<b>{tr('eanm', lang)}</b> {c['eanm_activity_mbq']:.0f} MBq"
     if "effective_dose_msv" in c:
@@ -147,7 +176,9 @@ class ParamCard:
     def _changed(self, name: str, value: Any) -> None:
         if self._syncing:
             return
-        result = self.session.apply_command({"type": "set_param", "name": name, "value": value}, "local", "trainee")
+        result = self.session.apply_command(
+            {"type": "set_param", "name": name, "value": value}, "local", "trainee"
+        )
         if result["ok"]:
             self.errors[name].value = ""
         else:

@@ -15,10 +15,24 @@ import ipywidgets as W
 
 from simulator.console.i18n import Labels
 
-__all__ = ["Implant", "Patient", "SCENARIOS", "QUESTIONS", "MOTION_BY_STATE", "screen", "PatientCard"]
+__all__ = [
+    "Implant",
+    "Patient",
+    "SCENARIOS",
+    "QUESTIONS",
+    "MOTION_BY_STATE",
+    "screen",
+    "PatientCard",
+]
 
 #: Expected motion for each patient state (the MR physics grows it with scan duration).
-MOTION_BY_STATE = {"calm": "none", "anxious": "low", "claustrophobic": "low", "in_pain": "moderate", "agitated": "severe"}
+MOTION_BY_STATE = {
+    "calm": "none",
+    "anxious": "low",
+    "claustrophobic": "low",
+    "in_pain": "moderate",
+    "agitated": "severe",
+}
 
 #: Screening questions: key -> implant kinds that answer "yes".
 QUESTIONS: dict[str, tuple[str, ...]] = {
@@ -68,44 +82,152 @@ class Patient:
         return self.indication_fr if lang == "fr" else self.indication_en
 
 
-_PM = Implant("pacemaker", "stimulateur cardiaque non IRM-compatible", "non-MR-conditional pacemaker", "unsafe")
-_HIP = Implant("hip_prosthesis", "prothèse de hanche (titane)", "hip prosthesis (titanium)", "conditional")
-_EYE = Implant("metal_eye", "éclat métallique intra-oculaire (soudeur)", "intra-ocular metal fragment (welder)", "unsafe")
-_NS = Implant("neurostimulator", "neurostimulateur médullaire IRM-compatible sous conditions",
-              "MR-conditional spinal cord stimulator", "conditional")
+_PM = Implant(
+    "pacemaker",
+    "stimulateur cardiaque non IRM-compatible",
+    "non-MR-conditional pacemaker",
+    "unsafe",
+)
+_HIP = Implant(
+    "hip_prosthesis", "prothèse de hanche (titane)", "hip prosthesis (titanium)", "conditional"
+)
+_EYE = Implant(
+    "metal_eye",
+    "éclat métallique intra-oculaire (soudeur)",
+    "intra-ocular metal fragment (welder)",
+    "unsafe",
+)
+_NS = Implant(
+    "neurostimulator",
+    "neurostimulateur médullaire IRM-compatible sous conditions",
+    "MR-conditional spinal cord stimulator",
+    "conditional",
+)
 
 SCENARIOS: dict[str, Patient] = {
     p.key: p
     for p in (
-        Patient("headache", "MARTIN Claire", 54, "F", 68.0, "brain", None,
-                "Céphalées inhabituelles depuis 3 semaines", "Unusual headaches for 3 weeks", "anxious"),
-        Patient("ms", "LEROY Sophie", 31, "F", 59.0, "brain", "ms_lesions",
-                "Névrite optique, suspicion de SEP", "Optic neuritis, suspected MS", "calm"),
-        Patient("tumour", "DUBOIS Jean", 71, "M", 82.0, "brain", "tumour",
-                "Troubles du langage d'apparition récente", "Recent speech disorder", "claustrophobic", (_PM,)),
-        Patient("knee", "PETIT Lucas", 23, "M", 74.0, "knee", "meniscal_tear",
-                "Entorse du genou au football, blocage", "Football knee sprain, locking", "in_pain"),
-        Patient("knee_oedema", "GARCIA Inès", 45, "F", 63.0, "knee", "bone_marrow_oedema",
-                "Douleur du genou après une chute", "Knee pain after a fall", "calm", (_HIP,)),
-        Patient("spine", "BERNARD Michel", 58, "M", 90.0, "spine", "disc_herniation",
-                "Lombosciatique gauche hyperalgique", "Severe left sciatica", "agitated", (_NS,)),
-        Patient("welder", "MOREAU Karim", 49, "M", 77.0, "spine", None,
-                "Lombalgie chronique, ancien soudeur", "Chronic low back pain, former welder", "calm", (_EYE,)),
+        Patient(
+            "headache",
+            "MARTIN Claire",
+            54,
+            "F",
+            68.0,
+            "brain",
+            None,
+            "Céphalées inhabituelles depuis 3 semaines",
+            "Unusual headaches for 3 weeks",
+            "anxious",
+        ),
+        Patient(
+            "ms",
+            "LEROY Sophie",
+            31,
+            "F",
+            59.0,
+            "brain",
+            "ms_lesions",
+            "Névrite optique, suspicion de SEP",
+            "Optic neuritis, suspected MS",
+            "calm",
+        ),
+        Patient(
+            "tumour",
+            "DUBOIS Jean",
+            71,
+            "M",
+            82.0,
+            "brain",
+            "tumour",
+            "Troubles du langage d'apparition récente",
+            "Recent speech disorder",
+            "claustrophobic",
+            (_PM,),
+        ),
+        Patient(
+            "knee",
+            "PETIT Lucas",
+            23,
+            "M",
+            74.0,
+            "knee",
+            "meniscal_tear",
+            "Entorse du genou au football, blocage",
+            "Football knee sprain, locking",
+            "in_pain",
+        ),
+        Patient(
+            "knee_oedema",
+            "GARCIA Inès",
+            45,
+            "F",
+            63.0,
+            "knee",
+            "bone_marrow_oedema",
+            "Douleur du genou après une chute",
+            "Knee pain after a fall",
+            "calm",
+            (_HIP,),
+        ),
+        Patient(
+            "spine",
+            "BERNARD Michel",
+            58,
+            "M",
+            90.0,
+            "spine",
+            "disc_herniation",
+            "Lombosciatique gauche hyperalgique",
+            "Severe left sciatica",
+            "agitated",
+            (_NS,),
+        ),
+        Patient(
+            "welder",
+            "MOREAU Karim",
+            49,
+            "M",
+            77.0,
+            "spine",
+            None,
+            "Lombalgie chronique, ancien soudeur",
+            "Chronic low back pain, former welder",
+            "calm",
+            (_EYE,),
+        ),
     )
 }
 
 
 #: Implant kinds an exercise may name, with their MR status.
-IMPLANTS: dict[str, Implant] = {i.kind: i for i in (
-    _PM, _HIP, _EYE, _NS,
-    Implant("icd", "défibrillateur implantable", "implantable defibrillator", "unsafe"),
-    Implant("cochlear", "implant cochléaire", "cochlear implant", "unsafe"),
-    Implant("aneurysm_clip", "clip d'anévrisme ancien (ferromagnétique)", "old ferromagnetic aneurysm clip", "unsafe"),
-    Implant("valve", "valve cardiaque IRM-compatible sous conditions", "MR-conditional heart valve", "conditional"),
-    Implant("knee_prosthesis", "prothèse de genou", "knee prosthesis", "conditional"),
-    Implant("pump", "pompe implantée", "implanted pump", "unsafe"),
-    Implant("pregnancy", "grossesse (1er trimestre)", "pregnancy (first trimester)", "conditional"),
-)}
+IMPLANTS: dict[str, Implant] = {
+    i.kind: i
+    for i in (
+        _PM,
+        _HIP,
+        _EYE,
+        _NS,
+        Implant("icd", "défibrillateur implantable", "implantable defibrillator", "unsafe"),
+        Implant("cochlear", "implant cochléaire", "cochlear implant", "unsafe"),
+        Implant(
+            "aneurysm_clip",
+            "clip d'anévrisme ancien (ferromagnétique)",
+            "old ferromagnetic aneurysm clip",
+            "unsafe",
+        ),
+        Implant(
+            "valve",
+            "valve cardiaque IRM-compatible sous conditions",
+            "MR-conditional heart valve",
+            "conditional",
+        ),
+        Implant("knee_prosthesis", "prothèse de genou", "knee prosthesis", "conditional"),
+        Implant("pump", "pompe implantée", "implanted pump", "unsafe"),
+        Implant(
+            "pregnancy", "grossesse (1er trimestre)", "pregnancy (first trimester)", "conditional"
+        ),
+    )
+}
 
 
 def patient_from_exercise(ex: Any) -> Patient:
@@ -113,8 +235,19 @@ def patient_from_exercise(ex: Any) -> Patient:
     p = ex.patient
     implants = tuple(IMPLANTS.get(k, Implant(k, k, k, "conditional")) for k in p.implants)
     state = p.state if p.state in MOTION_BY_STATE else "calm"
-    return Patient(f"ex-{ex.id}", p.name, int(p.age), "O", float(p.weight_kg), ex.anatomy or ex.phantom or "",
-                   ex.pathology, p.indication.get("fr"), p.indication.get("en"), state, implants)
+    return Patient(
+        f"ex-{ex.id}",
+        p.name,
+        int(p.age),
+        "O",
+        float(p.weight_kg),
+        ex.anatomy or ex.phantom or "",
+        ex.pathology,
+        p.indication.get("fr"),
+        p.indication.get("en"),
+        state,
+        implants,
+    )
 
 
 def screen(patient: Patient, answers: dict[str, bool | None]) -> tuple[str, str]:
@@ -157,8 +290,11 @@ class PatientCard:
         self.answers: dict[str, W.ToggleButtons] = {}
         rows = []
         for key in QUESTIONS:
-            tb = W.ToggleButtons(options=[("?", None), ("", True), ("", False)], value=None,
-                                 style={"button_width": "52px"})
+            tb = W.ToggleButtons(
+                options=[("?", None), ("", True), ("", False)],
+                value=None,
+                style={"button_width": "52px"},
+            )
             tb.add_class(f"merm-safety-{key[2:]}")
             self.answers[key] = tb
             lab = W.Label(layout=W.Layout(width="290px"))
@@ -176,7 +312,9 @@ class PatientCard:
         self.safety_box.add_class("merm-safety")
         self.widget = W.VBox([self.scenario, self.card, self.safety_box])
         self._relabeling = False
-        self.scenario.observe(lambda ch: None if self._relabeling else self.admit(ch["new"]), "value")
+        self.scenario.observe(
+            lambda ch: None if self._relabeling else self.admit(ch["new"]), "value"
+        )
         self.validate.on_click(lambda _b: self.check())
         self._relabel()
 
@@ -223,7 +361,11 @@ class PatientCard:
         for tb in self.answers.values():
             tb.value = None
         self.result.value = ""
-        if self.session.modality == "mr" and p.anatomy in ("brain", "knee", "spine") and (p.anatomy != self.session.anatomy_name or p.pathology != self.session.pathology):
+        if (
+            self.session.modality == "mr"
+            and p.anatomy in ("brain", "knee", "spine")
+            and (p.anatomy != self.session.anatomy_name or p.pathology != self.session.pathology)
+        ):
             self.session.set_anatomy(p.anatomy, p.pathology)
         self.session.set_patient(p)
         self._show_card(p)
@@ -245,7 +387,10 @@ class PatientCard:
         what = self.session.screening_detail
         text, colour = {
             "incomplete": (t("safety_incomplete"), "#b36b00"),
-            "mismatch": (t("safety_mismatch", q=t(detail) if detail.startswith("q_") else detail), "#b36b00"),
+            "mismatch": (
+                t("safety_mismatch", q=t(detail) if detail.startswith("q_") else detail),
+                "#b36b00",
+            ),
             "blocked": (t("safety_block", what=what), "#b00020"),
             "conditional": (t("safety_conditional", what=what), "#1d6b1d"),
             "ok": (t("safety_ok"), "#1d6b1d"),

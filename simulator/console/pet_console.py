@@ -5,7 +5,8 @@ injected activity starts from the EANM guideline value computed by ``simulator.p
 (≈ 7 MBq·min/kg ÷ minutes per bed) and stays editable; the uptake timer runs on the
 console clock; during a scan the viewer shows each OSEM iteration as it converges; a click
 on the image (or x/y fields) reads the SUV; the NEMA tab tabulates CRC and BV per sphere.
-A remote "start acquisition" from a mentor waits for the trainee's confirmation.
+A mentor's remote "start acquisition" is confirmed by the trainee in the mentor panel (the
+hub holds it until then).
 """
 
 from __future__ import annotations
@@ -122,8 +123,6 @@ class PETConsole:
         )
         self.nema = W.HTML()
         self.nema.add_class("merm-nema")
-        self.confirm_box = W.VBox()
-        self.confirm_box.add_class("merm-confirm")
         ex = _shell.find_exercise(_shell.exercise_choice(exercise), "pet")
         self.exercise_box = W.VBox(
             [_shell.exercise_panel(s, L, ex)]
@@ -156,7 +155,6 @@ class PETConsole:
                 self.shell.scanbar,
                 self.params.conseq_box,
                 self.shell.message,
-                self.confirm_box,
                 body,
             ]
         )
@@ -250,13 +248,6 @@ class PETConsole:
         self.probe_out.value = f"<b>{self.L.t('suv_at', x=col, y=row, suv=suv, bq=bq)}</b>"
 
     # -------------------------------------------------------------- events
-    def _confirm(self, ok: bool) -> None:
-        self.confirm_box.children = []
-        if ok:
-            self.session.apply_command({"type": "confirm_scan"}, "local", "trainee")
-        else:
-            self.session.pending_confirmation = None
-
     def _on_event(self, event: dict) -> None:
         kind = event.get("type")
         if kind in ("protocol", "param"):
@@ -274,18 +265,6 @@ class PETConsole:
             self.params.errors[
                 event["name"]
             ].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
-        elif kind == "confirm_request":
-            t = self.L.t
-            yes = W.Button(description=t("confirm"), button_style="danger")
-            yes.add_class("merm-confirm-scan")
-            no = W.Button(description=t("refuse"))
-            no.add_class("merm-refuse-scan")
-            yes.on_click(lambda _b: self._confirm(True))
-            no.on_click(lambda _b: self._confirm(False))
-            msg = W.HTML(
-                f"<b>{html.escape(t('confirm_title', role=t('role_' + event['role']), actor=event['actor']))}</b>"
-            )
-            self.confirm_box.children = [msg, W.HBox([yes, no])]
         elif (
             kind == "scan_progress"
             and event.get("state") == "running"

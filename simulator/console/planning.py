@@ -24,14 +24,21 @@ from PIL import Image, ImageDraw
 from simulator.console import _render
 from simulator.console.i18n import Labels
 
-__all__ = ["VIEWS", "slice_normal", "stack_centres", "body_extent_mm", "wrap_risk", "localizer_images",
-           "Planning"]
+__all__ = [
+    "VIEWS",
+    "slice_normal",
+    "stack_centres",
+    "body_extent_mm",
+    "wrap_risk",
+    "localizer_images",
+    "Planning",
+]
 
 #: view -> (axis index of the view normal in (x, y, z), in-plane (u, v) axes in (x, y, z), v flipped)
 VIEWS: dict[str, tuple[int, tuple[int, int], bool]] = {
-    "axial": (2, (0, 1), False),      # cols = x (left →), rows = y (posterior ↓)
-    "coronal": (1, (0, 2), True),     # cols = x, rows = z (head ↑)
-    "sagittal": (0, (1, 2), True),    # cols = y (posterior →), rows = z (head ↑)
+    "axial": (2, (0, 1), False),  # cols = x (left →), rows = y (posterior ↓)
+    "coronal": (1, (0, 2), True),  # cols = x, rows = z (head ↑)
+    "sagittal": (0, (1, 2), True),  # cols = y (posterior →), rows = z (head ↑)
 }
 _BASE_NORMAL = {"axial": (0.0, 0.0, 1.0), "coronal": (0.0, 1.0, 0.0), "sagittal": (1.0, 0.0, 0.0)}
 _ROW_AXIS = {"axial": (1.0, 0.0, 0.0), "coronal": (1.0, 0.0, 0.0), "sagittal": (0.0, 1.0, 0.0)}
@@ -42,7 +49,11 @@ SIZE = 215
 def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:
     """Rodrigues rotation of ``v`` about unit ``axis`` by ``deg``."""
     a = math.radians(deg)
-    return v * math.cos(a) + np.cross(axis, v) * math.sin(a) + axis * np.dot(axis, v) * (1 - math.cos(a))
+    return (
+        v * math.cos(a)
+        + np.cross(axis, v) * math.sin(a)
+        + axis * np.dot(axis, v) * (1 - math.cos(a))
+    )
 
 
 def slice_normal(orientation: str, angle_deg: float | tuple[float, float]) -> NDArray[np.float64]:
@@ -56,15 +67,24 @@ def slice_normal(orientation: str, angle_deg: float | tuple[float, float]) -> ND
     return n / np.linalg.norm(n)
 
 
-def stack_centres(center_mm: tuple[float, float, float], normal: NDArray[np.float64], slices: int,
-                  slice_mm: float, gap_mm: float) -> NDArray[np.float64]:
+def stack_centres(
+    center_mm: tuple[float, float, float],
+    normal: NDArray[np.float64],
+    slices: int,
+    slice_mm: float,
+    gap_mm: float,
+) -> NDArray[np.float64]:
     """(slices, 3) patient positions of each slice centre, spaced ``slice_mm + gap_mm``."""
     k = np.arange(slices) - (slices - 1) / 2.0
-    return np.asarray(center_mm, float)[None, :] + k[:, None] * (slice_mm + gap_mm) * normal[None, :]
+    return (
+        np.asarray(center_mm, float)[None, :] + k[:, None] * (slice_mm + gap_mm) * normal[None, :]
+    )
 
 
 @functools.lru_cache(maxsize=8)
-def _extent_cached(key: int, labels_id: int, shape: tuple[int, ...], voxel: tuple[float, ...], anat: Any) -> tuple[float, float, float]:
+def _extent_cached(
+    key: int, labels_id: int, shape: tuple[int, ...], voxel: tuple[float, ...], anat: Any
+) -> tuple[float, float, float]:
     body = anat.labels > 0
     out = []
     for axis_xyz in range(3):
@@ -82,7 +102,9 @@ def body_extent_mm(anat: Any) -> tuple[float, float, float]:
 
 def wrap_risk(anat: Any, protocol: Any) -> tuple[float, float]:
     """(phase FOV mm, body extent along the phase direction mm); wrap when the first is smaller."""
-    phase_fov = float(getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0))
+    phase_fov = float(
+        getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
+    )
     return phase_fov, body_extent_mm(anat)[_PHASE_AXIS[protocol.phase_dir]]
 
 
@@ -96,19 +118,30 @@ def localizer_images(anat: Any, field_t: float = 1.5) -> dict[str, Any]:
     from simulator.mr.tissues import tissue_table
 
     table = tissue_table(field_t)
-    lut = np.array([0.0] + [table[n].pd * (1 - math.exp(-150.0 / table[n].t1_ms)) if n in table else 0.0
-                            for n in anat.names[1:]], dtype=np.float32)
-    return {"volume": lut[anat.labels], "origin": np.asarray(anat.origin_mm, float),
-            "voxel": np.asarray(anat.voxel_mm, float)[::-1]}  # voxel in (x, y, z)
+    lut = np.array(
+        [0.0]
+        + [
+            table[n].pd * (1 - math.exp(-150.0 / table[n].t1_ms)) if n in table else 0.0
+            for n in anat.names[1:]
+        ],
+        dtype=np.float32,
+    )
+    return {
+        "volume": lut[anat.labels],
+        "origin": np.asarray(anat.origin_mm, float),
+        "voxel": np.asarray(anat.voxel_mm, float)[::-1],
+    }  # voxel in (x, y, z)
 
 
-def _view_image(loc: dict[str, Any], view: str, center: NDArray[np.float64]) -> tuple[NDArray[np.float32], tuple[float, float, float, float]]:
+def _view_image(
+    loc: dict[str, Any], view: str, center: NDArray[np.float64]
+) -> tuple[NDArray[np.float32], tuple[float, float, float, float]]:
     vol, origin, voxel = loc["volume"], loc["origin"], loc["voxel"]
     w_axis, (u_axis, v_axis), flip = VIEWS[view]
     idx = int(round((center[w_axis] - origin[w_axis]) / voxel[w_axis]))
     arr_w = 2 - w_axis
     idx = min(max(idx, 0), vol.shape[arr_w] - 1)
-    plane = np.take(vol, idx, axis=arr_w)   # remaining array axes in (z, y, x) order minus arr_w
+    plane = np.take(vol, idx, axis=arr_w)  # remaining array axes in (z, y, x) order minus arr_w
     # plane axes are (higher xyz axis, lower xyz axis) → rows = v, cols = u
     u0 = origin[u_axis] - voxel[u_axis] / 2
     v0 = origin[v_axis] - voxel[v_axis] / 2
@@ -124,13 +157,19 @@ def planned_stack(geometry: Any, protocol: Any) -> tuple[NDArray[np.float64], ND
     try:
         from simulator.mr.geometry import plan_slices, plane_axes
 
-        return np.asarray(plane_axes(geometry)[2]), np.asarray(plan_slices(protocol, geometry).centers_mm)
+        return np.asarray(plane_axes(geometry)[2]), np.asarray(
+            plan_slices(protocol, geometry).centers_mm
+        )
     except (ImportError, ValueError, AttributeError):  # ParameterError is a ValueError
         n = slice_normal(geometry.orientation, geometry.angle_deg)
-        return n, stack_centres(tuple(geometry.center_mm), n, protocol.slices, protocol.slice_mm, protocol.gap_mm)
+        return n, stack_centres(
+            tuple(geometry.center_mm), n, protocol.slices, protocol.slice_mm, protocol.gap_mm
+        )
 
 
-def draw_view(loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size: int = SIZE) -> tuple[Image.Image, tuple]:
+def draw_view(
+    loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size: int = SIZE
+) -> tuple[Image.Image, tuple]:
     """One localizer view with the slice stack / FOV box; returns (image, mm frame)."""
     center = np.asarray(geometry.center_mm, float)
     plane, (u0, u1, v0, v1) = _view_image(loc, view, center)
@@ -158,7 +197,12 @@ def draw_view(loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size
     # FOV box: read × phase in the slice plane, drawn where the view is close to the slice plane
     if abs(n[w_axis]) > 0.7:
         phase_axis = _PHASE_AXIS[protocol.phase_dir]
-        pf = float(getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)) / 2
+        pf = (
+            float(
+                getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
+            )
+            / 2
+        )
         hu = pf if ua == phase_axis else half
         hv = pf if va == phase_axis else half
         cu, cv = center[ua], center[va]
@@ -200,7 +244,9 @@ class Planning:
 
             for view, im in self.images.items():
                 ev = Event(source=im, watched_events=["click"], prevent_default_action=True)
-                ev.on_dom_event(lambda e, v=view: self.click(v, e.get("relativeX", 0), e.get("relativeY", 0)))
+                ev.on_dom_event(
+                    lambda e, v=view: self.click(v, e.get("relativeX", 0), e.get("relativeY", 0))
+                )
                 self.events.append(ev)
         except ImportError:
             pass
@@ -223,8 +269,15 @@ class Planning:
     def _moved(self) -> None:
         if self._syncing:
             return
-        self.session.apply_command({"type": "set_geometry", "center_mm": (self.cx.value, self.cy.value, self.cz.value),
-                                    "angle_deg": self.angle.value}, "local", "trainee")
+        self.session.apply_command(
+            {
+                "type": "set_geometry",
+                "center_mm": (self.cx.value, self.cy.value, self.cz.value),
+                "angle_deg": self.angle.value,
+            },
+            "local",
+            "trainee",
+        )
 
     def click(self, view: str, x: float, y: float) -> None:
         """Move the stack centre to the clicked point of ``view`` (pixel coordinates)."""
@@ -234,7 +287,9 @@ class Planning:
         v = v0 + ((SIZE - y) if flip else y) / SIZE * (v1 - v0)
         c = list(self.session.geometry.center_mm)
         c[ua], c[va] = round(u, 1), round(v, 1)
-        self.session.apply_command({"type": "set_geometry", "center_mm": tuple(c)}, "local", "trainee")
+        self.session.apply_command(
+            {"type": "set_geometry", "center_mm": tuple(c)}, "local", "trainee"
+        )
 
     def refresh(self) -> None:
         s = self.session
@@ -255,6 +310,8 @@ class Planning:
             self._syncing = False
         fov, body = wrap_risk(s.anatomy, s.protocol)
         if fov < body:
-            self.wrap.value = f"<b style='color:#c62828'>⚠ {self.L.t('wrap_warn', fov=fov, body=body)}</b>"
+            self.wrap.value = (
+                f"<b style='color:#c62828'>⚠ {self.L.t('wrap_warn', fov=fov, body=body)}</b>"
+            )
         else:
             self.wrap.value = f"<span style='color:#2e7d32'>{self.L.t('no_wrap')}</span>"

@@ -57,26 +57,39 @@ class ProtocolQueue:
 class QueuePanel:
     """Series list with buttons; Run loads the selected protocol into the card and scans."""
 
-    def __init__(self, session: Any, labels: Labels, on_load: Any = None, on_run: Any = None) -> None:
+    def __init__(
+        self, session: Any, labels: Labels, on_load: Any = None, on_run: Any = None
+    ) -> None:
         self.session, self.L = session, labels
         self.queue = ProtocolQueue()
         self.on_load, self.on_run = on_load, on_run
         self.list = W.Select(options=[], rows=7, layout=W.Layout(width="430px"))
         self.list.add_class("merm-queue")
         self.buttons: dict[str, W.Button] = {}
-        for key, icon in (("queue_add", "plus"), ("queue_dup", "copy"), ("queue_up", "arrow-up"),
-                          ("queue_down", "arrow-down"), ("queue_del", "trash"), ("queue_load", "upload"),
-                          ("queue_run", "play")):
+        for key, icon in (
+            ("queue_add", "plus"),
+            ("queue_dup", "copy"),
+            ("queue_up", "arrow-up"),
+            ("queue_down", "arrow-down"),
+            ("queue_del", "trash"),
+            ("queue_load", "upload"),
+            ("queue_run", "play"),
+        ):
             b = labels(W.Button(icon=icon, layout=W.Layout(width="auto")), key)
             b.add_class(f"merm-{key.replace('_', '-')}")
             b.on_click(lambda _b, k=key: self.press(k))
             self.buttons[key] = b
         self.buttons["queue_run"].button_style = "success"
-        self.widget = W.VBox([self.list, W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap"))])
+        self.widget = W.VBox(
+            [self.list, W.HBox(list(self.buttons.values()), layout=W.Layout(flex_flow="row wrap"))]
+        )
         self.widget.add_class("merm-queue-panel")
 
     def refresh(self, select: int | None = None) -> None:
-        opts = [(("✔ " if e.done else "• ") + f"{i + 1}. {e.label}", i) for i, e in enumerate(self.queue.entries)]
+        opts = [
+            (("✔ " if e.done else "• ") + f"{i + 1}. {e.label}", i)
+            for i, e in enumerate(self.queue.entries)
+        ]
         self.list.options = opts
         if select is not None and 0 <= select < len(opts):
             self.list.value = select

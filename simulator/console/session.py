@@ -32,7 +32,16 @@ __all__ = ["ConsoleSession", "CLOCKS", "format_mmss"]
 #: Clock speeds: simulated seconds per real second (inf: as fast as the physics).
 CLOCKS: dict[str, float] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": math.inf}
 
-_COMMANDS = ("set_param", "scan", "stop", "set_slice", "set_window", "set_geometry", "select_series", "confirm_scan", "set_view")
+_COMMANDS = (
+    "set_param",
+    "scan",
+    "stop",
+    "set_slice",
+    "set_window",
+    "set_geometry",
+    "select_series",
+    "set_view",
+)
 VIEW_MODES = ("single", "side", "diff", "mip")
 _ROLES_ALLOWED = {"local", "trainee", "mentor", "instructor"}
 
@@ -73,8 +82,13 @@ def _dicom_patient(cls: Any, p: Any) -> Any:
     import datetime as dt
 
     try:
-        return cls(name="SIMULATION^" + p.name.replace(" ", "_"), patient_id=f"MERM-{p.key.upper()}",
-                   birth_date=dt.date(2026 - p.age, 1, 1), sex=p.sex, weight_kg=p.weight_kg)
+        return cls(
+            name="SIMULATION^" + p.name.replace(" ", "_"),
+            patient_id=f"MERM-{p.key.upper()}",
+            birth_date=dt.date(2026 - p.age, 1, 1),
+            sex=p.sex,
+            weight_kg=p.weight_kg,
+        )
     except (TypeError, ValueError):
         return None
 
@@ -122,7 +136,9 @@ class ConsoleSession:
         self.clock = clock
         self.protocol = self.backend.default_protocol(self.anatomy_name)
         self._anatomy: Any = None
-        self.geometry = self.backend.default_geometry(self.protocol, self.anatomy if modality == "mr" else None)
+        self.geometry = self.backend.default_geometry(
+            self.protocol, self.anatomy if modality == "mr" else None
+        )
         self.series: list[ScanResult] = []
         self.current = -1
         self.slice_index = 0
@@ -135,7 +151,6 @@ class ConsoleSession:
         self.patient: Any = None
         self.screening = "pending" if modality == "mr" else "ok"
         self.screening_detail = ""
-        self.pending_confirmation: dict | None = None
         self.live_image: NDArray[np.float32] | None = None
         self.live_label = ""
         self.live_aspect = 1.0
@@ -182,7 +197,9 @@ class ConsoleSession:
             self._anatomy = self.backend.load_anatomy(self.anatomy_name, self.pathology)
         return self._anatomy
 
-    def set_anatomy(self, name: str, pathology: str | None = None, preset_name: str | None = None) -> None:
+    def set_anatomy(
+        self, name: str, pathology: str | None = None, preset_name: str | None = None
+    ) -> None:
         """Change region (and preset protocol); keeps motion from the patient's state."""
         anatomy = self.backend.load_anatomy(name, pathology)
         protocol = self.backend.default_protocol(name, preset_name)
@@ -214,7 +231,9 @@ class ConsoleSession:
         self.protocol = protocol
         self.warnings = self.backend.check(protocol)
         self.consequences = self.backend.consequences(protocol)
-        self._emit({"type": "protocol", "protocol": jsonable(protocol), "consequences": self.consequences})
+        self._emit(
+            {"type": "protocol", "protocol": jsonable(protocol), "consequences": self.consequences}
+        )
 
     # ------------------------------------------------------------------ patient
     def set_patient(self, patient: Any) -> None:
@@ -258,7 +277,9 @@ class ConsoleSession:
             return {"ok": False, "message": msg, "before": None, "after": None}
 
     def _attribution(self, key_param: str, actor: str, role: str) -> str:
-        return self.t("changed_by", param=self.t(key_param), role=self.t(f"role_{role}"), actor=actor)
+        return self.t(
+            "changed_by", param=self.t(key_param), role=self.t(f"role_{role}"), actor=actor
+        )
 
     def _apply(self, command: dict, actor: str, role: str) -> dict:
         if not isinstance(command, dict):
@@ -268,21 +289,18 @@ class ConsoleSession:
             msg = self.t("unknown_cmd", cmd=str(kind)[:60])
             return {"ok": False, "message": msg, "before": None, "after": None}
         if role not in _ROLES_ALLOWED:
-            return {"ok": False, "message": self.t("not_allowed", role=role), "before": None, "after": None}
+            return {
+                "ok": False,
+                "message": self.t("not_allowed", role=role),
+                "before": None,
+                "after": None,
+            }
         remote = actor != "local"
         if kind == "set_param":
             return self._set_param(str(command["name"]), command["value"], actor, role, remote)
         if kind == "scan":
-            if remote and self.modality == "pet" and role == "mentor":
-                self.pending_confirmation = {"actor": actor, "role": role}
-                self._emit({"type": "confirm_request", "actor": actor, "role": role})
-                return {"ok": True, "message": "awaiting trainee confirmation", "before": None, "after": None}
+            # a mentor's PET "scan" reaches here only after the trainee confirmed it at the hub
             return self.start_scan(actor=actor, role=role)
-        if kind == "confirm_scan":
-            pending, self.pending_confirmation = self.pending_confirmation, None
-            if pending is None:
-                return {"ok": False, "message": "nothing to confirm", "before": None, "after": None}
-            return self.start_scan(actor=pending["actor"], role=pending["role"])
         if kind == "stop":
             self.stop_scan()
             return {"ok": True, "message": self.t("scan_stopped"), "before": None, "after": None}
@@ -291,7 +309,9 @@ class ConsoleSession:
         if kind == "set_window":
             return self.set_window(float(command["center"]), float(command["width"]))
         if kind == "set_view":
-            return self.set_view(command.get("mode"), command.get("a"), command.get("b"), command.get("zoom"))
+            return self.set_view(
+                command.get("mode"), command.get("a"), command.get("b"), command.get("zoom")
+            )
         if kind == "select_series":
             return self.select_series(int(command["index"]))
         fields = {k: v for k, v in command.items() if k != "type"}
@@ -307,18 +327,32 @@ class ConsoleSession:
         try:
             new_value = _coerce(before, value)
         except (TypeError, ValueError):
-            raise ParameterError(name, value, "a number" if isinstance(before, (int, float)) else "a valid value") from None
+            raise ParameterError(
+                name, value, "a number" if isinstance(before, (int, float)) else "a valid value"
+            ) from None
         candidate = dataclasses.replace(self.protocol, **{name: new_value})
         with self._lock:
             self._set_protocol(candidate)  # raises ParameterError before any change
             if name == "orientation" and self.geometry is not None:
                 self.geometry = dataclasses.replace(self.geometry, orientation=new_value)
         after = getattr(self.protocol, name)
-        text = self._attribution(name, actor, role) if remote else self.t("param_ok", param=self.t(name), value=after)
+        text = (
+            self._attribution(name, actor, role)
+            if remote
+            else self.t("param_ok", param=self.t(name), value=after)
+        )
         if self.warnings:
             text += " — " + self.t("warning", msg="; ".join(self.warnings))
-        self._emit({"type": "param", "name": name, "before": jsonable(before), "after": jsonable(after),
-                    "actor": actor, "role": role})
+        self._emit(
+            {
+                "type": "param",
+                "name": name,
+                "before": jsonable(before),
+                "after": jsonable(after),
+                "actor": actor,
+                "role": role,
+            }
+        )
         self._say(text, "warning" if self.warnings else "info", name=name, actor=actor, role=role)
         if name == "orientation":
             self._emit({"type": "geometry", "geometry": jsonable(self.geometry)})
@@ -327,7 +361,12 @@ class ConsoleSession:
     def set_geometry(self, actor: str = "local", role: str = "trainee", **fields: Any) -> dict:
         """Move/angle the slice stack: ``center_mm``, ``angle_deg``, ``orientation``."""
         if self.geometry is None:
-            return {"ok": False, "message": "no geometry for this modality", "before": None, "after": None}
+            return {
+                "ok": False,
+                "message": "no geometry for this modality",
+                "before": None,
+                "after": None,
+            }
         known = {f.name for f in dataclasses.fields(self.geometry)}
         bad = set(fields) - known
         if bad:
@@ -338,10 +377,16 @@ class ConsoleSession:
             raise ParameterError("angle_deg", values["angle_deg"], "-90–90°")
         self.geometry = dataclasses.replace(self.geometry, **values)
         if "orientation" in values and hasattr(self.protocol, "orientation"):
-            self._set_protocol(dataclasses.replace(self.protocol, orientation=values["orientation"]))
-        self._emit({"type": "geometry", "geometry": jsonable(self.geometry), "actor": actor, "role": role})
+            self._set_protocol(
+                dataclasses.replace(self.protocol, orientation=values["orientation"])
+            )
+        self._emit(
+            {"type": "geometry", "geometry": jsonable(self.geometry), "actor": actor, "role": role}
+        )
         if actor != "local":
-            self._say(self._attribution("grp_geometry", actor, role), "info", actor=actor, role=role)
+            self._say(
+                self._attribution("grp_geometry", actor, role), "info", actor=actor, role=role
+            )
         return {"ok": True, "message": "", "before": before, "after": jsonable(self.geometry)}
 
     # ------------------------------------------------------------------ viewing
@@ -387,9 +432,15 @@ class ConsoleSession:
             self._stop.clear()
             self.scan_state, self.progress = "running", 0.0
             args = (self.protocol, self.geometry, self.anatomy, len(self.series) + 1)
-            self._thread = threading.Thread(target=self._run, args=args, daemon=True, name="merm-scan")
+            self._thread = threading.Thread(
+                target=self._run, args=args, daemon=True, name="merm-scan"
+            )
             self._thread.start()
-        text = self.t("cmd_scan_by", role=self.t(f"role_{role}"), actor=actor) if actor != "local" else self.t("scanning", pct=0)
+        text = (
+            self.t("cmd_scan_by", role=self.t(f"role_{role}"), actor=actor)
+            if actor != "local"
+            else self.t("scanning", pct=0)
+        )
         self._say(text, "info", actor=actor, role=role)
         return {"ok": True, "message": text, "before": None, "after": None}
 
@@ -411,10 +462,14 @@ class ConsoleSession:
             try:
                 if math.isinf(CLOCKS.get(self.clock, 60.0)) and hasattr(self.backend, "preview"):
                     # fast clock: the middle slice first (own noise stream), the series after
-                    image, aspect = self.backend.preview(protocol, geometry, anatomy, np.random.default_rng([self.seed, number]))
+                    image, aspect = self.backend.preview(
+                        protocol, geometry, anatomy, np.random.default_rng([self.seed, number])
+                    )
                     self.live_aspect = aspect
                     self._on_iteration({"type": "preview", "image": image, "iteration": 0})
-                result["scan"] = self.backend.scan(protocol, geometry, anatomy, rng, self._on_iteration, name)
+                result["scan"] = self.backend.scan(
+                    protocol, geometry, anatomy, rng, self._on_iteration, name
+                )
             except UserError as exc:
                 result["error"] = exc.message(self.lang)
             except Exception as exc:  # physics bug: report, keep the console alive
@@ -438,8 +493,14 @@ class ConsoleSession:
             pct = int(self.progress * 100)
             if pct != last_pct:
                 last_pct = pct
-                self._emit({"type": "scan_progress", "state": "running", "progress": self.progress,
-                            "remaining_s": max(0.0, duration * (1 - self.progress))})
+                self._emit(
+                    {
+                        "type": "scan_progress",
+                        "state": "running",
+                        "progress": self.progress,
+                        "remaining_s": max(0.0, duration * (1 - self.progress)),
+                    }
+                )
             if done and simulated >= 1.0:
                 break
             self._stop.wait(0.02 if done or math.isinf(speed) else 0.1)
@@ -456,7 +517,9 @@ class ConsoleSession:
     def _on_iteration(self, event: dict) -> None:
         self.live_image = event.get("image")
         preview = event.get("type") == "preview"
-        self.live_label = self.t("preview") if preview else self.t("iteration", it=event.get("iteration"))
+        self.live_label = (
+            self.t("preview") if preview else self.t("iteration", it=event.get("iteration"))
+        )
         self._emit({k: v for k, v in event.items() if k != "image"})
 
     def _series_label(self, protocol: Any) -> str:
@@ -472,7 +535,14 @@ class ConsoleSession:
             self.slice_index = result.images.shape[0] // 2
             self.window = _render.auto_window(result.images)
             self.live_image = None
-        self._emit({"type": "series", "index": self.current, "name": result.name, "metrics": result.metrics})
+        self._emit(
+            {
+                "type": "series",
+                "index": self.current,
+                "name": result.name,
+                "metrics": result.metrics,
+            }
+        )
 
     # ------------------------------------------------------------------ output
     def snapshot(self) -> dict:
@@ -486,7 +556,10 @@ class ConsoleSession:
             "geometry": jsonable(self.geometry),
             "consequences": jsonable(self.consequences),
             "warnings": list(self.warnings),
-            "series": [{"name": s.name, "slices": int(s.images.shape[0]), "metrics": s.metrics} for s in self.series],
+            "series": [
+                {"name": s.name, "slices": int(s.images.shape[0]), "metrics": s.metrics}
+                for s in self.series
+            ],
             "current": self.current,
             "scan": {"state": self.scan_state, "progress": self.progress, "clock": self.clock},
             "slice": self.slice_index,
@@ -534,8 +607,13 @@ class ConsoleSession:
             return None
         return s.images[min(self.slice_index, s.images.shape[0] - 1)]
 
-    def set_view(self, mode: str | None = None, a: int | None = None, b: int | None = None,
-                 zoom: float | None = None) -> dict:
+    def set_view(
+        self,
+        mode: str | None = None,
+        a: int | None = None,
+        b: int | None = None,
+        zoom: float | None = None,
+    ) -> dict:
         """Viewer layout: ``single``, ``side`` (A|B), ``diff`` (A−B), ``mip``; zoom ≥ 1."""
         if mode is not None:
             if mode not in VIEW_MODES:
@@ -549,7 +627,14 @@ class ConsoleSession:
             if not 1.0 <= zoom <= 8.0:
                 raise ParameterError("zoom", zoom, "1–8")
             self.zoom = float(zoom)
-        self._emit({"type": "view", "mode": self.view_mode, "compare": list(self.compare), "zoom": self.zoom})
+        self._emit(
+            {
+                "type": "view",
+                "mode": self.view_mode,
+                "compare": list(self.compare),
+                "zoom": self.zoom,
+            }
+        )
         return {"ok": True, "message": "", "before": None, "after": self.view_mode}
 
     def _stack(self, index: int) -> NDArray[np.float32] | None:
@@ -557,8 +642,16 @@ class ConsoleSession:
             return self.series[index].images
         return None
 
-    def _panel(self, img2d: NDArray[np.floating], cmap: str, window: tuple[float, float], w: int, h: int,
-               title: str, aspect: float = 1.0) -> Image.Image:
+    def _panel(
+        self,
+        img2d: NDArray[np.floating],
+        cmap: str,
+        window: tuple[float, float],
+        w: int,
+        h: int,
+        title: str,
+        aspect: float = 1.0,
+    ) -> Image.Image:
         rgb = _render.to_rgb(_render.apply_window(img2d, *window), cmap)
         canvas = _render.scale_to(rgb, w, h, self.zoom, aspect)
         _render.draw_text(canvas, (8, 6), title)
@@ -593,7 +686,9 @@ class ConsoleSession:
                 canvas = self._panel(img2d, cmap, window, width, height, label, aspect)
                 n = s.images.shape[0] if s is not None else 1
                 if mode == "single":
-                    _render.draw_text(canvas, (8, 24), f"{self.t('slice')} {self.slice_index + 1}/{n}")
+                    _render.draw_text(
+                        canvas, (8, 24), f"{self.t('slice')} {self.slice_index + 1}/{n}"
+                    )
                 else:
                     _render.draw_text(canvas, (8, 24), self.t("view_mip"))
                 _render.draw_text(canvas, (8, 42), f"W {window[1]:.4g}  L {window[0]:.4g}")
@@ -605,18 +700,29 @@ class ConsoleSession:
                 half = (width - 4) // 2
                 sa, sb = self.series[self.compare[0]], self.series[self.compare[1]]
                 pa = self._panel(a[ka], cmap, self.window, half, height, "A " + name_a, sa.aspect)
-                pb = self._panel(b[kb], cmap, self.window, width - 4 - half, height, "B " + name_b, sb.aspect)
+                pb = self._panel(
+                    b[kb], cmap, self.window, width - 4 - half, height, "B " + name_b, sb.aspect
+                )
                 canvas = Image.fromarray(_render.compose([np.asarray(pa), np.asarray(pb)]))
             else:
                 if a[ka].shape == b[kb].shape:
                     diff = a[ka].astype(np.float32) - b[kb].astype(np.float32)
                     span = float(np.percentile(np.abs(diff), 99.5)) or 1.0
-                    canvas = self._panel(diff, "diff", (0.0, 2 * span), width, height, f"A − B  (±{span:.3g})",
-                                         self.series[self.compare[0]].aspect)
+                    canvas = self._panel(
+                        diff,
+                        "diff",
+                        (0.0, 2 * span),
+                        width,
+                        height,
+                        f"A − B  (±{span:.3g})",
+                        self.series[self.compare[0]].aspect,
+                    )
                 else:
                     canvas = Image.new("RGB", (width, height), (0, 0, 0))
                     _render.draw_text(canvas, (12, 12), f"A {a[ka].shape} ≠ B {b[kb].shape}")
         if self.scan_state == "running":
-            _render.draw_text(canvas, (max(8, width - 190), 6), self.t("scanning", pct=int(self.progress * 100)))
+            _render.draw_text(
+                canvas, (max(8, width - 190), 6), self.t("scanning", pct=int(self.progress * 100))
+            )
         _render.draw_banner(canvas, self.lang)
         return np.asarray(canvas, dtype=np.uint8)

@@ -23,7 +23,12 @@ from simulator.errors import UserError
 __all__ = ["Viewer", "WL_PRESETS", "metrics_html"]
 
 #: Window/level presets as fractions of the auto window's top (robust across sequences).
-WL_PRESETS = {"wl_auto": None, "wl_brain": (0.45, 0.6), "wl_soft": (0.5, 1.0), "wl_wide": (0.6, 1.6)}
+WL_PRESETS = {
+    "wl_auto": None,
+    "wl_brain": (0.45, 0.6),
+    "wl_soft": (0.5, 1.0),
+    "wl_wide": (0.6, 1.6),
+}
 
 FRAME_W, FRAME_H = 560, 480
 
@@ -37,7 +42,9 @@ def metrics_html(metrics: dict, lang: str) -> str:
         elif isinstance(v, (list, tuple)):
             v = "; ".join(str(x) for x in v) or "—"
         elif isinstance(v, dict):
-            v = ", ".join(f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items())
+            v = ", ".join(
+                f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items()
+            )
         rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>")
     return "<table class='merm-metrics-table'>" + "".join(rows) + "</table>"
 
@@ -45,23 +52,33 @@ def metrics_html(metrics: dict, lang: str) -> str:
 class Viewer:
     """Widgets around a session's rendered frame."""
 
-    def __init__(self, session: Any, labels: Labels, on_click: Callable[[int, int], None] | None = None) -> None:
+    def __init__(
+        self, session: Any, labels: Labels, on_click: Callable[[int, int], None] | None = None
+    ) -> None:
         self.session, self.L, self.on_click = session, labels, on_click
         self._syncing = False
-        self.image = W.Image(format="png", layout=W.Layout(width=f"{FRAME_W}px", height=f"{FRAME_H}px"))
+        self.image = W.Image(
+            format="png", layout=W.Layout(width=f"{FRAME_W}px", height=f"{FRAME_H}px")
+        )
         self.image.add_class("merm-image")
         self.slice = labels(W.IntSlider(min=0, max=0, value=0, continuous_update=True), "slice")
         self.slice.add_class("merm-slice")
-        self.width = labels(W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4, readout_format=".3g"), "window")
+        self.width = labels(
+            W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4, readout_format=".3g"), "window"
+        )
         self.width.add_class("merm-window")
-        self.level = labels(W.FloatSlider(min=0.0, max=1.0, value=0.5, step=1e-4, readout_format=".3g"), "level")
+        self.level = labels(
+            W.FloatSlider(min=0.0, max=1.0, value=0.5, step=1e-4, readout_format=".3g"), "level"
+        )
         self.level.add_class("merm-level")
         self.preset = W.Dropdown(options=[(labels.t(k), k) for k in WL_PRESETS], value="wl_auto")
         labels(self.preset, "preset")
         self.preset.add_class("merm-wl-preset")
         self.zoom = labels(W.FloatSlider(min=1.0, max=4.0, step=0.25, value=1.0), "zoom")
         self.zoom.add_class("merm-zoom")
-        self.mode = W.ToggleButtons(options=self._mode_options(), value="single", style={"button_width": "90px"})
+        self.mode = W.ToggleButtons(
+            options=self._mode_options(), value="single", style={"button_width": "90px"}
+        )
         self.mode.add_class("merm-view-mode")
         self.series_a = labels(W.Dropdown(options=[]), "series_a")
         self.series_a.add_class("merm-series-a")
@@ -91,13 +108,27 @@ class Viewer:
         self.events = self._attach_events()
         controls = W.VBox([self.slice, W.HBox([self.preset]), self.width, self.level, self.zoom])
         compare = W.VBox([self.mode, W.HBox([self.series_a, self.series_b])])
-        self.widget = W.VBox([self.image, self.hint, controls, compare, self.metrics, W.HBox([self.download, self.link])])
+        self.widget = W.VBox(
+            [
+                self.image,
+                self.hint,
+                controls,
+                compare,
+                self.metrics,
+                W.HBox([self.download, self.link]),
+            ]
+        )
         self.widget.add_class("merm-viewer")
         self.refresh()
 
     def _mode_options(self) -> list[tuple[str, str]]:
         t = self.L.t
-        return [(t("view_single"), "single"), (t("view_side"), "side"), (t("view_diff"), "diff"), (t("view_mip"), "mip")]
+        return [
+            (t("view_single"), "single"),
+            (t("view_side"), "side"),
+            (t("view_diff"), "diff"),
+            (t("view_mip"), "mip"),
+        ]
 
     def _relabel(self, lang: str) -> None:
         self._syncing = True
@@ -113,8 +144,13 @@ class Viewer:
             from ipyevents import Event
         except ImportError:
             return None
-        ev = Event(source=self.image, watched_events=["mousedown", "mousemove", "mouseup", "mouseleave", "wheel", "click"],
-                   prevent_default_action=True, wait=40, throttle_or_debounce="throttle")
+        ev = Event(
+            source=self.image,
+            watched_events=["mousedown", "mousemove", "mouseup", "mouseleave", "wheel", "click"],
+            prevent_default_action=True,
+            wait=40,
+            throttle_or_debounce="throttle",
+        )
         ev.on_dom_event(self._on_event)
         return ev
 
@@ -135,7 +171,14 @@ class Viewer:
             center = c0 - dy / 200.0 * w0
             self._cmd({"type": "set_window", "center": center, "width": width})
         elif kind in ("mouseup", "mouseleave"):
-            moved = self._drag is not None and (abs(e.get("relativeX", 0) - self._drag[0]) + abs(e.get("relativeY", 0) - self._drag[1])) > 3
+            moved = (
+                self._drag is not None
+                and (
+                    abs(e.get("relativeX", 0) - self._drag[0])
+                    + abs(e.get("relativeY", 0) - self._drag[1])
+                )
+                > 3
+            )
             self._drag = None
             if kind == "mouseup" and not moved and self.on_click is not None:
                 self.on_click(int(e.get("relativeX", 0)), int(e.get("relativeY", 0)))
@@ -146,10 +189,20 @@ class Viewer:
 
     def _wl(self) -> None:
         if not self._syncing:
-            self._cmd({"type": "set_window", "center": self.level.value, "width": max(self.width.value, 1e-6)})
+            self._cmd(
+                {
+                    "type": "set_window",
+                    "center": self.level.value,
+                    "width": max(self.width.value, 1e-6),
+                }
+            )
 
     def _ab(self) -> None:
-        if not self._syncing and self.series_a.value is not None and self.series_b.value is not None:
+        if (
+            not self._syncing
+            and self.series_a.value is not None
+            and self.series_b.value is not None
+        ):
             self._cmd({"type": "set_view", "a": self.series_a.value, "b": self.series_b.value})
 
     def apply_preset(self, key: str) -> None:
@@ -167,11 +220,15 @@ class Viewer:
         try:
             name, data = self.session.dicom_zip()
         except UserError as exc:
-            self.link.value = f"<span class='merm-err'>{html.escape(exc.message(self.L.lang))}</span>"
+            self.link.value = (
+                f"<span class='merm-err'>{html.escape(exc.message(self.L.lang))}</span>"
+            )
             return
         url = "data:application/zip;base64," + base64.b64encode(data).decode("ascii")
-        self.link.value = (f"{self.L.t('download_ready')}<a download='{name}' href='{url}' "
-                           f"class='merm-download-file'>{name}</a> ({len(data) / 1e6:.1f} MB)")
+        self.link.value = (
+            f"{self.L.t('download_ready')}<a download='{name}' href='{url}' "
+            f"class='merm-download-file'>{name}</a> ({len(data) / 1e6:.1f} MB)"
+        )
 
     def refresh_image(self) -> None:
         """Re-render the frame (W/L, slice, zoom, progress text)."""
@@ -206,7 +263,10 @@ class Viewer:
                 self.level.step = span / 1000
                 self.width.value = min(max(s.window[1], self.width.min), self.width.max)
                 self.level.value = min(max(s.window[0], self.level.min), self.level.max)
-                self.metrics.value = f"<b>{self.L.t('metrics')}</b> — {html.escape(cur.name)}" + metrics_html(cur.metrics, self.L.lang)
+                self.metrics.value = (
+                    f"<b>{self.L.t('metrics')}</b> — {html.escape(cur.name)}"
+                    + metrics_html(cur.metrics, self.L.lang)
+                )
             self.zoom.value = s.zoom
             self.mode.value = s.view_mode
         finally:

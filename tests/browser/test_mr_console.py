@@ -40,30 +40,42 @@ def set_field(page, name: str, value: str) -> None:  # noqa: ANN001
 
 def test_params_bad_value_and_language(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
     page = open_console(browser, mr_url)
-    page.locator(".jupyter-widgets.widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(2).click()
+    page.locator(".jupyter-widgets.widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(
+        2
+    ).click()
     scan_time = page.locator(".merm-scan-time")
     before = scan_time.inner_text()
     set_field(page, "tr_ms", "1000")
     page.wait_for_function(
-        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=before)
+        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=before
+    )
     assert scan_time.inner_text() != before
 
     # a refused value: the message says the allowed range, the field keeps the last valid value
     set_field(page, "tr_ms", "1")
-    page.wait_for_function("() => document.querySelector('.merm-message').innerText.includes('15000')")
-    page.wait_for_function("() => document.querySelector('.merm-error-tr_ms').innerText.includes('15000')")
-    page.wait_for_function("() => document.querySelector('.merm-param-tr_ms input').value === '1000'")
+    page.wait_for_function(
+        "() => document.querySelector('.merm-message').innerText.includes('15000')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.merm-error-tr_ms').innerText.includes('15000')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.merm-param-tr_ms input').value === '1000'"
+    )
     page.screenshot(path=str(artifacts_dir / "mr_console_bad_value.png"), full_page=True)
     # …and the console keeps working
     after_bad = scan_time.inner_text()
     set_field(page, "tr_ms", "2000")
     page.wait_for_function(
-        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=after_bad)
+        "b => document.querySelector('.merm-scan-time').innerText !== b", arg=after_bad
+    )
 
     # language switch in the page
     assert "Scan" in page.locator(".merm-scan").inner_text()
     page.locator(".merm-lang button", has_text="FR").click()
-    page.wait_for_function("() => document.querySelector('.merm-scan').innerText.includes('Acquérir')")
+    page.wait_for_function(
+        "() => document.querySelector('.merm-scan').innerText.includes('Acquérir')"
+    )
     assert "Durée" in scan_time.inner_text()
     page.screenshot(path=str(artifacts_dir / "mr_console_fr.png"), full_page=True)
     page.close()
@@ -86,9 +98,10 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     src = page.locator("img.merm-image").get_attribute("src")
     t0 = time.monotonic()
     page.locator(".merm-scan").click()
-    page.wait_for_function("() => document.querySelector('.merm-message').innerText.match(/acquired|acquise/)")
     page.wait_for_function(
-        "s => document.querySelector('img.merm-image').src !== s", arg=src)
+        "() => document.querySelector('.merm-message').innerText.match(/acquired|acquise/)"
+    )
+    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
     assert time.monotonic() - t0 < 25
     assert page.locator("img.merm-image").get_attribute("src") != src
     page.wait_for_timeout(300)
@@ -104,16 +117,22 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     page.mouse.move(box["x"] + 320, box["y"] + 240, steps=6)
     page.mouse.up()
     page.wait_for_function(
-        "w => document.querySelector('.merm-window .widget-readout').innerText !== w", arg=width)
+        "w => document.querySelector('.merm-window .widget-readout').innerText !== w", arg=width
+    )
 
     # planning: the stack drawn on the localizer; a click moves its centre
     page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(1).click()
-    page.wait_for_function("() => document.querySelector('img.merm-localizer-sagittal').src.startsWith('blob:')")
+    page.wait_for_function(
+        "() => document.querySelector('img.merm-localizer-sagittal').src.startsWith('blob:')"
+    )
     page.wait_for_timeout(500)
     centre_z = page.locator(".merm-plan-z .widget-readout").inner_text()
-    page.locator("img.merm-localizer-sagittal").click(position={"x": 125, "y": 40})  # toward the head
+    page.locator("img.merm-localizer-sagittal").click(
+        position={"x": 125, "y": 40}
+    )  # toward the head
     page.wait_for_function(
-        "z => document.querySelector('.merm-plan-z .widget-readout').innerText !== z", arg=centre_z)
+        "z => document.querySelector('.merm-plan-z .widget-readout').innerText !== z", arg=centre_z
+    )
     assert float(page.locator(".merm-plan-z .widget-readout").inner_text()) > float(centre_z)
     page.screenshot(path=str(artifacts_dir / "mr_console_planning.png"), full_page=True)
     page.close()

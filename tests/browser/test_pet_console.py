@@ -27,11 +27,15 @@ def test_pet_scan_suv_and_nema_in_french(browser, pet_url: str, artifacts_dir: P
     page.wait_for_selector(".merm-scan", state="visible")
     assert "Acquérir" in page.locator(".merm-scan").inner_text()
     page.locator(".merm-use-eanm").click()  # EANM activity for the weight and minutes per bed
-    page.wait_for_function("() => document.querySelector('.merm-param-activity_mbq input').value !== '250'")
+    page.wait_for_function(
+        "() => document.querySelector('.merm-param-activity_mbq input').value !== '250'"
+    )
     page.locator(".merm-clock select").select_option("max")
     src = page.locator("img.merm-image").get_attribute("src")
     page.locator(".merm-scan").click()
-    page.wait_for_function("() => document.querySelector('.merm-message').innerText.includes('acquise')")
+    page.wait_for_function(
+        "() => document.querySelector('.merm-message').innerText.includes('acquise')"
+    )
     assert page.locator("img.merm-image").get_attribute("src") != src
     # SUV probe on a click in the image
     page.locator("img.merm-image").click(position={"x": 280, "y": 240})

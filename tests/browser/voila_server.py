@@ -17,16 +17,30 @@ DASHBOARDS = ROOT / "course" / "dashboards"
 
 
 @contextmanager
-def voila(notebook: str, port: int, env_extra: dict[str, str] | None = None, timeout_s: float = 60.0,
-          extra_args: tuple[str, ...] = ()) -> Iterator[str]:
+def voila(
+    notebook: str,
+    port: int,
+    env_extra: dict[str, str] | None = None,
+    timeout_s: float = 60.0,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
     """Run ``python -m voila course/dashboards/<notebook>``; yield the page URL once it answers 200."""
     home = tempfile.mkdtemp(prefix="merm-home-")
     env = dict(os.environ, MERM_HOME=home, PYTHONDONTWRITEBYTECODE="1")
     env.pop("MERM_LANG", None)
     env.update(env_extra or {})
-    cmd = [sys.executable, "-m", "voila", str(DASHBOARDS / notebook), "--no-browser", f"--port={port}",
-           "--Voila.ip=127.0.0.1", "--show_tracebacks=True",
-           "--VoilaConfiguration.http_header_envs=['Accept-Language']", *extra_args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "voila",
+        str(DASHBOARDS / notebook),
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=True",
+        "--VoilaConfiguration.http_header_envs=['Accept-Language']",
+        *extra_args,
+    ]
     log = open(Path(home) / "voila.log", "wb")
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}/"
@@ -34,7 +48,9 @@ def voila(notebook: str, port: int, env_extra: dict[str, str] | None = None, tim
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"voila exited: {(Path(home) / 'voila.log').read_text()[-2000:]}")
+                raise RuntimeError(
+                    f"voila exited: {(Path(home) / 'voila.log').read_text()[-2000:]}"
+                )
             try:
                 with urllib.request.urlopen(base + "voila/static/favicon.ico", timeout=2) as r:  # noqa: S310
                     if r.status == 200:

@@ -44,7 +44,10 @@ def test_refused_value_keeps_previous_and_says_range(session: ConsoleSession) ->
     assert not r["ok"]
     assert "15000" in r["message"]  # the allowed range is in the message
     assert session.protocol == before
-    assert any(e["type"] == "message" and e["level"] == "error" and e.get("name") == "tr_ms" for e in events)
+    assert any(
+        e["type"] == "message" and e["level"] == "error" and e.get("name") == "tr_ms"
+        for e in events
+    )
     session.set_lang("fr")
     r = session.apply_command({"type": "set_param", "name": "tr_ms", "value": "abc"})
     assert not r["ok"] and "permises" in r["message"]
@@ -52,10 +55,20 @@ def test_refused_value_keeps_previous_and_says_range(session: ConsoleSession) ->
 
 @pytest.mark.parametrize(
     "command",
-    [None, 42, "scan", {}, {"type": "nope"}, {"type": "set_param"}, {"type": "set_param", "name": "zz", "value": 1},
-     {"type": "set_slice", "index": "x"}, {"type": "set_window", "center": 1, "width": -5},
-     {"type": "set_geometry", "angle_deg": 400}, {"type": "set_geometry", "bogus": 1},
-     {"type": "set_param", "name": "sequence", "value": "epi"}],
+    [
+        None,
+        42,
+        "scan",
+        {},
+        {"type": "nope"},
+        {"type": "set_param"},
+        {"type": "set_param", "name": "zz", "value": 1},
+        {"type": "set_slice", "index": "x"},
+        {"type": "set_window", "center": 1, "width": -5},
+        {"type": "set_geometry", "angle_deg": 400},
+        {"type": "set_geometry", "bogus": 1},
+        {"type": "set_param", "name": "sequence", "value": "epi"},
+    ],
 )
 def test_bad_commands_never_raise(session: ConsoleSession, command: object) -> None:
     before = session.snapshot()
@@ -68,7 +81,9 @@ def test_bad_commands_never_raise(session: ConsoleSession, command: object) -> N
 def test_mentor_command_is_attributed(session: ConsoleSession) -> None:
     events: list[dict] = []
     session.on_change(events.append)
-    r = session.apply_command({"type": "set_param", "name": "te_ms", "value": 20}, "Dupont", "mentor")
+    r = session.apply_command(
+        {"type": "set_param", "name": "te_ms", "value": 20}, "Dupont", "mentor"
+    )
     assert r["ok"] and r["before"] == 15.0 and r["after"] == 20.0
     assert "mentor" in r["message"] and "Dupont" in r["message"]
     param = [e for e in events if e["type"] == "param"]
@@ -76,7 +91,9 @@ def test_mentor_command_is_attributed(session: ConsoleSession) -> None:
 
 
 def test_observer_cannot_command(session: ConsoleSession) -> None:
-    r = session.apply_command({"type": "set_param", "name": "te_ms", "value": 20}, "Eve", "observer")
+    r = session.apply_command(
+        {"type": "set_param", "name": "te_ms", "value": 20}, "Eve", "observer"
+    )
     assert not r["ok"]
     assert session.protocol.te_ms != 20
 
@@ -110,7 +127,9 @@ def _fake_result(name: str, n: int = 4) -> ScanResult:
     return ScanResult(name, None, rng.random((n, 32, 32)).astype(np.float32), {"snr": 10.0}, "mr")
 
 
-def test_scan_runs_in_background_and_stops(session: ConsoleSession, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scan_runs_in_background_and_stops(
+    session: ConsoleSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The kernel is never blocked; Stop ends the scan without adding a series."""
     gate = threading.Event()
 
@@ -137,17 +156,23 @@ def test_scan_runs_in_background_and_stops(session: ConsoleSession, monkeypatch:
     session.wait(5)
     assert session.scan_state == "done" and len(session.series) == 1
     assert session.slice_index == 2  # middle slice shown
-    assert events.index("preview") < events.index("series")  # fast clock: a first look before the series
+    assert events.index("preview") < events.index(
+        "series"
+    )  # fast clock: a first look before the series
     assert session.live_image is None
 
 
-def test_real_clock_reveals_over_scan_time(session: ConsoleSession, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_clock_reveals_over_scan_time(
+    session: ConsoleSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(session.backend, "scan", lambda *a: _fake_result(a[-1]))
     session._anatomy = object()
     session.consequences = {**session.consequences, "scan_time_s": 0.6}
     session.clock = "1x"
     progress: list[float] = []
-    session.on_change(lambda e: progress.append(e["progress"]) if e["type"] == "scan_progress" else None)
+    session.on_change(
+        lambda e: progress.append(e["progress"]) if e["type"] == "scan_progress" else None
+    )
     t0 = time.monotonic()
     session.apply_command({"type": "scan"})
     session.wait(5)

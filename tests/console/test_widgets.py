@@ -17,7 +17,9 @@ from simulator.console.queue import ProtocolQueue
 def test_every_string_has_both_languages() -> None:
     for key, (fr, en) in STRINGS.items():
         assert fr.strip() and en.strip(), key
-        assert set(re.findall(r"{(\w+)", fr)) == set(re.findall(r"{(\w+)", en)), key  # same placeholders
+        assert set(re.findall(r"{(\w+)", fr)) == set(re.findall(r"{(\w+)", en)), (
+            key
+        )  # same placeholders
 
 
 @pytest.mark.parametrize(
@@ -82,7 +84,7 @@ def test_slice_stack_geometry(orientation: str, angle) -> None:  # noqa: ANN001
     c = stack_centres((1.0, 2.0, 3.0), n, 5, 4.0, 1.0)
     steps = np.diff(c, axis=0)
     assert np.allclose(np.linalg.norm(steps, axis=1), 5.0)  # thickness + gap
-    assert np.allclose(c.mean(axis=0), (1.0, 2.0, 3.0))     # centred on the planned centre
+    assert np.allclose(c.mean(axis=0), (1.0, 2.0, 3.0))  # centred on the planned centre
 
 
 def test_wrap_risk_grows_as_phase_fov_shrinks() -> None:
@@ -109,10 +111,10 @@ def test_param_card_refuses_and_keeps_previous() -> None:
     card.fields["tr_ms"].value = 1000.0
     assert card.conseq["scan-time"].value != before  # consequences redrawn
     card.fields["tr_ms"].value = 1.0
-    assert card.fields["tr_ms"].value == 1000.0       # back to the last valid value
-    assert "5–15000" in card.errors["tr_ms"].value    # why, at the field
+    assert card.fields["tr_ms"].value == 1000.0  # back to the last valid value
+    assert "5–15000" in card.errors["tr_ms"].value  # why, at the field
     card.fields["te_ms"].value = 20.0
-    assert s.protocol.te_ms == 20.0                   # still working
+    assert s.protocol.te_ms == 20.0  # still working
     for name, w in card.fields.items():
         assert f"merm-param-{name}" in w._dom_classes
 
@@ -130,7 +132,9 @@ def test_mr_console_builds_and_switches_language() -> None:
     c.shell.lang.value = "en"
     assert c.params.fields["slice_mm"].description != fr
     assert c.tabs.get_title(2) == tr("tab_params", "en")
-    c.session.apply_command({"type": "set_param", "name": "tr_ms", "value": 650}, "Dupont", "mentor")
+    c.session.apply_command(
+        {"type": "set_param", "name": "tr_ms", "value": 650}, "Dupont", "mentor"
+    )
     assert c.params.fields["tr_ms"].value == 650.0
     assert "Dupont" in c.shell.message.value
 
