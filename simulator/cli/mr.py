@@ -72,7 +72,7 @@ def _center(text: str | None, anat: Any, proto: Any) -> tuple[float, float, floa
         from simulator.mr.geometry import default_geometry
     except ImportError:  # scanner without planning helpers: centre of the body's box
         body = anat.labels > 0
-        centre = []
+        centre: list[float] = []
         for axis, drop in ((2, (0, 1)), (1, (0, 2)), (0, (1, 2))):
             idx = np.flatnonzero(body.any(axis=drop))
             mid = (idx[0] + idx[-1]) / 2 if idx.size else (anat.labels.shape[axis] - 1) / 2
