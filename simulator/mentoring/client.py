@@ -178,7 +178,7 @@ class HubClient:
         timeout: float = 10.0,
     ) -> None:
         """Open the peer connection to the hub: send ``video`` and/or receive the console."""
-        servers = [RTCIceServer(**s) for s in self.welcome.get("ice_servers", [])]
+        servers = [RTCIceServer(**s) for s in self.welcome.get("ice_servers", [])]  # type: ignore[arg-type]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.pc = pc
         if video is not None:

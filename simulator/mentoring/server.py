@@ -427,12 +427,12 @@ class Hub:
                     m.server_message("ping", id=msg.id, t=msg.t, **{"from": peer.id}), console=True
                 )
         elif isinstance(msg, m.Pong):
-            target = rt.conns.get(msg.to)
-            if not peer.console or target is None:
+            dest = rt.conns.get(msg.to)
+            if not peer.console or dest is None:
                 raise m.MessageError(
                     "bad_field", "pong to an unknown peer", "pong vers un pair inconnu"
                 )
-            target.send(m.server_message("pong", id=msg.id, t=msg.t, via="console"), console=True)
+            dest.send(m.server_message("pong", id=msg.id, t=msg.t, via="console"), console=True)
         elif isinstance(msg, (m.AvOffer, m.AvAnswer, m.AvHangup, m.AvReady)):
             self._relay_av(conn, msg)
         elif isinstance(msg, m.Consent):
@@ -545,7 +545,7 @@ class Hub:
     async def _answer(self, conn: _Conn, sdp: str) -> None:
         if conn.pc is not None:
             await conn.pc.close()
-        servers = [RTCIceServer(**s) for s in self._ice(conn.peer.id)]
+        servers = [RTCIceServer(**s) for s in self._ice(conn.peer.id)]  # type: ignore[arg-type]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         conn.pc, conn.dc = pc, None
         rt = conn.room
@@ -594,6 +594,7 @@ class Hub:
     async def _update_recording(self, rt: _RoomRuntime) -> None:
         want = rt.room.recording_consented() and self.config.recordings_dir is not None
         if want and rt.recorder is None and rt.room.console_peer() is not None:
+            assert self.config.recordings_dir is not None
             path = self.config.recordings_dir / f"room-{rt.room.id}-{int(time.time())}.webm"
             path.parent.mkdir(parents=True, exist_ok=True)
             rt.recorder = MediaRecorder(str(path))

@@ -258,7 +258,9 @@ class MentorPanel(W.VBox):
         else:
             self.status.value = self.t("closed")
         self.latency.value = (
-            f"{self.t('latency')} {link.rtt_ms:.1f} ms" if live and link.rtt_ms is not None else ""
+            f"{self.t('latency')} {link.rtt_ms:.1f} ms"
+            if live and link is not None and link.rtt_ms is not None
+            else ""
         )
         if self.room is not None:
             expires = time.strftime("%H:%M", time.localtime(self.room["expires"]))
@@ -291,7 +293,7 @@ class MentorPanel(W.VBox):
         self.chat_log.value = "".join(
             f"<div><b>{html.escape(c['name'])}</b>: {html.escape(c['text'])}</div>" for c in chat
         )
-        self._show_annotations(link.annotations if live else [])
+        self._show_annotations(link.annotations if live and link is not None else [])
         if self.room is not None and self.camera_toggle.value:
             src = html.escape(self.room["links"]["trainee_call"] + "")
             self.camera.value = (
