@@ -244,3 +244,47 @@ def test_localizer_writes_three_planes(tmp_path: Path) -> None:
         for d in ds
     }
     assert len({tuple(abs(v) for v in n) for n in normals}) == 3
+
+
+@needs_scanner
+def test_new_orientation_brings_an_in_plane_phase_direction(tmp_path: Path) -> None:
+    # Brain T1 SE is axial with phase RL; RL does not lie in a sagittal plane, so the console
+    # moves phase to AP (along the sagittal image rows), unless the user set phase_dir.
+    out = tmp_path / "sag"
+    res = run_cli(
+        "mr",
+        "scan",
+        "--anatomy",
+        "brain",
+        "--preset",
+        "t1_se",
+        *SMALL,
+        "--orientation",
+        "sagittal",
+        "--seed",
+        "1",
+        "--out",
+        str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "metrics.json").read_text())["protocol"]["phase_dir"] == "AP"
+    assert read_series(out)[0].InPlanePhaseEncodingDirection == "ROW"
+    res = run_cli(
+        "mr",
+        "scan",
+        "--anatomy",
+        "brain",
+        "--preset",
+        "t1_se",
+        *SMALL,
+        "--orientation",
+        "sagittal",
+        "--set",
+        "phase_dir=RL",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path / "bad"),
+    )
+    assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bad").exists()

@@ -257,7 +257,8 @@ def write_pet_series(
         ds.NumberOfSlices = nz
         ds.CorrectedImage = corrected
         ds.DecayCorrection = "START"
-        ds.RandomsCorrectionMethod = "DLYD" if randoms else "NONE"
+        # The model subtracts a smooth expected randoms estimate (as from singles rates).
+        ds.RandomsCorrectionMethod = "SING" if randoms else "NONE"
         ds.AttenuationCorrectionMethod = (
             "simulated measured mu-map 511 keV" if "ATTN" in corrected else "NONE"
         )
@@ -279,12 +280,17 @@ def write_pet_series(
         info.RadionuclideCodeSequence = [_code(*tracer.nuclide_code)]
         info.RadiopharmaceuticalCodeSequence = [_code(*tracer.pharmaceutical_code)]
         ds.RadiopharmaceuticalInformationSequence = [info]
-        # NM/PET Patient Orientation replaces PatientPosition in PET: supine, feet first.
+        # NM/PET Patient Orientation replaces PatientPosition in PET: supine, feet first
+        # (head first for the brain).
         del ds.PatientPosition
         orient = _code("102538003", "SCT", "recumbent")
         orient.PatientOrientationModifierCodeSequence = [_code("40199007", "SCT", "supine")]
         ds.PatientOrientationCodeSequence = [orient]
-        ds.PatientGantryRelationshipCodeSequence = [_code("102541007", "SCT", "feet-first")]
+        ds.PatientGantryRelationshipCodeSequence = [
+            _code("102540008", "SCT", "headfirst")
+            if phantom == "brain"
+            else _code("102541007", "SCT", "feet-first")
+        ]
         # PET Image
         ds.FrameReferenceTime = ds_str(frt_s * 1000.0)
         ds.ImageIndex = k + 1
