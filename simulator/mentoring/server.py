@@ -296,6 +296,11 @@ class Hub:
             await conn.pc.close()
         if peer.console:
             rt.source.detach()
+            if rt.room.console_peer() is None:  # nobody left to apply what is waiting
+                for hub_id in list(rt.pending):
+                    job = rt.pending.pop(hub_id)
+                    rt.room.pending_confirm.pop(hub_id, None)
+                    self._reply(rt, job, ok=False, message="the trainee's console disconnected")
         if peer.name:
             self._audit(rt, peer, "leave")
             if held:

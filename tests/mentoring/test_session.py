@@ -235,3 +235,20 @@ async def test_mentor_watches_several_consoles_and_drives_one(hub) -> None:
     finally:
         for c in (*tiles, *links):
             await c.close()
+
+
+async def test_waiting_command_fails_when_the_console_leaves(hub) -> None:
+    room = await open_room(hub, modality="pet", label="PET 1")
+    console = FakeConsole("pet")
+    link = await start_trainee(hub, room, console)
+    mentor = await start_mentor(hub, room, video=False)
+    try:
+        await grant_control(link, mentor)
+        await mentor.send_console({"type": "command", "id": 9, "command": {"type": "scan"}})
+        await link.client.wait_for("confirm_request")
+        await link.close()
+        result = await mentor.wait_for("result", lambda m: m["id"] == 9)
+        assert not result["ok"] and "disconnected" in result["message"]
+        assert console.series == []
+    finally:
+        await mentor.close()
