@@ -107,7 +107,8 @@ def _grade(args: argparse.Namespace) -> int:
             mark = "PASS" if o.passed else "FAIL"
             measured = "—" if o.measured is None else (
                 f"{o.measured:.3g}" if isinstance(o.measured, float) else str(o.measured))
-            print(f"[{mark}] {o.id}: {o.label} = {measured} (target {o.target}) — {o.feedback}")
+            target = "target" if lang == "en" else "cible"
+            print(f"[{mark}] {o.id}: {o.label} = {measured} ({target} {o.target}) — {o.feedback}")
     return 0 if result.passed else 1
 
 

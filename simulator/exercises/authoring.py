@@ -162,11 +162,4 @@ def discriminates(exercise: Exercise, lang: str = "en") -> tuple[bool, GradeResu
 
 def report_html(result: GradeResult) -> str:
     """A grade as an HTML table (score, each objective measured vs target, feedback)."""
-    rows = "".join(
-        f"<tr style='color:{'#1b7f3b' if o.passed else '#b3261e'}'><td>{'✔' if o.passed else '✘'}</td>"
-        f"<td>{html.escape(o.label)}</td><td>{html.escape(str(o.measured))}</td>"
-        f"<td>{html.escape(o.target)}</td><td>{html.escape(o.feedback)}</td></tr>"
-        for o in result.objectives
-    )
-    err = f"<p style='color:#b3261e'>{html.escape(result.error)}</p>" if result.error else ""
-    return f"<b>{result.score:.0f}/100</b>{err}<table>{rows}</table>"
+    return result._repr_html_()

@@ -57,6 +57,19 @@ class GradeResult:
         """All objectives met (and no error)."""
         return self.error is None and all(o.passed for o in self.objectives)
 
+    def _repr_html_(self) -> str:
+        import html
+
+        rows = "".join(
+            f"<tr style='color:{'#1b7f3b' if o.passed else '#b3261e'}'>"
+            f"<td>{'✔' if o.passed else '✘'}</td><td>{html.escape(o.label)}</td>"
+            f"<td>{html.escape(str(o.measured))}</td><td>{html.escape(o.target)}</td>"
+            f"<td>{html.escape(o.feedback)}</td></tr>"
+            for o in self.objectives
+        )
+        err = f"<p style='color:#b3261e'>{html.escape(self.error)}</p>" if self.error else ""
+        return f"<b>{self.score:.0f}/100</b>{err}<table>{rows}</table>"
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict."""
         return {
