@@ -110,5 +110,7 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int) -> SliceData:
 
 
 def orient(stack: NDArray[Any], plan: SlicePlan) -> NDArray[Any]:
-    """Internal (n, phase, read) → displayed (n, rows, cols)."""
+    """Internal (n, encoded phase, read) → displayed (n, rows, cols): drop the phase
+    oversampling, transpose when phase runs along the columns."""
+    stack = plan.crop(stack)
     return np.ascontiguousarray(stack if plan.phase_vertical else np.swapaxes(stack, 1, 2))

@@ -69,7 +69,7 @@ def _turbo(p: MRProtocol) -> bool:
 
 def sampling(p: MRProtocol) -> Sampling:
     """Sampling pattern of a protocol: SENSE every ``parallel_r`` lines, partial Fourier."""
-    n = p.phase_lines
+    n = p.phase_lines_encoded
     k = np.rint(np.fft.fftfreq(n) * n).astype(np.int64)
     keep = np.ones(n, dtype=bool)
     n_pf = n
@@ -100,7 +100,7 @@ def signal_scale(p: MRProtocol, plan: SlicePlan) -> float:
 def noise_sd(p: MRProtocol) -> float:
     """SD of the complex noise per real channel, per k-space sample and coil."""
     gain = COIL_SNR_GAIN[p.body_part]
-    return math.sqrt((p.bandwidth_hz_px / _REF_BW) * (_REF_LINES / p.phase_lines) / p.nex) / (
+    return math.sqrt((p.bandwidth_hz_px / _REF_BW) * (_REF_LINES / p.phase_lines_encoded) / p.nex) / (
         SNR_WATER_REF * gain)
 
 

@@ -21,6 +21,7 @@ import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.fft
@@ -87,7 +88,8 @@ class SlicePlan:
     u_phase, u_read, normal : ndarray, shape (3,)
         Unit vectors of the phase, read and slice directions.
     n_phase, n_read : int
-        Internal matrix (phase lines of the image, read samples).
+        Internal matrix: encoded phase lines (image lines plus phase oversampling) and read
+        samples.
     d_phase_mm, d_read_mm : float
         Pixel size along phase and read.
     """
@@ -106,6 +108,13 @@ class SlicePlan:
     n_read: int
     d_phase_mm: float
     d_read_mm: float
+    n_phase_image: int = 0
+
+    def crop(self, stack: NDArray[Any]) -> NDArray[Any]:
+        """Keep the central ``n_phase_image`` lines of (…, n_phase, n_read) arrays."""
+        n_img = self.n_phase_image or self.n_phase
+        off = (self.n_phase - n_img) // 2
+        return stack[..., off:off + n_img, :] if off else stack
 
 
 #: Landmarks a default slice stack is centred on, first found wins.
@@ -155,6 +164,7 @@ def plan_slices(protocol: MRProtocol, geometry: Geometry) -> SlicePlan:
     pv = np.array(_PHASE_VEC[protocol.phase_dir])
     vertical = abs(np.dot(pv, base_col)) > abs(np.dot(pv, base_row))
     n_p, n_r = protocol.phase_lines, protocol.matrix_read
+    n_enc = protocol.phase_lines_encoded
     d_p = protocol.fov_mm / protocol.matrix_phase
     d_r = protocol.fov_mm / protocol.matrix_read
     if vertical:
@@ -168,7 +178,7 @@ def plan_slices(protocol: MRProtocol, geometry: Geometry) -> SlicePlan:
              - (rows - 1) / 2 * spacing[0] * col[None, :])
     return SlicePlan(rows, cols, (float(spacing[0]), float(spacing[1])), centers, first,
                      np.concatenate([row, col]), bool(vertical), u_p, u_r, normal,
-                     n_p, n_r, float(d_p), float(d_r))
+                     n_enc, n_r, float(d_p), float(d_r), n_p)
 
 
 @dataclass(frozen=True, eq=False)

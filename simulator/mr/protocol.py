@@ -62,6 +62,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "parallel_r": (1, 4),
     "partial_fourier": (0.5, 1.0),
     "concatenations": (1, 4),
+    "phase_oversampling_pct": (0.0, 100.0),
     "coils": (8, 16),
 }
 
@@ -166,6 +167,9 @@ class MRProtocol:
         Receive channels of the coil array (8–16).
     body_part : {"head", "knee", "spine"}
         Region under the transmit coil, for the SAR limit.
+    phase_oversampling_pct : float
+        Extra phase FOV encoded and discarded ("no phase wrap", 0–100 %): prevents wrap at
+        the cost of more phase lines (time) — and gains their SNR.
     """
 
     sequence: str = "se"
@@ -195,6 +199,7 @@ class MRProtocol:
     concatenations: int = 1
     coils: int = 8
     body_part: str = "head"
+    phase_oversampling_pct: float = 0.0
 
     def __post_init__(self) -> None:
         _check_choice("sequence", self.sequence, SEQUENCES)
@@ -232,6 +237,13 @@ class MRProtocol:
         step = 2 * self.parallel_r
         n = self.matrix_phase * self.phase_fov_pct / 100.0
         return max(step, int(round(n / step)) * step)
+
+    @property
+    def phase_lines_encoded(self) -> int:
+        """Phase lines of the encoded FOV (image lines plus phase oversampling)."""
+        step = 2 * self.parallel_r
+        n = self.phase_lines * (1.0 + self.phase_oversampling_pct / 100.0)
+        return max(self.phase_lines, int(round(n / step)) * step)
 
     @property
     def phase_fov_mm(self) -> float:

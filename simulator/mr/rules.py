@@ -160,7 +160,7 @@ def _rf_units_per_slice(p: MRProtocol) -> float:
 
 
 def _lines(p: MRProtocol) -> int:
-    n = p.phase_lines
+    n = p.phase_lines_encoded
     if p.partial_fourier < 1.0:
         n = max(int(round(n * p.partial_fourier)), n // 2 + 8)
     return int(math.ceil(n / p.parallel_r))
