@@ -45,8 +45,14 @@ class LineMap:
         return self.value.get((), 1)
 
 
+_CONSTRUCTOR = yaml.SafeLoader("")
+_COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _scalar(node: yaml.ScalarNode) -> Any:
-    return yaml.SafeLoader("").construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    value = _CONSTRUCTOR.construct_object(node, deep=True)  # type: ignore[no-untyped-call]
+    _CONSTRUCTOR.constructed_objects.clear()
+    return value
 
 
 def _build(node: yaml.Node, path: Path_, lines: LineMap) -> Any:
@@ -82,7 +88,7 @@ def parse_with_lines(text: str) -> tuple[Any, LineMap]:
     """
     lines = LineMap()
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1

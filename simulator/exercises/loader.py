@@ -198,14 +198,18 @@ def check_exercise(path: str | Path) -> list[str]:
     return []
 
 
-def load_course(folder: str | Path | None = None) -> dict[str, Exercise]:
-    """All exercises of a folder (default: ``course/exercises``) by id, in file order."""
+def load_course(folder: str | Path | None = None, check_simulator: bool = False) -> dict[str, Exercise]:
+    """All exercises of a folder (default: ``course/exercises``) by id, in file order.
+
+    Only the structure is checked by default (fast, for the consoles); the meaning is
+    checked by ``merm-lab exercise check`` and the test suite (``check_simulator=True``).
+    """
     from simulator.paths import course_dir
 
     root = Path(folder) if folder is not None else course_dir() / "exercises"
     out: dict[str, Exercise] = {}
     for f in sorted(root.glob("*.yaml")):
-        ex = load_exercise(f)
+        ex = load_exercise(f, check_simulator=check_simulator)
         if ex.id in out:
             raise ExerciseError([(str(f), ex.lines.line(("id",)), f"duplicate exercise id '{ex.id}'")])
         out[ex.id] = ex
