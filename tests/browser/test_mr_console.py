@@ -76,7 +76,9 @@ def test_params_bad_value_and_language(browser, mr_url: str, artifacts_dir: Path
     page.wait_for_function(
         "() => document.querySelector('.merm-scan').innerText.includes('Acquérir')"
     )
-    assert "Durée" in scan_time.inner_text()
+    page.wait_for_function(
+        "() => document.querySelector('.merm-scan-time').innerText.includes('Durée')"
+    )
     page.screenshot(path=str(artifacts_dir / "mr_console_fr.png"), full_page=True)
     page.close()
 
@@ -135,4 +137,20 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     )
     assert float(page.locator(".merm-plan-z .widget-readout").inner_text()) > float(centre_z)
     page.screenshot(path=str(artifacts_dir / "mr_console_planning.png"), full_page=True)
+    page.close()
+
+
+def test_exercise_from_url(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
+    """``?exercise=<id>&lang=fr`` opens the console on that exercise, in French."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale="en-US")
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(mr_url + "?exercise=mr-wrap&lang=fr")
+    page.wait_for_selector(".merm-exercise-submit", state="visible")
+    assert "Acquérir" in page.locator(".merm-scan").inner_text()
+    # the exercise's starting protocol is loaded: rectangular FOV that wraps
+    page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(1).click()
+    page.wait_for_function(
+        "() => document.querySelector('.merm-wrap').innerText.includes('Repliement')"
+    )
+    page.screenshot(path=str(artifacts_dir / "mr_console_exercise.png"), full_page=True)
     page.close()
