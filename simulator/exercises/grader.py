@@ -86,8 +86,15 @@ def _lang(lang: str | None) -> str:
     return "en" if str(lang or "fr").startswith("en") else "fr"
 
 
+#: Protocol fields that describe the patient, not the trainee's choices: the exercise fixes
+#: them (a console may set ``motion`` from the patient's state; the grader ignores that).
+PATIENT_OWNED = ("motion",)
+
+
 def build_protocol(exercise: Exercise, protocol: Any = None) -> Any:
     """The trainee's protocol: the start protocol updated by ``protocol``.
+
+    ``motion`` (how restless the patient is) always comes from the exercise.
 
     ``protocol`` is a mapping of parameter values (only the changed ones, or all of them),
     a protocol instance, or None (the start protocol). Changing a parameter that is not in
@@ -97,10 +104,13 @@ def build_protocol(exercise: Exercise, protocol: Any = None) -> Any:
     if protocol is None:
         proto = start
     elif isinstance(protocol, Mapping):
-        values = {k: v for k, v in protocol.items() if k != "geometry"}
+        values = {k: v for k, v in protocol.items() if k not in ("geometry",) + PATIENT_OWNED}
         proto = _protocol.apply_overrides(start, values)
     else:
         proto = protocol
+        keep = {n: getattr(start, n) for n in PATIENT_OWNED if hasattr(start, n)}
+        if keep:
+            proto = dataclasses.replace(proto, **keep)
     locked = [n for n in _protocol.changed_params(start, proto) if n not in exercise.editable]
     if locked:
         names = ", ".join(locked)

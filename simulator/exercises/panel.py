@@ -235,7 +235,14 @@ class ExercisePanel:
             elif ex.modality == "pet" and hasattr(s, "set_anatomy"):
                 s.set_anatomy(ex.phantom, None)
             if hasattr(s, "load_protocol"):
-                s.load_protocol(_protocol.start_protocol(ex), ex.title.get(self.lang))
+                start = _protocol.start_protocol(ex)
+                s.load_protocol(start, ex.title.get(self.lang))
+                # the patient's restlessness is the exercise's, whatever the console's
+                # default for this patient state: what the trainee sees is what is graded
+                motion = getattr(start, "motion", None)
+                if motion is not None and s.snapshot().get("protocol", {}).get("motion") != motion:
+                    s.apply_command({"type": "set_param", "name": "motion", "value": motion},
+                                    "exercise", "instructor")
             if ex.start.geometry and hasattr(s, "set_geometry"):
                 s.set_geometry(**dict(ex.start.geometry))
         except Exception as exc:  # never break the console

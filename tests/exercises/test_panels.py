@@ -99,3 +99,22 @@ def test_instructor_dashboard_tables_filters_and_csv() -> None:
     # hardest first: ex2 (nobody passed) before ex1
     dash.exercise.value = ""
     assert dash.difficulty.value.index("ex2") < dash.difficulty.value.index("ex1")
+
+
+def test_patient_motion_is_the_exercises_not_the_consoles(session) -> None:
+    from simulator.console.patient import patient_from_exercise
+    from simulator.exercises.panel import ExercisePanel
+
+    ex = load_exercise(COURSE / "mr_motion.yaml")
+    session.set_patient(patient_from_exercise(ex))  # the console's own motion for "agitated"
+    panel = ExercisePanel(session, ex, None, "dan", "en")
+    start_motion = ex.start.overrides["motion"]
+    assert session.snapshot()["protocol"]["motion"] == start_motion  # what is seen is graded
+    for name, value in ex.reference_solution.overrides.items():
+        assert session.apply_command({"type": "set_param", "name": name, "value": value})["ok"]
+    assert panel.submit_attempt().passed
+    # a protocol that carries another motion level is graded with the exercise's anyway
+    from simulator.exercises import grade
+
+    proto = dict(session.snapshot()["protocol"], motion="none")
+    assert grade(ex, proto, lang="en").passed
