@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.errors import ParameterError
+from simulator.errors import ParameterError, UserError
 from simulator.mr._pipeline import acquire_slice, orient, setup, slice_list
 from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
@@ -114,14 +114,17 @@ def _denoise(images: NDArray[np.float32]) -> NDArray[np.float32]:
     try:
         from simulator.ai import denoise_mr
     except ImportError:
-        raise ParameterError(
-            "ai_denoise",
-            True,
-            "False",
-            "AI denoising is not available",
-            "le débruitage par IA n'est pas disponible",
-        ) from None
-    return np.asarray(denoise_mr(images, 1.0), dtype=np.float32)
+        raise ParameterError("ai_denoise", True, "False", "AI denoising is not available",
+                             "le débruitage par IA n'est pas disponible") from None
+    try:
+        out = denoise_mr(images, 1.0)
+    except ParameterError:
+        raise
+    except UserError as err:
+        raise ParameterError("ai_denoise", True, "False",
+                             f"AI denoising is not available: {err.en}",
+                             f"le débruitage par IA n'est pas disponible : {err.fr}") from err
+    return np.asarray(out, dtype=np.float32)
 
 
 def scan(

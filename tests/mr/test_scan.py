@@ -128,3 +128,40 @@ def test_phase_oversampling_removes_wrap_at_the_cost_of_time(head: Anatomy) -> N
     assert err(clean.noiseless[0]) < 0.2 * err(wrapped.noiseless[0])
     assert clean.derived.scan_time_s > wrapped.derived.scan_time_s
     assert np.allclose(clean.slice_positions_mm, wrapped.slice_positions_mm)
+
+
+def test_shipped_brain_contrasts_follow_the_textbook() -> None:
+    from simulator.mr import load_anatomy
+
+    brain = load_anatomy("brain")
+
+    from scipy import ndimage
+
+    def means(name: str) -> dict[str, float]:
+        # Mean over each tissue's mask eroded by 2 pixels: away from partial volume.
+        p = preset("brain", name)
+        s = scan(brain, p, rng=None, slices=[p.slices // 2])
+        out = {}
+        for i, t in enumerate(s.names):
+            core = ndimage.binary_erosion(s.labels[0] == i, iterations=2)
+            if core.sum() > 20:
+                out[t] = float(s.noiseless[0][core].mean())
+        return out
+
+    t1, t2, flair, stir = (means(n) for n in ("t1_se", "t2_tse", "flair", "stir"))
+    assert t1["white_matter"] > t1["gray_matter"] > t1["csf"]
+    assert t2["csf"] > t2["gray_matter"] > t2["white_matter"]
+    assert flair["csf"] < 0.3 * flair["white_matter"]
+    assert stir["fat"] < 0.3 * t1["fat"] * stir["white_matter"] / t1["white_matter"]
+
+
+def test_ai_denoise_is_applied_or_refused_clearly(head: Anatomy) -> None:
+    p = dataclasses.replace(MRProtocol(), slices=1, ai_denoise=True)
+    try:
+        s = scan(head, p, rng=np.random.default_rng(0))
+    except ParameterError as err:
+        assert err.name == "ai_denoise" and "not available" in str(err)
+    else:
+        plain = scan(head, dataclasses.replace(p, ai_denoise=False), rng=np.random.default_rng(0))
+        assert s.images.shape == plain.images.shape
+        assert not np.array_equal(s.images, plain.images)
