@@ -133,8 +133,8 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "center_z": ("Centre pieds-tête (mm)", "Centre F-H (mm)"),
     "angle": ("Angle (°)", "Angle (°)"),
     "plan_hint": (
-        "Cliquer sur une vue du localisateur pour centrer la pile de coupes.",
-        "Click a localizer view to centre the slice stack.",
+        "Clic sur une vue : centrer la pile de coupes · molette : l'incliner (Maj : 5°).",
+        "Click a view: centre the slice stack · wheel: angle it (Shift: 5°).",
     ),
     "wrap_warn": (
         "Repliement attendu : FOV phase {fov:.0f} mm < corps {body:.0f} mm",
@@ -204,6 +204,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "queue_del": ("Retirer", "Remove"),
     "queue_load": ("Charger", "Load"),
     "queue_run": ("Lancer", "Run"),
+    "queue_run_all": ("Tout lancer", "Run all"),
     "preset_name": ("Protocole", "Protocol"),
     # PET
     "phantom": ("Fantôme / patient", "Phantom / patient"),

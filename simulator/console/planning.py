@@ -243,10 +243,10 @@ class Planning:
             from ipyevents import Event
 
             for view, im in self.images.items():
-                ev = Event(source=im, watched_events=["click"], prevent_default_action=True)
-                ev.on_dom_event(
-                    lambda e, v=view: self.click(v, e.get("relativeX", 0), e.get("relativeY", 0))
+                ev = Event(
+                    source=im, watched_events=["click", "wheel"], prevent_default_action=True
                 )
+                ev.on_dom_event(lambda e, v=view: self._mouse(v, e))
                 self.events.append(ev)
         except ImportError:
             pass
@@ -278,6 +278,20 @@ class Planning:
             "local",
             "trainee",
         )
+
+    def _mouse(self, view: str, e: dict) -> None:
+        """Click: centre the stack there; wheel: angle it by 1° per notch (5° with Shift)."""
+        if e.get("type") == "wheel":
+            a = self.session.geometry.angle_deg
+            a = a if np.isscalar(a) else a[0]
+            step = (5.0 if e.get("shiftKey") else 1.0) * (1 if e.get("deltaY", 0) < 0 else -1)
+            self.session.apply_command(
+                {"type": "set_geometry", "angle_deg": float(np.clip(a + step, -45, 45))},
+                "local",
+                "trainee",
+            )
+        else:
+            self.click(view, e.get("relativeX", 0), e.get("relativeY", 0))
 
     def click(self, view: str, x: float, y: float) -> None:
         """Move the stack centre to the clicked point of ``view`` (pixel coordinates)."""

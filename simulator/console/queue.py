@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from typing import Any
 
 import ipywidgets as W
@@ -63,6 +64,8 @@ class QueuePanel:
         self.session, self.L = session, labels
         self.queue = ProtocolQueue()
         self.on_load, self.on_run = on_load, on_run
+        self.run_all = False
+        session.on_change(self._on_event)
         self.list = W.Select(options=[], rows=7, layout=W.Layout(width="430px"))
         self.list.add_class("merm-queue")
         self.buttons: dict[str, W.Button] = {}
@@ -74,6 +77,7 @@ class QueuePanel:
             ("queue_del", "trash"),
             ("queue_load", "upload"),
             ("queue_run", "play"),
+            ("queue_run_all", "forward"),
         ):
             b = labels(W.Button(icon=icon, layout=W.Layout(width="auto")), key)
             b.add_class(f"merm-{key.replace('_', '-')}")
@@ -100,10 +104,36 @@ class QueuePanel:
             label = self.session._series_label(p)
         self.refresh(self.queue.add(label, p))
 
+    def _on_event(self, event: dict) -> None:
+        """Run-all mode: when a scan is done, start the next pending entry."""
+        if not self.run_all or event.get("type") != "scan_progress":
+            return
+        if event.get("state") in ("stopped", "error"):
+            self.run_all = False
+        elif event.get("state") == "done":
+            # this event comes from the scan thread: start the next one once it has ended
+            threading.Thread(target=self._next, daemon=True, name="merm-queue").start()
+
+    def _next(self) -> None:
+        self.session.wait()
+        nxt = self.queue.next_pending()
+        if nxt is None:
+            self.run_all = False
+            return
+        self.list.value = nxt
+        self.press("queue_run")
+
     def press(self, key: str) -> None:
         i = self.list.value
         if key == "queue_add":
             self.add_current()
+            return
+        if key == "queue_run_all":
+            nxt = self.queue.next_pending()
+            if nxt is not None:
+                self.run_all = True
+                self.list.value = nxt
+                self.press("queue_run")
             return
         if i is None:
             return
@@ -125,3 +155,5 @@ class QueuePanel:
                 if started["ok"]:
                     self.queue.mark_done(i)
                     self.refresh(i)
+                else:
+                    self.run_all = False

@@ -43,6 +43,8 @@ _COMMANDS = (
     "set_view",
 )
 VIEW_MODES = ("single", "side", "diff", "mip")
+#: Phase-encoding directions lying in each slice plane (the first is the console's default).
+_IN_PLANE = {"axial": ("RL", "AP"), "sagittal": ("AP", "HF"), "coronal": ("RL", "HF")}
 _ROLES_ALLOWED = {"local", "trainee", "mentor", "instructor"}
 
 Listener = Callable[[dict], None]
@@ -330,7 +332,15 @@ class ConsoleSession:
             raise ParameterError(
                 name, value, "a number" if isinstance(before, (int, float)) else "a valid value"
             ) from None
-        candidate = dataclasses.replace(self.protocol, **{name: new_value})
+        changes = {name: new_value}
+        if (
+            name == "orientation"
+            and new_value in _IN_PLANE
+            and self.protocol.phase_dir not in _IN_PLANE[new_value]
+        ):
+            # as on a scanner: the phase direction follows the new slice plane
+            changes["phase_dir"] = _IN_PLANE[new_value][0]
+        candidate = dataclasses.replace(self.protocol, **changes)
         with self._lock:
             self._set_protocol(candidate)  # raises ParameterError before any change
             if name == "orientation" and self.geometry is not None:
@@ -341,6 +351,8 @@ class ConsoleSession:
             if remote
             else self.t("param_ok", param=self.t(name), value=after)
         )
+        if "phase_dir" in changes and name != "phase_dir":
+            text += f" ({self.t('phase_dir')} → {changes['phase_dir']})"
         if self.warnings:
             text += " — " + self.t("warning", msg="; ".join(self.warnings))
         self._emit(

@@ -236,3 +236,14 @@ def test_real_scan_and_dicom_zip(tmp_path) -> None:  # noqa: ANN001
     s2.apply_command({"type": "scan"})
     s2.wait(120)
     assert np.array_equal(s2.current_series().images, result.images)
+
+
+def test_orientation_change_moves_phase_direction_into_the_plane(session: ConsoleSession) -> None:
+    assert session.protocol.orientation == "axial" and session.protocol.phase_dir == "RL"
+    r = session.apply_command({"type": "set_param", "name": "orientation", "value": "sagittal"})
+    assert r["ok"], r
+    assert session.protocol.phase_dir in ("AP", "HF")  # RL is not in a sagittal plane
+    assert session.geometry.orientation == "sagittal"
+    assert not session.apply_command(
+        {"type": "set_param", "name": "orientation", "value": "oblique"}
+    )["ok"]

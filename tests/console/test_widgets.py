@@ -151,3 +151,34 @@ def test_language_switch_keeps_the_exam_state() -> None:
     c.shell.lang.value = "fr"
     assert c.session.screening == "ok" and not c.shell.scan.disabled
     assert c.anatomy.value == "brain" and dict(c.anatomy.options)[tr("brain", "fr")] == "brain"
+
+
+def test_queue_run_all_scans_each_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.console._backend import ScanResult
+    from simulator.console.queue import QueuePanel
+    from simulator.console.session import ConsoleSession
+
+    s = ConsoleSession("mr", lang="en")
+    s.set_screening("ok")
+    s.clock = "max"
+    s._anatomy = object()
+    protocols = []
+
+    def fake_scan(protocol, geometry, anatomy, rng, emit, name):  # noqa: ANN001
+        protocols.append(protocol.tr_ms)
+        return ScanResult(name, None, np.zeros((2, 4, 4), np.float32), {}, "mr")
+
+    monkeypatch.setattr(s.backend, "scan", fake_scan)
+    monkeypatch.delattr(type(s.backend), "preview")
+    panel = QueuePanel(s, Labels("en"))
+    panel.add_current()
+    s.apply_command({"type": "set_param", "name": "tr_ms", "value": 700})
+    panel.add_current()
+    panel.press("queue_run_all")
+    import time
+
+    deadline = time.monotonic() + 10
+    while (len(s.series) < 2 or panel.run_all) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert protocols == [500.0, 700.0]  # in queue order, each its own protocol
+    assert all(e.done for e in panel.queue.entries) and not panel.run_all
