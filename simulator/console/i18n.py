@@ -354,3 +354,71 @@ class Labels:
             setattr(widget, attr, tr(key, lang, **kwargs))
         for hook in self._hooks:
             hook(lang)
+
+
+#: French renderings of the physics packages' warnings (English, from check_protocol):
+#: (regular expression, French template with the groups as {0}, {1}, …).
+_WARNINGS_FR: tuple[tuple[str, str], ...] = (
+    (
+        r"effective TE ([\d.]+) ms \(a multiple of the echo spacing ([\d.]+) ms\)",
+        "TE effectif {0} ms (multiple de l'espacement d'écho {1} ms)",
+    ),
+    (
+        r"(\d+) slices do not fit one TR \(max (\d+)\): (\d+) concatenations, scan time multiplied",
+        "{0} coupes ne tiennent pas dans un TR (max {1}) : {2} concaténations, durée multipliée",
+    ),
+    (
+        r"SAR ([\d.]+) W/kg close to the limit ([\d.]+) W/kg",
+        "DAS {0} W/kg proche de la limite {1} W/kg",
+    ),
+    (
+        r"fat shift ([\d.]+) px: chemical-shift artefact visible",
+        "déplacement graisse {0} px : artefact de déplacement chimique visible",
+    ),
+    (
+        r"echo train (\d+): blurring of short-T2 tissues",
+        "train d'échos {0} : flou des tissus à T2 court",
+    ),
+    (r"low SNR \(([\d.]+) of the reference\)", "RSB faible ({0} de la référence)"),
+    (
+        r"R = (\d+) with (\d+) channels: strong g-factor noise",
+        "R = {0} avec {1} canaux : fort bruit de facteur g",
+    ),
+    (
+        r"activity ([\d.]+) MBq is below the EANM recommendation \(([\d.]+) MBq for ([\d.]+) kg at ([\d.]+) min per bed\): expect a noisy image",
+        "activité {0} MBq sous la recommandation EANM ({1} MBq pour {2} kg à {3} min par pas) : image bruitée attendue",
+    ),
+    (
+        r"activity ([\d.]+) MBq is more than twice the EANM recommendation \(([\d.]+) MBq\): ([\d.]+) mSv to the patient for little image gain \(ALARA\)",
+        "activité {0} MBq plus du double de la recommandation EANM ({1} MBq) : {2} mSv pour le patient sans gain d'image notable (ALARA)",
+    ),
+    (
+        r"exam of (\d+) min: patients rarely stay still that long",
+        "examen de {0} min : les patients restent rarement immobiles aussi longtemps",
+    ),
+    (
+        r"uptake ([\d.]+) min is outside the EANM 55–75 min window: SUVs are not comparable with reference values",
+        "fixation de {0} min hors de la fenêtre EANM 55–75 min : SUV non comparables aux valeurs de référence",
+    ),
+    (
+        r"MLEM uses all angles at each iteration: subsets is ignored",
+        "MLEM utilise tous les angles à chaque itération : les sous-ensembles sont ignorés",
+    ),
+    (
+        r"(\d+)×(\d+) = (\d+) sub-iterations: the image will be very noisy unless post-filtered",
+        "{0}×{1} = {2} sous-itérations : image très bruitée sans post-filtre",
+    ),
+)
+
+
+def localize_warning(text: str, lang: str) -> str:
+    """A physics warning in ``lang`` (French from the table above; unknown ones stay English)."""
+    if lang != "fr":
+        return text
+    import re
+
+    for pattern, template in _WARNINGS_FR:
+        m = re.fullmatch(pattern, text.strip())
+        if m:
+            return template.format(*m.groups())
+    return text

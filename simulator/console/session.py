@@ -24,7 +24,7 @@ from PIL import Image
 
 from simulator.console import _render
 from simulator.console._backend import MRBackend, PETBackend, ScanResult, jsonable
-from simulator.console.i18n import tr
+from simulator.console.i18n import localize_warning, tr
 from simulator.errors import ParameterError, UserError
 
 __all__ = ["ConsoleSession", "CLOCKS", "format_mmss"]
@@ -354,7 +354,9 @@ class ConsoleSession:
         if "phase_dir" in changes and name != "phase_dir":
             text += f" ({self.t('phase_dir')} → {changes['phase_dir']})"
         if self.warnings:
-            text += " — " + self.t("warning", msg="; ".join(self.warnings))
+            text += " — " + self.t(
+                "warning", msg="; ".join(localize_warning(w, self.lang) for w in self.warnings)
+            )
         self._emit(
             {
                 "type": "param",

@@ -182,3 +182,16 @@ def test_queue_run_all_scans_each_entry(monkeypatch: pytest.MonkeyPatch) -> None
         time.sleep(0.02)
     assert protocols == [500.0, 700.0]  # in queue order, each its own protocol
     assert all(e.done for e in panel.queue.entries) and not panel.run_all
+
+
+def test_physics_warnings_in_french() -> None:
+    """Every warning the MR rules give for a stressed protocol has a French rendering."""
+    from simulator.console.i18n import localize_warning
+    from simulator.mr import check_protocol, preset
+
+    p = dataclasses.replace(preset("brain", "t2_tse"), bandwidth_hz_px=60.0, etl=32, te_ms=110.0)
+    warnings = check_protocol(p)
+    assert warnings  # the case exercises the table
+    for w in warnings:
+        assert localize_warning(w, "fr") != w, w
+        assert localize_warning(w, "en") == w
