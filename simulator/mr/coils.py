@@ -51,7 +51,7 @@ def coil_maps(n_coils: int, n_p: int, n_r: int, d_p: float, d_r: float,
     p = (np.arange(n_p) - (n_p - 1) / 2) * d_p
     r = (np.arange(n_r) - (n_r - 1) / 2) * d_r
     pp, rr = np.meshgrid(p, r, indexing="ij")
-    width = 0.8 * radius_mm
+    width = 0.5 * radius_mm  # g ≈ 1.2 at R = 2, ≈ 2.2 at R = 3 for 8 channels
     maps = np.empty((n_coils, n_p, n_r), dtype=np.complex128)
     for c in range(n_coils):
         theta = 2 * math.pi * c / n_coils + 0.3

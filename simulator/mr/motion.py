@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 __all__ = ["MOTION_RMS_MM", "motion_rms_mm", "motion_phase"]
 
 #: RMS displacement (mm) of a 2-minute scan per restlessness level.
-MOTION_RMS_MM = {"none": 0.0, "low": 0.3, "moderate": 1.2, "severe": 3.5}
+MOTION_RMS_MM = {"none": 0.0, "low": 0.15, "moderate": 0.5, "severe": 1.5}
 _REFERENCE_S = 120.0
 
 
@@ -64,8 +64,8 @@ def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64]
     period = max(2.0, n_shots / max(1.0, scan_time_s / 4.0))  # ~4 s breathing cycle
     breath = math.sqrt(2) * np.sin(2 * np.pi * np.arange(n_shots) / period + rng.uniform(0, 6.3))
     jitter = rng.standard_normal(n_shots)
-    disp = rms * (0.6 * walk + 0.5 * breath + 0.4 * jitter)
-    bulk = 0.15 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal(n_shots)
+    disp = rms * (0.7 * walk + 0.5 * breath + 0.3 * jitter)
+    bulk = 0.05 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal(n_shots)
     srt = np.argsort(k_acquired)
     ks = k_acquired[srt]
     pos = np.clip(np.searchsorted(ks, k_lines), 1, max(len(ks) - 1, 1))
