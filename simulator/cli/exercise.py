@@ -29,7 +29,8 @@ HELP = "check an exercise file (errors with line numbers) or grade a protocol ag
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
     check = sub.add_parser("check", help="validate exercise files", description="validate exercise files")
-    check.add_argument("files", nargs="+", type=Path, metavar="FILE.yaml")
+    check.add_argument("files", nargs="+", type=Path, metavar="FILE.yaml",
+                       help="exercise files, or folders of them")
     g = sub.add_parser("grade", help="grade a protocol", description="grade a protocol against an exercise")
     g.add_argument("file", type=Path, metavar="FILE.yaml")
     g.add_argument("--protocol", type=Path, metavar="P.yaml",
@@ -45,7 +46,10 @@ def _check(files: list[Path]) -> int:
     from simulator.exercises.loader import check_exercise
 
     bad = False
+    expanded: list[Path] = []
     for f in files:
+        expanded += sorted(f.glob("*.yaml")) if f.is_dir() else [f]
+    for f in expanded:
         problems = check_exercise(f)
         if problems:
             bad = True
