@@ -104,7 +104,7 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int) -> SliceData:
         k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
         motion = motion_phase(p.motion, st.derived.scan_time_s, st.samp.shot_of_line,
                               st.samp.k_acquired, k_lines, plan.n_phase * plan.d_phase_mm,
-                              st.rng)
+                              st.rng, p.nex)
     noisy, clean, clean_images = slice_kspace(p, plan, obj, maps_ext, st.samp, motion, st.rng)
     return SliceData(obj, noisy, clean, clean_images)
 

@@ -29,7 +29,8 @@ def motion_rms_mm(level: str, scan_time_s: float) -> float:
 
 def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64],
                  k_acquired: NDArray[np.int64], k_lines: NDArray[np.float64],
-                 fov_phase_mm: float, rng: np.random.Generator) -> NDArray[np.complex64] | None:
+                 fov_phase_mm: float, rng: np.random.Generator,
+                 nex: int = 1) -> NDArray[np.complex64] | None:
     """Phase factor of each k-space line caused by motion.
 
     Parameters
@@ -49,6 +50,9 @@ def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64]
         Phase field of view.
     rng : numpy.random.Generator
         Source of the motion trajectory.
+    nex : int
+        Averages: each is read at its own time (its own positions) and the lines are
+        averaged, which spreads the ghosts' phase errors and lowers them.
 
     Returns
     -------
@@ -58,19 +62,21 @@ def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64]
     if rms == 0.0:
         return None
     n_shots = int(shot_of_line.max()) + 1
-    walk = np.cumsum(rng.standard_normal(n_shots))
+    total = n_shots * nex
+    walk = np.cumsum(rng.standard_normal(total))
     walk -= walk.mean()
     walk /= max(float(np.std(walk)), 1e-9)
-    period = max(2.0, n_shots / max(1.0, scan_time_s / 4.0))  # ~4 s breathing cycle
-    breath = math.sqrt(2) * np.sin(2 * np.pi * np.arange(n_shots) / period + rng.uniform(0, 6.3))
-    jitter = rng.standard_normal(n_shots)
-    disp = rms * (0.7 * walk + 0.5 * breath + 0.3 * jitter)
-    bulk = 0.05 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal(n_shots)
+    period = max(2.0, total / max(1.0, scan_time_s / 4.0))  # ~4 s breathing cycle
+    breath = math.sqrt(2) * np.sin(2 * np.pi * np.arange(total) / period + rng.uniform(0, 6.3))
+    jitter = rng.standard_normal(total)
+    disp = (rms * (0.7 * walk + 0.5 * breath + 0.3 * jitter)).reshape(nex, n_shots)
+    bulk = (0.05 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal(total)).reshape(
+        nex, n_shots)
     srt = np.argsort(k_acquired)
     ks = k_acquired[srt]
     pos = np.clip(np.searchsorted(ks, k_lines), 1, max(len(ks) - 1, 1))
     left, right = ks[pos - 1], ks[np.minimum(pos, len(ks) - 1)]
     nearest = np.where(np.abs(k_lines - left) <= np.abs(right - k_lines), pos - 1, pos)
     shot = shot_of_line[srt][np.minimum(nearest, len(ks) - 1)]
-    phase = -2 * np.pi * k_lines * disp[shot] / fov_phase_mm + bulk[shot]
-    return np.exp(1j * phase).astype(np.complex64)
+    phase = -2 * np.pi * k_lines[None, :] * disp[:, shot] / fov_phase_mm + bulk[:, shot]
+    return np.exp(1j * phase).mean(axis=0).astype(np.complex64)

@@ -16,6 +16,7 @@ calibrated so that a 1.5 T brain TSE (20 slices, ETL 16, 180° refocusing, TR 4 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -166,6 +167,7 @@ def _lines(p: MRProtocol) -> int:
     return int(math.ceil(n / p.parallel_r))
 
 
+@functools.lru_cache(maxsize=1)
 def _reference_snr_factor() -> float:
     return _snr_factor(MRProtocol())
 
@@ -195,6 +197,11 @@ def derive(p: MRProtocol) -> MRDerived:
     >>> round(d.scan_time_s)
     96
     """
+    return _derive(p)
+
+
+@functools.lru_cache(maxsize=512)
+def _derive(p: MRProtocol) -> MRDerived:
     t = timing(p)
     avail = _available_ms(p)
     max_slices = max(0, int(avail // t.slice_time_ms))

@@ -137,11 +137,13 @@ def test_gibbs_ringing_at_a_sharp_edge(block: Anatomy) -> None:
 
 
 def _ghosts(anat: Anatomy, p: MRProtocol) -> float:
+    """Mean noiseless signal in the air around the head relative to the head's mean."""
     levels = []
     for seed in range(3):
         s = scan(anat, p, rng=np.random.default_rng(seed))
         air = ndimage.binary_erosion(s.labels[0] == 0, iterations=8)
-        levels.append(float(np.mean(s.noiseless[0][air])))
+        body = s.labels[0] > 0
+        levels.append(float(np.mean(s.noiseless[0][air]) / np.mean(s.noiseless[0][body])))
     return float(np.mean(levels))
 
 
@@ -150,9 +152,17 @@ def test_motion_ghosts_grow_with_severity_and_duration(head: Anatomy) -> None:
     levels = [_ghosts(head, dataclasses.replace(p, motion=m))
               for m in ("none", "low", "moderate", "severe")]
     assert levels == sorted(levels) and levels[-1] > 3 * levels[0]
-    short = _ghosts(head, dataclasses.replace(p, motion="moderate", tr_ms=300.0, slices=1))
-    long = _ghosts(head, dataclasses.replace(p, motion="moderate", nex=4))
+    short = _ghosts(head, dataclasses.replace(p, motion="moderate", tr_ms=300.0))
+    long = _ghosts(head, dataclasses.replace(p, motion="moderate", tr_ms=1500.0))
     assert long > short
+
+
+def test_averages_spread_motion_ghosts(head: Anatomy) -> None:
+    # Same duration: one average at TR 2000 ms against four at TR 500 ms.
+    p = dataclasses.replace(BASE, matrix_phase=192, motion="severe")
+    one = _ghosts(head, dataclasses.replace(p, tr_ms=2000.0, te_ms=15.0))
+    four = _ghosts(head, dataclasses.replace(p, tr_ms=500.0, nex=4))
+    assert four < one
 
 
 def test_tse_echo_train_blurs_short_t2_edges(block: Anatomy) -> None:
