@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _render
-from simulator.console.i18n import Labels
+from simulator.console.i18n import Labels, localize_warning
 from simulator.errors import UserError
 
 __all__ = ["Viewer", "WL_PRESETS", "metrics_html"]
@@ -40,7 +40,7 @@ def metrics_html(metrics: dict, lang: str) -> str:
         if isinstance(v, float):
             v = f"{v:.4g}"
         elif isinstance(v, (list, tuple)):
-            v = "; ".join(str(x) for x in v) or "—"
+            v = "; ".join(localize_warning(str(x), lang) for x in v) or "—"
         elif isinstance(v, dict):
             v = ", ".join(
                 f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items()
@@ -144,15 +144,21 @@ class Viewer:
             from ipyevents import Event
         except ImportError:
             return None
-        ev = Event(
+        # presses and the wheel unthrottled (never lost); moves throttled to 25 Hz
+        keys = Event(
             source=self.image,
-            watched_events=["mousedown", "mousemove", "mouseup", "mouseleave", "wheel", "click"],
+            watched_events=["mousedown", "mouseup", "mouseleave", "wheel"],
             prevent_default_action=True,
+        )
+        moves = Event(
+            source=self.image,
+            watched_events=["mousemove"],
             wait=40,
             throttle_or_debounce="throttle",
         )
-        ev.on_dom_event(self._on_event)
-        return ev
+        keys.on_dom_event(self._on_event)
+        moves.on_dom_event(self._on_event)
+        return (keys, moves)
 
     def _on_event(self, e: dict) -> None:
         kind = e.get("type")

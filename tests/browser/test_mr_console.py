@@ -110,7 +110,17 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     page.screenshot(path=str(artifacts_dir / "mr_console.png"), full_page=True)
     page.locator(".merm-image").screenshot(path=str(artifacts_dir / "mr_console_image.png"))
 
+    # DICOM download: a zip as a data: link
+    page.locator(".merm-download").click()
+    page.wait_for_selector("a.merm-download-file")
+    assert (
+        page.locator("a.merm-download-file")
+        .get_attribute("href")
+        .startswith("data:application/zip;base64,")
+    )
+
     # window/level by mouse drag on the image (ipyevents): the width readout follows
+    page.locator("img.merm-image").scroll_into_view_if_needed()
     width = page.locator(".merm-window .widget-readout").inner_text()
     box = page.locator("img.merm-image").bounding_box()
     assert box is not None
