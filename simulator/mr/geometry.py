@@ -223,7 +223,8 @@ def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.fl
 
 
 def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
-    return np.r_[0:n // 2, n_fine - (n - n // 2):n_fine]
+    # FFT order of a size-n grid: frequencies 0 … ⌈n/2⌉−1, then −⌊n/2⌋ … −1.
+    return np.r_[0:(n + 1) // 2, n_fine - n // 2:n_fine]
 
 
 #: Memory budget of the per-slice k-space cache (least recently used entries leave first).

@@ -202,3 +202,12 @@ def test_image_grid_matches_patient_coordinates(head: Anatomy, orientation: str,
         # Partial volume at tissue borders: 90 % of pixels agree exactly.
         assert np.mean(truth == s.labels[k]) > 0.9
         assert (truth == anat.names.index("muscle")).any()
+
+
+@pytest.mark.parametrize(("n", "oversample"), [(255, 2), (256, 2), (97, 3)])
+def test_k_space_crop_keeps_exactly_the_coarse_frequencies(n: int, oversample: int) -> None:
+    from simulator.mr.geometry import _crop_index
+
+    m = n * oversample
+    kept = np.rint(np.fft.fftfreq(m)[_crop_index(m, n)] * m)
+    assert np.array_equal(kept, np.rint(np.fft.fftfreq(n) * n))
