@@ -61,7 +61,7 @@ class Viewer:
             format="png", layout=W.Layout(width=f"{FRAME_W}px", height=f"{FRAME_H}px")
         )
         self.image.add_class("merm-image")
-        self.slice = labels(W.IntSlider(min=0, max=0, value=0, continuous_update=True), "slice")
+        self.slice = labels(W.IntSlider(min=1, max=1, value=1, continuous_update=True), "slice")
         self.slice.add_class("merm-slice")
         self.width = labels(
             W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4, readout_format=".3g"), "window"
@@ -77,7 +77,7 @@ class Viewer:
         self.zoom = labels(W.FloatSlider(min=1.0, max=4.0, step=0.25, value=1.0), "zoom")
         self.zoom.add_class("merm-zoom")
         self.mode = W.ToggleButtons(
-            options=self._mode_options(), value="single", style={"button_width": "90px"}
+            options=self._mode_options(), value="single", style={"button_width": "108px"}
         )
         self.mode.add_class("merm-view-mode")
         self.series_a = labels(W.Dropdown(options=[]), "series_a")
@@ -94,7 +94,9 @@ class Viewer:
         for w in (self.slice, self.width, self.level, self.zoom):
             w.style = {"description_width": "80px"}
             w.layout = W.Layout(width="340px")
-        self.slice.observe(lambda ch: self._cmd({"type": "set_slice", "index": ch["new"]}), "value")
+        self.slice.observe(
+            lambda ch: self._cmd({"type": "set_slice", "index": ch["new"] - 1}), "value"
+        )
         self.width.observe(lambda ch: self._wl(), "value")
         self.level.observe(lambda ch: self._wl(), "value")
         self.preset.observe(lambda ch: self.apply_preset(ch["new"]), "value")
@@ -166,7 +168,7 @@ class Viewer:
             s = self.session.current_series()
             if s is not None:
                 step = 1 if e.get("deltaY", 0) > 0 else -1
-                self.slice.value = max(0, min(s.images.shape[0] - 1, self.slice.value + step))
+                self.slice.value = max(1, min(s.images.shape[0], self.slice.value + step))
         elif kind == "mousedown":
             c, w = self.session.window
             self._drag = (e.get("relativeX", 0), e.get("relativeY", 0), c, w)
@@ -258,8 +260,8 @@ class Viewer:
             cur = s.current_series()
             if cur is not None:
                 n = cur.images.shape[0]
-                self.slice.max = n - 1
-                self.slice.value = s.slice_index
+                self.slice.max = n
+                self.slice.value = s.slice_index + 1
                 lo, hi = float(cur.images.min()), float(cur.images.max())
                 span = max(hi - lo, 1e-6)
                 self.width.max = 2 * span

@@ -195,3 +195,24 @@ def test_physics_warnings_in_french() -> None:
     for w in warnings:
         assert localize_warning(w, "fr") != w, w
         assert localize_warning(w, "en") == w
+
+
+def test_viewer_slider_is_one_based_and_follows_the_session() -> None:
+    from simulator.console._backend import ScanResult
+    from simulator.console.session import ConsoleSession
+    from simulator.console.viewer import Viewer
+
+    s = ConsoleSession("mr", lang="en")
+    v = Viewer(s, Labels("en"))
+    s.on_change(lambda e: v.refresh() if e["type"] in ("series", "slice", "window") else None)
+    s.add_series(
+        ScanResult("A", None, np.random.default_rng(0).random((6, 16, 16), np.float32), {}, "mr")
+    )
+    assert (v.slice.min, v.slice.max, v.slice.value) == (1, 6, 4)  # middle slice, shown 1-based
+    v.slice.value = 1
+    assert s.slice_index == 0
+    s.apply_command({"type": "set_slice", "index": 5}, "Dupont", "mentor")
+    assert v.slice.value == 6
+    before = v.image.value
+    s.apply_command({"type": "set_window", "center": 0.2, "width": 0.1}, "Dupont", "mentor")
+    assert v.image.value != before  # the picture follows a remote W/L change
