@@ -228,7 +228,7 @@ def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
 
 
 #: Memory budget of the per-slice k-space cache (least recently used entries leave first).
-CACHE_BUDGET_BYTES = 400 * 2**20
+CACHE_BUDGET_BYTES = 320 * 2**20
 _CACHE: OrderedDict[tuple[object, ...], ObjectK] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 

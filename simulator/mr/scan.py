@@ -210,6 +210,7 @@ def scan(
         "g_factor_mean": float(g.mean()),
         "g_factor_max": float(g.max()),
         "concatenations": d.concatenations,
+        "wrap_share": outside,
         "te_eff_ms": d.te_eff_ms,
         "warnings": list(warnings),
     }
