@@ -297,36 +297,45 @@ def _object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
     ox, oy, oz = anatomy.origin_mm
     scale = np.array([1 / dx, 1 / dy, 1 / dz])
     orig = np.array([ox, oy, oz])
-    counts = np.zeros((fp.size * fr.size, nlab), dtype=np.float32)
-    pix = np.arange(fp.size * fr.size, dtype=np.int64) * nlab
-    for t in ft:
+    npix = fp.size * fr.size
+    labs = np.empty((n_thick, npix), dtype=np.uint8)
+    for ti, t in enumerate(ft):
         idx3 = []
         for axis in range(3):
             a0 = (c[axis] + t * nv[axis] - orig[axis]) * scale[axis]
-            plane = (a0 + fp[:, None] * (up[axis] * scale[axis])
-                     + fr[None, :] * (ur[axis] * scale[axis]))
-            idx3.append(np.rint(plane).astype(np.int64).reshape(-1))
+            plane = (np.float32(a0) + fp[:, None].astype(np.float32) * np.float32(
+                up[axis] * scale[axis]) + fr[None, :].astype(np.float32) * np.float32(
+                ur[axis] * scale[axis]))
+            idx3.append(np.rint(plane).astype(np.int32).reshape(-1))
         ix, iy, iz = idx3
         inside = ((ix >= 0) & (ix < shape[2]) & (iy >= 0) & (iy < shape[1])
                   & (iz >= 0) & (iz < shape[0]))
-        lin = (np.clip(iz, 0, shape[0] - 1) * shape[1] + np.clip(iy, 0, shape[1] - 1)) \
-            * shape[2] + np.clip(ix, 0, shape[2] - 1)
-        lab = np.where(inside, flat[lin], 0).astype(np.int64)
-        counts += np.bincount(pix + lab, minlength=counts.size).reshape(counts.shape)
-    counts /= n_thick
-    frac = counts.reshape(fp.size, fr.size, nlab)
+        lin = (np.clip(iz, 0, shape[0] - 1).astype(np.int64) * shape[1]
+               + np.clip(iy, 0, shape[1] - 1)) * shape[2] + np.clip(ix, 0, shape[2] - 1)
+        labs[ti] = np.where(inside, flat[lin], 0)
+    hist = np.bincount(labs.reshape(-1), minlength=nlab)
+    present = [i for i in range(1, nlab) if hist[i]]
+    # Fraction of each present tissue through the slice thickness (partial volume).
+    frac = np.empty((len(present), npix), dtype=np.float32)
+    for j, lab in enumerate(present):
+        frac[j] = np.count_nonzero(labs == lab, axis=0)
+    frac /= n_thick
+    body = frac.sum(axis=0).reshape(fp.size, fr.size)
     # Majority tissue and purity on the image grid (central FOV block only).
-    blk = frac.reshape(n_pe, os_, n_r, os_, nlab).mean(axis=(1, 3))
     lo = (ext - 1) // 2 * n_p
-    blk = blk[lo:lo + n_p]
-    labels = np.argmax(blk, axis=-1).astype(np.uint8)
-    purity = np.max(blk, axis=-1).astype(np.float32)
-    body = 1.0 - frac[..., 0]
+    rows = slice(os_ * lo, os_ * (lo + n_p))
+    blk = frac.reshape(len(present), fp.size, fr.size)[:, rows].reshape(
+        len(present), n_p, os_, n_r, os_).mean(axis=(2, 4))
+    air = 1.0 - body[rows].reshape(n_p, os_, n_r, os_).mean(axis=(1, 3))
+    blk = np.concatenate([air[None], blk], axis=0)
+    best = np.argmax(blk, axis=0)
+    lut = np.array([0, *present], dtype=np.uint8)
+    labels = lut[best]
+    purity = np.max(blk, axis=0).astype(np.float32)
     total = float(body.sum())
-    inside = float(body[os_ * lo:os_ * (lo + n_p)].sum())
-    outside = (total - inside) / total if total > 0 else 0.0
-    present = [i for i in range(1, nlab) if counts[:, i].any()]
-    maps = np.ascontiguousarray(np.moveaxis(frac[:, :, present], -1, 0))
+    inside_sum = float(body[rows].sum())
+    outside = (total - inside_sum) / total if total > 0 else 0.0
+    maps = frac.reshape(len(present), fp.size, fr.size)
     k = scipy.fft.fft(maps, axis=2, norm="ortho", workers=WORKERS)
     k = k[:, :, _crop_index(os_ * n_r, n_r)]
     k = scipy.fft.fft(k, axis=1, norm="ortho", workers=WORKERS)
