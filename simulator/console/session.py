@@ -472,6 +472,12 @@ class ConsoleSession:
         name = f"{number}: {self._series_label(protocol)}"
         result: dict[str, Any] = {}
 
+        token = self._scan_token = getattr(self, "_scan_token", 0) + 1
+
+        def live(event: dict) -> None:  # a stopped scan's physics may still be running: drop it
+            if token == self._scan_token and self.scan_state == "running":
+                self._on_iteration(event)
+
         def physics() -> None:
             try:
                 if math.isinf(CLOCKS.get(self.clock, 60.0)) and hasattr(self.backend, "preview"):
@@ -480,10 +486,8 @@ class ConsoleSession:
                         protocol, geometry, anatomy, np.random.default_rng([self.seed, number])
                     )
                     self.live_aspect = aspect
-                    self._on_iteration({"type": "preview", "image": image, "iteration": 0})
-                result["scan"] = self.backend.scan(
-                    protocol, geometry, anatomy, rng, self._on_iteration, name
-                )
+                    live({"type": "preview", "image": image, "iteration": 0})
+                result["scan"] = self.backend.scan(protocol, geometry, anatomy, rng, live, name)
             except UserError as exc:
                 result["error"] = exc.message(self.lang)
             except Exception as exc:  # physics bug: report, keep the console alive
@@ -498,6 +502,7 @@ class ConsoleSession:
         while True:
             if self._stop.is_set():
                 self.scan_state, self.progress = "stopped", 0.0
+                self.live_image = None
                 self._emit({"type": "scan_progress", "state": "stopped", "progress": 0.0})
                 self._say(self.t("scan_stopped"), "warning")
                 return
@@ -520,6 +525,7 @@ class ConsoleSession:
             self._stop.wait(0.02 if done or math.isinf(speed) else 0.1)
         if "error" in result:
             self.scan_state, self.progress = "error", 0.0
+            self.live_image = None
             self._emit({"type": "scan_progress", "state": "error", "progress": 0.0})
             self._say(self.t("scan_failed", msg=result["error"]), "error")
             return
