@@ -31,6 +31,7 @@ CSS = """
 .merm-dark {background:#0b0f14; color:#d0d8e0; padding:8px; border-radius:4px;}
 .merm-dark .widget-label, .merm-dark .widget-html-content, .merm-dark .widget-readout,
 .merm-dark label {color:#d0d8e0 !important;}
+.merm-metrics .widget-html-content {max-height:190px; overflow-y:auto;}
 .merm-dark .merm-metrics-table th {color:#9fb3c8; text-align:left; padding-right:10px; font-weight:normal;}
 .merm-consequences {background:#eef3f8; border:1px solid #c9d6e3; border-radius:0 0 6px 6px;
   padding:4px 10px; margin-bottom:6px;}

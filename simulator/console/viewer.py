@@ -40,7 +40,11 @@ def metrics_html(metrics: dict, lang: str) -> str:
         if isinstance(v, float):
             v = f"{v:.4g}"
         elif isinstance(v, (list, tuple)):
-            v = "; ".join(localize_warning(str(x), lang) for x in v) or "—"
+            v = (
+                " × ".join(f"{x:.3g}" for x in v)
+                if v and all(isinstance(x, (int, float)) for x in v)
+                else "; ".join(localize_warning(str(x), lang) for x in v) or "—"
+            )
         elif isinstance(v, dict):
             v = ", ".join(
                 f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items()
@@ -86,7 +90,7 @@ class Viewer:
         self.series_b.add_class("merm-series-b")
         self.metrics = W.HTML()
         self.metrics.add_class("merm-metrics")
-        self.download = labels(W.Button(icon="download"), "download")
+        self.download = labels(W.Button(icon="download", layout=W.Layout(width="auto")), "download")
         self.download.add_class("merm-download")
         self.link = W.HTML()
         self.link.add_class("merm-download-link")

@@ -132,6 +132,20 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
         "w => document.querySelector('.merm-window .widget-readout').innerText !== w", arg=width
     )
 
+    # a second series with a longer TR, then side-by-side compare and the difference view
+    page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(2).click()
+    set_field(page, "tr_ms", "2500")
+    set_field(page, "te_ms", "90")
+    page.wait_for_function("() => document.querySelector('.merm-message').innerText.includes('TE')")
+    page.locator(".merm-scan").click()
+    page.wait_for_function("() => document.querySelectorAll('.merm-series-b option').length === 2")
+    page.locator(".merm-series-b select").select_option(index=1)
+    page.locator(".merm-view-mode button").nth(1).click()
+    page.wait_for_timeout(500)
+    page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "mr_console_compare.png"))
+    page.locator(".merm-view-mode button").nth(2).click()
+    page.wait_for_timeout(500)
+    page.locator(".merm-image").screenshot(path=str(artifacts_dir / "mr_console_difference.png"))
     # planning: the stack drawn on the localizer; a click moves its centre
     page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(1).click()
     page.wait_for_function(
@@ -147,6 +161,7 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     )
     assert float(page.locator(".merm-plan-z .widget-readout").inner_text()) > float(centre_z)
     page.screenshot(path=str(artifacts_dir / "mr_console_planning.png"), full_page=True)
+
     page.close()
 
 
