@@ -32,7 +32,7 @@ from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.rules import check_phase_dir
 
 __all__ = ["SlicePlan", "plan_slices", "plane_axes", "object_kspace", "ObjectK", "OVERSAMPLE",
-           "default_geometry"]
+           "default_geometry", "wrap_share", "clear_cache"]
 
 #: Fine-grid oversampling of the image pixel (each image pixel is OVERSAMPLE² fine samples).
 OVERSAMPLE = 2
@@ -220,6 +220,34 @@ def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.fl
     half = float(np.max(np.abs(corners @ u_p))) + 2.0
     n = 2 * math.ceil(half / fov_p - 0.5) + 1
     return int(min(max(n, 1), MAX_EXTENSION))
+
+
+@functools.lru_cache(maxsize=8)
+def _body_points(anatomy: Anatomy, stride: int = 3) -> NDArray[np.float32]:
+    """Patient positions (x, y, z) of non-air voxels on a coarse grid (every ``stride``)."""
+    sub = anatomy.labels[::stride, ::stride, ::stride]
+    k, j, i = np.nonzero(sub)
+    dz, dy, dx = anatomy.voxel_mm
+    ox, oy, oz = anatomy.origin_mm
+    pts = np.stack([ox + i * stride * dx, oy + j * stride * dy, oz + k * stride * dz], axis=1)
+    return pts.astype(np.float32)
+
+
+def wrap_share(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry) -> float:
+    """Share of the body inside the slice stack and the read FOV that lies outside the
+    encoded phase FOV (a fast estimate on a 3 mm grid; above zero, it wraps)."""
+    plan = plan_slices(protocol, geometry)
+    pts = _body_points(anatomy)
+    if pts.size == 0:
+        return 0.0
+    rel = pts - plan.centers_mm.mean(axis=0).astype(np.float32)
+    span = (protocol.slices - 1) * (protocol.slice_mm + protocol.gap_mm) + protocol.slice_mm
+    keep = (np.abs(rel @ plan.normal.astype(np.float32)) <= span / 2) & (
+        np.abs(rel @ plan.u_read.astype(np.float32)) <= plan.n_read * plan.d_read_mm / 2)
+    if not keep.any():
+        return 0.0
+    phase = np.abs(rel[keep] @ plan.u_phase.astype(np.float32))
+    return float(np.mean(phase > plan.n_phase * plan.d_phase_mm / 2))
 
 
 def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:

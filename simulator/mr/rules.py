@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from simulator.errors import ParameterError
 from simulator.mr.protocol import MRProtocol
@@ -44,6 +45,8 @@ RF_INV_MS = 8.0      # adiabatic inversion (IR)
 T_ENC_MS = 1.0       # phase-encoding / prephasing gradient
 T_SPOIL_MS = 2.0     # spoiler and slice rewinders
 MAX_CONCATENATIONS = 4
+#: Share of the body outside the phase FOV above which wrap-around is announced.
+WRAP_WARN_SHARE = 0.002
 
 
 @dataclass(frozen=True)
@@ -247,13 +250,19 @@ def check_phase_dir(orientation: str, phase_dir: str) -> None:
         )
 
 
-def check_protocol(p: MRProtocol) -> tuple[str, ...]:
+def check_protocol(p: MRProtocol, anatomy: Any = None,
+                   geometry: Any = None) -> tuple[str, ...]:
     """Apply the console rules to a protocol.
 
     Parameters
     ----------
     p : MRProtocol
         The protocol (each field already range-checked by :class:`MRProtocol`).
+    anatomy : Anatomy, optional
+        The patient: adds the warnings that need the body (wrap-around).
+    geometry : Geometry, optional
+        The slice stack (default: centred on the anatomy in the protocol's orientation);
+        its orientation must hold the phase direction.
 
     Returns
     -------
@@ -345,4 +354,12 @@ def check_protocol(p: MRProtocol) -> tuple[str, ...]:
         warnings.append(f"low SNR ({d.snr_rel:.2f} of the reference)")
     if p.parallel_r > 1 and p.parallel_r >= p.coils // 2:
         warnings.append(f"R = {p.parallel_r} with {p.coils} channels: strong g-factor noise")
+    if anatomy is not None:
+        from simulator.mr.geometry import default_geometry, wrap_share
+
+        geo = geometry if geometry is not None else default_geometry(anatomy, p)
+        share = wrap_share(anatomy, p, geo)
+        if share > WRAP_WARN_SHARE:
+            warnings.append("phase FOV smaller than the body: wrap expected "
+                            f"({100 * share:.0f} % of the body outside the phase FOV)")
     return tuple(warnings)

@@ -24,7 +24,7 @@ from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import combine, g_factor, reconstruct
-from simulator.mr.rules import MRDerived, check_protocol
+from simulator.mr.rules import WRAP_WARN_SHARE, MRDerived, check_protocol
 
 __all__ = ["MRSeries", "scan"]
 
@@ -188,7 +188,7 @@ def scan(
     noiseless = orient(np.stack(clean), plan)
     labels = orient(np.stack(labs), plan)
     purity = orient(np.stack(pure), plan)
-    if outside > 0.002:
+    if outside > WRAP_WARN_SHARE:
         warnings.append(
             "phase FOV smaller than the body: wrap expected "
             f"({100 * outside:.0f} % of the body outside the phase FOV)"

@@ -9,6 +9,7 @@ import pytest
 
 from simulator.errors import ParameterError
 from simulator.mr import PRESETS, MRProtocol, check_protocol, derive, preset
+from simulator.mr.anatomy import Anatomy
 from simulator.mr.rules import GAMMA_MHZ_T
 
 
@@ -144,3 +145,17 @@ def test_unknown_preset_lists_the_allowed_names() -> None:
     with pytest.raises(ParameterError) as err:
         preset("brain", "dwi")
     assert "t1_se" in err.value.allowed
+
+
+def test_check_protocol_with_anatomy_announces_wrap_like_the_scan(head: Anatomy) -> None:
+    from simulator.mr import scan
+
+    # The test head is 200 mm along AP.
+    base = dataclasses.replace(MRProtocol(), slices=1, phase_dir="AP")
+    for pct in (100.0, 80.0, 60.0):
+        p = dataclasses.replace(base, phase_fov_pct=pct)
+        before = any("wrap" in w for w in check_protocol(p, head))
+        after = any("wrap" in w for w in scan(head, p, rng=None).warnings)
+        assert before == after == (p.phase_fov_mm < 200.0)
+    assert not any("wrap" in w for w in check_protocol(
+        dataclasses.replace(base, phase_fov_pct=60.0, phase_oversampling_pct=100.0), head))
