@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,13 @@ class SliceData:
     noisy: NDArray[np.complex64]
     clean: NDArray[np.complex64]
     clean_images: NDArray[np.complex64]
+
+
+def effective_protocol(protocol: MRProtocol, geometry: Geometry | None) -> MRProtocol:
+    """The protocol as acquired: an explicit geometry's orientation wins."""
+    if geometry is not None and geometry.orientation != protocol.orientation:
+        return dataclasses.replace(protocol, orientation=geometry.orientation)
+    return protocol
 
 
 def _key(v: NDArray[np.float64]) -> tuple[float, float, float]:

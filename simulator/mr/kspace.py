@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.mr._pipeline import acquire_slice, orient, setup, slice_list
+from simulator.mr._pipeline import acquire_slice, effective_protocol, orient, setup, slice_list
 from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.geometry import SlicePlan
@@ -104,6 +104,7 @@ def acquire_kspace(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | 
     ParameterError
         As :func:`simulator.mr.scan`.
     """
+    protocol = effective_protocol(protocol, geometry)
     check_protocol(protocol)
     st = setup(anatomy, protocol, geometry, rng)
     idx = slice_list(slices, protocol.slices)

@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ParameterError, UserError
-from simulator.mr._pipeline import acquire_slice, orient, setup, slice_list
+from simulator.mr._pipeline import acquire_slice, effective_protocol, orient, setup, slice_list
 from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.protocol import Geometry, MRProtocol
@@ -145,6 +145,7 @@ def scan(
         The protocol; the console rules are applied first.
     geometry : Geometry, optional
         Slice stack placement; default: the protocol's orientation centred on the body.
+        Its orientation wins over ``protocol.orientation`` (the series records it).
     rng : numpy.random.Generator or int
         Noise and motion source (an int is a seed). None gives no noise.
     slices : sequence of int, optional
@@ -160,6 +161,7 @@ def scan(
         When a console rule is broken, the phase direction is not in the slice plane, a
         slice index does not exist, or AI denoising is asked for and not available.
     """
+    protocol = effective_protocol(protocol, geometry)
     warnings = list(check_protocol(protocol))
     st = setup(anatomy, protocol, geometry, rng)
     plan, d, r, n_sym, fov_maps = st.plan, st.derived, protocol.parallel_r, st.n_sym, st.maps

@@ -211,3 +211,10 @@ def test_k_space_crop_keeps_exactly_the_coarse_frequencies(n: int, oversample: i
     m = n * oversample
     kept = np.rint(np.fft.fftfreq(m)[_crop_index(m, n)] * m)
     assert np.array_equal(kept, np.rint(np.fft.fftfreq(n) * n))
+
+
+def test_geometry_orientation_wins_over_the_protocol(head: Anatomy) -> None:
+    p = MRProtocol(slices=1, orientation="axial", phase_dir="AP")
+    s = scan(head, p, Geometry(orientation="sagittal"), rng=None)
+    assert s.protocol.orientation == "sagittal" == s.geometry.orientation
+    assert np.allclose(np.abs(s.orientation_cosines), [0, 1, 0, 0, 0, 1])
