@@ -72,7 +72,8 @@ class MRDerived:
         ``lines = phase lines · partial Fourier / R``.
     snr_rel : float
         SNR relative to the default brain T1 SE at 1.5 T, from
-        ``voxel volume · √(N_phase · NEX / BW) · B0``.
+        ``voxel volume · √(N_phase · NEX / BW) · B0`` (× coil gain): the acquisition's share
+        of the SNR, for the same tissue signal — relaxation (contrast) is not in it.
     sar_w_kg, sar_limit_w_kg : float
         Estimated SAR and the IEC normal-mode limit for the body part.
     fat_shift_px : float

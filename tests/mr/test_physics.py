@@ -178,3 +178,15 @@ def test_tse_echo_train_blurs_short_t2_edges(block: Anatomy) -> None:
         return float(spec[k > 0.125].sum() / spec.sum())
 
     assert high_freq_share(long_train) < 0.8 * high_freq_share(short)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [dict(nex=2, bandwidth_hz_px=260.0), dict(slice_mm=8.0, matrix_phase=192),
+     dict(phase_oversampling_pct=50.0), dict(fov_mm=280.0)],
+)
+def test_console_snr_prediction_matches_the_image(block: Anatomy, snr_ref: float,
+                                                  change: dict[str, float]) -> None:
+    p = dataclasses.replace(BASE, **change)
+    predicted = derive(p).snr_rel / derive(BASE).snr_rel
+    assert _snr(block, p) / snr_ref == pytest.approx(predicted, rel=SNR_RTOL)
