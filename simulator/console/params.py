@@ -33,7 +33,7 @@ MR_GROUPS: dict[str, tuple[str, ...]] = {
     ),
     "grp_contrast": ("ti_ms", "flip_deg", "refocus_deg", "fat_sat", "field_t"),
     "grp_resolution": ("fov_mm", "phase_fov_pct", "matrix_read", "matrix_phase", "bandwidth_hz_px"),
-    "grp_geometry": ("phase_dir",),
+    "grp_geometry": ("phase_dir", "phase_oversampling_pct"),
     "grp_acceleration": ("etl", "parallel_r", "partial_fourier", "ai_denoise"),
 }
 MR_CHOICES: dict[str, list[Any]] = {

@@ -71,13 +71,16 @@ class PETConsole:
     ) -> None:
         lang = detect_lang(lang)
         self.L = L = Labels(lang)
+        self._syncing = False
         self.session = s = session or ConsoleSession(
             "pet", lang=lang, seed=seed, anatomy="nema-iec", pathology="4"
         )
         self.shell = _shell.Shell(s, L, "pet_title")
         self.phantom = L(W.Dropdown(options=PHANTOM_CHOICES, value=("nema-iec", "4")), "phantom")
         self.phantom.add_class("merm-phantom")
-        self.phantom.observe(lambda ch: s.set_anatomy(ch["new"][0], ch["new"][1]), "value")
+        self.phantom.observe(
+            lambda ch: None if self._syncing else s.set_anatomy(ch["new"][0], ch["new"][1]), "value"
+        )
         self.params = ParamCard(s, L, PET_GROUPS, PET_CHOICES)
         self.eanm = L(W.Button(icon="calculator"), "use_eanm")
         self.eanm.add_class("merm-use-eanm")
@@ -124,11 +127,13 @@ class PETConsole:
         self.nema = W.HTML()
         self.nema.add_class("merm-nema")
         ex = _shell.find_exercise(_shell.exercise_choice(exercise), "pet")
-        self.exercise_box = W.VBox(
-            [_shell.exercise_panel(s, L, ex)]
-            if ex is not None
-            else [L(W.HTML(), "free_practice", "value")]
+        self.course: dict[str, Any] = {ex.id: ex} if ex is not None else {}
+        self.exercise_dd = L(
+            W.Dropdown(options=self._exercise_options(), value=ex.id if ex else None), "exercise"
         )
+        self.exercise_dd.add_class("merm-exercise-select")
+        self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
+        self.exercise_box = W.VBox([self.exercise_dd])
         self._mentor_box = W.VBox()  # built when its tab first opens (aiortc imports ~1 s)
         self.tabs = W.Tab(
             children=[
@@ -141,7 +146,9 @@ class PETConsole:
         self.tabs.observe(lambda ch: self._tab_selected(ch["new"]), "selected_index")
         self._tab_keys = ["tab_injection", "tab_nema", "tab_exercise", "tab_mentor"]
         self._title_tabs()
-        L.on_switch(lambda lang: (self._title_tabs(), self.refresh_texts()))
+        L.on_switch(
+            lambda lang: (self._title_tabs(), self.refresh_texts(), self._relabel_exercises())
+        )
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         self.viewer.widget.add_class("merm-dark")
         body = W.HBox(
@@ -162,6 +169,39 @@ class PETConsole:
         self.widget.add_class("merm-pet-console")
         self.shell.handlers.append(self._on_event)
         self.refresh_texts()
+        if ex is not None:
+            self.start_exercise(ex.id)
+            self.tabs.selected_index = 2
+        threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
+
+    # -------------------------------------------------------------- exercises
+    def _exercise_options(self) -> list[tuple[str, Any]]:
+        return [(self.L.t("free_practice"), None)] + [
+            (e.title.get(self.L.lang), k) for k, e in self.course.items()
+        ]
+
+    def _load_course(self) -> None:
+        course = _shell.load_exercises("pet")
+        if course:
+            self.course = {**course, **self.course}
+            self._relabel_exercises()
+
+    def _relabel_exercises(self) -> None:
+        self._syncing = True
+        try:
+            v = self.exercise_dd.value
+            self.exercise_dd.options = self._exercise_options()
+            self.exercise_dd.value = v
+        finally:
+            self._syncing = False
+
+    def start_exercise(self, exercise_id: str | None) -> None:
+        """Show the exercise's panel (it puts the console in the exercise's starting state)."""
+        if self._syncing:
+            return
+        ex = self.course.get(exercise_id) if exercise_id else None
+        panel = [_shell.exercise_panel(self.session, self.L, ex)] if ex is not None else []
+        self.exercise_box.children = [self.exercise_dd, *panel]
 
     def _tab_selected(self, index: int | None) -> None:
         if index == 3 and not self._mentor_box.children:
@@ -276,6 +316,17 @@ class PETConsole:
                     self.L.t("uptake_early", elapsed=format_mmss(el), target=format_mmss(target)),
                     "warning",
                 )
+        if kind == "anatomy":
+            key = (event["anatomy"], event.get("pathology"))
+            match = [
+                v
+                for _, v in PHANTOM_CHOICES
+                if v[0] == key[0] and (v[1] == key[1] or key[1] is None)
+            ]
+            if match and self.phantom.value != match[0]:
+                self._syncing = True
+                self.phantom.value = match[0]
+                self._syncing = False
         if kind in ("series", "select", "view", "lang"):
             self.viewer.refresh()
             self.refresh_nema()

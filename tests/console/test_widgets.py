@@ -216,3 +216,18 @@ def test_viewer_slider_is_one_based_and_follows_the_session() -> None:
     before = v.image.value
     s.apply_command({"type": "set_window", "center": 0.2, "width": 0.1}, "Dupont", "mentor")
     assert v.image.value != before  # the picture follows a remote W/L change
+
+
+@pytest.mark.parametrize("modality", ["mr", "pet"])
+def test_every_parameter_field_is_translated(modality: str) -> None:
+    """New protocol fields from the physics packages must not show a raw name."""
+    from simulator.console.params import HIDDEN
+    from simulator.console.session import ConsoleSession
+
+    s = ConsoleSession(modality)
+    missing = [
+        f.name
+        for f in dataclasses.fields(s.protocol)
+        if f.name not in HIDDEN and f.name not in STRINGS
+    ]
+    assert not missing, f"add to simulator/console/i18n.py STRINGS: {missing}"
