@@ -279,9 +279,8 @@ class ConsoleSession:
             return {"ok": False, "message": msg, "before": None, "after": None}
 
     def _attribution(self, key_param: str, actor: str, role: str) -> str:
-        return self.t(
-            "changed_by", param=self.t(key_param), role=self.t(f"role_{role}"), actor=actor
-        )
+        label = self.t(key_param).split(" (")[0]  # "TR (ms)" → "TR"
+        return self.t("changed_by", param=label, role=self.t(f"role_{role}"), actor=actor)
 
     def _apply(self, command: dict, actor: str, role: str) -> dict:
         if not isinstance(command, dict):

@@ -85,7 +85,7 @@ def test_mentor_command_is_attributed(session: ConsoleSession) -> None:
         {"type": "set_param", "name": "te_ms", "value": 20}, "Dupont", "mentor"
     )
     assert r["ok"] and r["before"] == 15.0 and r["after"] == 20.0
-    assert "mentor" in r["message"] and "Dupont" in r["message"]
+    assert r["message"].startswith("TE changed by mentor Dupont")
     param = [e for e in events if e["type"] == "param"]
     assert param and param[-1]["actor"] == "Dupont" and param[-1]["role"] == "mentor"
 
