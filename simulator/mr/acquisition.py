@@ -25,13 +25,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.mr._fft import fft2, ifft2
+from simulator.mr.coils import noise_mixing
 from simulator.mr.geometry import ObjectK, SlicePlan
 from simulator.mr.protocol import MRProtocol
 from simulator.mr.rules import COIL_SNR_GAIN, derive, timing
 from simulator.mr.signal import echo_of_line, line_weights
 
 __all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace",
-           "EncodingOperator", "complex_normal", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
+           "EncodingOperator", "complex_normal", "coil_noise", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
 
 #: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
 #: 130 Hz/px, NEX 1, head coil.
@@ -207,14 +208,27 @@ def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],
     return out.reshape(shape)
 
 
+def coil_noise(rng: np.random.Generator, shape: tuple[int, ...],
+               sd: float) -> NDArray[np.complex64]:
+    """Correlated receiver noise (coil axis 0) with covariance ``sd² · noise_covariance``."""
+    z = complex_normal(rng, shape, sd)
+    a, b = noise_mixing()
+    out = np.roll(z, 1, axis=0)
+    out += np.roll(z, -1, axis=0)
+    out *= np.float32(b)
+    z *= np.float32(a)
+    out += z
+    return out
+
+
 def _add_noise(k: NDArray[np.complex64], mask: NDArray[np.bool_], sd: float,
                rng: np.random.Generator) -> NDArray[np.complex64]:
     nc, n_p, n_r = k.shape
     if mask.all():
-        return k + complex_normal(rng, k.shape, sd)
+        return k + coil_noise(rng, k.shape, sd)
     rows = np.flatnonzero(mask)
     out = k.copy()
-    out[:, rows, :] += complex_normal(rng, (nc, rows.size, n_r), sd)
+    out[:, rows, :] += coil_noise(rng, (nc, rows.size, n_r), sd)
     return out
 
 

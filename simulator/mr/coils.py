@@ -15,7 +15,44 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["coil_maps", "COIL_RADIUS_MM"]
+__all__ = ["coil_maps", "COIL_RADIUS_MM", "NOISE_CORRELATION", "noise_mixing",
+           "noise_covariance"]
+
+#: Noise correlation between neighbouring channels of the ring (mutual inductance and
+#: shared sample noise; typical measured values are 0.1–0.3).
+NOISE_CORRELATION = 0.15
+
+
+def noise_mixing(rho: float = NOISE_CORRELATION) -> tuple[float, float]:
+    """Weights ``(a, b)`` with ``n_c = a·z_c + b·(z_(c−1) + z_(c+1))`` for white ``z``.
+
+    They give unit variance (``a² + 2b² = 1``) and neighbour correlation ``2ab = rho``
+    (second neighbours get ``b²``).
+    """
+    # a² + 2b² = 1 and 2ab = rho  →  b² = (1 − √(1 − 2ρ²)) / 4.
+    b = math.sqrt((1.0 - math.sqrt(1.0 - 2.0 * rho**2)) / 4.0)
+    return math.sqrt(1.0 - 2.0 * b * b), b
+
+
+@functools.lru_cache(maxsize=16)
+def noise_covariance(n_coils: int, rho: float = NOISE_CORRELATION) -> NDArray[np.complex128]:
+    """Receiver noise covariance Ψ (n_coils, n_coils) of the ring, unit diagonal.
+
+    Examples
+    --------
+    >>> psi = noise_covariance(8)
+    >>> float(psi[0, 0].real), round(float(psi[0, 1].real), 2)
+    (1.0, 0.15)
+    """
+    a, b = noise_mixing(rho)
+    mix = np.zeros((n_coils, n_coils))
+    for c in range(n_coils):
+        mix[c, c] += a
+        mix[c, (c - 1) % n_coils] += b
+        mix[c, (c + 1) % n_coils] += b
+    psi = (mix @ mix.T).astype(np.complex128)
+    psi.flags.writeable = False
+    return psi
 
 #: Radius of the receive ring per body part, mm (head coil, knee coil, spine/body array).
 COIL_RADIUS_MM = {"head": 130.0, "knee": 90.0, "spine": 190.0}

@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from simulator.mr._pipeline import acquire_slice, effective_protocol, orient, setup, slice_list
 from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
+from simulator.mr.coils import noise_covariance
 from simulator.mr.geometry import SlicePlan
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import reconstruct
@@ -49,6 +50,8 @@ class KSpace:
         Coil maps used by the reconstruction (pre-scan).
     noise_sd : float
         SD of the noise per real channel and sample.
+    noise_covariance : ndarray of complex128, shape (coils, coils)
+        Receiver noise covariance Ψ (unit diagonal; neighbouring channels correlated).
     protocol : MRProtocol
     plan : SlicePlan
     slice_indices : tuple of int
@@ -63,6 +66,7 @@ class KSpace:
     plan: SlicePlan
     slice_indices: tuple[int, ...]
     n_sym: int | None = None
+    noise_covariance: NDArray[np.complex128] | None = None
 
     def __post_init__(self) -> None:
         for name in ("data", "noiseless"):
@@ -81,7 +85,8 @@ class KSpace:
         """Magnitude images (n, rows, cols) as :func:`~simulator.mr.scan` shows them."""
         k = self.noiseless if noiseless else self.data
         imgs = [np.abs(reconstruct(s, self.sensitivities, self.protocol.parallel_r,
-                                   self.n_sym)).astype(np.float32) for s in k]
+                                   self.n_sym, self.noise_covariance)).astype(np.float32)
+                for s in k]
         return orient(np.stack(imgs), self.plan)
 
 
@@ -115,4 +120,4 @@ def acquire_kspace(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | 
         clean.append(sd.clean)
     return KSpace(np.stack(noisy), np.stack(clean), st.samp.mask, st.maps,
                   noise_sd(protocol) if st.rng is not None else 0.0, protocol, st.plan,
-                  tuple(idx), st.n_sym)
+                  tuple(idx), st.n_sym, noise_covariance(protocol.coils))

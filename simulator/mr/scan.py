@@ -22,6 +22,7 @@ from simulator.errors import ParameterError, UserError
 from simulator.mr._pipeline import acquire_slice, effective_protocol, orient, setup, slice_list
 from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
+from simulator.mr.coils import noise_covariance
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import combine, g_factor, reconstruct
 from simulator.mr.rules import WRAP_WARN_SHARE, MRDerived, check_protocol
@@ -166,21 +167,22 @@ def scan(
     st = setup(anatomy, protocol, geometry, rng)
     plan, d, r, n_sym, fov_maps = st.plan, st.derived, protocol.parallel_r, st.n_sym, st.maps
     idx = slice_list(slices, protocol.slices)
+    psi = noise_covariance(protocol.coils)
     imgs, clean, labs, pure = [], [], [], []
     outside = 0.0
     names: tuple[str, ...] = ()
     for i in idx:
         sd = acquire_slice(anatomy, st, i)
         outside = max(outside, sd.obj.outside_share)
-        img = np.abs(reconstruct(sd.noisy, fov_maps, r, n_sym)).astype(np.float32)
+        img = np.abs(reconstruct(sd.noisy, fov_maps, r, n_sym, psi)).astype(np.float32)
         if st.rng is None:
             ref = img
         elif r == 1 and n_sym is None:
             # Fully sampled: FFT then inverse FFT is the identity, so the noiseless
             # reconstruction is the coil combination of the noiseless coil images.
-            ref = np.abs(combine(sd.clean_images, fov_maps)).astype(np.float32)
+            ref = np.abs(combine(sd.clean_images, fov_maps, psi)).astype(np.float32)
         else:
-            ref = np.abs(reconstruct(sd.clean, fov_maps, r, n_sym)).astype(np.float32)
+            ref = np.abs(reconstruct(sd.clean, fov_maps, r, n_sym, psi)).astype(np.float32)
         imgs.append(img)
         clean.append(ref)
         labs.append(sd.obj.labels)
@@ -198,7 +200,7 @@ def scan(
     if protocol.ai_denoise:
         images = _denoise(images)
     snr, roi_label = _measure_snr(images, noiseless, labels, purity)
-    g = g_factor(fov_maps, r)
+    g = g_factor(fov_maps, r, psi)
     metrics: dict[str, Any] = {
         "scan_time_s": d.scan_time_s,
         "snr": snr,

@@ -104,3 +104,30 @@ def test_kspace_reconstructs_to_the_scan_images(head) -> None:  # type: ignore[n
     # The k-space centre (DC) dominates.
     c = np.abs(ks.centered(noiseless=True)[0, 0])
     assert np.unravel_index(np.argmax(c), c.shape) == (c.shape[0] // 2, c.shape[1] // 2)
+
+
+def test_coil_noise_has_the_stated_covariance() -> None:
+    from simulator.mr.acquisition import coil_noise
+    from simulator.mr.coils import noise_covariance
+
+    n = coil_noise(np.random.default_rng(9), (8, 40_000), 1.0)
+    emp = (n @ n.conj().T) / n.shape[1] / 2.0   # SD 1 per real channel → variance 2
+    # 40k samples per entry: SD of a covariance estimate ~1/sqrt(40k) = 0.005; 0.03 margin.
+    assert np.allclose(emp, noise_covariance(8), atol=0.03)
+    assert abs(emp[0, 1] - 0.15) < 0.03
+
+
+@pytest.mark.parametrize("r", [1, 2, 3])
+def test_prewhitened_reconstruction_is_exact_and_g_at_least_one(r: int) -> None:
+    from simulator.mr.coils import noise_covariance
+    from simulator.mr.recon import reconstruct
+
+    rng = np.random.default_rng(5)
+    maps = coil_maps(8, 96, 64, 2.5, 2.5, 130.0)
+    psi = noise_covariance(8)
+    x = _rand(rng, (96, 64))
+    mask = (np.rint(np.fft.fftfreq(96) * 96) % r) == 0
+    k = EncodingOperator(maps, mask).forward(x)
+    err = np.linalg.norm(reconstruct(k, maps, r, None, psi) - x) / np.linalg.norm(x)
+    assert err < 1e-3
+    assert g_factor(maps, r, psi).min() >= 1.0 - 1e-6
