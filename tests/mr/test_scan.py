@@ -218,3 +218,13 @@ def test_geometry_orientation_wins_over_the_protocol(head: Anatomy) -> None:
     s = scan(head, p, Geometry(orientation="sagittal"), rng=None)
     assert s.protocol.orientation == "sagittal" == s.geometry.orientation
     assert np.allclose(np.abs(s.orientation_cosines), [0, 1, 0, 0, 0, 1])
+
+
+def test_lower_refocusing_angle_trades_signal_for_sar(head: Anatomy) -> None:
+    from simulator.mr import derive
+
+    p = dataclasses.replace(preset("brain", "t2_tse"), **AX)
+    q = dataclasses.replace(p, refocus_deg=120.0)
+    assert derive(q).sar_w_kg < derive(p).sar_w_kg
+    full, low = scan(head, p, rng=None), scan(head, q, rng=None)
+    assert _mean(low, "gray_matter") < _mean(full, "gray_matter")
