@@ -14,6 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from simulator.console import _shared
 from simulator.console.i18n import Labels, tr
 from simulator.console.session import format_mmss
 
@@ -131,8 +132,7 @@ class ParamCard:
             if not present:
                 continue
             rows = [self._field(n, getattr(proto, n), choices.get(n)) for n in present]
-            title = labels(W.HTML(), gkey, "value")
-            title.add_class("merm-group-title")
+            title = labels(_shared.html("", "merm-group-title"), gkey, "value")
             box = W.VBox([title, *rows])
             box.add_class("merm-group")
             boxes.append(box)
@@ -150,28 +150,26 @@ class ParamCard:
         self.refresh()
 
     def _field(self, name: str, value: Any, options: list | None) -> W.Widget:
+        box = _shared.layout(width="280px")
+        style = _shared.description_style("150px")
         if options is not None:
             opts = list(options) if value in options else [value, *options]
-            w: W.Widget = W.Dropdown(options=opts, value=value)
+            w: W.Widget = W.Dropdown(options=opts, value=value, layout=box, style=style)
         elif isinstance(value, bool):
-            w = W.Checkbox(value=value, indent=False)
+            w = W.Checkbox(value=value, indent=False, layout=box)
         elif isinstance(value, int):
-            w = W.IntText(value=value)
+            w = W.IntText(value=value, layout=box, style=style)
         elif isinstance(value, float):
-            w = W.FloatText(value=value)
+            w = W.FloatText(value=value, layout=box, style=style)
         else:
-            w = W.Text(value=str(value))
-        w.layout = W.Layout(width="280px")
-        w.style = {"description_width": "150px"} if not isinstance(w, W.Checkbox) else {}
+            w = W.Text(value=str(value), layout=box, style=style)
         self.L(w, name)
         w.add_class(f"merm-param-{name}")
         w.add_class("merm-param")
-        err = W.HTML(layout=W.Layout(margin="0 0 0 8px"))
-        err.add_class(f"merm-error-{name}")
-        err.add_class("merm-field-error")
+        err = _shared.html("", f"merm-error-{name}", "merm-field-error", margin="0 0 0 8px")
         self.fields[name], self.errors[name] = w, err
         w.observe(lambda ch, n=name: self._changed(n, ch["new"]), "value")
-        return W.VBox([w, err], layout=W.Layout(margin="0"))
+        return W.VBox([w, err], layout=_shared.layout(margin="0"))
 
     def _changed(self, name: str, value: Any) -> None:
         if self._syncing:

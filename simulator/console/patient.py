@@ -13,6 +13,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from simulator.console import _shared
 from simulator.console.i18n import Labels
 
 __all__ = [
@@ -293,13 +294,14 @@ class PatientCard:
             tb = W.ToggleButtons(
                 options=[("?", None), ("", True), ("", False)],
                 value=None,
-                style={"button_width": "52px"},
+                style=_shared.toggle_style("52px"),
+                layout=_shared.layout(),
             )
             tb.add_class(f"merm-safety-{key[2:]}")
             self.answers[key] = tb
-            lab = W.Label(layout=W.Layout(width="290px"))
+            lab = W.Label(layout=_shared.layout(width="290px"), style=_shared.label_style())
             labels(lab, key, "value")
-            rows.append(W.HBox([lab, tb]))
+            rows.append(W.HBox([lab, tb], layout=_shared.layout()))
         self.validate = W.Button(button_style="warning", icon="check")
         labels(self.validate, "safety_validate")
         self.validate.add_class("merm-safety-validate")
