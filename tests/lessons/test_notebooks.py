@@ -20,7 +20,7 @@ NEEDS_AI = {"ai_tradeoffs"}
 
 def ai_weights_present() -> bool:
     weights = ROOT / "simulator" / "ai" / "weights"
-    return (weights / "mr.npz").exists() and (weights / "pet.npz").exists()
+    return all((weights / f).exists() for f in ("mr.npz", "pet.npz", "evaluation.json"))
 
 
 @pytest.mark.slow
@@ -29,7 +29,8 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     if path.stem in NEEDS_AI and not ai_weights_present():
-        pytest.skip("the AI lesson needs simulator/ai/weights (trained by the AI package)")
+        pytest.skip("the AI lesson needs simulator/ai/weights/{mr,pet}.npz and evaluation.json "
+                    "(trained and evaluated by the AI package)")
     monkeypatch.setenv("MERM_HOME", str(tmp_path))
     monkeypatch.delenv("MERM_DB_URL", raising=False)
     monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
