@@ -76,6 +76,7 @@ class ExercisePanel:
         self.live: dict[str, bool | None] = {}
         self._hints_shown = 0
         self._fresh = False  # the shown grade matches the console's protocol
+        self._last_key = ""
         self._lock = threading.Lock()
         self._build()
         if prepare_session:
@@ -210,9 +211,13 @@ class ExercisePanel:
         geo = snap.get("geometry")
         return proto, (dict(geo) if isinstance(geo, dict) else None)
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
         """Recompute the live (cheap) objectives from the console's current protocol."""
         proto, geo = self._current()
+        key = repr((sorted(proto.items()), sorted((geo or {}).items())))
+        if key == self._last_key and not force:
+            return  # the console reported the same change twice (protocol + param events)
+        self._last_key = key
         self._fresh = False
         self.live = live_status(self.exercise, proto, geo, store=self.store, user=self.user,
                                 since=self.opened_at)
@@ -272,7 +277,7 @@ class ExercisePanel:
                 self._message(f"{self.t('not_saved')}{exc}", error=True)
                 return
         self._message(self.t("mentor_called"))
-        self.refresh()
+        self.refresh(force=True)
 
     def submit_attempt(self) -> GradeResult:
         """Grade the console's current protocol, store the attempt, show the feedback."""
