@@ -1,19 +1,17 @@
 """Slice planning on the 3-plane localizer: slice stack and FOV box, moved and angled.
 
-The three localizer views (axial, coronal, sagittal through the stack centre) are drawn
-with the planned slices as lines where they cut the view, and the FOV box (read × phase)
-where the view is parallel to the slices. Clicking a view moves the stack centre there;
-sliders set the centre and the oblique angle numerically. A banner warns when the phase
-FOV is smaller than the body along the phase direction (wrap-around expected).
-
-Geometry conventions follow ``simulator.mr``: patient LPS with z toward the head; array
-axes (z, y, x). Views are displayed radiologically (patient left on the image right).
+The three scout images come from :func:`simulator.mr.localizer` (a fast gradient echo through
+the same pipeline as any series). The planned slices are drawn as lines where they cut each
+scout (:meth:`Localizer.stack_lines`, the geometry ``scan`` will use, oblique included) and
+the FOV box (read × phase) on the scout parallel to the slices. Clicking a scout moves the
+stack centre to that point; the wheel angles the stack; sliders do both numerically. A
+banner warns when the phase FOV is smaller than the body along the phase direction
+(wrap-around expected).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from typing import Any
 
 import ipywidgets as W
@@ -24,61 +22,13 @@ from PIL import Image, ImageDraw
 from simulator.console import _render
 from simulator.console.i18n import Labels
 
-__all__ = [
-    "VIEWS",
-    "slice_normal",
-    "stack_centres",
-    "body_extent_mm",
-    "wrap_risk",
-    "localizer_images",
-    "Planning",
-]
+__all__ = ["VIEWS", "body_extent_mm", "wrap_risk", "draw_view", "click_to_centre", "Planning"]
 
-#: view -> (axis index of the view normal in (x, y, z), in-plane (u, v) axes in (x, y, z), v flipped)
-VIEWS: dict[str, tuple[int, tuple[int, int], bool]] = {
-    "axial": (2, (0, 1), False),  # cols = x (left →), rows = y (posterior ↓)
-    "coronal": (1, (0, 2), True),  # cols = x, rows = z (head ↑)
-    "sagittal": (0, (1, 2), True),  # cols = y (posterior →), rows = z (head ↑)
-}
-_BASE_NORMAL = {"axial": (0.0, 0.0, 1.0), "coronal": (0.0, 1.0, 0.0), "sagittal": (1.0, 0.0, 0.0)}
-_ROW_AXIS = {"axial": (1.0, 0.0, 0.0), "coronal": (1.0, 0.0, 0.0), "sagittal": (0.0, 1.0, 0.0)}
+#: Scout planes, in display order.
+VIEWS = ("axial", "coronal", "sagittal")
 _PHASE_AXIS = {"RL": 0, "AP": 1, "HF": 2}
+_PHASE_VEC = {"RL": (1.0, 0.0, 0.0), "AP": (0.0, 1.0, 0.0), "HF": (0.0, 0.0, 1.0)}
 SIZE = 215
-
-
-def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:
-    """Rodrigues rotation of ``v`` about unit ``axis`` by ``deg``."""
-    a = math.radians(deg)
-    return (
-        v * math.cos(a)
-        + np.cross(axis, v) * math.sin(a)
-        + axis * np.dot(axis, v) * (1 - math.cos(a))
-    )
-
-
-def slice_normal(orientation: str, angle_deg: float | tuple[float, float]) -> NDArray[np.float64]:
-    """Unit normal of the slices: base normal turned about the row axis (then the column axis)."""
-    n = np.array(_BASE_NORMAL[orientation])
-    row = np.array(_ROW_AXIS[orientation])
-    a, b = (angle_deg, 0.0) if np.isscalar(angle_deg) else tuple(angle_deg)  # type: ignore[misc]
-    n = _rotate(n, row, float(a))
-    col = np.cross(n, row)
-    n = _rotate(n, col / np.linalg.norm(col), float(b))
-    return n / np.linalg.norm(n)
-
-
-def stack_centres(
-    center_mm: tuple[float, float, float],
-    normal: NDArray[np.float64],
-    slices: int,
-    slice_mm: float,
-    gap_mm: float,
-) -> NDArray[np.float64]:
-    """(slices, 3) patient positions of each slice centre, spaced ``slice_mm + gap_mm``."""
-    k = np.arange(slices) - (slices - 1) / 2.0
-    return (
-        np.asarray(center_mm, float)[None, :] + k[:, None] * (slice_mm + gap_mm) * normal[None, :]
-    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -108,109 +58,72 @@ def wrap_risk(anat: Any, protocol: Any) -> tuple[float, float]:
     return phase_fov, body_extent_mm(anat)[_PHASE_AXIS[protocol.phase_dir]]
 
 
-def localizer_images(anat: Any, field_t: float = 1.5) -> dict[str, Any]:
-    """Three mid-planes of a fast T1-weighted localizer and their mm frames.
-
-    Uses ``simulator.mr.localizer`` when it gives (axial, coronal, sagittal) images on the
-    anatomy grid; otherwise computes the signal of a short-TR gradient echo,
-    PD·(1 − e^(−TR/T1)) with TR = 150 ms, per tissue of the label volume (no noise).
-    """
-    from simulator.mr.tissues import tissue_table
-
-    table = tissue_table(field_t)
-    lut = np.array(
-        [0.0]
-        + [
-            table[n].pd * (1 - math.exp(-150.0 / table[n].t1_ms)) if n in table else 0.0
-            for n in anat.names[1:]
-        ],
-        dtype=np.float32,
-    )
-    return {
-        "volume": lut[anat.labels],
-        "origin": np.asarray(anat.origin_mm, float),
-        "voxel": np.asarray(anat.voxel_mm, float)[::-1],
-    }  # voxel in (x, y, z)
+def _plane_frame(loc: Any, view: str) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int]:
+    """(first-pixel position, plane normal, rows, cols) of a scout."""
+    s = loc._get(view)
+    iop = np.asarray(s.orientation_cosines, float)
+    normal = np.cross(iop[:3], iop[3:])
+    rows, cols = s.images.shape[1:]
+    return np.asarray(s.slice_positions_mm[0], float), normal / np.linalg.norm(normal), rows, cols
 
 
-def _view_image(
-    loc: dict[str, Any], view: str, center: NDArray[np.float64]
-) -> tuple[NDArray[np.float32], tuple[float, float, float, float]]:
-    vol, origin, voxel = loc["volume"], loc["origin"], loc["voxel"]
-    w_axis, (u_axis, v_axis), flip = VIEWS[view]
-    idx = int(round((center[w_axis] - origin[w_axis]) / voxel[w_axis]))
-    arr_w = 2 - w_axis
-    idx = min(max(idx, 0), vol.shape[arr_w] - 1)
-    plane = np.take(vol, idx, axis=arr_w)  # remaining array axes in (z, y, x) order minus arr_w
-    # plane axes are (higher xyz axis, lower xyz axis) → rows = v, cols = u
-    u0 = origin[u_axis] - voxel[u_axis] / 2
-    v0 = origin[v_axis] - voxel[v_axis] / 2
-    u1 = u0 + vol.shape[2 - u_axis] * voxel[u_axis]
-    v1 = v0 + vol.shape[2 - v_axis] * voxel[v_axis]
-    if flip:
-        plane = plane[::-1]
-    return plane, (u0, u1, v0, v1)
+def draw_view(loc: Any, view: str, geometry: Any, protocol: Any, size: int = SIZE) -> Image.Image:
+    """One scout with the planned slices (lines) and, when parallel to them, the FOV box."""
+    from simulator.mr.geometry import plane_axes
 
-
-def planned_stack(geometry: Any, protocol: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """(normal, slice centres) exactly as ``simulator.mr`` places them (own model as fallback)."""
-    try:
-        from simulator.mr.geometry import plan_slices, plane_axes
-
-        return np.asarray(plane_axes(geometry)[2]), np.asarray(
-            plan_slices(protocol, geometry).centers_mm
-        )
-    except (ImportError, ValueError, AttributeError):  # ParameterError is a ValueError
-        n = slice_normal(geometry.orientation, geometry.angle_deg)
-        return n, stack_centres(
-            tuple(geometry.center_mm), n, protocol.slices, protocol.slice_mm, protocol.gap_mm
-        )
-
-
-def draw_view(
-    loc: dict[str, Any], view: str, geometry: Any, protocol: Any, size: int = SIZE
-) -> tuple[Image.Image, tuple]:
-    """One localizer view with the slice stack / FOV box; returns (image, mm frame)."""
-    center = np.asarray(geometry.center_mm, float)
-    plane, (u0, u1, v0, v1) = _view_image(loc, view, center)
-    c, w = _render.auto_window(plane)
-    rgb = _render.to_rgb(_render.apply_window(plane, c, w * 1.2))
-    img = Image.fromarray(rgb).resize((size, size), Image.Resampling.BILINEAR)
-    w_axis, (ua, va), flip = VIEWS[view]
-
-    def px(u: float, v: float) -> tuple[float, float]:
-        x = (u - u0) / (u1 - u0) * size
-        y = (v - v0) / (v1 - v0) * size
-        return x, (size - y if flip else y)
-
+    scout = loc.image(view)
+    c, w = _render.auto_window(scout)
+    img = Image.fromarray(_render.to_rgb(_render.apply_window(scout, c, w * 1.2)))
+    rows, cols = scout.shape
+    img = img.resize((size, size), Image.Resampling.BILINEAR)
+    sy, sx = size / rows, size / cols
     draw = ImageDraw.Draw(img)
-    n, centres = planned_stack(geometry, protocol)
-    half = protocol.fov_mm / 2
-    in_plane = np.array([n[ua], n[va]])
-    if np.linalg.norm(in_plane) > 0.2:  # slices cut this view: lines
-        d = np.array([-in_plane[1], in_plane[0]]) / np.linalg.norm(in_plane)
-        for k, p in enumerate(centres):
-            a = (p[ua] - d[0] * half, p[va] - d[1] * half)
-            b = (p[ua] + d[0] * half, p[va] + d[1] * half)
-            colour = (255, 210, 0) if k in (0, len(centres) - 1) else (0, 200, 255)
-            draw.line([px(*a), px(*b)], fill=colour, width=1)
-    # FOV box: read × phase in the slice plane, drawn where the view is close to the slice plane
-    if abs(n[w_axis]) > 0.7:
-        phase_axis = _PHASE_AXIS[protocol.phase_dir]
-        pf = (
-            float(
-                getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
-            )
-            / 2
+    try:
+        lines = loc.stack_lines(view, protocol, geometry)
+    except ValueError:  # a protocol the planner refuses (the card already says why)
+        lines = []
+    drawn = [ln for ln in lines if ln is not None]
+    for k, ((r0, c0), (r1, c1)) in enumerate(drawn):
+        colour = (255, 210, 0) if k in (0, len(drawn) - 1) else (0, 200, 255)
+        draw.line(
+            [((c0 + 0.5) * sx, (r0 + 0.5) * sy), ((c1 + 0.5) * sx, (r1 + 0.5) * sy)],
+            fill=colour,
+            width=1,
         )
-        hu = pf if ua == phase_axis else half
-        hv = pf if va == phase_axis else half
-        cu, cv = center[ua], center[va]
-        box = [px(cu - hu, cv - hv), px(cu + hu, cv + hv)]
-        xs, ys = sorted([box[0][0], box[1][0]]), sorted([box[0][1], box[1][1]])
-        draw.rectangle([xs[0], ys[0], xs[1], ys[1]], outline=(255, 80, 80), width=2)
+    row_dir, col_dir, normal = plane_axes(geometry)
+    _first, plane_n, _r, _c = _plane_frame(loc, view)
+    if abs(float(normal @ plane_n)) > 0.7:  # the scout is (nearly) parallel to the slices
+        phase = np.asarray(_PHASE_VEC[protocol.phase_dir])
+        phase_fov = float(
+            getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
+        )
+        hr = (phase_fov if abs(row_dir @ phase) > 0.5 else protocol.fov_mm) / 2
+        hc = (phase_fov if abs(col_dir @ phase) > 0.5 else protocol.fov_mm) / 2
+        centre = np.asarray(geometry.center_mm, float)
+        corners = [
+            centre + a * hr * row_dir + b * hc * col_dir
+            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))
+        ]
+        pts = []
+        for p in corners:
+            r, cc = loc.to_pixel(view, tuple(p))
+            pts.append(((cc + 0.5) * sx, (r + 0.5) * sy))
+        draw.polygon(pts, outline=(255, 80, 80), width=2)
     _render.draw_text(img, (4, 2), view, size=12)
-    return img, (u0, u1, v0, v1)
+    return img
+
+
+def click_to_centre(
+    loc: Any, view: str, x: float, y: float, centre_mm: tuple[float, float, float], size: int = SIZE
+) -> tuple[float, float, float]:
+    """New stack centre for a click at (x, y) px on ``view``: the clicked point, keeping the
+    centre's offset along the scout's normal (a click on the sagittal scout does not move
+    the stack left or right)."""
+    _first, n, rows, cols = _plane_frame(loc, view)
+    p = np.asarray(loc.to_mm(view, y / size * rows - 0.5, x / size * cols - 0.5))
+    c = np.asarray(centre_mm, float)
+    new = p + float((c - p) @ n) * n
+    return (round(float(new[0]), 1), round(float(new[1]), 1), round(float(new[2]), 1))
 
 
 class Planning:
@@ -220,7 +133,6 @@ class Planning:
         self.session, self.L = session, labels
         self._syncing = False
         self.images: dict[str, W.Image] = {}
-        self.frames: dict[str, tuple] = {}
         for view in VIEWS:
             im = W.Image(format="png", layout=W.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
             im.add_class(f"merm-localizer-{view}")
@@ -256,14 +168,15 @@ class Planning:
         self.widget.add_class("merm-planning")
         labels.on_switch(lambda lang: self.refresh())
         self._loc_key: Any = None
-        self._loc: dict[str, Any] | None = None
+        self._loc: Any = None
 
-    def _localizer(self) -> dict[str, Any]:
+    def _localizer(self) -> Any:
+        """The scout of the current anatomy (acquired once per anatomy, ~0.2 s)."""
+        from simulator.mr import localizer
+
         anat = self.session.anatomy
-        key = (id(anat), self.session.protocol.field_t)
-        if key != self._loc_key:
-            self._loc, self._loc_key = localizer_images(anat, self.session.protocol.field_t), key
-        assert self._loc is not None
+        if id(anat) != self._loc_key:
+            self._loc, self._loc_key = localizer(anat, rng=self.session.seed), id(anat)
         return self._loc
 
     def _moved(self) -> None:
@@ -295,14 +208,9 @@ class Planning:
 
     def click(self, view: str, x: float, y: float) -> None:
         """Move the stack centre to the clicked point of ``view`` (pixel coordinates)."""
-        u0, u1, v0, v1 = self.frames[view]
-        _w, (ua, va), flip = VIEWS[view]
-        u = u0 + x / SIZE * (u1 - u0)
-        v = v0 + ((SIZE - y) if flip else y) / SIZE * (v1 - v0)
-        c = list(self.session.geometry.center_mm)
-        c[ua], c[va] = round(u, 1), round(v, 1)
+        centre = click_to_centre(self._localizer(), view, x, y, self.session.geometry.center_mm)
         self.session.apply_command(
-            {"type": "set_geometry", "center_mm": tuple(c)}, "local", "trainee"
+            {"type": "set_geometry", "center_mm": centre}, "local", "trainee"
         )
 
     def refresh(self) -> None:
@@ -311,9 +219,7 @@ class Planning:
             return
         loc = self._localizer()
         for view, im in self.images.items():
-            img, frame = draw_view(loc, view, s.geometry, s.protocol)
-            self.frames[view] = frame
-            im.value = _render.png_bytes(img)
+            im.value = _render.png_bytes(draw_view(loc, view, s.geometry, s.protocol))
         self._syncing = True
         try:
             c = s.geometry.center_mm

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.console.i18n import STRINGS, Labels, detect_lang, tr
 from simulator.console.patient import QUESTIONS, SCENARIOS, screen
-from simulator.console.planning import slice_normal, stack_centres, wrap_risk
+from simulator.console.planning import SIZE, click_to_centre, draw_view, wrap_risk
 from simulator.console.queue import ProtocolQueue
 
 
@@ -76,15 +76,32 @@ def test_queue_operations() -> None:
     assert q.remove(2) == 1 and len(q.entries) == 2
 
 
-@pytest.mark.parametrize("orientation", ["axial", "coronal", "sagittal"])
-@pytest.mark.parametrize("angle", [0.0, 17.0, -30.0, (10.0, 20.0)])
-def test_slice_stack_geometry(orientation: str, angle) -> None:  # noqa: ANN001
-    n = slice_normal(orientation, angle)
-    assert np.linalg.norm(n) == pytest.approx(1.0, abs=1e-12)  # exact up to rounding
-    c = stack_centres((1.0, 2.0, 3.0), n, 5, 4.0, 1.0)
-    steps = np.diff(c, axis=0)
-    assert np.allclose(np.linalg.norm(steps, axis=1), 5.0)  # thickness + gap
-    assert np.allclose(c.mean(axis=0), (1.0, 2.0, 3.0))  # centred on the planned centre
+@pytest.mark.parametrize("view", ["axial", "coronal", "sagittal"])
+def test_click_on_a_scout_moves_the_centre_within_that_plane(view: str) -> None:
+    """A click puts the stack centre under the pointer and keeps its offset along the scout's
+    normal; clicking back where the centre is drawn leaves it in place (round trip)."""
+    from simulator.mr import Geometry, load_anatomy, localizer
+
+    loc = localizer(load_anatomy("brain"), rng=1)
+    centre = (3.0, 10.0, 20.0)
+    new = click_to_centre(loc, view, 60.0, 150.0, centre)
+    n = {"axial": 2, "coronal": 1, "sagittal": 0}[view]
+    assert new[n] == pytest.approx(centre[n], abs=0.06)  # rounding to 0.1 mm
+    assert new != centre
+    r, c = loc.to_pixel(view, new)
+    rows, cols = loc.image(view).shape
+    back = click_to_centre(loc, view, (c + 0.5) / cols * SIZE, (r + 0.5) / rows * SIZE, new)
+    assert np.allclose(back, new, atol=0.06)
+    assert draw_view(loc, view, Geometry(orientation="axial", center_mm=new), _preset()).size == (
+        SIZE,
+        SIZE,
+    )
+
+
+def _preset():  # noqa: ANN202
+    from simulator.mr import preset
+
+    return preset("brain", "t1_se")
 
 
 def test_wrap_risk_grows_as_phase_fov_shrinks() -> None:
