@@ -35,26 +35,45 @@ def estimate_noise_sd(image: npt.ArrayLike) -> float:
     return float(np.sqrt(np.pi / 2.0) * np.mean(np.abs(vals)) / 6.0)
 
 
-def nlm(image: npt.ArrayLike, h_factor: float = 0.8) -> np.ndarray:
-    """Non-local means (5×5 patches, 13×13 search), h = ``h_factor`` · estimated SD, per slice."""
+def _sigmas(x: np.ndarray, sigma: npt.ArrayLike | None) -> np.ndarray:
+    """Per-slice noise SD: given (scalar or one per slice), else estimated."""
+    lead = x.shape[:-2]
+    if sigma is None:
+        return np.array([estimate_noise_sd(x[i]) for i in np.ndindex(lead)]).reshape(lead)
+    return np.broadcast_to(np.asarray(sigma, dtype=np.float64), lead)
+
+
+def nlm(
+    image: npt.ArrayLike, h_factor: float = 0.8, sigma: npt.ArrayLike | None = None
+) -> np.ndarray:
+    """Non-local means (5×5 patches, 13×13 search), h = ``h_factor`` · noise SD, per slice.
+
+    ``sigma`` (scalar or one per slice) gives the noise SD; by default it is estimated
+    (:func:`estimate_noise_sd`, which underestimates spatially correlated noise such as a
+    post-filtered PET image's).
+    """
     from skimage.restoration import denoise_nl_means
 
     x = np.asarray(image, dtype=np.float64)
+    sig = _sigmas(x, sigma)
     out = np.empty_like(x)
     for idx in np.ndindex(x.shape[:-2]):
-        s = estimate_noise_sd(x[idx])
+        s = float(sig[idx])
         out[idx] = denoise_nl_means(
             x[idx], h=h_factor * s, sigma=s, patch_size=5, patch_distance=6, fast_mode=True
         )
     return out
 
 
-def tv(image: npt.ArrayLike, weight_factor: float = 1.0) -> np.ndarray:
-    """Chambolle total variation, weight = ``weight_factor`` · estimated SD, per slice."""
+def tv(
+    image: npt.ArrayLike, weight_factor: float = 1.0, sigma: npt.ArrayLike | None = None
+) -> np.ndarray:
+    """Chambolle total variation, weight = ``weight_factor`` · noise SD, per slice."""
     from skimage.restoration import denoise_tv_chambolle
 
     x = np.asarray(image, dtype=np.float64)
+    sig = _sigmas(x, sigma)
     out = np.empty_like(x)
     for idx in np.ndindex(x.shape[:-2]):
-        out[idx] = denoise_tv_chambolle(x[idx], weight=weight_factor * estimate_noise_sd(x[idx]))
+        out[idx] = denoise_tv_chambolle(x[idx], weight=weight_factor * float(sig[idx]))
     return out
