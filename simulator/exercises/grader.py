@@ -16,7 +16,7 @@ from typing import Any
 from simulator.errors import UserError
 from simulator.exercises import _protocol
 from simulator.exercises._measure import Context, Unmeasurable, measure
-from simulator.exercises.objectives import METRICS, compare
+from simulator.exercises.objectives import METRICS, compare, objective_label
 from simulator.exercises.schema import Exercise, Objective
 
 __all__ = ["ObjectiveResult", "GradeResult", "grade", "grade_setup", "build_protocol",
@@ -124,15 +124,7 @@ def build_protocol(exercise: Exercise, protocol: Any = None) -> Any:
 
 
 def _label(obj: Objective, lang: str) -> str:
-    spec = METRICS[obj.metric]
-    base = spec.fr if lang == "fr" else spec.en
-    extra = obj.args.get("tissues") or obj.args.get("tissue") or obj.args.get("structure") \
-        or obj.args.get("region") or obj.args.get("name")
-    if "sphere_mm" in obj.args:
-        extra = f"{obj.args['sphere_mm']:g} mm"
-    if isinstance(extra, list | tuple):
-        extra = "/".join(extra)
-    return f"{base} ({extra})" if extra else base
+    return objective_label(obj, lang)
 
 
 def _failed(exercise: Exercise, message: str, lang: str) -> GradeResult:

@@ -43,6 +43,7 @@ __all__ = [
     "MOTION_NRMSE",
     "GIBBS_PIXEL_MM",
     "FDG_MSV_PER_MBQ",
+    "objective_label",
 ]
 
 OPS = ("<=", ">=", "==", "between", "present", "absent")
@@ -169,3 +170,46 @@ def compare(op: str, measured: float | bool | None, value: Any = None,
             return bool(measured) == bool(value)
         return abs(float(measured) - float(value)) <= EQ_RTOL * max(1.0, abs(float(value)))
     return bool(_CMP[op](float(measured), float(value)))
+
+
+#: Names shown to trainees for the anatomy's tissues and the phantoms' regions.
+TISSUE_NAMES: Mapping[str, tuple[str, str]] = {
+    "white_matter": ("substance blanche", "white matter"),
+    "gray_matter": ("substance grise", "grey matter"),
+    "csf": ("LCS", "CSF"),
+    "fat": ("graisse", "fat"),
+    "muscle": ("muscle", "muscle"),
+    "bone_marrow": ("moelle osseuse", "bone marrow"),
+    "red_marrow": ("moelle rouge", "red marrow"),
+    "marrow_oedema": ("œdème médullaire", "marrow oedema"),
+    "cartilage": ("cartilage", "cartilage"),
+    "meniscus": ("ménisques", "menisci"),
+    "synovial_fluid": ("liquide synovial", "synovial fluid"),
+    "disc": ("disques", "discs"),
+    "spinal_cord": ("moelle épinière", "spinal cord"),
+    "lesion_ms": ("lésions de SEP", "MS lesions"),
+    "liver": ("foie", "liver"),
+}
+
+
+def _tissue(name: str, lang: str) -> str:
+    fr, en = TISSUE_NAMES.get(name, (name.replace("_", " "), name.replace("_", " ")))
+    return en if lang == "en" else fr
+
+
+def objective_label(obj: Any, lang: str = "fr") -> str:
+    """What an objective measures, in the trainee's language (``rapport de signal
+    (substance blanche / substance grise)``)."""
+    lang = "en" if str(lang).startswith("en") else "fr"
+    spec = METRICS[obj.metric]
+    base = spec.en if lang == "en" else spec.fr
+    args = obj.args
+    if "tissues" in args:
+        extra = " / ".join(_tissue(t, lang) for t in args["tissues"])
+    elif "sphere_mm" in args:
+        extra = f"{args['sphere_mm']:g} mm"
+    elif any(k in args for k in ("tissue", "structure", "region")):
+        extra = _tissue(args.get("tissue") or args.get("structure") or args["region"], lang)
+    else:
+        extra = args.get("name", "")
+    return f"{base} ({extra})" if extra else base

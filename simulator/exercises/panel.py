@@ -22,7 +22,7 @@ import ipywidgets as W
 
 from simulator.exercises import _protocol
 from simulator.exercises.grader import GradeResult, grade, live_status
-from simulator.exercises.objectives import METRICS
+from simulator.exercises.objectives import objective_label
 from simulator.exercises.schema import Exercise
 from simulator.exercises.store import EVENT_EXERCISE_OPENED, EVENT_MENTOR_CALLED
 
@@ -159,15 +159,7 @@ class ExercisePanel:
         )
 
     def _row(self, obj: Any, status: bool | None, measured: Any = None, feedback: str = "") -> str:
-        spec = METRICS[obj.metric]
-        label = spec.fr if self.lang == "fr" else spec.en
-        extra = obj.args.get("tissues") or obj.args.get("tissue") or obj.args.get("structure") \
-            or obj.args.get("region") or obj.args.get("name")
-        if isinstance(extra, list | tuple):
-            extra = "/".join(extra)
-        if "sphere_mm" in obj.args:
-            extra = f"{obj.args['sphere_mm']:g} mm"
-        label = f"{label} ({extra})" if extra else label
+        label = objective_label(obj, self.lang)
         color, icon = _COLORS[status], _ICONS[status]
         detail = f"{self.t('target')} {html.escape(obj.target_text())}"
         if measured is not None:
