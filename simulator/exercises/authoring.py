@@ -26,7 +26,7 @@ from simulator.exercises.grader import GradeResult, build_protocol, grade, grade
 from simulator.exercises.loader import ExerciseError, exercise_from_text, load_exercise
 from simulator.exercises.schema import Exercise
 
-__all__ = ["load", "validate", "preview", "Preview", "grade_protocol", "discriminates",
+__all__ = ["load", "validate", "preview", "Preview", "console", "grade_protocol", "discriminates",
            "report_html", "TEMPLATE"]
 
 #: A complete exercise to copy and edit (MR, brain, T1 contrast by TR).
@@ -145,6 +145,22 @@ def preview(exercise: Exercise, which: str = "start") -> Preview:
     geo = _protocol.make_geometry(exercise, setup.geometry if setup else None, proto)
     ctx = Context(exercise, proto, geo)
     return Preview(exercise, which, proto, ctx.derived(), ctx.series())
+
+
+def console(exercise: Exercise, lang: str = "fr") -> Any:
+    """The trainee console (MR or PET) with this exercise loaded, as a trainee will see it.
+
+    The exercise need not be saved in ``course/exercises`` yet.
+    """
+    if exercise.modality == "mr":
+        from simulator.console.mr_console import MRConsole as Console
+    else:
+        from simulator.console.pet_console import PETConsole as Console  # type: ignore[assignment]
+    c = Console(lang=lang, exercise=None)
+    c.course[exercise.id] = exercise
+    c.start_exercise(exercise.id)
+    c.widget._merm_console = c  # keep the Python side alive with the widget
+    return c.widget
 
 
 def grade_protocol(exercise: Exercise, protocol: Any = None, geometry: Any = None,
