@@ -17,37 +17,24 @@ events(id, trainee_id, exercise_id, kind, payload_json, at)
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    Boolean,
-    Column,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     create_engine,
     event,
-    func,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from simulator.errors import UserError
+from simulator.exercises._store_reports import ReportsMixin
+from simulator.exercises._tables import _aware, _now, attempts, events, metadata, trainees
 
 __all__ = ["ProgressStore", "EVENT_MENTOR_CALLED", "EVENT_EXERCISE_OPENED", "metadata"]
 
@@ -57,64 +44,10 @@ EVENT_MENTOR_CALLED = "mentor_called"
 #: Event the exercise panel records when a trainee opens an exercise (starts the clock).
 EVENT_EXERCISE_OPENED = "exercise_opened"
 
-metadata = MetaData()
-
-trainees = Table(
-    "trainees",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(128), nullable=False, unique=True),
-    Column("display_name", String(256)),
-    Column("cohort", String(128)),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-)
-
-attempts = Table(
-    "attempts",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("trainee_id", Integer, ForeignKey("trainees.id"), nullable=False),
-    Column("exercise_id", String(128), nullable=False),
-    Column("exercise_version", Integer, nullable=False, default=1),
-    Column("lang", String(8)),
-    Column("protocol_json", JSON, nullable=False),
-    Column("geometry_json", JSON),
-    Column("score", Float, nullable=False),
-    Column("passed", Boolean, nullable=False),
-    Column("objectives_json", JSON, nullable=False),
-    Column("error", Text),
-    Column("started_at", DateTime(timezone=True)),
-    Column("submitted_at", DateTime(timezone=True), nullable=False),
-    Column("time_on_task_s", Float),
-    Index("ix_attempts_trainee_exercise", "trainee_id", "exercise_id"),
-)
-
-events = Table(
-    "events",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("trainee_id", Integer, ForeignKey("trainees.id"), nullable=False),
-    Column("exercise_id", String(128)),
-    Column("kind", String(64), nullable=False),
-    Column("payload_json", JSON),
-    Column("at", DateTime(timezone=True), nullable=False),
-    Index("ix_events_trainee_kind", "trainee_id", "kind"),
-)
-
 #: SQLite waits this long for another writer before giving up (ms).
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 #: Extra retries on "database is locked" beyond the busy timeout.
 _RETRIES = 5
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(t: datetime | None) -> datetime | None:
-    if t is None:
-        return None
-    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def _setup_sqlite(engine: Engine) -> None:
@@ -133,7 +66,7 @@ def _setup_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-class ProgressStore:
+class ProgressStore(ReportsMixin):
     """Where trainees' attempts and events are kept.
 
     Parameters
@@ -338,81 +271,3 @@ class ProgressStore:
         """All trainees (id, username, display_name, cohort, created_at)."""
         with self.engine.connect() as conn:
             return [dict(r) for r in conn.execute(select(trainees).order_by(trainees.c.username)).mappings()]
-
-    def class_progress(self, cohort: str | None = None) -> list[dict[str, Any]]:
-        """One row per (trainee, exercise): attempts, best and last score, passed, time."""
-        q = (
-            select(
-                trainees.c.username, trainees.c.cohort, attempts.c.exercise_id,
-                func.count(attempts.c.id).label("attempts"),
-                func.max(attempts.c.score).label("best_score"),
-                func.max(attempts.c.submitted_at).label("last_submitted"),
-                func.sum(attempts.c.time_on_task_s).label("time_on_task_s"),
-            )
-            .join(trainees, attempts.c.trainee_id == trainees.c.id)
-            .group_by(trainees.c.username, trainees.c.cohort, attempts.c.exercise_id)
-            .order_by(trainees.c.username, attempts.c.exercise_id)
-        )
-        if cohort is not None:
-            q = q.where(trainees.c.cohort == cohort)
-        with self.engine.connect() as conn:
-            rows = [dict(r) for r in conn.execute(q).mappings()]
-        passed = {(a["username"], a["exercise_id"]) for a in self.attempts(cohort=cohort) if a["passed"]}
-        for r in rows:
-            r["passed"] = (r["username"], r["exercise_id"]) in passed
-            r["last_submitted"] = _aware(r["last_submitted"])
-        return rows
-
-    def exercise_difficulty(self, cohort: str | None = None) -> list[dict[str, Any]]:
-        """Per exercise: attempts, trainees, mean score, pass rate (share of trainees who
-        passed at least once) and mean attempts until the first pass."""
-        per: dict[str, dict[str, Any]] = {}
-        for a in self.attempts(cohort=cohort):
-            d = per.setdefault(a["exercise_id"], {"scores": [], "users": {}, "passed": set()})
-            d["scores"].append(a["score"])
-            d["users"].setdefault(a["username"], 0)
-            if a["username"] not in d["passed"]:
-                d["users"][a["username"]] += 1
-            if a["passed"]:
-                d["passed"].add(a["username"])
-        out = []
-        for ex_id in sorted(per):
-            d = per[ex_id]
-            n_users = len(d["users"])
-            tries = [d["users"][u] for u in d["passed"]]
-            out.append({
-                "exercise_id": ex_id,
-                "attempts": len(d["scores"]),
-                "trainees": n_users,
-                "mean_score": sum(d["scores"]) / len(d["scores"]),
-                "pass_rate": len(d["passed"]) / n_users if n_users else 0.0,
-                "attempts_to_pass": sum(tries) / len(tries) if tries else None,
-            })
-        return out
-
-    def export_csv(self, out: Any = None, cohort: str | None = None, exercise_id: str | None = None,
-                   username_contains: str | None = None) -> str:
-        """Attempts as CSV (one row per attempt, filtered by cohort, exercise and part of the
-        user name); written to ``out`` (path or file) if given, and returned as text."""
-        buf = io.StringIO()
-        cols = ["attempt_id", "username", "cohort", "exercise_id", "exercise_version", "score",
-                "passed", "started_at", "submitted_at", "time_on_task_s", "lang", "error"]
-        w = csv.writer(buf)
-        w.writerow(cols)
-        for a in self.attempts(cohort=cohort, exercise_id=exercise_id):
-            if username_contains and username_contains.lower() not in a["username"].lower():
-                continue
-            w.writerow([a["id"], a["username"], a["cohort"] or "", a["exercise_id"],
-                        a["exercise_version"], f"{a['score']:.1f}", int(a["passed"]),
-                        a["started_at"].isoformat() if a["started_at"] else "",
-                        a["submitted_at"].isoformat(),
-                        f"{a['time_on_task_s']:.0f}" if a["time_on_task_s"] is not None else "",
-                        a["lang"] or "", a["error"] or ""])
-        text = buf.getvalue()
-        if out is not None:
-            if hasattr(out, "write"):
-                out.write(text)
-            else:
-                with open(out, "w", encoding="utf-8", newline="") as f:
-                    f.write(text)
-        return text
