@@ -8,7 +8,9 @@ Measurements use what only a simulator has: the noiseless image of the same acqu
 (``MRSeries.noiseless``) and the truth labels on the image grid (``MRSeries.labels``).
 
 * ``snr``: mean noiseless signal in a tissue / SD of (image − noiseless) in that tissue
-  (the noise is measured exactly where it is, not guessed from air).
+  (the noise is measured exactly where it is, not guessed from air). With AI denoising
+  on, whatever the network changes beyond removing noise (smoothing, lost texture) also
+  counts in the difference: the figure is then "signal over error against the truth".
 * ``cnr``: |mean_a − mean_b| of the image / SD of (image − noiseless) over the body.
 * ``signal_ratio``: mean_a / mean_b on the noiseless image (the contrast the protocol
   makes, free of noise).
