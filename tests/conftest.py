@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import os
 import shutil
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -33,6 +36,14 @@ def chromium_path() -> str | None:
     return os.environ.get("MERM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def missing(what: str) -> NoReturn:
+    """Skip a test whose system tool is absent, except in CI (``CI=true``), where the test
+    command installs every tool and a missing one must turn the run red, not silently green."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"{what} (CI=true: scripts/test.sh should have installed it)")
+    pytest.skip(what)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Folder for screenshots and logs kept after the run (``test-artifacts/``)."""
@@ -51,7 +62,7 @@ def browser() -> Iterator[object]:
     """A headless Debian Chromium driven by Playwright; skips where Chromium is absent."""
     path = chromium_path()
     if path is None:
-        pytest.skip("chromium is not installed (scripts/test.sh installs it as root)")
+        missing("chromium is not installed (scripts/test.sh installs it as root)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -60,3 +71,19 @@ def browser() -> Iterator[object]:
             yield b
         finally:
             b.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_foreign_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Playwright's sync API leaves its loop marked as running in the main thread between
+    calls (session-scoped ``browser``); pytest-asyncio then refuses to start. Hide it for
+    the duration of each asyncio test and put it back after."""
+    if not inspect.iscoroutinefunction(request.function):
+        yield
+        return
+    saved = asyncio._get_running_loop()
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(saved)

@@ -16,6 +16,7 @@ import simulator.mr as mr
 from simulator.cli._scan_common import parse_sets, staged_output
 from simulator.dicom import read_series, volume_from_series
 from simulator.errors import ParameterError, UserError
+from tests.conftest import missing
 
 needs_scanner = pytest.mark.skipif(
     importlib.util.find_spec("simulator.mr.scan") is None, reason="simulator.mr.scan not landed yet"
@@ -196,7 +197,7 @@ def test_t2_contrast_order_and_same_seed_same_files(tmp_path: Path) -> None:
 @pytest.mark.dciodvfy
 def test_scanned_series_passes_dciodvfy(tmp_path: Path) -> None:
     if shutil.which("dciodvfy") is None:
-        pytest.skip("dciodvfy (dicom3tools) is not installed")
+        missing("dciodvfy (dicom3tools) is not installed")
     out = tmp_path / "knee"
     res = run_cli(
         "mr",

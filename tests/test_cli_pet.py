@@ -16,6 +16,7 @@ import simulator.pet as pet
 from simulator.cli._scan_common import parse_sets
 from simulator.dicom import read_series, suv_from_pet_series, volume_from_series
 from simulator.errors import ParameterError
+from tests.conftest import missing
 
 needs_scanner = pytest.mark.skipif(
     not hasattr(pet, "scan"), reason="simulator.pet.scan not landed yet"
@@ -136,7 +137,7 @@ def test_torso_suvmax_from_header_alone_matches_the_scanner(tmp_path: Path) -> N
 @pytest.mark.dciodvfy
 def test_scanned_pet_series_passes_dciodvfy(tmp_path: Path) -> None:
     if shutil.which("dciodvfy") is None:
-        pytest.skip("dciodvfy (dicom3tools) is not installed")
+        missing("dciodvfy (dicom3tools) is not installed")
     for phantom in ("brain",):  # IEC and torso headers: tests/dicom (fakes named alike)
         out = tmp_path / phantom
         res = run_cli("pet", "scan", "--phantom", phantom, *SMALL, "--seed", "1", "--out", str(out))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import missing
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,7 +18,7 @@ def _tool(name: str) -> list[str]:
         return [str(exe)]
     if shutil.which(name):
         return [name]
-    pytest.skip(f"{name} is not installed (it comes with the test extra)")
+    missing(f"{name} is not installed (it comes with the test extra)")
 
 
 def test_ruff_is_clean() -> None:

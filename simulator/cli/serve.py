@@ -37,22 +37,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def voila_command(dashboards: Path, port: int, ip: str, cull_idle_s: int) -> list[str]:
-    """The Voilà command line that serves ``dashboards`` with idle-kernel culling."""
+def voila_command(
+    target: Path, port: int, ip: str, cull_idle_s: int, *, show_tracebacks: bool = False
+) -> list[str]:
+    """The Voilà command line that serves ``target`` (the dashboards folder, or one notebook).
+
+    Idle kernels are culled; the browser's ``Accept-Language`` reaches the kernel as
+    ``HTTP_ACCEPT_LANGUAGE`` so a French browser opens the console in French.
+    """
     return [
         sys.executable,
         "-m",
         "voila",
-        str(dashboards),
+        str(target),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={ip}",
-        "--show_tracebacks=False",
+        f"--show_tracebacks={show_tracebacks}",
         "--theme=light",
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=False",
         "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|dcm|zip|csv)']",
+        "--VoilaConfiguration.http_header_envs=['Accept-Language']",
     ]
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from simulator.cli.serve import voila_command
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = ROOT / "course" / "dashboards"
@@ -30,15 +31,7 @@ def voila(
     env.pop("MERM_LANG", None)
     env.update(env_extra or {})
     cmd = [
-        sys.executable,
-        "-m",
-        "voila",
-        str(DASHBOARDS / notebook),
-        "--no-browser",
-        f"--port={port}",
-        "--Voila.ip=127.0.0.1",
-        "--show_tracebacks=True",
-        "--VoilaConfiguration.http_header_envs=['Accept-Language']",
+        *voila_command(DASHBOARDS / notebook, port, "127.0.0.1", 900, show_tracebacks=True),
         *extra_args,
     ]
     log = open(Path(home) / "voila.log", "wb")

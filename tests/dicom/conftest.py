@@ -6,9 +6,11 @@ import shutil
 
 import pytest
 
+from tests.conftest import missing
+
 
 @pytest.fixture
 def require_dciodvfy() -> None:
     """Skip where dicom3tools' validator is absent (scripts/test.sh installs it)."""
     if shutil.which("dciodvfy") is None:
-        pytest.skip("dciodvfy (Debian package dicom3tools) is not installed")
+        missing("dciodvfy (Debian package dicom3tools) is not installed")

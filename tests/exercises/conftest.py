@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, missing
 
 
 def _pg_bin() -> str | None:
@@ -34,14 +34,14 @@ def postgres_url() -> Iterator[str]:
     """URL of a throw-away PostgreSQL cluster (initdb + pg_ctl in a temp dir, free port)."""
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin; scripts/test.sh installs them)")
+        missing("PostgreSQL binaries not found (/usr/lib/postgresql/*/bin; scripts/test.sh installs them)")
     if os.geteuid() == 0:
         try:
             import pwd
 
             pw = pwd.getpwnam("postgres")
         except KeyError:
-            pytest.skip("running as root and there is no 'postgres' user to run the server")
+            missing("running as root and there is no 'postgres' user to run the server")
     root = tempfile.mkdtemp(prefix="merm-pg-")
     data, sock = os.path.join(root, "data"), os.path.join(root, "sock")
     os.makedirs(sock)
@@ -54,12 +54,12 @@ def postgres_url() -> Iterator[str]:
     out = run([f"{bindir}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"])
     if out.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"initdb failed: {out.stderr.strip()[-300:]}")
+        missing(f"initdb failed: {out.stderr.strip()[-300:]}")
     opts = f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=on"
     out = run([f"{bindir}/pg_ctl", "-D", data, "-l", log, "-o", opts, "-w", "-t", "60", "start"])
     if out.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
-        pytest.skip(f"pg_ctl start failed: {out.stderr.strip()[-300:]}")
+        missing(f"pg_ctl start failed: {out.stderr.strip()[-300:]}")
     try:
         deadline = time.monotonic() + 30
         while True:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import socket
-from collections.abc import Iterator
 from types import SimpleNamespace
 
 import aioice.ice
@@ -21,22 +18,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture(autouse=True)
-def _no_foreign_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Playwright's sync API leaves its loop marked as running in the main thread between
-    calls (session-scoped ``browser``); pytest-asyncio then refuses to start. Hide it for
-    the duration of each asyncio test and put it back after."""
-    if not inspect.iscoroutinefunction(request.function):
-        yield
-        return
-    saved = asyncio._get_running_loop()
-    asyncio._set_running_loop(None)
-    try:
-        yield
-    finally:
-        asyncio._set_running_loop(saved)
 
 
 @pytest.fixture(autouse=True)
