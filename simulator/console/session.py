@@ -171,6 +171,11 @@ class ConsoleSession:
         """Call ``callback(event)`` after every change (param, progress, series, message…)."""
         self._listeners.append(callback)
 
+    def notify(self, event: dict) -> None:
+        """Tell every listener about something that happened beside the console (e.g. the
+        mentoring panel's ``{"type": "mentor_called"}``, which an exercise may grade)."""
+        self._emit(dict(event))
+
     def _emit(self, event: dict) -> None:
         for cb in list(self._listeners):
             try:

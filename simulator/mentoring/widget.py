@@ -210,6 +210,9 @@ class MentorPanel(W.VBox):
             )
             self.link.on_event(lambda _msg: self._refresh())
             await self.link.start()
+            notify = getattr(self.session, "notify", None)
+            if callable(notify):  # an exercise that asks the trainee to call a mentor grades it
+                notify({"type": "mentor_called", "room": self.room.get("room")})
         except (OSError, ConnectionError, ValueError, TimeoutError) as exc:
             self.error = self.t("error", e=exc)
             if self.link is not None:

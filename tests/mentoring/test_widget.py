@@ -86,3 +86,28 @@ async def test_panel_drives_a_pet_session(hub) -> None:
         panel.hang_up_button.click()
         await until(lambda: panel.link is None)
     assert not panel.call_button.disabled
+
+
+async def test_calling_a_mentor_counts_for_the_exercise_that_asks_for_it(hub, tmp_path) -> None:
+    """The console's "Call a mentor" opens a real room and the exercise panel records
+    ``mentor_called`` in the progress store: the remote-coaching exercise grades it."""
+    from simulator.console.session import ConsoleSession
+    from simulator.exercises import EVENT_MENTOR_CALLED, ProgressStore, load_exercise
+    from simulator.exercises.panel import ExercisePanel
+    from simulator.paths import course_dir
+
+    exercise = load_exercise(course_dir() / "exercises" / "mr_remote_coaching.yaml")
+    session = ConsoleSession("mr", lang="en")
+    store = ProgressStore(f"sqlite:///{tmp_path / 'progress.db'}")
+    exercise_panel = ExercisePanel(session, exercise, store, "alice", "en")
+    objective = next(o for o in exercise.objectives if o.metric == "mentor_called")
+    assert not store.has_event("alice", EVENT_MENTOR_CALLED, exercise_id=exercise.id)
+
+    panel = MentorPanel(session, hub.url, lang="en", name="alice", secret=SECRET)
+    panel.call_button.click()
+    await until(lambda: panel.link is not None and panel.link.connected)
+    try:
+        await until(lambda: store.has_event("alice", EVENT_MENTOR_CALLED, exercise_id=exercise.id))
+        assert exercise_panel.live.get(objective.id) is True
+    finally:
+        await panel.hang_up()
