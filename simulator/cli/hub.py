@@ -1,14 +1,17 @@
 """``merm-lab hub``: the mentoring hub (rooms, signalling, control lock, audit log).
 
 Binds 127.0.0.1 unless ``--ip`` says otherwise. The secret that authorises creating
-rooms (and signs invitation tokens) is ``--secret``, else ``$MERM_HUB_SECRET``, else a
-random one kept in ``$MERM_HOME/hub-secret`` (mode 0600) that local kernels read too.
+rooms (and signs invitation tokens) is ``--secret-file`` (or ``--secret``, visible in ``ps``),
+else ``$MERM_HUB_SECRET``, else a random one kept in ``$MERM_HOME/hub-secret`` (mode 0600)
+that local kernels read too. The coturn secret likewise: ``--turn-secret-file`` or
+``--turn-secret``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from simulator.errors import ParameterError, UserError
 from simulator.paths import data_home
@@ -24,12 +27,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="hub secret (default: $MERM_HUB_SECRET or $MERM_HOME/hub-secret)",
     )
+    parser.add_argument(
+        "--secret-file", type=Path, default=None, help="read the hub secret from this file"
+    )
     parser.add_argument("--public-url", default=None, help="base URL written into invitation links")
     parser.add_argument(
         "--turn-url", default=None, help="coturn server, e.g. turn:turn.example.org:3478"
     )
     parser.add_argument(
         "--turn-secret", default=None, help="coturn static-auth-secret (REST API credentials)"
+    )
+    parser.add_argument(
+        "--turn-secret-file", type=Path, default=None, help="read the coturn secret from this file"
     )
     parser.add_argument(
         "--turn-ttl-s", type=int, default=6 * 3600, help="lifetime of TURN credentials"
@@ -47,7 +56,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-record", action="store_true", help="never record, even with consent")
 
 
+def _read_secret(path: Path | None, flag: str) -> str | None:
+    """The first line of a secret file, or a one-line error that names the flag."""
+    if path is None:
+        return None
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"{flag}: cannot read {path} ({exc.__class__.__name__})",
+            f"{flag} : impossible de lire {path} ({exc.__class__.__name__})",
+        ) from None
+    if not text:
+        raise UserError(f"{flag}: {path} is empty", f"{flag} : {path} est vide")
+    return text.splitlines()[0].strip()
+
+
 def run(args: argparse.Namespace) -> int:
+    args.secret = _read_secret(args.secret_file, "--secret-file") or args.secret
+    args.turn_secret = _read_secret(args.turn_secret_file, "--turn-secret-file") or args.turn_secret
     if not 1 <= args.port <= 65535:
         raise ParameterError("port", args.port, "1–65535")
     if not 2 <= args.max_peers <= 64:
