@@ -64,6 +64,9 @@ class MRSeries:
         The integer seed when ``scan`` was given one.
     slice_indices : tuple of int
         Index of each image in the planned stack.
+    images_before_ai : ndarray of float32, shape (n, rows, cols), or None
+        The magnitude images as reconstructed, before AI denoising; None when the
+        protocol did not ask for it. ``images - images_before_ai`` is what the AI changed.
     """
 
     images: NDArray[np.float32]
@@ -80,11 +83,19 @@ class MRSeries:
     warnings: tuple[str, ...] = ()
     seed: int | None = None
     slice_indices: tuple[int, ...] = ()
+    images_before_ai: NDArray[np.float32] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("images", "noiseless", "labels", "slice_positions_mm", "orientation_cosines"):
+        for name in (
+            "images",
+            "noiseless",
+            "labels",
+            "slice_positions_mm",
+            "orientation_cosines",
+            "images_before_ai",
+        ):
             arr = getattr(self, name)
-            if arr.flags.writeable:
+            if arr is not None and arr.flags.writeable:
                 view = arr.view()
                 view.flags.writeable = False
                 object.__setattr__(self, name, view)
@@ -197,8 +208,9 @@ def scan(
             "phase FOV smaller than the body: wrap expected "
             f"({100 * outside:.0f} % of the body outside the phase FOV)"
         )
+    before_ai = None
     if protocol.ai_denoise:
-        images = _denoise(images)
+        before_ai, images = images, _denoise(images)
     snr, roi_label = _measure_snr(images, noiseless, labels, purity)
     g = g_factor(fov_maps, r, psi)
     metrics: dict[str, Any] = {
@@ -235,4 +247,5 @@ def scan(
         warnings=tuple(warnings),
         seed=st.seed,
         slice_indices=tuple(idx),
+        images_before_ai=before_ai,
     )

@@ -66,6 +66,12 @@ class PETSeries:
         Acquisition time of the bed.
     noiseless : bool
         Reconstructed from expected (noise-free) data.
+    sinogram : Sinogram or None
+        The prompts and their model when ``scan(keep_sinogram=True)``.
+    images_before_ai_bqml : ndarray of float32, shape (z, y, x), or None
+        The reconstruction before AI denoising (same units and grid as ``images_bqml``);
+        None when the protocol did not ask for it. ``images_bqml - images_before_ai_bqml``
+        is what the AI changed.
     """
 
     images_bqml: NDArray[np.float32]
@@ -86,11 +92,12 @@ class PETSeries:
     frame_s: float = 0.0
     noiseless: bool = False
     sinogram: Sinogram | None = field(default=None, repr=False)
+    images_before_ai_bqml: NDArray[np.float32] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("images_bqml", "labels", "activity_truth_bqml"):
+        for name in ("images_bqml", "labels", "activity_truth_bqml", "images_before_ai_bqml"):
             arr = getattr(self, name)
-            if arr.flags.writeable:
+            if arr is not None and arr.flags.writeable:
                 arr = arr.view()
                 arr.flags.writeable = False
                 object.__setattr__(self, name, arr)
@@ -171,7 +178,11 @@ def scan(
         rng = np.random.default_rng(seed)
     sino = acquire(phantom, protocol, rng, slices=slices, noiseless=noiseless)
     denoise = _denoiser(protocol)
-    images = reconstruct(sino, protocol, denoise).astype(np.float32)
+    raw = reconstruct(sino, protocol)
+    images = raw.astype(np.float32)
+    before_ai = None
+    if denoise is not None:  # = reconstruct(sino, protocol, denoise), keeping its input
+        before_ai, images = images, denoise(raw).astype(np.float32)
     m = protocol.matrix
     idx = list(sino.slice_indices)
     ph = phantom.with_dose(protocol.activity_mbq, protocol.weight_kg)
@@ -216,6 +227,7 @@ def scan(
         frame_s=frame,
         noiseless=noiseless,
         sinogram=sino if keep_sinogram else None,
+        images_before_ai_bqml=before_ai,
     )
     metrics.update(analyse(series, phantom, labels))
     return series

@@ -165,6 +165,10 @@ def test_ai_denoise_is_applied_or_refused_clearly(head: Anatomy) -> None:
         plain = scan(head, dataclasses.replace(p, ai_denoise=False), rng=np.random.default_rng(0))
         assert s.images.shape == plain.images.shape
         assert not np.array_equal(s.images, plain.images)
+        # the input of the AI is kept: the same noisy images as the scan without AI
+        assert plain.images_before_ai is None
+        assert s.images_before_ai is not None and not s.images_before_ai.flags.writeable
+        np.testing.assert_array_equal(s.images_before_ai, plain.images)
 
 
 @pytest.mark.parametrize(

@@ -166,3 +166,15 @@ def test_larger_lesions_recover_more_suv() -> None:
     big, small = les["lesion_liver_20"], les["lesion_liver_12"]
     assert big["suv_max"] > small["suv_max"]
     assert big["suv_max"] <= 1.1 * big["suv_true"]
+
+
+def test_ai_denoise_keeps_its_input(water_cylinder: Phantom) -> None:
+    """With AI on, ``images_before_ai_bqml`` is the very image the scan gives with AI off."""
+    p = PETProtocol(minutes_per_bed=0.5, matrix=64)
+    plain = scan(water_cylinder, p, seed=3, slices=[4])
+    assert plain.images_before_ai_bqml is None
+    ai = scan(water_cylinder, dataclasses.replace(p, ai_denoise=True), seed=3, slices=[4])
+    before = ai.images_before_ai_bqml
+    assert before is not None and not before.flags.writeable
+    np.testing.assert_array_equal(before, plain.images_bqml)
+    assert not np.array_equal(ai.images_bqml, before)
