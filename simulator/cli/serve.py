@@ -102,16 +102,16 @@ def run(args: argparse.Namespace) -> int:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while not stopping and all(p.poll() is None for p in procs):
-            time.sleep(0.3)
-    except KeyboardInterrupt:
-        pass
+    # Ctrl-C, a service manager's SIGTERM or a closed terminal all stop the lab, even when
+    # the shell started us with SIGINT ignored (a background job of a script).
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, stop)
+    while not stopping and all(p.poll() is None for p in procs):
+        time.sleep(0.3)
     code = 0
     for p in procs:
         if p.poll() is None:
-            p.send_signal(signal.SIGINT)
+            p.send_signal(signal.SIGTERM)  # both Voilà and the hub shut down cleanly on it
     deadline = time.monotonic() + 10
     for p in procs:
         try:
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
         except subprocess.TimeoutExpired:
             p.kill()
             p.wait()
-        if not stopping and p.returncode not in (0, -2, 130, None):
+        if not stopping and p.returncode not in (0, -2, -15, 130, 143, None):
             code = 1
     print("MERM Lab stopped.")
     return code
