@@ -58,8 +58,8 @@ def voila_command(
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
         "--MappingKernelManager.cull_interval=60",
         "--MappingKernelManager.cull_connected=False",
-        "--VoilaConfiguration.file_allowlist=['.*\\.(png|jpg|gif|svg|dcm|zip|csv)']",
-        "--VoilaConfiguration.http_header_envs=['Accept-Language']",
+        "--VoilaConfiguration.file_allowlist=.*\\.(png|jpg|gif|svg|dcm|zip|csv)",
+        "--VoilaConfiguration.http_header_envs=Accept-Language",
     ]
 
 
