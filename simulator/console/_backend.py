@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.console.ai_saving import mr_saving, pet_saving
+
 __all__ = ["MRBackend", "PETBackend", "ScanResult", "jsonable"]
 
 
@@ -84,6 +86,10 @@ class MRBackend:
             "voxel_mm": [float(v) for v in d.voxel_mm],
         }
 
+    def ai_saving(self, protocol: Any, standard: Any) -> dict | None:
+        """Scan time saved against the standard protocol while AI is on (else None)."""
+        return mr_saving(protocol, standard)
+
     def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
         """The stack centred on the body (as ``scan`` does without a geometry)."""
         if anatomy is not None:
@@ -153,6 +159,10 @@ class PETBackend:
             "effective_dose_msv": float(d.effective_dose_msv),
             "expected_nec": float(d.expected_nec),
         }
+
+    def ai_saving(self, protocol: Any, standard: Any) -> dict | None:
+        """Time and dose saved against the standard protocol while AI is on (else None)."""
+        return pet_saving(protocol, standard)
 
     def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
         return None

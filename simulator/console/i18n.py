@@ -114,6 +114,30 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "view_side": ("Côte à côte", "Side by side"),
     "view_diff": ("Différence", "Difference"),
     "view_mip": ("MIP", "MIP"),
+    "ai_time_saved": (
+        "{saved} gagnées sur le protocole standard ({ref} → {cur}, −{pct} %)",
+        "{saved} saved vs the standard protocol ({ref} → {cur}, −{pct} %)",
+    ),
+    "ai_time_not_saved": (
+        "pas de temps gagné sur le protocole standard ({ref} → {cur})",
+        "no time saved vs the standard protocol ({ref} → {cur})",
+    ),
+    "ai_dose_saved": (
+        "activité {ref} → {cur} MBq : {mbq} MBq et {msv} mSv épargnés (−{pct} %)",
+        "activity {ref} → {cur} MBq: {mbq} MBq and {msv} mSv spared (−{pct} %)",
+    ),
+    "ai_dose_not_saved": (
+        "activité {ref} → {cur} MBq : pas de dose épargnée",
+        "activity {ref} → {cur} MBq: no dose spared",
+    ),
+    "ai_saving_caveat": (
+        "Gain mesuré par rapport au protocole standard de l'examen, pas une garantie de "
+        "qualité égale : l'évaluation de l'IA (leçon « Débruitage par IA », "
+        "simulator/ai/weights/evaluation.md) montre ce qu'il en coûte, petites lésions comprises.",
+        "Saving relative to the exam's standard protocol, not a promise of equal quality: the "
+        "AI evaluation (lesson 'AI denoising', simulator/ai/weights/evaluation.md) shows what "
+        "it costs, small lesions included.",
+    ),
     "metrics": ("Mesures", "Metrics"),
     "download": ("Télécharger DICOM (zip)", "Download DICOM (zip)"),
     "download_ready": ("Archive DICOM prête : ", "DICOM archive ready: "),

@@ -15,6 +15,7 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _shared
+from simulator.console.ai_saving import saving_html
 from simulator.console.i18n import Labels, tr
 from simulator.console.session import format_mmss
 
@@ -109,6 +110,8 @@ def consequences_html(c: dict, lang: str) -> dict[str, str]:
         out["dose"] = f"<b>{tr('effective_dose', lang)}</b> {c['effective_dose_msv']:.2f} mSv"
     if "expected_nec" in c:
         out["nec"] = f"<b>{tr('expected_nec', lang)}</b> {c['expected_nec'] / 1e6:.1f} M"
+    # always present (empty while AI is off) so that the field exists from the start
+    out["ai-saving"] = saving_html(c.get("ai_saving"), lang)
     return out
 
 
@@ -205,3 +208,6 @@ class ParamCard:
         texts = consequences_html(self.session.consequences, self.L.lang)
         for key, h in self.conseq.items():
             h.value = texts.get(key, "")
+        saving = self.conseq.get("ai-saving")
+        if saving is not None:  # a full-width line, hidden while AI is off
+            saving.layout.display = None if saving.value else "none"

@@ -147,7 +147,7 @@ class QueuePanel:
             self.refresh(self.queue.remove(i))
         elif key in ("queue_load", "queue_run"):
             entry = self.queue.entries[i]
-            result = self.session.load_protocol(entry.protocol, entry.label)
+            result = self.session.load_protocol(entry.protocol, entry.label, standard=False)
             if self.on_load:
                 self.on_load()
             if key == "queue_run" and result["ok"]:

@@ -137,6 +137,8 @@ class ConsoleSession:
         self.seed = int(seed)
         self.clock = clock
         self.protocol = self.backend.default_protocol(self.anatomy_name)
+        #: The exam's standard protocol (preset or exercise start): what AI savings refer to.
+        self.standard_protocol = self.protocol
         self._anatomy: Any = None
         self.geometry = self.backend.default_geometry(
             self.protocol, self.anatomy if modality == "mr" else None
@@ -163,7 +165,7 @@ class ConsoleSession:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.RLock()
-        self.consequences = self.backend.consequences(self.protocol)
+        self.consequences = self._consequences(self.protocol)
         self.warnings = self.backend.check(self.protocol)
 
     # ------------------------------------------------------------------ events
@@ -214,13 +216,18 @@ class ConsoleSession:
             protocol = dataclasses.replace(protocol, motion=self.patient.motion)
         with self._lock:
             self.anatomy_name, self.pathology, self._anatomy = name, pathology, anatomy
+            self.standard_protocol = protocol
             self._set_protocol(protocol)
             self.geometry = self.backend.default_geometry(protocol, anatomy)
         self._emit({"type": "anatomy", "anatomy": name, "pathology": pathology})
         self._emit({"type": "geometry", "geometry": jsonable(self.geometry)})
 
-    def load_protocol(self, protocol: Any, label: str = "") -> dict:
-        """Replace the whole protocol (preset or queue entry) after checking it."""
+    def load_protocol(self, protocol: Any, label: str = "", standard: bool = True) -> dict:
+        """Replace the whole protocol (preset or queue entry) after checking it.
+
+        ``standard``: it becomes the exam's standard protocol, the reference of the AI time
+        and dose savings (a preset or an exercise start; not a queue entry of one's own).
+        """
         try:
             self.backend.check(protocol)
         except UserError as exc:
@@ -228,16 +235,24 @@ class ConsoleSession:
             return {"ok": False, "message": exc.message(self.lang)}
         if self.patient is not None and hasattr(protocol, "motion"):
             protocol = dataclasses.replace(protocol, motion=self.patient.motion)
+        if standard:
+            self.standard_protocol = protocol
         self._set_protocol(protocol)
         if self.geometry is not None and hasattr(protocol, "orientation"):
             self.geometry = dataclasses.replace(self.geometry, orientation=protocol.orientation)
             self._emit({"type": "geometry", "geometry": jsonable(self.geometry)})
         return {"ok": True, "message": label}
 
+    def _consequences(self, protocol: Any) -> dict:
+        """``derive``'s figures plus ``ai_saving`` (None unless AI denoising is on)."""
+        out = self.backend.consequences(protocol)
+        out["ai_saving"] = self.backend.ai_saving(protocol, self.standard_protocol)
+        return out
+
     def _set_protocol(self, protocol: Any) -> None:
+        self.warnings = self.backend.check(protocol)  # raises before any change
+        self.consequences = self._consequences(protocol)
         self.protocol = protocol
-        self.warnings = self.backend.check(protocol)
-        self.consequences = self.backend.consequences(protocol)
         self._emit(
             {"type": "protocol", "protocol": jsonable(protocol), "consequences": self.consequences}
         )
