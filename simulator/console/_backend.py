@@ -44,6 +44,7 @@ class ScanResult:
     metrics: dict
     kind: str  # "mr" | "pet"
     aspect: float = 1.0  # row spacing / column spacing
+    before_ai: NDArray[np.float32] | None = None  # the stack before AI denoising (None: no AI)
 
 
 class MRBackend:
@@ -118,8 +119,15 @@ class MRBackend:
         s = self.mr.scan(anatomy, protocol, geometry, rng=rng)
         metrics = jsonable(dict(s.metrics))
         row_mm, col_mm = s.pixel_spacing_mm
+        before = getattr(s, "images_before_ai", None)
         return ScanResult(
-            name, s, np.asarray(s.images, np.float32), metrics, "mr", float(row_mm) / float(col_mm)
+            name,
+            s,
+            np.asarray(s.images, np.float32),
+            metrics,
+            "mr",
+            float(row_mm) / float(col_mm),
+            None if before is None else np.asarray(before, np.float32),
         )
 
     def preview(
@@ -198,4 +206,12 @@ class PETBackend:
                     }
                 )
         metrics = jsonable(dict(s.metrics))
-        return ScanResult(name, s, np.asarray(s.images_bqml, np.float32), metrics, "pet")
+        before = getattr(s, "images_before_ai_bqml", None)
+        return ScanResult(
+            name,
+            s,
+            np.asarray(s.images_bqml, np.float32),
+            metrics,
+            "pet",
+            before_ai=None if before is None else np.asarray(before, np.float32),
+        )

@@ -40,6 +40,7 @@ CSS = """
 .merm-consequences > .merm-ai-saving {flex-basis:100%; height:auto;}
 .merm-ai-saving .widget-html-content {white-space:normal; line-height:1.4; color:#1b5e20;}
 .merm-ai-caveat {color:#5a6b7c;}
+.merm-ai-explain .widget-html-content {white-space:normal; line-height:1.35; font-size:12px;}
 .merm-group {border:1px solid #c9d6e3; border-radius:4px; margin:4px; padding:4px 6px; background:#fbfdff;}
 .merm-group-title .widget-html-content {font-weight:bold; color:#2a5d8f; text-transform:uppercase;
   letter-spacing:0.05em;}

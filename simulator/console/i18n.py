@@ -114,6 +114,36 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "view_side": ("Côte à côte", "Side by side"),
     "view_diff": ("Différence", "Difference"),
     "view_mip": ("MIP", "MIP"),
+    "view_ai": ("Apport de l'IA", "What the AI changed"),
+    "view_ai_tip": (
+        "Sortie de l'IA moins son entrée, pour la série affichée",
+        "AI output minus its input, for the series shown",
+    ),
+    "view_ai_unavailable": (
+        "« Apport de l'IA » : la série « {name} » n'a pas été débruitée par l'IA. Cochez "
+        "« Débruitage IA », acquérez, puis affichez cette série.",
+        "'What the AI changed': series '{name}' was not denoised by AI. Tick 'AI denoising', "
+        "scan, then show that series.",
+    ),
+    "view_ai_no_series": (
+        "« Apport de l'IA » : aucune série acquise. Cochez « Débruitage IA » et acquérez d'abord.",
+        "'What the AI changed': no series yet. Tick 'AI denoising' and scan first.",
+    ),
+    "ai_explain": (
+        "Apport de l'IA : sortie du réseau moins son entrée (bleu : signal retiré, rouge : "
+        "signal ajouté). Vous voyez ce que le réseau a enlevé : surtout du bruit, sans "
+        "structure. Une forme anatomique ici (petite lésion, bord, contour) est du signal que "
+        "l'IA a effacé ou lissé : comparez avec la série sans IA avant de conclure.",
+        "What the AI changed: the network's output minus its input (blue: signal removed, "
+        "red: signal added). You see what the network took away: mostly noise, without "
+        "structure. An anatomical shape here (small lesion, edge, outline) is signal the AI "
+        "erased or smoothed: compare with the series without AI before concluding.",
+    ),
+    "ai_frame_title": ("IA − entrée (±{span})", "AI − input (±{span})"),
+    "ai_frame_legend": (
+        "bleu : retiré par l'IA · rouge : ajouté",
+        "blue: removed by the AI · red: added",
+    ),
     "ai_time_saved": (
         "{saved} gagnées sur le protocole standard ({ref} → {cur}, −{pct} %)",
         "{saved} saved vs the standard protocol ({ref} → {cur}, −{pct} %)",

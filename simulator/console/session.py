@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from simulator.console import _render
+from simulator.console import _ai_view, _render
 from simulator.console._backend import MRBackend, PETBackend, ScanResult, jsonable
 from simulator.console.i18n import localize_warning, tr
 from simulator.errors import ParameterError, UserError
@@ -42,7 +42,8 @@ _COMMANDS = (
     "select_series",
     "set_view",
 )
-VIEW_MODES = ("single", "side", "diff", "mip")
+#: ``ai_change``: AI output minus its input (only for a series acquired with AI denoising).
+VIEW_MODES = ("single", "side", "diff", "mip", "ai_change")
 #: Phase-encoding directions lying in each slice plane (the first is the console's default).
 _IN_PLANE = {"axial": ("RL", "AP"), "sagittal": ("AP", "HF"), "coronal": ("RL", "HF")}
 _ROLES_ALLOWED = {"local", "trainee", "mentor", "instructor"}
@@ -450,6 +451,7 @@ class ConsoleSession:
         self.slice_index = min(self.slice_index, s.images.shape[0] - 1)
         self.window = _render.auto_window(s.images)
         self._emit({"type": "select", "index": index})
+        self._leave_ai_view()
         return {"ok": True, "message": "", "before": before, "after": index}
 
     # ------------------------------------------------------------------ scanning
@@ -582,6 +584,12 @@ class ConsoleSession:
                 "metrics": result.metrics,
             }
         )
+        self._leave_ai_view()
+
+    def _leave_ai_view(self) -> None:
+        """Back to the single view when the series now shown was not denoised by AI."""
+        if self.view_mode == "ai_change" and not _ai_view.has_ai(self.current_series()):
+            self.set_view("single")
 
     # ------------------------------------------------------------------ output
     def snapshot(self) -> dict:
@@ -653,10 +661,19 @@ class ConsoleSession:
         b: int | None = None,
         zoom: float | None = None,
     ) -> dict:
-        """Viewer layout: ``single``, ``side`` (A|B), ``diff`` (A−B), ``mip``; zoom ≥ 1."""
+        """Viewer layout: ``single``, ``side`` (A|B), ``diff`` (A−B), ``mip``, ``ai_change``
+        (AI output − input of the current series, refused when it was not denoised); zoom ≥ 1."""
         if mode is not None:
             if mode not in VIEW_MODES:
                 raise ParameterError("view", mode, ", ".join(VIEW_MODES))
+            s = self.current_series()
+            if mode == "ai_change" and not _ai_view.has_ai(s):
+                if s is None:
+                    raise UserError(tr("view_ai_no_series", "en"), tr("view_ai_no_series", "fr"))
+                raise UserError(
+                    tr("view_ai_unavailable", "en", name=s.name),
+                    tr("view_ai_unavailable", "fr", name=s.name),
+                )
             self.view_mode = mode
         if a is not None:
             self.compare = (int(a), self.compare[1])
@@ -706,7 +723,14 @@ class ConsoleSession:
             mode = "single"
         if mode in ("side", "diff") and (a is None or b is None):
             mode = "single"
-        if mode == "single" or mode == "mip":
+        if mode == "ai_change" and not _ai_view.has_ai(s):
+            mode = "single"
+        if mode == "ai_change":
+            assert s is not None
+            canvas = _ai_view.render_ai_change(
+                s, self.slice_index, width, height, self.zoom, self.lang
+            )
+        elif mode == "single" or mode == "mip":
             img2d = self.display_image() if mode == "single" else None
             if mode == "mip" and s is not None:
                 img2d = np.flipud(s.images.max(axis=1)) if s.images.shape[0] > 1 else s.images[0]

@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console import _render
+from simulator.console import _ai_view, _render
 from simulator.console.i18n import Labels, localize_warning
 from simulator.errors import UserError
 
@@ -84,6 +84,13 @@ class Viewer:
             options=self._mode_options(), value="single", style={"button_width": "108px"}
         )
         self.mode.add_class("merm-view-mode")
+        # "What the AI changed": its own button, enabled only for a series denoised by AI
+        self.ai_view = W.ToggleButton(
+            value=False, disabled=True, icon="magic", layout=W.Layout(width="auto")
+        )
+        self.ai_view.add_class("merm-view-ai")
+        self.ai_explain = W.HTML(layout=W.Layout(display="none", width="540px"))
+        self.ai_explain.add_class("merm-ai-explain")
         self.series_a = labels(W.Dropdown(options=[]), "series_a")
         self.series_a.add_class("merm-series-a")
         self.series_b = labels(W.Dropdown(options=[]), "series_b")
@@ -105,7 +112,15 @@ class Viewer:
         self.level.observe(lambda ch: self._wl(), "value")
         self.preset.observe(lambda ch: self.apply_preset(ch["new"]), "value")
         self.zoom.observe(lambda ch: self._cmd({"type": "set_view", "zoom": ch["new"]}), "value")
-        self.mode.observe(lambda ch: self._cmd({"type": "set_view", "mode": ch["new"]}), "value")
+        self.mode.observe(
+            lambda ch: ch["new"] and self._cmd({"type": "set_view", "mode": ch["new"]}), "value"
+        )
+        self.ai_view.observe(
+            lambda ch: self._cmd(
+                {"type": "set_view", "mode": "ai_change" if ch["new"] else "single"}
+            ),
+            "value",
+        )
         self.series_a.observe(lambda ch: self._ab(), "value")
         self.series_b.observe(lambda ch: self._ab(), "value")
         self.download.on_click(lambda _b: self.make_download())
@@ -113,10 +128,11 @@ class Viewer:
         self._drag: tuple[float, float, float, float] | None = None
         self.events = self._attach_events()
         controls = W.VBox([self.slice, W.HBox([self.preset]), self.width, self.level, self.zoom])
-        compare = W.VBox([self.mode, W.HBox([self.series_a, self.series_b])])
+        compare = W.VBox([self.mode, self.ai_view, W.HBox([self.series_a, self.series_b])])
         self.widget = W.VBox(
             [
                 self.image,
+                self.ai_explain,
                 self.hint,
                 controls,
                 compare,
@@ -136,10 +152,27 @@ class Viewer:
             (t("view_mip"), "mip"),
         ]
 
+    def _sync_ai(self, cur: Any) -> None:
+        """The AI button's state and label, and the explanation under the image."""
+        t = self.L.t
+        available = _ai_view.has_ai(cur)
+        shown = self.session.view_mode == "ai_change" and available
+        self.ai_view.description = t("view_ai")
+        if available:
+            self.ai_view.tooltip = t("view_ai_tip")
+        elif cur is None:
+            self.ai_view.tooltip = t("view_ai_no_series")
+        else:
+            self.ai_view.tooltip = t("view_ai_unavailable", name=cur.name)
+        self.ai_view.disabled = not available
+        self.ai_view.value = shown
+        self.ai_explain.value = html.escape(t("ai_explain")) if shown else ""
+        self.ai_explain.layout.display = None if shown else "none"
+
     def _relabel(self, lang: str) -> None:
         self._syncing = True
         try:
-            self.mode.options, self.mode.value = self._mode_options(), self.session.view_mode
+            self.mode.options = self._mode_options()
             self.preset.options = [(self.L.t(k), k) for k in WL_PRESETS]
         finally:
             self._syncing = False
@@ -280,7 +313,8 @@ class Viewer:
                     + metrics_html(cur.metrics, self.L.lang)
                 )
             self.zoom.value = s.zoom
-            self.mode.value = s.view_mode
+            self.mode.value = s.view_mode if s.view_mode != "ai_change" else None
+            self._sync_ai(cur)
         finally:
             self._syncing = False
         self.refresh_image()

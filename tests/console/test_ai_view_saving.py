@@ -1,15 +1,161 @@
-"""AI denoising in the consoles: the time and dose saved against the standard protocol."""
+"""AI denoising in the consoles: the "what the AI changed" view and the time/dose saved."""
 
 from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import pytest
 
+from simulator.console import _ai_view
+from simulator.console._backend import ScanResult
 from simulator.console.ai_saving import mr_saving, pet_saving, saving_html
 from simulator.console.i18n import Labels
 from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard, consequences_html
 from simulator.console.session import ConsoleSession, format_mmss
+from simulator.console.viewer import Viewer
+
+#: The banner occupies the bottom rows of a frame; the image area is above it.
+_IMAGE_ROWS = slice(60, 150)
+
+
+def _mr_session(ai: bool, seed: int = 7) -> ConsoleSession:
+    """A real MR session with a small protocol (3 slices, 128×96) scanned at full speed."""
+    s = ConsoleSession("mr", lang="en", seed=seed)
+    s.set_screening("ok")
+    small = dataclasses.replace(
+        s.protocol, slices=3, matrix_read=128, matrix_phase=96, ai_denoise=ai
+    )
+    assert s.load_protocol(small)["ok"]
+    s.clock = "max"
+    assert s.apply_command({"type": "scan"})["ok"]
+    s.wait(120)
+    assert s.scan_state == "done", s.message
+    return s
+
+
+@pytest.fixture(scope="module")
+def ai_scan() -> ConsoleSession:
+    return _mr_session(ai=True)
+
+
+def _result(images: np.ndarray, before: np.ndarray | None, name: str = "S") -> ScanResult:
+    return ScanResult(name, None, images.astype(np.float32), {}, "mr", 1.0, before)
+
+
+# ---------------------------------------------------------------- the AI view
+def test_ai_view_is_the_output_minus_the_input_of_a_real_scan(ai_scan: ConsoleSession) -> None:
+    result = ai_scan.current_series()
+    assert result is not None and result.before_ai is not None
+    series = result.series
+    # the console's input to the AI is the MR series' own, and it is what a scan without AI
+    # gives with the same session seed and scan number (an independent acquisition)
+    np.testing.assert_array_equal(result.before_ai, series.images_before_ai)
+    plain = _mr_session(ai=False).current_series()
+    np.testing.assert_array_equal(result.before_ai, plain.images)
+    for k in range(result.images.shape[0]):
+        change = _ai_view.ai_change(result, k)
+        np.testing.assert_array_equal(change, series.images[k] - plain.images[k])
+    assert np.abs(_ai_view.ai_change(result, 1)).max() > 0  # the network did change something
+
+    r = ai_scan.apply_command({"type": "set_view", "mode": "ai_change"}, "Dupont", "mentor")
+    assert r["ok"], r
+    assert ai_scan.snapshot()["view"]["mode"] == "ai_change"
+    ai_frame = ai_scan.render_frame(320, 240)  # what the mentor receives
+    ai_scan.apply_command({"type": "set_view", "mode": "single"})
+    single = ai_scan.render_frame(320, 240)
+    assert ai_frame.shape == (240, 320, 3) and not np.array_equal(ai_frame, single)
+    # diverging colours (red and blue), where the grey single view has none
+    area = ai_frame[_IMAGE_ROWS, 40:280].astype(int)
+    assert (area[..., 0] - area[..., 1] > 40).any() and (area[..., 2] - area[..., 1] > 40).any()
+
+
+def test_pet_ai_view_from_a_real_scan() -> None:
+    """PET: the console's AI input is the series' reconstruction before denoising (Bq/mL)."""
+    s = ConsoleSession("pet", lang="fr", anatomy="nema-iec", pathology="4")
+    small = dataclasses.replace(s.protocol, iterations=1, subsets=7, matrix=64, ai_denoise=True)
+    assert s.load_protocol(small)["ok"]
+    s.clock = "max"
+    s.apply_command({"type": "scan"})
+    s.wait(120)
+    assert s.scan_state == "done", s.message
+    result = s.current_series()
+    np.testing.assert_array_equal(result.before_ai, result.series.images_before_ai_bqml)
+    np.testing.assert_array_equal(
+        _ai_view.ai_change(result, 3),
+        result.series.images_bqml[3] - result.series.images_before_ai_bqml[3],
+    )
+    assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
+    assert s.render_frame(320, 240).shape == (240, 320, 3)
+
+
+def test_ai_view_colours_follow_the_sign_and_zero_is_black() -> None:
+    s = ConsoleSession("mr", lang="en")
+    before = np.full((2, 32, 32), 10.0, np.float32)
+    after = before.copy()
+    after[:, :, :16] -= 3.0  # left half: the AI removed signal → blue
+    after[:, :, 16:] += 3.0  # right half: the AI added signal → red
+    s.add_series(_result(after, before))
+    assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
+    assert _ai_view.ai_span(s.current_series()) == pytest.approx(3.0)  # symmetric ±3
+    frame = s.render_frame(200, 200).astype(int)
+    left, right = frame[_IMAGE_ROWS, 40:90], frame[_IMAGE_ROWS, 110:160]
+    assert (left[..., 2] > 200).all() and (left[..., 0] < 30).all()
+    assert (right[..., 0] > 200).all() and (right[..., 2] < 30).all()
+    # no change at all: black everywhere above the banner
+    s.add_series(_result(before, before, "same"))
+    assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
+    assert s.render_frame(200, 200)[_IMAGE_ROWS, 60:150].max() == 0
+
+
+def test_ai_view_refused_without_ai_and_left_when_a_plain_series_comes() -> None:
+    s = ConsoleSession("mr", lang="en")
+    r = s.apply_command({"type": "set_view", "mode": "ai_change"})
+    assert not r["ok"] and "no series" in r["message"]
+    rng = np.random.default_rng(0)
+    s.add_series(_result(rng.random((2, 16, 16)), None, "plain"))
+    r = s.apply_command({"type": "set_view", "mode": "ai_change"}, "Dupont", "mentor")
+    assert (
+        not r["ok"]
+        and "'plain' was not denoised" in r["message"]
+        and "AI denoising" in r["message"]
+    )
+    assert s.view_mode == "single"
+    s.set_lang("fr")
+    r = s.apply_command({"type": "set_view", "mode": "ai_change"})
+    assert not r["ok"] and "Débruitage IA" in r["message"]
+    # on an AI series, then a plain one arrives (or is selected): back to the single view
+    img = rng.random((2, 16, 16))
+    s.add_series(_result(img, img * 0.5, "ai"))
+    assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
+    s.add_series(_result(img, None, "plain 2"))
+    assert s.view_mode == "single"
+    assert s.apply_command({"type": "select_series", "index": 1})["ok"]
+    assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
+    assert s.apply_command({"type": "select_series", "index": 0})["ok"]
+    assert s.view_mode == "single"
+
+
+def test_viewer_ai_button_enabled_only_for_an_ai_series() -> None:
+    s = ConsoleSession("mr", lang="fr")
+    v = Viewer(s, Labels("fr"))
+    assert v.ai_view.disabled and v.ai_view.description == "Apport de l'IA"
+    img = np.random.default_rng(1).random((2, 16, 16)).astype(np.float32)
+    s.add_series(_result(img, None, "plain"))
+    v.refresh()
+    assert v.ai_view.disabled and "plain" in v.ai_view.tooltip
+    s.add_series(_result(img, img * 0.9, "ai"))
+    v.refresh()
+    assert not v.ai_view.disabled
+    v.ai_view.value = True  # the trainee's click
+    assert s.view_mode == "ai_change"
+    v.refresh()
+    assert v.mode.value is None and v.ai_view.value
+    assert "bruit" in v.ai_explain.value and v.ai_explain.layout.display != "none"
+    v.mode.value = "single"
+    assert s.view_mode == "single"
+    v.refresh()
+    assert not v.ai_view.value and v.ai_explain.layout.display == "none"
 
 
 # ---------------------------------------------------------------- time and dose saved
