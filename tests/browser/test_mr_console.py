@@ -162,6 +162,30 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     assert float(page.locator(".merm-plan-z .widget-readout").inner_text()) > float(centre_z)
     page.screenshot(path=str(artifacts_dir / "mr_console_planning.png"), full_page=True)
 
+    # AI denoising: half the phase lines of the standard T1 SE (01:36) with AI on → the time
+    # saved shows live; after the scan the "what the AI changed" view renders
+    page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(2).click()
+    assert page.locator(".merm-view-ai").is_disabled()  # no series denoised by AI yet
+    set_field(page, "te_ms", "15")
+    set_field(page, "tr_ms", "500")
+    set_field(page, "matrix_phase", "96")
+    page.locator(".merm-param-ai_denoise input").check()
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-saving').innerText.includes('00:48 saved')"
+    )
+    saving = page.locator(".merm-ai-saving").inner_text()
+    assert "01:36 → 00:48" in saving and "−50 %" in saving and "not a promise" in saving
+    page.locator(".merm-consequences").screenshot(path=str(artifacts_dir / "mr_ai_saving.png"))
+    page.locator(".merm-scan").click()
+    page.wait_for_function("() => !document.querySelector('.merm-view-ai').disabled")
+    src = page.locator("img.merm-image").get_attribute("src")
+    page.locator(".merm-view-ai").click()
+    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-explain').innerText.includes('noise')"
+    )
+    page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "mr_ai_change.png"))
+
     page.close()
 
 
