@@ -4,8 +4,8 @@
 cases of :mod:`simulator.ai.training.cases_mr` and :mod:`~.cases_pet` and compares, against
 the noise-free truth (SSIM, NRMSE):
 
-(a) ``full``        the full-time scan (spine T2 TSE 11:31; PET 17 min),
-(b) ``reduced``     the reduced-time scan (6:39; 9 min),
+(a) ``full``        the full-time scan (spine T2 TSE preset 11:31; PET 17 min),
+(b) ``reduced``     the reduced-time scan (NEX 3 → 2 + 7/8 partial Fourier: 6:39; 9 min),
 (c) ``reduced_ai``  (b) through the network (strength 1, and 0.5 as ``reduced_ai_half``),
 (d) ``reduced_nlm`` / ``reduced_tv``  (b) through non-local means / total variation, given
     the true noise SD of each slice (favouring them: the network is blind).
@@ -101,7 +101,7 @@ def evaluate_mr(log=print) -> dict:
         assert s.full is not None
         images = _methods(s.full, s.reduced, s.truth, denoise_mr)
         body = s.truth > 0.05 * float(np.percentile(s.truth, 99))
-        name = f"{case.anatomy} {case.preset} {case.pathology or 'healthy'} #{case.placement_seed}"
+        name = _mr_case_name(case)
         metrics = _image_metrics(images, s.truth, body)
         row = {
             "name": name,
@@ -112,6 +112,8 @@ def evaluate_mr(log=print) -> dict:
             "reduction": dict(case.reduction),
             "slices": list(case.slices),
             "seed": case.seed,
+            "changes": dict(case.changes),
+            "shift_mm": case.shift_mm,
             "time_full_s": s.time_full_s,
             "time_reduced_s": s.time_reduced_s,
             "ssim": {m: v["ssim"] for m, v in metrics.items()},
@@ -125,7 +127,9 @@ def evaluate_mr(log=print) -> dict:
         log(f"MR {name}: SSIM " + " ".join(f"{m}={row['ssim'][m]:.3f}" for m in METHODS))
     spine = [c for c in cases if c["preset"] == "t2_tse_sag"]
     target = {
-        "what": "spine T2 TSE at 6:39 + AI vs 11:31 without AI, mean over held-out spine cases",
+        "what": "spine T2 TSE at 6:39 + AI vs 11:31 without AI, mean over the "
+        f"{len(spine)} held-out spine cases (each against its own full-time scan; "
+        "times of the preset)",
         "time_full_s": spine[0]["time_full_s"],
         "time_reduced_s": spine[0]["time_reduced_s"],
         "ssim": _mean(spine, "ssim"),
@@ -141,6 +145,18 @@ def evaluate_mr(log=print) -> dict:
         "lesions": lesions,
         "lesion_summary": _lesion_summary(lesions),
     }
+
+
+def _mr_case_name(case) -> str:
+    """Readable, unique name: anatomy, preset, pathology and placement, what was changed."""
+    name = f"{case.anatomy} {case.preset} {case.pathology or 'healthy'}"
+    if case.placement_seed is not None:
+        name += f" #{case.placement_seed}"
+    for k, v in case.changes:
+        name += f" {k.removesuffix('_ms').replace('_', ' ')} {v:g}"
+    if case.shift_mm:
+        name += f" slices {case.shift_mm:+g} mm"
+    return name
 
 
 def _lesion_summary(rows: list[dict]) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from simulator.ai.training.data import Pair
 
-__all__ = ["SIZES", "training_pairs"]
+__all__ = ["SIZES", "MR_SPINE_SIZES", "training_pairs"]
 
 #: (training cases, validation cases) per modality, full and --quick.
 SIZES = {
@@ -18,6 +18,10 @@ SIZES = {
     ("pet", False): (45, 3),
     ("pet", True): (1, 1),
 }
+
+#: Extra spine sagittal T2 TSE cases (training, validation) for MR, full and --quick: the
+#: headline 11:31 → 6:39 protocol family (:func:`~.cases_mr.mr_spine_cases`).
+MR_SPINE_SIZES = {False: (90, 4), True: (0, 0)}
 
 #: Default extra loss weight on (dilated) lesions: a plain loss smooths them away.
 LESION_BOOST = 4.0
@@ -29,16 +33,21 @@ def training_pairs(
     """Scan the training and validation cases; return their pairs and a JSON-safe record."""
     n_train, n_val = SIZES[(modality, quick)]
     if modality == "mr":
-        from simulator.ai.training.cases_mr import mr_pairs, mr_training_cases
+        from simulator.ai.training.cases_mr import mr_pairs, mr_spine_cases, mr_training_cases
 
         slices = 1 if quick else 2
-        tr_cases = mr_training_cases(n_train, seed, slices)
-        va_cases = mr_training_cases(n_val, seed + 7919, 1)
+        n_spine, n_spine_val = MR_SPINE_SIZES[quick]
+        tr_cases = mr_training_cases(n_train, seed, slices) + mr_spine_cases(n_spine, seed, slices)
+        va_cases = mr_training_cases(n_val, seed + 7919, 1) + mr_spine_cases(
+            n_spine_val, seed + 7919, 1
+        )
         train = mr_pairs(tr_cases, lesion_boost, log)
         val = mr_pairs(va_cases, lesion_boost, log)
         describe = [
             f"{c.anatomy}/{c.preset} {c.pathology or 'healthy'} {c.orientation or ''} "
             f"{dict(c.reduction)} slices {list(c.slices)}"
+            + (f" {dict(c.changes)}" if c.changes else "")
+            + (f" shift {c.shift_mm:g} mm" if c.shift_mm else "")
             for c in tr_cases
         ]
     elif modality == "pet":

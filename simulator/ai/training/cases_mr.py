@@ -8,8 +8,14 @@ whatever the reduction costs beyond noise (partial-Fourier blur, g-factor) stays
 
 The headline case is the lumbar spine sagittal T2 TSE: the clinical preset takes 11:31;
 NEX 3 → 2 with 7/8 partial Fourier takes 6:39 — the "11 min 30 → 6 min 30" of AI-accelerated
-spine MRI. Held-out cases use pathology placement seeds ≥ 5000 and noise seeds never drawn
-in training.
+spine MRI. Because it is the headline, training adds spine-only cases of that protocol family
+(:func:`mr_spine_cases`: TE, matrix, slice-stack offset, herniation placement varied).
+
+Held-out cases use pathology placement seeds ≥ 5000 (training draws them below 5000), noise
+seeds never drawn in training, and, for the spine, slice-stack offsets and parameter sets
+(TE 90 ms, a 320 matrix) that no training case has exactly. The simulator has one procedural
+spine, so held-out spine slices still share the healthy anatomy with training slices: what is
+unseen is the herniation (level, side, size), where the slices cut, the protocol and the noise.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ __all__ = [
     "MRScan",
     "LESION_TISSUES",
     "mr_training_cases",
+    "mr_spine_cases",
     "mr_heldout_cases",
     "scan_mr_case",
     "mr_pairs",
@@ -68,6 +75,7 @@ class MRCase:
     slices: tuple[int, ...] = ()
     seed: int = 0
     changes: tuple[tuple[str, object], ...] = field(default=())
+    shift_mm: float = 0.0  # offset of the slice stack along its normal (where the slices cut)
 
     def full_protocol(self) -> MRProtocol:
         """The preset with this case's orientation and other changes (no reduction)."""
@@ -98,10 +106,20 @@ class MRScan:
     pixel_mm: float
 
 
-def _scan(anat, proto: MRProtocol, rng: np.random.Generator, slices: tuple[int, ...]):
+def _scan(
+    anat,
+    proto: MRProtocol,
+    rng: np.random.Generator,
+    slices: tuple[int, ...],
+    shift_mm: float = 0.0,
+):
     from simulator.mr import scan  # lands with the MR scanner
+    from simulator.mr.geometry import plan_slices
 
     geo = dataclasses.replace(default_geometry(anat, proto), orientation=proto.orientation)
+    if shift_mm:
+        centre = np.asarray(geo.center_mm) + shift_mm * plan_slices(proto, geo).normal
+        geo = dataclasses.replace(geo, center_mm=tuple(float(c) for c in centre))
     return scan(anat, proto, geo, rng=rng, slices=list(slices) or None)
 
 
@@ -110,8 +128,8 @@ def scan_mr_case(case: MRCase, with_full: bool = False) -> MRScan:
     anat = load_anatomy(case.anatomy, pathology=case.pathology, placement_seed=case.placement_seed)
     rng = np.random.default_rng([case.seed, 11])
     full_p, red_p = case.full_protocol(), case.reduced_protocol()
-    full = _scan(anat, full_p, rng, case.slices)
-    red = _scan(anat, red_p, rng, case.slices)
+    full = _scan(anat, full_p, rng, case.slices, case.shift_mm)
+    red = _scan(anat, red_p, rng, case.slices, case.shift_mm)
     ids = [i for i, n in enumerate(full.names) if n in LESION_TISSUES]
     lesions = np.isin(full.labels, ids)
     return MRScan(
@@ -175,27 +193,97 @@ def mr_training_cases(n: int, seed: int, slices_per_case: int = 2) -> list[MRCas
         full = case.full_protocol()
         if not _valid_reduction(full, red):
             continue
-        picks = rng.choice(full.slices, size=min(slices_per_case, full.slices), replace=False)
-        # favour the central slices, where anatomy (and pathology) is
-        mid = full.slices // 2
-        picks = np.clip(np.round(mid + (picks - mid) * 0.6).astype(int), 0, full.slices - 1)
-        cases.append(dataclasses.replace(case, slices=tuple(sorted({int(k) for k in picks}))))
+        cases.append(
+            dataclasses.replace(case, slices=_central_slices(rng, full.slices, slices_per_case))
+        )
+    return cases
+
+
+#: Reductions of the spine-only training cases; the headline one is drawn half the time.
+_SPINE_REDUCTIONS: tuple[tuple[tuple[str, object], ...], ...] = (
+    (),
+    (("nex", 2),),
+    (("nex", 1),),
+    (("nex", 1), ("partial_fourier", 0.875)),
+    (("nex", 2), ("partial_fourier", 0.75)),
+)
+
+#: (read, phase) matrices of the spine-only training cases (the preset's is 384 × 384).
+_SPINE_MATRICES = ((384, 384), (384, 320), (320, 320), (352, 352), (384, 288))
+
+
+def _central_slices(rng: np.random.Generator, n_slices: int, k: int) -> tuple[int, ...]:
+    picks = rng.choice(n_slices, size=min(k, n_slices), replace=False)
+    mid = n_slices // 2  # favour the central slices, where anatomy (and pathology) is
+    picks = np.clip(np.round(mid + (picks - mid) * 0.6).astype(int), 0, n_slices - 1)
+    return tuple(sorted({int(i) for i in picks}))
+
+
+def mr_spine_cases(n: int, seed: int, slices_per_case: int = 2) -> list[MRCase]:
+    """``n`` spine sagittal T2 TSE cases around the headline 11:31 → 6:39 protocol.
+
+    Each varies TE (80–125 ms), the matrix, the slice-stack offset (±2.2 mm: half the slice
+    spacing), the herniation (three in four cases, placement seed below 5000) and the
+    reduction (NEX 2 + 7/8 partial Fourier half the time).
+    """
+    rng = np.random.default_rng([seed, 3003])
+    cases: list[MRCase] = []
+    while len(cases) < n:
+        herniated = rng.random() < 0.75
+        placement = int(rng.integers(0, 5000)) if herniated else None
+        red = (
+            SPINE_REDUCTION
+            if rng.random() < 0.5
+            else _SPINE_REDUCTIONS[int(rng.integers(len(_SPINE_REDUCTIONS)))]
+        )
+        read, phase = _SPINE_MATRICES[int(rng.integers(len(_SPINE_MATRICES)))]
+        te = round(float(rng.uniform(80.0, 125.0)), 1)
+        case = MRCase(
+            "spine",
+            "t2_tse_sag",
+            "disc_herniation" if herniated else None,
+            placement,
+            None,
+            red,
+            seed=100_000 * (seed + 1) + 50_000 + len(cases),
+            changes=(("te_ms", te), ("matrix_read", read), ("matrix_phase", phase)),
+            shift_mm=round(float(rng.uniform(-2.2, 2.2)), 2),
+        )
+        full = case.full_protocol()
+        if not _valid_reduction(full, red):
+            continue
+        slices = _central_slices(rng, full.slices, slices_per_case)
+        cases.append(dataclasses.replace(case, slices=slices))
     return cases
 
 
 def mr_heldout_cases(seed: int = 0) -> list[MRCase]:
-    """Evaluation: spine T2 TSE 11:31 → 6:39 (herniation at two unseen placements, healthy),
-    brain T2 TSE and FLAIR with MS lesions at unseen placements, knee PD FS with oedema."""
+    """Evaluation cases, none of them seen in training.
+
+    Spine T2 TSE 11:31 → 6:39 (NEX 3 → 2, 7/8 partial Fourier), four cases: the preset with a
+    7.5 mm L3–L4 herniation (placement 5001); the preset with an 8 mm L5–S1 herniation (5002)
+    and the slices cut 2.2 mm aside; TE 90 ms with a large 8.8 mm L4–L5 herniation (5025),
+    slices 1.1 mm aside; a 320 × 320 matrix (9:36 → 5:38) with a small 5.7 mm L4–L5 one (5014).
+    Then brain T2 TSE and FLAIR with MS lesions at unseen placements, knee PD FS with oedema.
+    """
     base = 900_000 + 1000 * seed
     mid = (5, 6, 7, 8, 9)
+    spine = "spine", "t2_tse_sag", "disc_herniation"
     return [
+        MRCase(*spine, 5001, None, SPINE_REDUCTION, mid, base + 1),
+        MRCase(*spine, 5002, None, SPINE_REDUCTION, mid, base + 2, shift_mm=2.2),
         MRCase(
-            "spine", "t2_tse_sag", "disc_herniation", 5001, None, SPINE_REDUCTION, mid, base + 1
+            *spine, 5025, None, SPINE_REDUCTION, mid, base + 3, (("te_ms", 90.0),), shift_mm=-1.1
         ),
         MRCase(
-            "spine", "t2_tse_sag", "disc_herniation", 5002, None, SPINE_REDUCTION, mid, base + 2
+            *spine,
+            5014,
+            None,
+            SPINE_REDUCTION,
+            mid,
+            base + 7,
+            (("matrix_read", 320), ("matrix_phase", 320)),
         ),
-        MRCase("spine", "t2_tse_sag", None, None, None, SPINE_REDUCTION, mid, base + 3),
         MRCase("brain", "t2_tse", "ms_lesions", 5003, None, (("nex", 1),), (8, 10, 12), base + 4),
         MRCase(
             "brain", "flair", "ms_lesions", 5004, None, (("parallel_r", 2),), (8, 10, 12), base + 5

@@ -1,0 +1,79 @@
+"""Held-out MR cases really differ from one another and from every training case (numpy only)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from simulator.ai.training.cases import MR_SPINE_SIZES, SIZES
+from simulator.ai.training.cases_mr import (
+    SPINE_REDUCTION,
+    mr_heldout_cases,
+    mr_spine_cases,
+    mr_training_cases,
+)
+from simulator.mr import derive, load_anatomy
+
+
+def _key(case):
+    """What makes two cases the same images: anatomy, protocol, placement, slices, offset."""
+    return (
+        case.anatomy,
+        dataclasses.replace(case.full_protocol(), nex=1),
+        case.pathology,
+        case.placement_seed,
+        case.shift_mm,
+    )
+
+
+def _training_cases(seed: int = 0):
+    n, n_val = SIZES[("mr", False)]
+    n_spine, n_spine_val = MR_SPINE_SIZES[False]
+    return (
+        mr_training_cases(n, seed, 2)
+        + mr_spine_cases(n_spine, seed, 2)
+        + mr_training_cases(n_val, seed + 7919, 1)
+        + mr_spine_cases(n_spine_val, seed + 7919, 1)
+    )
+
+
+def test_no_heldout_case_is_a_training_case():
+    train = _training_cases()
+    seen = {(_key(c), s) for c in train for s in c.slices}
+    noise_seeds = {c.seed for c in train}
+    for case in mr_heldout_cases():
+        assert case.seed not in noise_seeds
+        assert case.placement_seed is None or case.placement_seed >= 5000
+        assert not any((_key(case), s) in seen for s in case.slices), case
+    assert all(c.placement_seed is None or c.placement_seed < 5000 for c in train)
+
+
+def test_heldout_spine_cases_vary_in_herniation_slices_and_protocol():
+    spine = [c for c in mr_heldout_cases() if c.preset == "t2_tse_sag"]
+    assert len(spine) >= 4
+    assert all(dict(c.reduction) == dict(SPINE_REDUCTION) for c in spine)
+    # the 6:39 headline: the first case is the preset itself
+    assert spine[0].changes == () and spine[0].shift_mm == 0.0
+    assert round(derive(spine[0].full_protocol()).scan_time_s) == 691
+    assert round(derive(spine[0].reduced_protocol()).scan_time_s) == 399
+    # herniations at different discs and of different sizes: the painted volumes all differ
+    healthy = load_anatomy("spine").labels
+    painted = [load_anatomy("spine", "disc_herniation", c.placement_seed).labels for c in spine]
+    changed = [np.argwhere(p != healthy) for p in painted]
+    assert all(len(c) > 0 for c in changed)
+    levels = {int(np.round(c[:, 0].mean() / 10)) for c in changed}  # z of the herniation, cm
+    assert len(levels) >= 3
+    sizes = [len(c) for c in changed]
+    assert max(sizes) > 2 * min(sizes)
+    # and at least two parameter sets besides the preset, and two slice positions
+    assert len({c.changes for c in spine}) >= 3
+    assert len({c.shift_mm for c in spine}) >= 2
+
+
+def test_spine_training_cases_cover_the_headline_protocol_family():
+    cases = mr_spine_cases(40, seed=0)
+    assert sum(dict(c.reduction) == dict(SPINE_REDUCTION) for c in cases) >= 10
+    assert len({dict(c.changes)["matrix_phase"] for c in cases}) >= 3
+    assert len({c.shift_mm for c in cases}) > 30
+    assert mr_spine_cases(5, seed=0) == cases[:5]  # deterministic for a seed
