@@ -39,6 +39,12 @@ def _commit() -> str:
         return "unknown"
 
 
+def _torch_version() -> str:
+    import torch
+
+    return str(torch.__version__)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m simulator.ai.training", description=__doc__)
     p.add_argument("--modality", required=True, choices=("mr", "pet"))
@@ -50,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--channels", type=int, default=None)
     p.add_argument("--hidden", type=int, default=None)
     p.add_argument("--lesion-boost", type=float, default=None, help="extra loss weight on lesions")
+    p.add_argument("--loss", choices=("l1", "l2"), default=None, help="per-pixel loss (l1)")
+    p.add_argument(
+        "--no-rotate",
+        action="store_true",
+        help="augment by flips only (no quarter turns: rows and columns keep their roles)",
+    )
     p.add_argument("--threads", type=int, default=2)
     return p
 
@@ -64,9 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     cfg = TrainConfig(seed=args.seed, threads=args.threads)
     if args.quick:
         cfg = replace(cfg, **QUICK)
-    for name in ("steps", "channels", "hidden"):
+    for name in ("steps", "channels", "hidden", "loss"):
         if getattr(args, name) is not None:
             cfg = replace(cfg, **{name: getattr(args, name)})
+    if args.no_rotate:
+        cfg = replace(cfg, rotate90=False)
     if args.minutes is not None:
         cfg = replace(cfg, max_minutes=args.minutes)
     out = args.out if args.out is not None else WEIGHTS_DIR
@@ -96,11 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         },
         "data": data_record,
         "data_generation_s": round(gen_s, 1),
-        "loss": "L1 to the noise-free truth, weighted 1 + lesion_boost on dilated lesions",
+        "loss": f"{cfg.loss.upper()} to the noise-free truth, "
+        "weighted 1 + lesion_boost on dilated lesions",
         "optimizer": "Adam, cosine learning-rate decay to 2 %",
         "training": result.summary(),
         "seed": args.seed,
         "commit": _commit(),
+        "torch": _torch_version(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip()
         + f", {cfg.threads} torch threads",
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -1,6 +1,7 @@
-"""Training loop: random patches of (noisy, clean) pairs, weighted L1 loss, Adam, fixed seeds.
+"""Training loop: random patches of (noisy, clean) pairs, weighted loss, Adam, fixed seeds.
 
-The loss is a per-pixel L1 distance to the noise-free truth, weighted up inside lesions
+The loss is a per-pixel distance to the noise-free truth — L1, or L2 (the squared error that
+NRMSE measures; L1 aims at the median and leaves more error) — weighted up inside lesions
 (``Pair.weight``), because a plain loss learns to smooth away what is small and rare —
 the trade-off the lesson shows (``course/lessons/ai_tradeoffs.ipynb``).
 """
@@ -18,7 +19,10 @@ import torch
 from simulator.ai.training.data import Pair
 from simulator.ai.training.model import TorchResidualCNN
 
-__all__ = ["TrainConfig", "TrainResult", "train"]
+__all__ = ["LOSSES", "TrainConfig", "TrainResult", "train"]
+
+#: Per-pixel losses :class:`TrainConfig` accepts.
+LOSSES = ("l1", "l2")
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,14 @@ class TrainConfig:
     threads: int = 2
     val_every: int = 200
     scale_jitter: float = 0.3
+    loss: str = "l1"  # "l1" or "l2"
+    # quarter turns swap rows and columns: off, the network may learn what is particular to
+    # the phase-encoding axis (partial-Fourier and truncation ringing); flips are always on
+    rotate90: bool = True
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss {self.loss!r} not in {LOSSES}")
 
 
 @dataclass
@@ -72,7 +84,10 @@ def _sample(pairs: Sequence[Pair], cfg: TrainConfig, rng: np.random.Generator) -
         i = int(rng.integers(0, h - p + 1))
         j = int(rng.integers(0, w - p + 1))
         stack = np.stack([a[i : i + p, j : j + p] for a in (pr.noisy, pr.clean, pr.weight)])
-        stack = np.rot90(stack, k=int(rng.integers(4)), axes=(1, 2))
+        if cfg.rotate90:
+            stack = np.rot90(stack, k=int(rng.integers(4)), axes=(1, 2))
+        elif rng.random() < 0.5:
+            stack = stack[:, ::-1]
         if rng.random() < 0.5:
             stack = stack[:, :, ::-1]
         gain = float(np.exp(rng.uniform(-cfg.scale_jitter, cfg.scale_jitter)))
@@ -82,8 +97,9 @@ def _sample(pairs: Sequence[Pair], cfg: TrainConfig, rng: np.random.Generator) -
     return torch.from_numpy(xs), torch.from_numpy(ys), torch.from_numpy(ws)
 
 
-def _loss(model: TorchResidualCNN, x, y, w) -> torch.Tensor:
-    return (w * (model(x) - y).abs()).sum() / w.sum()
+def _loss(model: TorchResidualCNN, x, y, w, kind: str = "l1") -> torch.Tensor:
+    err = model(x) - y
+    return (w * (err.abs() if kind == "l1" else err * err)).sum() / w.sum()
 
 
 @torch.no_grad()
@@ -145,7 +161,7 @@ def train(
                 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
             )
         x, y, w = _sample(train_pairs, cfg, rng)
-        loss = _loss(model, x, y, w)
+        loss = _loss(model, x, y, w, cfg.loss)
         opt.zero_grad()
         loss.backward()
         opt.step()
