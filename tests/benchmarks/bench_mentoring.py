@@ -6,7 +6,8 @@ Run as a script (prints a table; about 30 s on two cores)::
 
 1. trainee scan → image in the mentor's view: time from the trainee's Scan to the
    state event at the mentor, and to the first decoded frame showing the new series
-   (target ≤ 250 ms);
+   (target ≤ 250 ms) — once with a fake console (instant scan: transport alone) and once
+   with the real MR console (brain, 20 slices, 8 coils, clock "max": physics included);
 2. data-channel round trip, mentor → hub → trainee kernel → hub → mentor, and kernel ↔ hub
    (p50 / p99);
 3. hub CPU with ``--rooms`` rooms, each a trainee at 10 fps (640×480) watched by one
@@ -29,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 import aioice.ice
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "mentoring"))
 from mentoring_fakes import FakeConsole, marker_level, marker_of  # noqa: E402
@@ -109,6 +111,49 @@ async def scan_latency(url: str, runs: int) -> tuple[list[float], list[float]]:
     return state_ms, frame_ms
 
 
+async def real_scan_latency(url: str, runs: int) -> tuple[list[float], list[float]]:
+    """The same with the real MR console (brain T1 SE, 20 slices, 8 coils, clock "max"):
+    physics + rendering + encode + transport, what a mentor actually waits for."""
+    from simulator.console.session import ConsoleSession
+
+    session = ConsoleSession("mr", lang="en", anatomy="brain", clock="max")
+    session.set_screening("ok")
+    room = await create_room(url, SECRET.encode(), "real", "mr")
+    link = TraineeLink(session, url, room["tokens"]["trainee"], name="trainee", size=SIZE)
+    await link.start()
+    mentor = HubClient(url, room["tokens"]["mentor"], "mentor")
+    await mentor.connect()
+    await mentor.start_media(receive_video=True)
+    frame_ms, series_ms = [], []
+    try:
+        await mentor.next_frame(10)
+        for n in range(1, runs + 1):
+            await asyncio.sleep(0.5)
+            session.wait(30)
+            # a different TE each time so that every series really looks different
+            session.apply_command({"type": "set_param", "name": "te_ms", "value": 10 + 2 * n},
+                                  actor="local", role="trainee")
+            await asyncio.sleep(0.3)
+            ref = (await mentor.next_frame(5)).to_ndarray(format="gray").astype(np.float32)
+            start = len(mentor.received)
+            t0 = time.perf_counter()
+            session.apply_command({"type": "scan"}, actor="local", role="trainee")
+            while True:
+                grey = (await mentor.next_frame(10)).to_ndarray(format="gray").astype(np.float32)
+                if np.abs(grey - ref).mean() > 2.0:
+                    break
+            frame_ms.append((time.perf_counter() - t0) * 1000)
+            await mentor.wait_for(
+                "state", lambda m, n=n: len(m["snapshot"]["series"]) == n, start=start, timeout=30
+            )
+            series_ms.append((time.perf_counter() - t0) * 1000)
+    finally:
+        await mentor.close()
+        await link.close()
+        session.stop_scan()
+    return frame_ms, series_ms
+
+
 async def round_trips(url: str, n: int) -> tuple[list[float], list[float]]:
     console, link, mentor = await pair(url, "rtt", size=(160, 120))
     full, hub_only = [], []
@@ -158,24 +203,30 @@ async def main(args: argparse.Namespace) -> None:
         url = f"http://127.0.0.1:{sock_port}"
         try:
             state_ms, frame_ms = await scan_latency(url, args.runs)
+            real_frame_ms, real_series_ms = await real_scan_latency(url, args.runs)
             full, hub_only = await round_trips(url, args.pings)
             cores, fps = await hub_load(url, hub.pid, args.rooms, args.seconds)
         finally:
             hub.terminate()
             hub.wait(10)
     rows = [
-        ("scan → state event at mentor, p50 / max", f"{pct(state_ms, 50):.1f} / {max(state_ms):.1f} ms", ""),
-        ("scan → first new frame at mentor, p50 / max", f"{pct(frame_ms, 50):.1f} / {max(frame_ms):.1f} ms",
+        ("fake console: scan → state event at mentor, p50 / max", f"{pct(state_ms, 50):.1f} / {max(state_ms):.1f} ms", ""),
+        ("fake console: scan → first new frame, p50 / max", f"{pct(frame_ms, 50):.1f} / {max(frame_ms):.1f} ms",
          f"≤ 250 ms ({250 / max(frame_ms):.1f}× margin at max)"),
+        ("real MR console: scan → first new frame, p50 / max",
+         f"{pct(real_frame_ms, 50):.0f} / {max(real_frame_ms):.0f} ms",
+         f"≤ 250 ms ({pct(real_frame_ms, 50) / 250:.2f}× target at p50)"),
+        ("real MR console: scan → 20-slice series at mentor, p50",
+         f"{pct(real_series_ms, 50):.0f} ms", ""),
         ("data channel RTT mentor↔kernel, p50 / p99", f"{pct(full, 50):.2f} / {pct(full, 99):.2f} ms", ""),
         ("data channel RTT kernel↔hub, p50 / p99", f"{pct(hub_only, 50):.2f} / {pct(hub_only, 99):.2f} ms", ""),
         (f"hub CPU, {args.rooms} rooms × 1 mentor, 640×480", f"{cores:.2f} cores", f"≤ 1 core ({cores:.2f}× target)"),
         ("frame rate received per mentor", f"{fps:.1f} fps", "10 fps sent"),
         ("hub CPU scaled to 10 fps per room (linear)", f"{cores * 10 / fps:.2f} cores", "≤ 1 core"),
     ]  # fmt: skip
-    print(f"{'measure':48s} {'value':26s} target")
+    print(f"{'measure':56s} {'value':26s} target")
     for name, value, target in rows:
-        print(f"{name:48s} {value:26s} {target}")
+        print(f"{name:56s} {value:26s} {target}")
     print(
         f"({args.runs} scans, {args.pings} pings, {args.seconds:g} s load; {os.cpu_count()} CPUs shared)"
     )
