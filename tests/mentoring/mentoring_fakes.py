@@ -117,3 +117,14 @@ def marker_of(frame) -> float:  # noqa: ANN001 - av.VideoFrame
     """Mean grey level of the marker square in a decoded frame (luma plane)."""
     y = frame.to_ndarray(format="gray")
     return float(y[8 : MARKER_PX - 8, 8 : MARKER_PX - 8].mean())
+
+
+async def grant_control(link, mentor) -> None:  # noqa: ANN001 - TraineeLink, HubClient
+    """The mentor asks for control and the trainee's kernel grants it."""
+    start = len(mentor.received)
+    await mentor.send({"type": "request_control"})
+    await link.client.wait_for(
+        "control", lambda m: any(p["peer"] == mentor.peer_id for p in m["pending"])
+    )
+    await link.grant(mentor.peer_id)
+    await mentor.wait_for("control", lambda m: m["holder"] == mentor.peer_id, start=start)

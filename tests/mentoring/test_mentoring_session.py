@@ -6,7 +6,7 @@ import asyncio
 
 import av
 from conftest import SECRET
-from mentoring_fakes import FakeConsole, marker_level, marker_of
+from mentoring_fakes import FakeConsole, grant_control, marker_level, marker_of
 
 from simulator.mentoring.client import HubClient, create_room
 from simulator.mentoring.trainee import TraineeLink
@@ -39,16 +39,6 @@ async def frame_with_marker(client: HubClient, level: int, timeout: float = 5.0)
         frame = await client.next_frame(max(0.05, deadline - loop.time()))
         if abs(marker_of(frame) - level) < MARKER_TOL:
             return frame
-
-
-async def grant_control(link: TraineeLink, mentor: HubClient) -> None:
-    start = len(mentor.received)
-    await mentor.send({"type": "request_control"})
-    await link.client.wait_for(
-        "control", lambda m: any(p["peer"] == mentor.peer_id for p in m["pending"])
-    )
-    await link.grant(mentor.peer_id)
-    await mentor.wait_for("control", lambda m: m["holder"] == mentor.peer_id, start=start)
 
 
 async def test_frames_and_state_follow_a_scan(hub) -> None:

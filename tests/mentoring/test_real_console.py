@@ -10,6 +10,7 @@ import asyncio
 
 import numpy as np
 from conftest import SECRET
+from mentoring_fakes import grant_control
 
 from simulator.console.session import ConsoleSession
 from simulator.mentoring.client import HubClient, create_room
@@ -54,13 +55,7 @@ async def test_mentor_sees_and_drives_the_real_mr_console(hub) -> None:
         assert refused["type"] == "error" and session.protocol.te_ms == te0
 
         # control granted by the trainee: the mentor's change lands, attributed to the mentor
-        start = len(mentor.received)
-        await mentor.send({"type": "request_control"})
-        await link.client.wait_for(
-            "control", lambda m: any(p["peer"] == mentor.peer_id for p in m["pending"])
-        )
-        await link.grant(mentor.peer_id)
-        await mentor.wait_for("control", lambda m: m["holder"] == mentor.peer_id, start=start)
+        await grant_control(link, mentor)
         await mentor.send({"type": "command", "id": 2,
                            "command": {"type": "set_param", "name": "te_ms", "value": te0 + 5}})
         done = await mentor.wait_for("result", lambda m: m["id"] == 2)
