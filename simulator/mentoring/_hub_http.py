@@ -1,0 +1,110 @@
+"""The hub's HTTP routes: room creation, audit export, the mentor and call pages.
+
+:class:`HttpRoutes` gives :class:`~simulator.mentoring.server.Hub` its plain HTTP
+handlers (the WebSocket is in :mod:`.server`); ``make_app`` wires them to their paths.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from pathlib import Path
+
+from aiohttp import web
+
+from ._hub_state import HubState, RoomRuntime
+from .audit import to_csv
+from .media import ConsoleSource
+from .room import Room
+from .tokens import TokenError, sign_token, verify_token
+
+__all__ = ["STATIC", "HttpRoutes"]
+
+STATIC = Path(__file__).with_name("static")
+
+
+class HttpRoutes(HubState):
+    """``POST /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``, ``/call``, ``/``."""
+
+    async def create_room(self, request: web.Request) -> web.Response:
+        if not self._check_secret(request):
+            return web.json_response({"error": "unauthorised"}, status=401)
+        try:
+            body = await request.json() if request.can_read_body else {}
+        except ValueError:
+            return web.json_response({"error": "bad JSON"}, status=400)
+        label = str(body.get("label", "console"))[:60]
+        modality = body.get("modality", "mr")
+        ttl = body.get("ttl_s", self.config.room_ttl_s)
+        if modality not in ("mr", "pet") or not isinstance(ttl, int) or not 60 <= ttl <= 86400:
+            return web.json_response({"error": "modality mr|pet, ttl_s 60–86400"}, status=400)
+        now = time.time()
+        for old_id in [k for k, r in self.rooms.items() if r.room.expires < now and not r.conns]:
+            self.rooms.pop(old_id).source.stop()
+        if len(self.rooms) >= self.config.max_rooms:
+            return web.json_response({"error": "too many rooms"}, status=429)
+        room_id = secrets.token_hex(6)
+        exp = int(time.time()) + ttl
+        rt = RoomRuntime(
+            Room(room_id, label, modality, exp, self.config.max_peers), ConsoleSource()
+        )
+        self.rooms[room_id] = rt
+        tokens = {
+            r: sign_token(self.config.secret, room_id, r, exp)
+            for r in ("trainee", "mentor", "observer", "instructor")
+        }
+        base = self.config.public_url.rstrip("/")
+        self.audit.append(
+            room_id,
+            str(body.get("name", "trainee"))[:40],
+            "trainee",
+            "create",
+            {"label": label, "modality": modality, "expires": exp},
+        )
+        return web.json_response(
+            {
+                "room": room_id,
+                "label": label,
+                "modality": modality,
+                "expires": exp,
+                "tokens": tokens,
+                "links": {
+                    "mentor": f"{base}/mentor#t={tokens['mentor']}",
+                    "observer": f"{base}/mentor#t={tokens['observer']}",
+                    "instructor": f"{base}/mentor#t={tokens['instructor']}",
+                    "trainee_call": f"{base}/call#t={tokens['trainee']}",
+                },
+            }
+        )
+
+    async def audit_export(self, request: web.Request) -> web.Response:
+        room_id = request.match_info["room"]
+        token = request.query.get("token") or request.headers.get("Authorization", "")[7:]
+        if not self._check_secret(request):
+            try:
+                verify_token(
+                    self.config.secret,
+                    token,
+                    time.time(),
+                    room=room_id,
+                    roles=("trainee", "mentor", "instructor"),
+                )
+            except TokenError as exc:
+                return web.json_response({"error": exc.en}, status=401)
+        events = self.audit.events(room_id)
+        if request.query.get("format", "json") == "csv":
+            return web.Response(
+                text=to_csv(events),
+                content_type="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="audit-{room_id}.csv"'},
+            )
+        return web.json_response([e.__dict__ for e in events])
+
+    async def page(self, request: web.Request) -> web.FileResponse:
+        name = {"/mentor": "mentor.html", "/call": "call.html"}[request.path]
+        return web.FileResponse(
+            STATIC / name, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+        )
+
+    async def index(self, request: web.Request) -> web.Response:
+        return web.json_response({"service": "merm-lab hub", "rooms": len(self.rooms)})

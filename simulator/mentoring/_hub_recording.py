@@ -1,0 +1,36 @@
+"""Recording of a room's console video, only while the room's consent holds.
+
+:class:`Recording` starts a WebM recorder of the console video when a recordings folder is
+configured, the console is connected and :meth:`~.room.Room.recording_consented` holds
+(the trainee and at least one mentor agreed, nobody refused), and stops it as soon as the
+consent no longer holds.
+"""
+
+from __future__ import annotations
+
+import time
+
+from aiortc.contrib.media import MediaRecorder
+
+from ._hub_state import HubState, RoomRuntime
+
+__all__ = ["Recording"]
+
+
+class Recording(HubState):
+    """Start and stop each room's recorder as its consent changes."""
+
+    async def _update_recording(self, rt: RoomRuntime) -> None:
+        want = rt.room.recording_consented() and self.config.recordings_dir is not None
+        if want and rt.recorder is None and rt.room.console_peer() is not None:
+            assert self.config.recordings_dir is not None
+            path = self.config.recordings_dir / f"room-{rt.room.id}-{int(time.time())}.webm"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            rt.recorder = MediaRecorder(str(path))
+            rt.recorder.addTrack(self.relay.subscribe(rt.source, buffered=False))
+            await rt.recorder.start()
+            self._audit(rt, None, "recording_start", file=path.name)
+        elif not want and rt.recorder is not None:
+            recorder, rt.recorder = rt.recorder, None
+            await recorder.stop()
+            self._audit(rt, None, "recording_stop")

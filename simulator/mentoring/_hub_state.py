@@ -1,0 +1,153 @@
+"""The hub's state: its settings, its rooms and connections, and how it tells them things.
+
+:class:`HubConfig` holds the settings of one hub process, :class:`RoomRuntime` one room
+with its open connections (:class:`Conn`), and :class:`HubState` the rooms of a hub with
+the fan-out helpers (broadcast, audit, control and peer updates) that the hub's parts
+(:mod:`._hub_http`, :mod:`._hub_dispatch`, :mod:`._hub_commands`, :mod:`._hub_media`,
+:mod:`._hub_recording`) share. No routes and no message handling here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from aiortc import RTCPeerConnection
+from aiortc.contrib.media import MediaRecorder, MediaRelay
+
+from . import messages as m
+from .audit import AuditLog
+from .media import ConsoleSource
+from .room import Peer, Room
+from .turn import TurnSettings, ice_servers
+
+__all__ = ["Conn", "HubConfig", "HubState", "RoomRuntime"]
+
+
+@dataclass
+class HubConfig:
+    """Settings of one hub process.
+
+    Parameters
+    ----------
+    secret : bytes
+        Signs tokens; a client showing it may create rooms.
+    public_url : str
+        Base URL written into invitation links (``http://127.0.0.1:8890``).
+    allowed_origins : tuple of str
+        Browser origins allowed to open the WebSocket (the hub's own is always allowed).
+    """
+
+    secret: bytes
+    public_url: str = "http://127.0.0.1:8890"
+    allowed_origins: tuple[str, ...] = ("http://127.0.0.1:8866", "http://localhost:8866")
+    turn: TurnSettings | None = None
+    max_peers: int = 8
+    max_rooms: int = 200
+    room_ttl_s: int = 4 * 3600
+    audit_path: Path | None = None
+    recordings_dir: Path | None = None
+
+
+@dataclass
+class Conn:
+    peer: Peer
+    room: RoomRuntime
+    token: str
+    ws: web.WebSocketResponse
+    pc: RTCPeerConnection | None = None
+    dc: Any = None
+
+    def send(self, text: str, console: bool = False) -> None:
+        if console and self.dc is not None and self.dc.readyState == "open":
+            self.dc.send(text)
+            return
+        if not self.ws.closed:
+            asyncio.ensure_future(self._ws_send(text))
+
+    async def _ws_send(self, text: str) -> None:
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            await self.ws.send_str(text)
+
+
+@dataclass
+class RoomRuntime:
+    room: Room
+    source: ConsoleSource
+    conns: dict[str, Conn] = field(default_factory=dict)
+    pending: dict[int, dict[str, Any]] = field(default_factory=dict)
+    ids: Any = field(default_factory=lambda: itertools.count(1))
+    recorder: MediaRecorder | None = None
+
+
+class HubState:
+    """The rooms, audit log and media relay of one hub, and the fan-out to its peers.
+
+    Parameters
+    ----------
+    config : HubConfig
+        Settings of the hub process.
+    """
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.rooms: dict[str, RoomRuntime] = {}
+        self.audit = AuditLog(config.audit_path)
+        self.relay = MediaRelay()
+
+    # ------------------------------------------------------------------ helpers
+    def _origin_ok(self, request: web.Request) -> bool:
+        origin = request.headers.get("Origin")
+        if origin is None:  # not a browser: the token is the only credential
+            return True
+        own = {f"{request.scheme}://{request.host}", self.config.public_url.rstrip("/")}
+        return origin in own or origin in self.config.allowed_origins
+
+    def _audit(self, rt: RoomRuntime, peer: Peer | None, action: str, **detail: Any) -> None:
+        event = self.audit.append(
+            rt.room.id, peer.name if peer else "hub", peer.role if peer else "hub", action, detail
+        )
+        self._broadcast(
+            rt, m.server_message("audit", event=event.__dict__), roles=("trainee", "instructor")
+        )
+
+    def _broadcast(
+        self,
+        rt: RoomRuntime,
+        text: str,
+        console: bool = False,
+        roles: tuple[str, ...] | None = None,
+        exclude: str | None = None,
+    ) -> None:
+        for conn in list(rt.conns.values()):
+            if conn.peer.id != exclude and (roles is None or conn.peer.role in roles):
+                conn.send(text, console=console)
+
+    def _control(self, rt: RoomRuntime) -> None:
+        self._broadcast(rt, m.server_message("control", **rt.room.control_view()))
+        console = rt.room.console_peer()
+        if console is not None:
+            rt.conns[console.id].send(
+                m.server_message("control", **rt.room.control_view()), console=True
+            )
+
+    def _peers(self, rt: RoomRuntime) -> None:
+        self._broadcast(
+            rt, m.server_message("peers", peers=[p.public() for p in rt.room.peers.values()])
+        )
+
+    def _ice(self, user: str) -> list[dict[str, object]]:
+        return ice_servers(self.config.turn, user, time.time())
+
+    def _check_secret(self, request: web.Request) -> bool:
+        auth = request.headers.get("Authorization", "")
+        return auth.startswith("Bearer ") and secrets.compare_digest(
+            auth[7:].encode(), self.config.secret
+        )
