@@ -31,3 +31,17 @@ def test_mypy_on_physics_packages() -> None:
         [*_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
+
+
+def test_no_test_imports_a_bare_conftest() -> None:
+    """``from conftest import …`` resolves to whichever conftest pytest loaded last, so it
+    breaks when test folders are collected together: import from ``tests.conftest`` or a
+    helper module with a unique name instead."""
+    tests = Path(__file__).resolve().parent
+    offenders = [
+        str(p.relative_to(tests))
+        for p in tests.rglob("*.py")
+        if any(line.startswith(("from conftest import", "import conftest"))
+               for line in p.read_text(encoding="utf-8").splitlines())
+    ]
+    assert offenders == []

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 from types import SimpleNamespace
 
 import aioice.ice
 import pytest
 from aiohttp import web
+from mentoring_fakes import SECRET
 
 from simulator.mentoring.server import HUB_KEY, HubConfig, make_app
-
-SECRET = b"test-secret-0123456789abcdef0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.conftest import free_port
 
 
 @pytest.fixture(autouse=True)

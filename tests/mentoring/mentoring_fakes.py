@@ -12,6 +12,9 @@ from collections.abc import Callable
 
 import numpy as np
 
+#: The hub secret of the test hubs (at least 16 bytes, as the hub requires).
+SECRET = b"test-secret-0123456789abcdef0123456789"
+
 RANGES = {"tr_ms": (10.0, 10000.0), "te_ms": (1.0, 300.0), "activity_mbq": (20.0, 600.0)}
 MARKER_PX = 48
 

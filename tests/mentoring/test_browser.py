@@ -10,12 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 from aiohttp import web
-from conftest import SECRET, free_port
-from mentoring_fakes import FakeConsole
+from mentoring_fakes import SECRET, FakeConsole
 
 from simulator.mentoring.client import create_room
 from simulator.mentoring.server import HubConfig, make_app
 from simulator.mentoring.trainee import TraineeLink
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,8 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import free_port
+
+from tests.conftest import free_port
 
 
 @pytest.mark.parametrize(

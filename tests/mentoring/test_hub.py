@@ -10,8 +10,7 @@ import time
 
 import aiohttp
 import pytest
-from conftest import SECRET
-from mentoring_fakes import FakeConsole
+from mentoring_fakes import SECRET, FakeConsole
 
 from simulator.mentoring.client import HubClient, create_room
 from simulator.mentoring.tokens import sign_token

@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import av
-from conftest import SECRET
-from mentoring_fakes import FakeConsole, grant_control, marker_level, marker_of
+from mentoring_fakes import SECRET, FakeConsole, grant_control, marker_level, marker_of
 
 from simulator.mentoring.client import HubClient, create_room
 from simulator.mentoring.trainee import TraineeLink

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 
 import numpy as np
-from conftest import SECRET
-from mentoring_fakes import grant_control
+from mentoring_fakes import SECRET, grant_control
 
 from simulator.console.session import ConsoleSession
 from simulator.mentoring.client import HubClient, create_room

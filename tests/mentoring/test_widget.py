@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from conftest import SECRET
-from mentoring_fakes import FakeConsole
+from mentoring_fakes import SECRET, FakeConsole
 
 from simulator.mentoring.client import HubClient
 from simulator.mentoring.widget import MentorPanel
