@@ -130,18 +130,23 @@ async def real_scan_latency(url: str, runs: int) -> tuple[list[float], list[floa
         for n in range(1, runs + 1):
             await asyncio.sleep(0.5)
             session.wait(30)
-            # a different TE each time so that every series really looks different
-            session.apply_command({"type": "set_param", "name": "te_ms", "value": 10 + 2 * n},
+            # T1-like and T2-like series in turn, so that each new image clearly differs
+            te_ms = 15.0 if n % 2 else 90.0
+            session.apply_command({"type": "set_param", "name": "tr_ms", "value": 600 if n % 2 else 3000},
+                                  actor="local", role="trainee")
+            session.apply_command({"type": "set_param", "name": "te_ms", "value": te_ms},
                                   actor="local", role="trainee")
             await asyncio.sleep(0.3)
             ref = (await mentor.next_frame(5)).to_ndarray(format="gray").astype(np.float32)
             start = len(mentor.received)
             t0 = time.perf_counter()
             session.apply_command({"type": "scan"}, actor="local", role="trainee")
-            while True:
+            while time.perf_counter() - t0 < 10.0:
                 grey = (await mentor.next_frame(10)).to_ndarray(format="gray").astype(np.float32)
                 if np.abs(grey - ref).mean() > 2.0:
                     break
+            else:
+                raise RuntimeError("the mentor's video never showed the new series")
             frame_ms.append((time.perf_counter() - t0) * 1000)
             await mentor.wait_for(
                 "state", lambda m, n=n: len(m["snapshot"]["series"]) == n, start=start, timeout=30
