@@ -88,3 +88,18 @@ def test_shipped_numpy_network_matches_torch(modality):
     with torch.no_grad():
         ref = from_numpy(net).eval()(torch.from_numpy(x)[None, None])[0, 0].numpy()
     np.testing.assert_allclose(net(x), ref, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("modality", ["mr", "pet"])
+def test_shipped_numpy_network_matches_the_recorded_torch_output(modality):
+    """Without torch (CI, school labs): numpy inference against torch's output recorded
+    for these very weights (``python tests/ai/torch_reference.py`` after retraining)."""
+    from tests.ai.torch_reference import REFERENCE, weights_sha256
+
+    ref = np.load(REFERENCE)
+    assert str(ref[f"{modality}_weights_sha256"]) == weights_sha256(modality), (
+        "the shipped weights changed: regenerate tests/ai/data/torch_reference.npz with torch"
+    )
+    out = load_model(modality).net(ref["input"])
+    np.testing.assert_allclose(out, ref[f"{modality}_torch"], atol=1e-4, rtol=0)
+    assert np.abs(out - ref["input"]).max() > 1e-3  # the network really does something
