@@ -78,11 +78,12 @@ class PETConsole:
         self.shell = _shell.Shell(s, L, "pet_title")
         self.phantom = L(W.Dropdown(options=PHANTOM_CHOICES, value=("nema-iec", "4")), "phantom")
         self.phantom.add_class("merm-phantom")
+        self.phantom.style.description_width = "initial"  # the French label is long
         self.phantom.observe(
             lambda ch: None if self._syncing else s.set_anatomy(ch["new"][0], ch["new"][1]), "value"
         )
         self.params = ParamCard(s, L, PET_GROUPS, PET_CHOICES)
-        self.eanm = L(W.Button(icon="calculator"), "use_eanm")
+        self.eanm = L(W.Button(icon="calculator", layout=W.Layout(width="auto")), "use_eanm")
         self.eanm.add_class("merm-use-eanm")
         self.eanm_text = W.HTML()
         self.eanm_text.add_class("merm-eanm-text")
@@ -95,7 +96,9 @@ class PETConsole:
                 }
             )
         )
-        self.inject = L(W.Button(button_style="warning", icon="syringe"), "inject")
+        self.inject = L(
+            W.Button(button_style="warning", icon="syringe", layout=W.Layout(width="auto")), "inject"
+        )
         self.inject.add_class("merm-inject")
         self.uptake = W.HTML()
         self.uptake.add_class("merm-uptake")
