@@ -47,6 +47,11 @@ class ScanResult:
     before_ai: NDArray[np.float32] | None = None  # the stack before AI denoising (None: no AI)
 
 
+def _float32_or_none(images: Any) -> NDArray[np.float32] | None:
+    """The images before AI as float32, or None when the series was not denoised."""
+    return None if images is None else np.asarray(images, np.float32)
+
+
 class MRBackend:
     """MR: ``simulator.mr`` protocol, derive, scan."""
 
@@ -119,7 +124,6 @@ class MRBackend:
         s = self.mr.scan(anatomy, protocol, geometry, rng=rng)
         metrics = jsonable(dict(s.metrics))
         row_mm, col_mm = s.pixel_spacing_mm
-        before = getattr(s, "images_before_ai", None)
         return ScanResult(
             name,
             s,
@@ -127,7 +131,7 @@ class MRBackend:
             metrics,
             "mr",
             float(row_mm) / float(col_mm),
-            None if before is None else np.asarray(before, np.float32),
+            _float32_or_none(s.images_before_ai),
         )
 
     def preview(
@@ -206,12 +210,11 @@ class PETBackend:
                     }
                 )
         metrics = jsonable(dict(s.metrics))
-        before = getattr(s, "images_before_ai_bqml", None)
         return ScanResult(
             name,
             s,
             np.asarray(s.images_bqml, np.float32),
             metrics,
             "pet",
-            before_ai=None if before is None else np.asarray(before, np.float32),
+            before_ai=_float32_or_none(s.images_before_ai_bqml),
         )
