@@ -9,6 +9,7 @@ import numpy as np
 from simulator.ai.training.cases import MR_SPINE_SIZES, SIZES
 from simulator.ai.training.cases_mr import (
     SPINE_REDUCTION,
+    SPINE_REDUCTION_PF,
     mr_heldout_cases,
     mr_spine_cases,
     mr_training_cases,
@@ -50,13 +51,20 @@ def test_no_heldout_case_is_a_training_case():
 
 
 def test_heldout_spine_cases_vary_in_herniation_slices_and_protocol():
-    spine = [c for c in mr_heldout_cases() if c.preset == "t2_tse_sag"]
-    assert len(spine) >= 4
-    assert all(dict(c.reduction) == dict(SPINE_REDUCTION) for c in spine)
-    # the 6:39 headline: the first case is the preset itself
+    every = [c for c in mr_heldout_cases() if c.preset == "t2_tse_sag"]
+    spine = [c for c in every if c.reduction == SPINE_REDUCTION]
+    pf = [c for c in every if c.reduction == SPINE_REDUCTION_PF]
+    assert len(spine) >= 4 and len(pf) == len(spine) and len(every) == 2 * len(spine)
+    # the same cases at 6:39 by partial Fourier, with other noise
+    assert [(c.placement_seed, c.changes, c.shift_mm) for c in pf] == [
+        (c.placement_seed, c.changes, c.shift_mm) for c in spine
+    ]
+    assert not {c.seed for c in pf} & {c.seed for c in spine}
+    # the headline (under 6:30): the first case is the preset itself
     assert spine[0].changes == () and spine[0].shift_mm == 0.0
     assert round(derive(spine[0].full_protocol()).scan_time_s) == 691
-    assert round(derive(spine[0].reduced_protocol()).scan_time_s) == 399
+    assert round(derive(spine[0].reduced_protocol()).scan_time_s) == 346 < 6 * 60 + 30
+    assert round(derive(pf[0].reduced_protocol()).scan_time_s) == 399
     # herniations at different discs and of different sizes: the painted volumes all differ
     healthy = load_anatomy("spine").labels
     painted = [load_anatomy("spine", "disc_herniation", c.placement_seed).labels for c in spine]
@@ -74,6 +82,7 @@ def test_heldout_spine_cases_vary_in_herniation_slices_and_protocol():
 def test_spine_training_cases_cover_the_headline_protocol_family():
     cases = mr_spine_cases(40, seed=0)
     assert sum(dict(c.reduction) == dict(SPINE_REDUCTION) for c in cases) >= 10
+    assert sum(dict(c.reduction) == dict(SPINE_REDUCTION_PF) for c in cases) >= 5
     assert len({dict(c.changes)["matrix_phase"] for c in cases}) >= 3
     assert len({c.shift_mm for c in cases}) > 30
     assert mr_spine_cases(5, seed=0) == cases[:5]  # deterministic for a seed
