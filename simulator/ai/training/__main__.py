@@ -63,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
         help="augment by flips only (no quarter turns: rows and columns keep their roles)",
     )
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument(
+        "--warmup", type=int, default=None, help="steps of linear learning-rate ramp (0)"
+    )
     return p
 
 
@@ -83,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         cfg = replace(cfg, rotate90=False)
     if args.minutes is not None:
         cfg = replace(cfg, max_minutes=args.minutes)
+    if args.warmup is not None:
+        cfg = replace(cfg, warmup_steps=args.warmup)
     out = args.out if args.out is not None else WEIGHTS_DIR
     if args.quick and args.out is None:
         print("--quick needs --out (the shipped weights are not overwritten)", file=sys.stderr)

@@ -45,6 +45,9 @@ class TrainConfig:
     # quarter turns swap rows and columns: off, the network may learn what is particular to
     # the phase-encoding axis (partial-Fourier and truncation ringing); flips are always on
     rotate90: bool = True
+    # linear learning-rate ramp over the first steps: without it, a data set with strong
+    # outliers (g-factor noise of SENSE) can kill every ReLU in the first few hundred steps
+    warmup_steps: int = 0
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -139,9 +142,10 @@ def train(
     """Train a :class:`TorchResidualCNN` from scratch, deterministically for a given seed.
 
     Stops after ``cfg.steps`` steps or ``cfg.max_minutes``, whichever comes first; the
-    learning rate follows a cosine from ``cfg.lr`` to 2 % of it over that budget (so a run
-    cut short by the clock still ends at a low rate; with a step budget that the clock never
-    reaches, the run is deterministic for a seed).
+    learning rate rises linearly over ``cfg.warmup_steps`` (if any) and follows a cosine from
+    ``cfg.lr`` to 2 % of it over that budget (so a run cut short by the clock still ends at a
+    low rate; with a step budget that the clock never reaches, the run is deterministic for a
+    seed).
     """
     torch.manual_seed(cfg.seed)
     torch.set_num_threads(cfg.threads)
@@ -156,9 +160,10 @@ def train(
     while step < cfg.steps and (time.perf_counter() - t0) < 60 * cfg.max_minutes:
         # cosine decay over whichever budget runs out first: steps or wall-clock time
         progress = max(step / cfg.steps, (time.perf_counter() - t0) / (60 * cfg.max_minutes))
+        ramp = min(1.0, (step + 1) / cfg.warmup_steps) if cfg.warmup_steps > 0 else 1.0
         for group in opt.param_groups:
-            group["lr"] = cfg.lr * (
-                0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+            group["lr"] = (
+                cfg.lr * ramp * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
             )
         x, y, w = _sample(train_pairs, cfg, rng)
         loss = _loss(model, x, y, w, cfg.loss)
