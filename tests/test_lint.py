@@ -1,4 +1,5 @@
-"""Code health gates that CI enforces: ruff on the package and tests, mypy on physics."""
+"""Code health gates that CI enforces: ruff on the package and tests, mypy on all but the
+AI package (torch and report dictionaries)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def test_ruff_is_clean() -> None:
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
-def test_mypy_on_physics_packages() -> None:
+def test_mypy_on_the_typed_packages() -> None:
     out = subprocess.run(
         [*_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

@@ -27,9 +27,9 @@ __all__ = ["VIEW_MODES", "ViewMixin"]
 VIEW_MODES = ("single", "side", "diff", "mip", "ai_change")
 
 
-def _mip_aspect(s: ScanResult) -> float:
-    """Pixel aspect of a coronal MIP (slice spacing over column spacing)."""
-    vox = getattr(s.series, "voxel_mm", None)
+def _mip_aspect(s: ScanResult | None) -> float:
+    """Pixel aspect of a coronal MIP (slice spacing over column spacing); 1 without a series."""
+    vox = getattr(s.series, "voxel_mm", None) if s is not None else None
     if vox is not None and len(vox) == 3:
         return float(vox[0]) / float(vox[2])
     return 1.0

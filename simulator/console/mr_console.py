@@ -115,7 +115,7 @@ class MRConsole:
             "tab_mentor",
         ]
         self._title_tabs()
-        L.on_switch(lambda lang: (self._title_tabs(), self._relabel_options()))
+        L.on_switch(self._on_language)
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         right.children[0].add_class("merm-dark")
         left = W.VBox([self.tabs], layout=W.Layout(flex="1", min_width="560px"))
@@ -162,6 +162,10 @@ class MRConsole:
         if course:
             self.course = {**course, **self.course}
             self._relabel_options()
+
+    def _on_language(self, lang: str) -> None:
+        self._title_tabs()
+        self._relabel_options()
 
     def _relabel_options(self) -> None:
         self._syncing = True

@@ -149,9 +149,7 @@ class PETConsole:
         self.tabs.observe(lambda ch: self._tab_selected(ch["new"]), "selected_index")
         self._tab_keys = ["tab_injection", "tab_nema", "tab_exercise", "tab_mentor"]
         self._title_tabs()
-        L.on_switch(
-            lambda lang: (self._title_tabs(), self.refresh_texts(), self._relabel_exercises())
-        )
+        L.on_switch(self._on_language)
         right = W.VBox([self.viewer.widget], layout=W.Layout(width="600px"))
         self.viewer.widget.add_class("merm-dark")
         body = W.HBox(
@@ -257,14 +255,19 @@ class PETConsole:
             self.uptake.value = f"<b>{text}</b>"
         self.refresh_nema()
 
+    def _on_language(self, lang: str) -> None:
+        self._title_tabs()
+        self.refresh_texts()
+        self._relabel_exercises()
+
     def refresh_nema(self) -> None:
         cur = self.session.current_series()
         nema = cur.metrics.get("nema") if cur is not None else None
-        self.nema.value = (
-            f"<b>{self.L.t('nema_table')}</b> — {html.escape(cur.name)}"
-            + nema_table_html(nema, self.L.lang, self.L.t)
-            if nema
-            else self.L.t("nema_none")
+        if cur is None or not nema:
+            self.nema.value = self.L.t("nema_none")
+            return
+        self.nema.value = f"<b>{self.L.t('nema_table')}</b> — {html.escape(cur.name)}" + (
+            nema_table_html(nema, self.L.lang, self.L.t)
         )
 
     # -------------------------------------------------------------- SUV probe

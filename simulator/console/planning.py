@@ -195,8 +195,7 @@ class Planning:
     def _mouse(self, view: str, e: dict) -> None:
         """Click: centre the stack there; wheel: angle it by 1° per notch (5° with Shift)."""
         if e.get("type") == "wheel":
-            a = self.session.geometry.angle_deg
-            a = a if np.isscalar(a) else a[0]
+            a = float(np.ravel(self.session.geometry.angle_deg)[0])
             step = (5.0 if e.get("shiftKey") else 1.0) * (1 if e.get("deltaY", 0) < 0 else -1)
             self.session.apply_command(
                 {"type": "set_geometry", "angle_deg": float(np.clip(a + step, -45, 45))},

@@ -112,9 +112,7 @@ class Viewer:
         self.level.observe(lambda ch: self._wl(), "value")
         self.preset.observe(lambda ch: self.apply_preset(ch["new"]), "value")
         self.zoom.observe(lambda ch: self._cmd({"type": "set_view", "zoom": ch["new"]}), "value")
-        self.mode.observe(
-            lambda ch: ch["new"] and self._cmd({"type": "set_view", "mode": ch["new"]}), "value"
-        )
+        self.mode.observe(self._on_mode, "value")
         self.ai_view.observe(
             lambda ch: self._cmd(
                 {"type": "set_view", "mode": "ai_change" if ch["new"] else "single"}
@@ -242,6 +240,10 @@ class Viewer:
                 }
             )
 
+    def _on_mode(self, ch: dict) -> None:
+        if ch["new"]:
+            self._cmd({"type": "set_view", "mode": ch["new"]})
+
     def _ab(self) -> None:
         if (
             not self._syncing
@@ -255,9 +257,10 @@ class Viewer:
         if s is None or self._syncing:
             return
         c, w = _render.auto_window(s.images)
-        if WL_PRESETS.get(key) is not None:
+        fractions = WL_PRESETS.get(key)
+        if fractions is not None:
             top = c + w / 2
-            fc, fw = WL_PRESETS[key]
+            fc, fw = fractions
             c, w = fc * top, fw * top
         self._cmd({"type": "set_window", "center": c, "width": w})
 

@@ -81,7 +81,9 @@ class Context:
 
                 ex = self.exercise
                 ph = pet.make_phantom(ex.phantom, **ex.phantom_options)
-                kwargs = {"slices": list(ex.grade_slices)} if ex.grade_slices else {}
+                kwargs: dict[str, Any] = (
+                    {"slices": list(ex.grade_slices)} if ex.grade_slices else {}
+                )
                 # the image depends on the real patient; the entered weight only enters the SUV
                 real = dataclasses.replace(self.protocol, weight_kg=float(ex.patient.weight_kg))
                 self._cache["series"] = pet.scan(ph, real, rng=np.random.default_rng(ex.seed),
@@ -206,8 +208,8 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
         return abs(_mean(s.images, ma) - _mean(s.images, mb)) / ctx.noise_sd(_body(ctx))
     if metric == "signal_ratio":
         a, b = obj.args["tissues"]
-        mb = _mean(s.noiseless, ctx.mask(b, erode=1))
-        return _mean(s.noiseless, ctx.mask(a, erode=1)) / mb if mb > 0 else float("inf")
+        mean_b = _mean(s.noiseless, ctx.mask(b, erode=1))
+        return _mean(s.noiseless, ctx.mask(a, erode=1)) / mean_b if mean_b > 0 else float("inf")
     if metric == "motion":
         from simulator.quality import nrmse
 

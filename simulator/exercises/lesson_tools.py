@@ -46,7 +46,7 @@ def strip(images: Sequence[ArrayLike], titles: Sequence[str] = (), lo: float | N
     for i, a in enumerate(arrs):
         im = Image.fromarray(_to_u8(a, lo, hi))
         w = max(1, round(size * a.shape[1] / a.shape[0]))
-        im = im.resize((w, size), Image.NEAREST).convert("RGB")
+        im = im.resize((w, size), Image.Resampling.NEAREST).convert("RGB")
         canvas = Image.new("RGB", (w, size + 18), "white")
         canvas.paste(im, (0, 18))
         if i < len(titles):

@@ -140,7 +140,7 @@ class ProgressStore(ReportsMixin):
         if self.engine.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-            ins = pg_insert(trainees).on_conflict_do_nothing(index_elements=["username"])
+            ins: Any = pg_insert(trainees).on_conflict_do_nothing(index_elements=["username"])
         else:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -204,7 +204,9 @@ class ProgressStore(ReportsMixin):
             with self._tx() as conn:
                 tid = self._trainee_id(conn, username)
                 res = conn.execute(attempts.insert().values(trainee_id=tid, **row))
-                return int(res.inserted_primary_key[0])
+                key = res.inserted_primary_key
+                assert key is not None  # an INSERT of one row always has one
+                return int(key[0])
 
         return int(self._retry(run))
 
