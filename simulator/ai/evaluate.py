@@ -5,7 +5,8 @@ cases of :mod:`simulator.ai.training.cases_mr` and :mod:`~.cases_pet` and compar
 the noise-free truth (SSIM, NRMSE):
 
 (a) ``full``        the full-time scan (spine T2 TSE preset 11:31; PET 17 min),
-(b) ``reduced``     the reduced-time scan (NEX 3 → 2 + 7/8 partial Fourier: 6:39; 9 min),
+(b) ``reduced``     the reduced-time scan (SENSE 2: 5:46, and NEX 3 → 2 + 7/8 partial
+    Fourier: 6:39, reported apart as the counter-example; PET 9 min),
 (c) ``reduced_ai``  (b) through the network (strength 1, and 0.5 as ``reduced_ai_half``),
 (d) ``reduced_nlm`` / ``reduced_tv``  (b) through non-local means / total variation, given
     the true noise SD of each slice (favouring them: the network is blind).
@@ -93,7 +94,12 @@ def _lesion_rows(images, truth, rois, body) -> list[dict]:
 
 def evaluate_mr(log=print) -> dict:
     """Scan the MR held-out cases and measure every method."""
-    from simulator.ai.training.cases_mr import mr_heldout_cases, scan_mr_case
+    from simulator.ai.training.cases_mr import (
+        SPINE_REDUCTION,
+        SPINE_REDUCTION_PF,
+        mr_heldout_cases,
+        scan_mr_case,
+    )
 
     cases, lesions = [], []
     for case in mr_heldout_cases():
@@ -126,25 +132,40 @@ def evaluate_mr(log=print) -> dict:
             lesions.append({"case": name, "case_index": len(cases) - 1, **r})
         log(f"MR {name}: SSIM " + " ".join(f"{m}={row['ssim'][m]:.3f}" for m in METHODS))
     spine = [c for c in cases if c["preset"] == "t2_tse_sag"]
-    target = {
-        "what": "spine T2 TSE at 6:39 + AI vs 11:31 without AI, mean over the "
-        f"{len(spine)} held-out spine cases (each against its own full-time scan; "
-        "times of the preset)",
-        "time_full_s": spine[0]["time_full_s"],
-        "time_reduced_s": spine[0]["time_reduced_s"],
-        "ssim": _mean(spine, "ssim"),
-        "nrmse": _mean(spine, "nrmse"),
-    }
-    target["met_ssim"] = target["ssim"]["reduced_ai"] >= target["ssim"]["full"]
-    target["met_nrmse"] = target["nrmse"]["reduced_ai"] <= target["nrmse"]["full"]
+    headline = [c for c in spine if c["reduction"] == dict(SPINE_REDUCTION)]
+    pf = [c for c in spine if c["reduction"] == dict(SPINE_REDUCTION_PF)]
     return {
         "cases": cases,
         "mean_ssim": _mean(cases, "ssim"),
         "mean_nrmse": _mean(cases, "nrmse"),
-        "target": target,
+        "target": _spine_target(headline, "SENSE 2"),
+        # the other way to ~6:30, measured the same way: reported, not the claim
+        "counter_example": _spine_target(pf, "NEX 2 + 7/8 partial Fourier"),
         "lesions": lesions,
         "lesion_summary": _lesion_summary(lesions),
     }
+
+
+def _spine_target(rows: list[dict], how: str) -> dict:
+    t_red = rows[0]["time_reduced_s"]
+    target = {
+        "what": f"spine T2 TSE at {_mmss(t_red)} ({how}) + AI vs "
+        f"{_mmss(rows[0]['time_full_s'])} without AI, mean over the {len(rows)} held-out "
+        "spine cases (each against its own full-time scan; times of the preset)",
+        "time_full_s": rows[0]["time_full_s"],
+        "time_reduced_s": t_red,
+        "ssim": _mean(rows, "ssim"),
+        "nrmse": _mean(rows, "nrmse"),
+        "met_per_case_nrmse": sum(r["nrmse"]["reduced_ai"] <= r["nrmse"]["full"] for r in rows),
+    }
+    target["met_ssim"] = target["ssim"]["reduced_ai"] >= target["ssim"]["full"]
+    target["met_nrmse"] = target["nrmse"]["reduced_ai"] <= target["nrmse"]["full"]
+    return target
+
+
+def _mmss(seconds: float) -> str:
+    s = round(seconds)
+    return f"{s // 60}:{s % 60:02d}"
 
 
 def _mr_case_name(case) -> str:
@@ -156,6 +177,8 @@ def _mr_case_name(case) -> str:
         name += f" {k.removesuffix('_ms').replace('_', ' ')} {v:g}"
     if case.shift_mm:
         name += f" slices {case.shift_mm:+g} mm"
+    if case.anatomy == "spine":
+        name += " — " + ", ".join(f"{k} {v:g}" for k, v in case.reduction)
     return name
 
 
@@ -357,10 +380,29 @@ def write_report(report: dict, out: Path) -> tuple[Path, Path]:
             f"Target: {t['what']} "
             f"({t['time_full_s'] / 60:.1f} → {t['time_reduced_s'] / 60:.1f} min): "
             f"SSIM {'**met**' if t['met_ssim'] else '**not met**'}, "
-            f"NRMSE {'**met**' if t['met_nrmse'] else '**not met**'}.",
+            f"NRMSE {'**met**' if t['met_nrmse'] else '**not met**'}"
+            + (
+                f" (NRMSE met on {t['met_per_case_nrmse']} of the cases one by one)."
+                if "met_per_case_nrmse" in t
+                else "."
+            ),
             "",
         ]
         md += _fmt_table({"SSIM": t["ssim"], "NRMSE": t["nrmse"]}, ("SSIM", "NRMSE")) + [""]
+        ce = r.get("counter_example")
+        if ce:
+            md += [
+                f"Counter-example, the other way to about 6:30: {ce['what']} "
+                f"({ce['time_full_s'] / 60:.1f} → {ce['time_reduced_s'] / 60:.1f} min): "
+                f"SSIM {'met' if ce['met_ssim'] else 'not met'}, "
+                f"NRMSE {'met' if ce['met_nrmse'] else 'not met'} "
+                f"({ce['met_per_case_nrmse']} of the cases one by one). In a turbo spin echo, "
+                "partial Fourier regroups the echoes over k-space and changes the T2 filter: "
+                "an error that is not noise, which the network only partly undoes.",
+                "",
+            ]
+            md += _fmt_table({"SSIM": ce["ssim"], "NRMSE": ce["nrmse"]}, ("SSIM", "NRMSE"))
+            md += [""]
         md += [
             "Per case (SSIM / NRMSE):",
             "",

@@ -160,15 +160,20 @@ def test_viewer_ai_button_enabled_only_for_an_ai_series() -> None:
 
 # ---------------------------------------------------------------- time and dose saved
 def test_mr_spine_saving_against_the_standard_protocol() -> None:
-    """Spine T2 TSE 11:31 → 6:39 with AI (NEX 3 → 2, 7/8 partial Fourier; the headline of
-    ``simulator/mr/presets.py`` and the AI evaluation): 4:52 saved, 42 % of 11:31."""
+    """Spine T2 TSE 11:31 → 5:46 with AI (SENSE 2, the headline of the AI evaluation), then
+    6:39 (NEX 3 → 2, 7/8 partial Fourier, its counter-example): 5:46 and 4:52 saved."""
     from simulator.mr import derive
 
     s = ConsoleSession("mr", lang="en", anatomy="spine")
     s.set_anatomy("spine", None, "t2_tse_sag")
     assert s.consequences["ai_saving"] is None
     assert consequences_html(s.consequences, "en")["ai-saving"] == ""
-    for name, value in (("ai_denoise", True), ("nex", 2), ("partial_fourier", 0.875)):
+    for name, value in (("ai_denoise", True), ("parallel_r", 2)):
+        assert s.apply_command({"type": "set_param", "name": name, "value": value})["ok"]
+    assert format_mmss(s.consequences["ai_saving"]["scan_time_s"]) == "05:46"
+    assert "11:31 → 05:46" in consequences_html(s.consequences, "en")["ai-saving"]
+    assert "−50 %" in consequences_html(s.consequences, "en")["ai-saving"]
+    for name, value in (("parallel_r", 1), ("nex", 2), ("partial_fourier", 0.875)):
         assert s.apply_command({"type": "set_param", "name": name, "value": value})["ok"]
     saving = s.consequences["ai_saving"]
     standard_s = derive(s.standard_protocol).scan_time_s

@@ -20,7 +20,7 @@ SIZES = {
 }
 
 #: Extra spine sagittal T2 TSE cases (training, validation) for MR, full and --quick: the
-#: headline 11:31 → 6:39 protocol family (:func:`~.cases_mr.mr_spine_cases`).
+#: headline protocol families, 11:31 → 5:46 and 6:39 (:func:`~.cases_mr.mr_spine_cases`).
 MR_SPINE_SIZES = {False: (90, 4), True: (0, 0)}
 
 #: Default extra loss weight on (dilated) lesions: a plain loss smooths them away.
