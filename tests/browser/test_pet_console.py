@@ -46,3 +46,44 @@ def test_pet_scan_suv_and_nema_in_french(browser, pet_url: str, artifacts_dir: P
     page.wait_for_selector(".merm-nema table")
     assert page.locator(".merm-nema table tr").count() >= 7  # header + six spheres
     page.close()
+
+
+def test_pet_ai_saving_change_view_and_language(browser, pet_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
+    # half the minutes per bed and half the activity with AI on: time and dose saved show live
+    # (in French); after the scan the "what the AI changed" view renders; then English
+    page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale="fr-FR")
+    page.set_default_timeout(30_000)
+    page.goto(pet_url)
+    page.wait_for_selector(".merm-scan", state="visible")
+    assert page.locator(".merm-view-ai").is_disabled()  # nothing denoised by AI yet
+    for name, value in (("minutes_per_bed", "1"), ("activity_mbq", "125")):
+        box = page.locator(f".merm-param-{name} input")
+        box.fill(value)
+        box.press("Enter")
+    page.locator(".merm-param-ai_denoise input").check()
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-saving').innerText.includes('gagnées')"
+    )
+    saving = page.locator(".merm-ai-saving").inner_text()
+    assert "02:00 → 01:00" in saving and "−50 %" in saving
+    assert "250 → 125 MBq" in saving and "épargnés" in saving
+    page.locator(".merm-clock select").select_option("max")
+    page.locator(".merm-scan").click()
+    page.wait_for_function("() => !document.querySelector('.merm-view-ai').disabled")
+    src = page.locator("img.merm-image").get_attribute("src")
+    page.locator(".merm-view-ai").click()
+    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-explain').innerText.includes('bruit')"
+    )
+    page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "pet_ai_change.png"))
+    # the language switch relabels the console, the saving and the explanation
+    page.locator(".merm-lang button", has_text="EN").click()
+    page.wait_for_function("() => document.querySelector('.merm-scan').innerText.includes('Scan')")
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-saving').innerText.includes('saved')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-explain').innerText.includes('noise')"
+    )
+    page.close()
