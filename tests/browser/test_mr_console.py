@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import simulator.mr
+from tests.browser.console_steps import scan_and_show_ai_change, set_field
 from tests.browser.voila_server import voila
 from tests.conftest import free_port
 
@@ -30,12 +31,6 @@ def open_console(browser, url: str, locale: str = "en-US"):  # noqa: ANN001, ANN
     page.wait_for_selector(".merm-scan", state="visible")
     page.wait_for_selector("img.merm-image")
     return page
-
-
-def set_field(page, name: str, value: str) -> None:  # noqa: ANN001
-    box = page.locator(f".merm-param-{name} input")
-    box.fill(value)
-    box.press("Enter")
 
 
 def test_params_bad_value_and_language(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
@@ -176,15 +171,7 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     saving = page.locator(".merm-ai-saving").inner_text()
     assert "01:36 → 00:48" in saving and "−50 %" in saving and "not a promise" in saving
     page.locator(".merm-consequences").screenshot(path=str(artifacts_dir / "mr_ai_saving.png"))
-    page.locator(".merm-scan").click()
-    page.wait_for_function("() => !document.querySelector('.merm-view-ai').disabled")
-    src = page.locator("img.merm-image").get_attribute("src")
-    page.locator(".merm-view-ai").click()
-    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
-    page.wait_for_function(
-        "() => document.querySelector('.merm-ai-explain').innerText.includes('noise')"
-    )
-    page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "mr_ai_change.png"))
+    scan_and_show_ai_change(page, "noise", artifacts_dir / "mr_ai_change.png")
 
     page.close()
 

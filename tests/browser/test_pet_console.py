@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser.console_steps import scan_and_show_ai_change, set_field
 from tests.browser.voila_server import voila
 from tests.conftest import free_port
 
@@ -56,10 +57,8 @@ def test_pet_ai_saving_change_view_and_language(browser, pet_url: str, artifacts
     page.goto(pet_url)
     page.wait_for_selector(".merm-scan", state="visible")
     assert page.locator(".merm-view-ai").is_disabled()  # nothing denoised by AI yet
-    for name, value in (("minutes_per_bed", "1"), ("activity_mbq", "125")):
-        box = page.locator(f".merm-param-{name} input")
-        box.fill(value)
-        box.press("Enter")
+    set_field(page, "minutes_per_bed", "1")
+    set_field(page, "activity_mbq", "125")
     page.locator(".merm-param-ai_denoise input").check()
     page.wait_for_function(
         "() => document.querySelector('.merm-ai-saving').innerText.includes('gagnées')"
@@ -68,15 +67,7 @@ def test_pet_ai_saving_change_view_and_language(browser, pet_url: str, artifacts
     assert "02:00 → 01:00" in saving and "−50 %" in saving
     assert "250 → 125 MBq" in saving and "épargnés" in saving
     page.locator(".merm-clock select").select_option("max")
-    page.locator(".merm-scan").click()
-    page.wait_for_function("() => !document.querySelector('.merm-view-ai').disabled")
-    src = page.locator("img.merm-image").get_attribute("src")
-    page.locator(".merm-view-ai").click()
-    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
-    page.wait_for_function(
-        "() => document.querySelector('.merm-ai-explain').innerText.includes('bruit')"
-    )
-    page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "pet_ai_change.png"))
+    scan_and_show_ai_change(page, "bruit", artifacts_dir / "pet_ai_change.png")
     # the language switch relabels the console, the saving and the explanation
     page.locator(".merm-lang button", has_text="EN").click()
     page.wait_for_function("() => document.querySelector('.merm-scan').innerText.includes('Scan')")
