@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -43,3 +44,30 @@ def test_synthetic_loop_is_reproducible_for_a_seed():
     assert a.history[-1]["train_loss"] == b.history[-1]["train_loss"]
     for pa, pb in zip(a.model.parameters(), b.model.parameters(), strict=True):
         assert bool((pa == pb).all())
+
+
+def test_warmup_scales_the_first_steps_learning_rate():
+    """Adam's first step moves each weight by about the learning rate: with a 100-step
+    warm-up, the first step moves them by about a hundredth of it."""
+    import torch
+
+    from simulator.ai.training.data import synthetic_pairs
+    from simulator.ai.training.model import TorchResidualCNN
+    from simulator.ai.training.train import TrainConfig, train
+
+    pairs = synthetic_pairs(4, np.random.default_rng(2), size=32)
+    base = TrainConfig(channels=4, hidden=1, patch=16, batch=4, steps=1, val_every=5, threads=1)
+
+    def first_move(cfg: TrainConfig) -> float:
+        torch.manual_seed(cfg.seed)
+        start = TorchResidualCNN(cfg.channels, cfg.hidden)
+        after = train(pairs, [], cfg, log=lambda s: None).model
+        return max(
+            float((a.detach() - b.detach()).abs().max())
+            for a, b in zip(after.parameters(), start.parameters(), strict=True)
+        )
+
+    plain = first_move(base)
+    ramped = first_move(dataclasses.replace(base, warmup_steps=100))
+    assert plain == pytest.approx(base.lr, rel=0.05)
+    assert ramped == pytest.approx(plain / 100, rel=0.05)
