@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from simulator.ai.training.data import Pair
 
-__all__ = ["SIZES", "MR_SPINE_SIZES", "training_pairs"]
+__all__ = ["SIZES", "MR_SPINE_SIZES", "describe_mr_case", "mr_cases", "training_pairs"]
 
 #: (training cases, validation cases) per modality, full and --quick.
 SIZES = {
@@ -27,29 +27,40 @@ MR_SPINE_SIZES = {False: (90, 4), True: (0, 0)}
 LESION_BOOST = 4.0
 
 
+def describe_mr_case(c) -> str:
+    """One line per MR training case, as the weights' record lists them."""
+    return (
+        f"{c.anatomy}/{c.preset} {c.pathology or 'healthy'} {c.orientation or ''} "
+        f"{dict(c.reduction)} slices {list(c.slices)}"
+        + (f" {dict(c.changes)}" if c.changes else "")
+        + (f" shift {c.shift_mm:g} mm" if c.shift_mm else "")
+    )
+
+
+def mr_cases(quick: bool = False, seed: int = 0) -> tuple[list, list]:
+    """The MR (training, validation) cases of a run: mixed presets, then spine T2 TSE."""
+    from simulator.ai.training.cases_mr import mr_spine_cases, mr_training_cases
+
+    n_train, n_val = SIZES[("mr", quick)]
+    slices = 1 if quick else 2
+    n_spine, n_spine_val = MR_SPINE_SIZES[quick]
+    train = mr_training_cases(n_train, seed, slices) + mr_spine_cases(n_spine, seed, slices)
+    val = mr_training_cases(n_val, seed + 7919, 1) + mr_spine_cases(n_spine_val, seed + 7919, 1)
+    return train, val
+
+
 def training_pairs(
     modality: str, quick: bool = False, seed: int = 0, lesion_boost: float = LESION_BOOST, log=print
 ) -> tuple[list[Pair], list[Pair], dict]:
     """Scan the training and validation cases; return their pairs and a JSON-safe record."""
     n_train, n_val = SIZES[(modality, quick)]
     if modality == "mr":
-        from simulator.ai.training.cases_mr import mr_pairs, mr_spine_cases, mr_training_cases
+        from simulator.ai.training.cases_mr import mr_pairs
 
-        slices = 1 if quick else 2
-        n_spine, n_spine_val = MR_SPINE_SIZES[quick]
-        tr_cases = mr_training_cases(n_train, seed, slices) + mr_spine_cases(n_spine, seed, slices)
-        va_cases = mr_training_cases(n_val, seed + 7919, 1) + mr_spine_cases(
-            n_spine_val, seed + 7919, 1
-        )
+        tr_cases, va_cases = mr_cases(quick, seed)
         train = mr_pairs(tr_cases, lesion_boost, log)
         val = mr_pairs(va_cases, lesion_boost, log)
-        describe = [
-            f"{c.anatomy}/{c.preset} {c.pathology or 'healthy'} {c.orientation or ''} "
-            f"{dict(c.reduction)} slices {list(c.slices)}"
-            + (f" {dict(c.changes)}" if c.changes else "")
-            + (f" shift {c.shift_mm:g} mm" if c.shift_mm else "")
-            for c in tr_cases
-        ]
+        describe = [describe_mr_case(c) for c in tr_cases]
     elif modality == "pet":
         from simulator.ai.training.cases_pet import pet_pairs, pet_training_cases
 

@@ -12,8 +12,9 @@ MRI. The other way to that time, NEX 3 → 2 with 7/8 partial Fourier (6:39), is
 and taught as the counter-example: in a turbo spin echo, partial Fourier regroups the echoes
 over k-space, which changes the T2 filter (noise-free, the 6:39 image is already 4 % NRMSE
 from the 11:31 one; SENSE 2 leaves 0.7 %) — an error that is not noise, which a denoiser
-only partly undoes. Training adds spine-only cases of both protocol families
-(:func:`mr_spine_cases`: TE, matrix, slice-stack offset, herniation placement varied).
+only partly undoes. Training adds spine-only cases of the 6:39 protocol family
+(:func:`mr_spine_cases`: TE, matrix, slice-stack offset, herniation placement varied); SENSE 2
+comes from the mixed cases, where every anatomy meets it.
 
 Held-out cases use pathology placement seeds ≥ 5000 (training draws them below 5000), noise
 seeds never drawn in training, and, for the spine, slice-stack offsets and parameter sets
@@ -207,13 +208,15 @@ def mr_training_cases(n: int, seed: int, slices_per_case: int = 2) -> list[MRCas
     return cases
 
 
-#: Other reductions of the spine-only training cases (the two headline ones are drawn
-#: 40 % and 24 % of the time, these the rest).
+#: Other reductions of the spine-only training cases (the 6:39 one is drawn half the time,
+#: these the rest). SENSE 2, the evaluation's headline, is not among them: the spine-only
+#: cases were drawn for the 6:39 protocol, and a run that added SENSE 2 to them scored worse
+#: on both held-out families (see ``weights/README.md``) — the network learns the g-factor
+#: noise from the mixed cases.
 _SPINE_REDUCTIONS: tuple[tuple[tuple[str, object], ...], ...] = (
     (),
     (("nex", 2),),
     (("nex", 1),),
-    (("nex", 2), ("parallel_r", 2)),
     (("nex", 1), ("partial_fourier", 0.875)),
     (("nex", 2), ("partial_fourier", 0.75)),
 )
@@ -230,23 +233,20 @@ def _central_slices(rng: np.random.Generator, n_slices: int, k: int) -> tuple[in
 
 
 def mr_spine_cases(n: int, seed: int, slices_per_case: int = 2) -> list[MRCase]:
-    """``n`` spine sagittal T2 TSE cases around the headline protocols (11:31 → 5:46, 6:39).
+    """``n`` spine sagittal T2 TSE cases around the 11:31 → 6:39 protocol.
 
     Each varies TE (80–125 ms), the matrix, the slice-stack offset (±2.2 mm: half the slice
     spacing), the herniation (three in four cases, placement seed below 5000) and the
-    reduction (SENSE 2 in 40 % of the cases, NEX 2 + 7/8 partial Fourier in 24 %).
+    reduction (NEX 2 + 7/8 partial Fourier half the time).
     """
     rng = np.random.default_rng([seed, 3003])
     cases: list[MRCase] = []
     while len(cases) < n:
         herniated = rng.random() < 0.75
         placement = int(rng.integers(0, 5000)) if herniated else None
-        draw = rng.random()
         red = (
-            SPINE_REDUCTION
-            if draw < 0.4
-            else SPINE_REDUCTION_PF
-            if draw < 0.64
+            SPINE_REDUCTION_PF
+            if rng.random() < 0.5
             else _SPINE_REDUCTIONS[int(rng.integers(len(_SPINE_REDUCTIONS)))]
         )
         read, phase = _SPINE_MATRICES[int(rng.integers(len(_SPINE_MATRICES)))]
