@@ -4,7 +4,9 @@ Binds 127.0.0.1 unless ``--ip`` says otherwise. The secret that authorises creat
 rooms (and signs invitation tokens) is ``--secret-file`` (or ``--secret``, visible in ``ps``),
 else ``$MERM_HUB_SECRET``, else a random one kept in ``$MERM_HOME/hub-secret`` (mode 0600)
 that local kernels read too. The coturn secret likewise: ``--turn-secret-file`` or
-``--turn-secret``.
+``--turn-secret``. ``--print-user-key NAME`` prints the key that lets account NAME (and only
+it) open rooms on this hub — what a shared JupyterHub gives each user's server as
+``$MERM_HUB_USER_KEY`` instead of the secret — and exits.
 """
 
 from __future__ import annotations
@@ -54,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-peers", type=int, default=8, help="peers per room (default 8)")
     parser.add_argument("--no-record", action="store_true", help="never record, even with consent")
+    parser.add_argument(
+        "--print-user-key",
+        metavar="NAME",
+        default=None,
+        help="print account NAME's room key for this hub's secret, and exit",
+    )
 
 
 def _read_secret(path: Path | None, flag: str) -> str | None:
@@ -97,6 +105,11 @@ def run(args: argparse.Namespace) -> int:
         )
     home = data_home()
     secret = secret_text.encode() if secret_text else load_or_create_secret(home / "hub-secret")
+    if args.print_user_key is not None:
+        from simulator.mentoring.tokens import user_key
+
+        print(user_key(secret, args.print_user_key))
+        return 0
     turn = TurnSettings(args.turn_url, args.turn_secret, args.turn_ttl_s) if args.turn_url else None
     host = "localhost" if args.ip in ("127.0.0.1", "::1") else args.ip
     public = args.public_url or f"http://{args.ip}:{args.port}"

@@ -27,7 +27,8 @@ class HttpRoutes(HubState):
     """``POST /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``, ``/call``, ``/``."""
 
     async def create_room(self, request: web.Request) -> web.Response:
-        if not self._check_secret(request):
+        allowed, account = self._room_creator(request)
+        if not allowed:
             return web.json_response({"error": "unauthorised"}, status=401)
         try:
             body = await request.json() if request.can_read_body else {}
@@ -41,12 +42,19 @@ class HttpRoutes(HubState):
         now = time.time()
         for old_id in [k for k, r in self.rooms.items() if r.room.expires < now and not r.conns]:
             self.rooms.pop(old_id).source.stop()
+        if account is not None and not self._make_way_for(account):
+            return web.json_response(
+                {"error": f"{self.config.max_rooms_per_user} rooms in use by this account"},
+                status=429,
+            )
         if len(self.rooms) >= self.config.max_rooms:
             return web.json_response({"error": "too many rooms"}, status=429)
         room_id = secrets.token_hex(6)
         exp = int(time.time()) + ttl
         rt = RoomRuntime(
-            Room(room_id, label, modality, exp, self.config.max_peers), ConsoleSource()
+            Room(room_id, label, modality, exp, self.config.max_peers),
+            ConsoleSource(),
+            owner=account,
         )
         self.rooms[room_id] = rt
         tokens = {
@@ -56,10 +64,15 @@ class HttpRoutes(HubState):
         base = self.config.public_url.rstrip("/")
         self.audit.append(
             room_id,
-            str(body.get("name", "trainee"))[:40],
+            account if account is not None else str(body.get("name", "trainee"))[:40],
             "trainee",
             "create",
-            {"label": label, "modality": modality, "expires": exp},
+            {
+                "label": label,
+                "modality": modality,
+                "expires": exp,
+                "by": "user key" if account is not None else "hub secret",
+            },
         )
         return web.json_response(
             {
@@ -76,6 +89,18 @@ class HttpRoutes(HubState):
                 },
             }
         )
+
+    def _make_way_for(self, account: str) -> bool:
+        """Whether ``account`` may open one more room; closes its oldest idle rooms (no one
+        connected: a call hung up) to stay within ``max_rooms_per_user``."""
+        own = [room_id for room_id, rt in self.rooms.items() if rt.owner == account]  # oldest first
+        idle = [room_id for room_id in own if not self.rooms[room_id].conns]
+        while len(own) >= self.config.max_rooms_per_user and idle:
+            room_id = idle.pop(0)
+            self.rooms.pop(room_id).source.stop()
+            self.audit.append(room_id, account, "trainee", "close", {"why": "a newer room"})
+            own.remove(room_id)
+        return len(own) < self.config.max_rooms_per_user
 
     async def audit_export(self, request: web.Request) -> web.Response:
         room_id = request.match_info["room"]

@@ -26,6 +26,7 @@ from . import messages as m
 from .audit import AuditLog
 from .media import ConsoleSource
 from .room import Peer, Room
+from .tokens import TokenError, verify_user_key
 from .turn import TurnSettings, ice_servers
 
 __all__ = ["Conn", "HubConfig", "HubState", "RoomRuntime"]
@@ -38,7 +39,8 @@ class HubConfig:
     Parameters
     ----------
     secret : bytes
-        Signs tokens; a client showing it may create rooms.
+        Signs tokens; a client showing it (staff) may create rooms, and so may one showing
+        a user key derived from it (:func:`~.tokens.user_key`), for that account only.
     public_url : str
         Base URL written into invitation links (``http://127.0.0.1:8890``).
     allowed_origins : tuple of str
@@ -51,6 +53,7 @@ class HubConfig:
     turn: TurnSettings | None = None
     max_peers: int = 8
     max_rooms: int = 200
+    max_rooms_per_user: int = 4  # open rooms one user key may hold at a time
     room_ttl_s: int = 4 * 3600
     audit_path: Path | None = None
     recordings_dir: Path | None = None
@@ -85,6 +88,7 @@ class RoomRuntime:
     pending: dict[int, dict[str, Any]] = field(default_factory=dict)
     ids: Any = field(default_factory=lambda: itertools.count(1))
     recorder: MediaRecorder | None = None
+    owner: str | None = None  # the account whose user key opened it (None: staff)
 
 
 class HubState:
@@ -151,3 +155,16 @@ class HubState:
         return auth.startswith("Bearer ") and secrets.compare_digest(
             auth[7:].encode(), self.config.secret
         )
+
+    def _room_creator(self, request: web.Request) -> tuple[bool, str | None]:
+        """(allowed, account): the hub secret → (True, None); a valid user key → (True,
+        its account); anything else → (False, None)."""
+        if self._check_secret(request):
+            return True, None
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("Bearer "):
+            return False, None
+        try:
+            return True, verify_user_key(self.config.secret, auth[7:])
+        except TokenError:
+            return False, None

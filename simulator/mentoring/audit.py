@@ -17,7 +17,7 @@ from typing import Any
 __all__ = ["ACTIONS", "AuditEvent", "AuditLog", "to_csv"]
 
 ACTIONS = (
-    "create", "join", "leave", "request", "grant", "refuse", "release", "take_back",
+    "create", "close", "join", "leave", "request", "grant", "refuse", "release", "take_back",
     "command", "command_refused", "confirm_request", "confirm", "annotate",
     "clear_annotations", "chat", "consent", "recording_start", "recording_stop",
 )  # fmt: skip

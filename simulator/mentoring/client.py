@@ -39,7 +39,8 @@ async def create_room(
     name: str = "trainee",
     ttl_s: int = 4 * 3600,
 ) -> dict[str, Any]:
-    """POST /api/rooms with the hub secret; returns the JSON answer (tokens, links)."""
+    """POST /api/rooms with the hub secret or a user key; returns the JSON answer (tokens,
+    links)."""
     async with aiohttp.ClientSession() as http:
         async with http.post(
             hub_url.rstrip("/") + "/api/rooms",

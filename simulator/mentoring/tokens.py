@@ -1,7 +1,16 @@
-"""Invitation tokens: HMAC-SHA256 signed, expiring, bound to one room and one role.
+"""Invitation tokens and per-user room keys, HMAC-SHA256 signed.
 
 A token is ``base64url(json claims) + "." + base64url(hmac_sha256(secret, payload))``.
-The claims are ``{"room": str, "role": str, "exp": int (Unix seconds), "nonce": str}``.
+The claims are ``{"room": str, "role": str, "exp": int (Unix seconds), "nonce": str}``:
+expiring, bound to one room and one role. Only the hub signs them, with its secret.
+
+A *user key* lets one account open rooms for its own console and nothing else:
+``merm-user.<base64url(name)>.<hex hmac_sha256(secret, "merm-room-creator:" + name)>``.
+On a shared JupyterHub each trainee's server gets its own key (the hub's secret stays with
+the hub and the staff), so a trainee cannot sign invitations to someone else's room, and
+the audit log names the account that opened a room. Anyone can derive the key from the
+secret with the standard library alone (see ``docs/deploy.md``).
+
 Pure functions: the caller passes the secret and the current time.
 """
 
@@ -25,7 +34,12 @@ __all__ = [
     "sign_token",
     "verify_token",
     "load_or_create_secret",
+    "user_key",
+    "verify_user_key",
 ]
+
+_USER_KEY_PREFIX = "merm-user."
+_USER_KEY_CONTEXT = b"merm-room-creator:"
 
 #: Roles a token may carry; ``trainee`` owns the console of the room.
 ROLES = ("trainee", "mentor", "observer", "instructor")
@@ -136,6 +150,51 @@ def verify_token(
             f"role {claims.role} not allowed here", f"rôle {claims.role} non autorisé ici"
         )
     return claims
+
+
+def user_key(secret: bytes, name: str) -> str:
+    """The key that lets account ``name`` open rooms on a hub with ``secret``.
+
+    Examples
+    --------
+    >>> k = user_key(b"k" * 16, "alice")
+    >>> k.startswith("merm-user.YWxpY2U.") and verify_user_key(b"k" * 16, k)
+    'alice'
+    """
+    if not isinstance(name, str) or not 1 <= len(name) <= 64:
+        raise TokenError("user name: 1–64 characters", "nom d'utilisateur : 1 à 64 caractères")
+    raw = name.encode("utf-8")
+    mac = hmac.new(secret, _USER_KEY_CONTEXT + raw, hashlib.sha256).hexdigest()
+    return f"{_USER_KEY_PREFIX}{_b64e(raw)}.{mac}"
+
+
+def verify_user_key(secret: bytes, key: str) -> str:
+    """The account name a user key was made for.
+
+    Raises
+    ------
+    TokenError
+        If the key is malformed or was not derived from ``secret``.
+    """
+    if (
+        not isinstance(key, str)
+        or len(key) > 256
+        or not key.startswith(_USER_KEY_PREFIX)
+        or key.count(".") != 2
+    ):
+        raise TokenError("malformed user key", "clé d'utilisateur mal formée")
+    _, b64name, _ = key.split(".")
+    try:
+        name = _b64d(b64name).decode("utf-8")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise TokenError("malformed user key", "clé d'utilisateur mal formée") from exc
+    try:
+        expected = user_key(secret, name)
+    except TokenError as exc:
+        raise TokenError("malformed user key", "clé d'utilisateur mal formée") from exc
+    if not hmac.compare_digest(expected.encode(), key.encode()):
+        raise TokenError("bad user key", "clé d'utilisateur invalide")
+    return name
 
 
 def load_or_create_secret(path: Path) -> bytes:

@@ -29,7 +29,7 @@ from .console_link import ConsoleLike
 from .tokens import load_or_create_secret
 from .trainee import TraineeLink
 
-__all__ = ["MentorPanel", "hub_secret"]
+__all__ = ["MentorPanel", "hub_credential", "hub_secret"]
 
 TEXT = {
     "en": {
@@ -63,6 +63,13 @@ def hub_secret() -> bytes:
     """The secret shared with a local hub: ``$MERM_HUB_SECRET`` or ``$MERM_HOME/hub-secret``."""
     env = os.environ.get("MERM_HUB_SECRET")
     return env.encode() if env else load_or_create_secret(data_home() / "hub-secret")
+
+
+def hub_credential() -> bytes:
+    """What opens a room on the hub: this account's user key (``$MERM_HUB_USER_KEY``, set
+    per user on a shared JupyterHub), else the hub secret (one machine, :func:`hub_secret`)."""
+    key = os.environ.get("MERM_HUB_USER_KEY", "").strip()
+    return key.encode() if key else hub_secret()
 
 
 def _button(label: str, css: str, style: str = "") -> W.Button:
@@ -200,7 +207,7 @@ class MentorPanel(W.VBox):
         self.status.value = self.t("calling")
         self.call_button.disabled = True
         try:
-            secret = self._secret or hub_secret()
+            secret = self._secret or hub_credential()
             label = f"{self.session.modality.upper()} — {self.name}"
             self.room = await create_room(
                 self.hub_url, secret, label, self.session.modality, self.name

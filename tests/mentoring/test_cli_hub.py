@@ -24,6 +24,8 @@ from tests.conftest import free_port
         ["--max-peers", "1"],
         ["--secret-file", "/nonexistent/hub-secret"],
         ["--turn-url", "turn:x:3478", "--turn-secret-file", "/nonexistent/turn-secret"],
+        ["--print-user-key", ""],
+        ["--print-user-key", "x" * 65],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args: list[str], tmp_path) -> None:
@@ -103,3 +105,20 @@ def test_hub_takes_its_secret_from_a_file(tmp_path) -> None:
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(10)
+
+
+def test_print_user_key_gives_the_key_the_hub_accepts_for_that_account(tmp_path) -> None:
+    from simulator.mentoring.tokens import user_key, verify_user_key
+
+    secret_file = tmp_path / "given-secret"
+    secret_file.write_text("a-class-secret-0123456789\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "simulator", "hub", "--secret-file", str(secret_file),
+         "--print-user-key", "jean.dupont"],
+        capture_output=True, text=True, env={"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    key = out.stdout.strip()
+    assert verify_user_key(b"a-class-secret-0123456789", key) == "jean.dupont"
+    assert key == user_key(b"a-class-secret-0123456789", "jean.dupont")

@@ -219,3 +219,74 @@ async def test_audit_log_records_the_session_in_order(hub) -> None:
         assert [e["seq"] for e in on_disk if e["room"] == room["room"]] == seqs
     finally:
         await link.close()
+
+
+async def _post_room(url: str, credential: str, name: str = "someone else") -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            url + "/api/rooms",
+            json={"label": "MR", "modality": "mr", "name": name},
+            headers={"Authorization": "Bearer " + credential},
+        ) as resp:
+            return resp.status, await resp.json()
+
+
+async def _audit(url: str, room: dict) -> list[dict]:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            f"{url}/api/rooms/{room['room']}/audit", params={"token": room["tokens"]["trainee"]}
+        ) as resp:
+            return await resp.json()
+
+
+async def test_a_user_key_opens_rooms_for_its_account_only(hub) -> None:
+    from simulator.mentoring.tokens import user_key
+
+    alice = user_key(SECRET, "alice")
+    status, room = await _post_room(hub.url, alice, name="the professor")
+    assert status == 200 and set(room["tokens"]) >= {"trainee", "mentor"}
+    create = (await _audit(hub.url, room))[0]
+    # the audit names the account the key was made for, whatever name the body claims
+    assert (create["action"], create["actor"]) == ("create", "alice")
+    assert create["detail"]["by"] == "user key"
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as mentor:
+        await mentor.send({"type": "chat", "text": "bonjour"})
+    _, b64, mac = alice.split(".")
+    for forged in (user_key(b"another-hub-secret!!", "alice"), f"merm-user.Ym9i.{mac}"):
+        assert (await _post_room(hub.url, forged))[0] == 401
+    # a user key is not the hub secret: it reads no audit log
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            f"{hub.url}/api/rooms/{room['room']}/audit",
+            headers={"Authorization": "Bearer " + alice},
+        ) as resp:
+            assert resp.status == 401
+
+
+async def test_a_user_key_holds_a_few_rooms_and_recalling_closes_the_idle_ones(hub) -> None:
+    from simulator.mentoring.tokens import user_key
+
+    cap = hub.config.max_rooms_per_user
+    bob = user_key(SECRET, "bob")
+    rooms = [(await _post_room(hub.url, bob))[1] for _ in range(cap)]
+    # one more while they are all idle (calls hung up): the oldest closes, audited
+    status, newest = await _post_room(hub.url, bob)
+    assert status == 200
+    with pytest.raises(ConnectionError):
+        await HubClient(hub.url, rooms[0]["tokens"]["mentor"], "late").connect()
+    kept = rooms[1:] + [newest]
+    closes = [e for e in hub.hub.audit.events(rooms[0]["room"]) if e.action == "close"]
+    assert [(e.actor, e.detail["why"]) for e in closes] == [("bob", "a newer room")]
+    # while someone is in every one of them, the account gets a clear refusal
+    clients = [HubClient(hub.url, r["tokens"]["mentor"], f"m{i}") for i, r in enumerate(kept)]
+    try:
+        for c in clients:
+            await c.connect()
+        status, body = await _post_room(hub.url, bob)
+        assert status == 429 and f"{cap} rooms in use" in body["error"]
+        # other accounts and the staff are not held back by bob's rooms
+        assert (await _post_room(hub.url, user_key(SECRET, "carol")))[0] == 200
+        assert (await _post_room(hub.url, SECRET.decode()))[0] == 200
+    finally:
+        for c in clients:
+            await c.close()

@@ -179,3 +179,47 @@ def test_audit_is_append_only_and_exports(tmp_path) -> None:
     assert json.loads(rows[1]["detail"]) == {"before": 500, "after": 800}
     with pytest.raises(ValueError):
         log.append("r1", "x", "mentor", "rewrite_history")
+
+
+def test_user_key_names_its_account_and_nothing_else() -> None:
+    from simulator.mentoring.tokens import user_key, verify_user_key
+
+    for name in ("alice", "jean.dupont@ifmem.fr", "Zoé-Ünal"):
+        assert verify_user_key(KEY, user_key(KEY, name)) == name
+    alice, bob = user_key(KEY, "alice"), user_key(KEY, "bob")
+    assert alice != bob and alice != user_key(b"y" * 32, "alice")
+    prefix, b64name, mac = alice.split(".")
+    _, b64bob, _ = bob.split(".")
+    refused = [
+        user_key(b"y" * 32, "alice"),  # another hub's secret
+        f"{prefix}.{b64bob}.{mac}",  # alice's MAC under bob's name
+        f"{prefix}.{b64name}.{mac[:-1]}0" if mac[-1] != "0" else f"{prefix}.{b64name}.{mac[:-1]}1",
+        KEY.decode(),  # the hub secret is not a user key
+        "merm-user..", "merm-user.!!.00", "merm-user.YWxpY2U", "", "x" * 300,
+    ]
+    for key in refused:
+        with pytest.raises(TokenError):
+            verify_user_key(KEY, key)
+    for bad_name in ("", "x" * 65):
+        with pytest.raises(TokenError):
+            user_key(KEY, bad_name)
+
+
+def test_the_deploy_guide_derives_the_same_user_keys() -> None:
+    """``docs/deploy.md`` gives JupyterHub a standard-library function for the per-user keys
+    (JupyterHub's Python may not have MERM Lab): it must match :func:`user_key`."""
+    import textwrap
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from simulator.mentoring.tokens import user_key
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
+    lines = guide.splitlines()
+    start = next(i for i, line in enumerate(lines) if "def merm_user_key(spawner)" in line)
+    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+    namespace: dict = {"MASTER": KEY}
+    exec("import base64, hashlib, hmac\n" + textwrap.dedent("\n".join(lines[start:end])), namespace)
+    for name in ("alice", "jean.dupont@ifmem.fr", "zoé"):
+        spawner = SimpleNamespace(user=SimpleNamespace(name=name))
+        assert namespace["merm_user_key"](spawner) == user_key(KEY, name)

@@ -110,3 +110,30 @@ async def test_calling_a_mentor_counts_for_the_exercise_that_asks_for_it(hub, tm
         assert exercise_panel.live.get(objective.id) is True
     finally:
         await panel.hang_up()
+
+
+async def test_panel_opens_its_room_with_the_account_key_from_the_environment(
+    hub, monkeypatch, tmp_path
+) -> None:
+    """On a shared JupyterHub each server gets ``$MERM_HUB_USER_KEY`` and no hub secret: the
+    panel opens the room with it, and the audit log names that account."""
+    from simulator.mentoring.tokens import user_key
+
+    monkeypatch.setenv("MERM_HOME", str(tmp_path))  # no hub-secret file to fall back on
+    monkeypatch.delenv("MERM_HUB_SECRET", raising=False)
+    monkeypatch.setenv("MERM_HUB_USER_KEY", user_key(SECRET, "alice"))
+    panel = MentorPanel(FakeConsole(), hub.url, lang="en", name="Alice Martin")
+    panel.call_button.click()
+    await until(lambda: panel.link is not None and panel.link.connected)
+    try:
+        create = hub.hub.audit.events(panel.room["room"])[0]
+        assert (create.action, create.actor) == ("create", "alice")
+    finally:
+        await panel.hang_up()
+    # a key made with another secret: the panel says the hub refused, the console goes on
+    monkeypatch.setenv("MERM_HUB_USER_KEY", user_key(b"not-this-hub-secret!", "alice"))
+    other = MentorPanel(FakeConsole(), hub.url, lang="en", name="Alice Martin")
+    other.call_button.click()
+    await until(lambda: other.error is not None)
+    assert other.link is None and not other.call_button.disabled
+    assert "refused" in other.status.value or "unauthorised" in other.status.value
