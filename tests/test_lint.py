@@ -1,5 +1,4 @@
-"""Code health gates that CI enforces: ruff on the package and tests, mypy on all but the
-AI package (torch and report dictionaries)."""
+"""Code health gates that CI enforces: ruff on the package and tests, mypy on the package."""
 
 from __future__ import annotations
 
@@ -27,7 +26,7 @@ def test_ruff_is_clean() -> None:
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-2000:]
 
 
-def test_mypy_on_the_typed_packages() -> None:
+def test_mypy_on_the_package() -> None:
     out = subprocess.run(
         [*_tool("mypy"), "--no-error-summary"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )

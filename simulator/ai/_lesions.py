@@ -69,7 +69,7 @@ def mr_lesion_rois(
 
 def pet_feature_rois(
     features: dict,
-    shape: tuple[int, int, int],
+    shape: tuple[int, ...],
     pixel_mm: float,
     slice_mm: float,
     phantom_voxel_mm: tuple[float, float, float],
@@ -85,6 +85,7 @@ def pet_feature_rois(
     """
     out: list[LesionROI] = []
     dz, dy, dx = phantom_voxel_mm
+    plane = (int(shape[1]), int(shape[2]))
     for name, f in features.items():
         if f.kind not in ("sphere", "lesion") or (names and name not in names):
             continue
@@ -96,13 +97,13 @@ def pet_feature_rois(
         if not 0 <= k < shape[0]:
             continue
         r_px = f.diameter_mm / 2 / pixel_mm
-        les = disk(shape[1:], (cy, cx), r_px)
+        les = disk(plane, (cy, cx), r_px)
         if f.kind == "sphere" and background is not None:
             bg = ndimage.binary_erosion(background[k], iterations=3)
             ratio = float(f.suv)  # sphere SUV over background SUV 1
         else:
-            bg = disk(shape[1:], (cy, cx), r_px + 12 / pixel_mm) & ~disk(
-                shape[1:], (cy, cx), r_px + 4 / pixel_mm
+            bg = disk(plane, (cy, cx), r_px + 12 / pixel_mm) & ~disk(
+                plane, (cy, cx), r_px + 4 / pixel_mm
             )
             bg &= ~lesion_any[k]
             ratio = 0.0

@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -109,7 +110,7 @@ def evaluate_mr(log=print) -> dict:
         body = s.truth > 0.05 * float(np.percentile(s.truth, 99))
         name = _mr_case_name(case)
         metrics = _image_metrics(images, s.truth, body)
-        row = {
+        row: dict[str, Any] = {
             "name": name,
             "anatomy": case.anatomy,
             "preset": case.preset,
@@ -148,7 +149,7 @@ def evaluate_mr(log=print) -> dict:
 
 def _spine_target(rows: list[dict], how: str) -> dict:
     t_red = rows[0]["time_reduced_s"]
-    target = {
+    target: dict[str, Any] = {
         "what": f"spine T2 TSE at {_mmss(t_red)} ({how}) + AI vs "
         f"{_mmss(rows[0]['time_full_s'])} without AI, mean over the {len(rows)} held-out "
         "spine cases (each against its own full-time scan; times of the preset)",
@@ -208,7 +209,8 @@ def evaluate_pet(log=print) -> dict:
         scan_pet_case,
     )
 
-    cases, lesions = [], []
+    cases: list[dict[str, Any]] = []
+    lesions: list[dict[str, Any]] = []
     for case in pet_heldout_cases():
         s = scan_pet_case(case, with_full=True)
         assert s.full is not None
@@ -217,7 +219,7 @@ def evaluate_pet(log=print) -> dict:
         name = f"{case.phantom}" + (f" {case.ratio:g}:1" if case.phantom == "nema-iec" else "")
         name += f" seed {case.seed}"
         metrics = _image_metrics(images, s.truth, body)
-        row = {
+        row: dict[str, Any] = {
             "name": name,
             "phantom": case.phantom,
             "ratio": case.ratio,
@@ -242,7 +244,7 @@ def evaluate_pet(log=print) -> dict:
             lesions.append({"case": name, "case_index": len(cases), **r})
         cases.append(row)
         log(f"PET {name}: SSIM " + " ".join(f"{m}={row['ssim'][m]:.3f}" for m in METHODS))
-    target = {
+    target: dict[str, Any] = {
         "what": "PET 9 min + AI vs 17 min without AI, mean over held-out cases",
         "time_full_s": 60 * 17.0,
         "time_reduced_s": 60 * 9.0,

@@ -163,7 +163,7 @@ def png_bytes(img: Image.Image) -> bytes:
 def frame_to_image(
     x: float,
     y: float,
-    shape: tuple[int, int],
+    shape: tuple[int, ...],
     width: int,
     height: int,
     zoom: float = 1.0,

@@ -174,9 +174,11 @@ def write_mr_images(
     sar = getattr(derived, "sar_w_kg", None) if derived is not None else None
 
     ints, slope = quantise(np.clip(imgs, 0.0, None), signed=False)
-    lo, hi = np.percentile(imgs, [1.0, 99.5]) if imgs.size else (0.0, 1.0)
-    width = max(float(hi - lo), slope)
-    center = float(lo) + width / 2
+    lo, hi = 0.0, 1.0
+    if imgs.size:
+        lo, hi = (float(v) for v in np.percentile(imgs, [1.0, 99.5]))
+    width = max(hi - lo, slope)
+    center = lo + width / 2
 
     paths: list[Path] = []
     for i in range(imgs.shape[0]):

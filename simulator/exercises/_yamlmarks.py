@@ -75,6 +75,8 @@ def _build(node: yaml.Node, path: Path_, lines: LineMap) -> Any:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(item, path + (i,), lines) for i, item in enumerate(node.value)]
+    if not isinstance(node, yaml.ScalarNode):  # the composer makes no other kind of node
+        raise YamlSyntaxError(node.start_mark.line + 1, "unsupported YAML node")
     return _scalar(node)
 
 

@@ -139,5 +139,5 @@ def make_app(config: HubConfig) -> web.Application:
     async def on_shutdown(app: web.Application) -> None:
         await hub.close()
 
-    app.on_shutdown.append(on_shutdown)
+    app.on_shutdown.append(on_shutdown)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing
     return app

@@ -192,8 +192,9 @@ class MentorPanel(W.VBox):
     # ------------------------------------------------------------------ actions
     def _spawn(self, coro: Any) -> asyncio.Future[Any]:
         """Run ``coro`` on the kernel's loop without blocking it."""
-        self._task = asyncio.ensure_future(coro)
-        return self._task
+        task = asyncio.ensure_future(coro)
+        self._task = task
+        return task
 
     def _with_link(self, action: Any) -> None:
         if self.link is not None and self.link.connected:

@@ -16,13 +16,14 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from simulator.ai.model import WEIGHTS_DIR
 from simulator.errors import UserError
 
-QUICK = {"channels": 8, "hidden": 1, "patch": 32, "batch": 8, "steps": 60, "val_every": 20}
+QUICK: dict[str, Any] = {"channels": 8, "hidden": 1, "patch": 32, "batch": 8, "steps": 60, "val_every": 20}
 
 
 def _commit() -> str:
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(train_set)} training and {len(val_set)} validation slices in {gen_s:.0f} s")
     result = train(train_set, val_set, cfg)
     net = to_numpy(result.model)
-    np.savez(out / f"{args.modality}.npz", **net.to_arrays())
+    arrays: dict[str, Any] = net.to_arrays()
+    np.savez(out / f"{args.modality}.npz", **arrays)
     record = {
         "modality": args.modality,
         "command": "python -m simulator.ai.training " + " ".join(argv or sys.argv[1:]),

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -89,14 +90,15 @@ class MRCase:
     def full_protocol(self) -> MRProtocol:
         """The preset with this case's orientation and other changes (no reduction)."""
         p = preset(self.anatomy, self.preset)
-        changes = dict(self.changes)
+        changes: dict[str, Any] = dict(self.changes)
         if self.orientation is not None and self.orientation != p.orientation:
             changes.update(orientation=self.orientation, phase_dir=_PHASE_DIR[self.orientation])
         return dataclasses.replace(p, **changes) if changes else p
 
     def reduced_protocol(self) -> MRProtocol:
         """The shortened protocol the AI is meant to rescue."""
-        return dataclasses.replace(self.full_protocol(), **dict(self.reduction))
+        reduction: dict[str, Any] = dict(self.reduction)
+        return dataclasses.replace(self.full_protocol(), **reduction)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,7 +130,9 @@ def _scan(
     geo = dataclasses.replace(default_geometry(anat, proto), orientation=proto.orientation)
     if shift_mm:
         centre = np.asarray(geo.center_mm) + shift_mm * plan_slices(proto, geo).normal
-        geo = dataclasses.replace(geo, center_mm=tuple(float(c) for c in centre))
+        geo = dataclasses.replace(
+            geo, center_mm=(float(centre[0]), float(centre[1]), float(centre[2]))
+        )
     return scan(anat, proto, geo, rng=rng, slices=list(slices) or None)
 
 
@@ -169,8 +173,8 @@ def _valid_reduction(full: MRProtocol, red: tuple[tuple[str, object], ...]) -> b
     from simulator.errors import UserError
     from simulator.mr import check_protocol
 
-    d = dict(red)
-    if "nex" in d and int(d["nex"]) >= full.nex:  # type: ignore[call-overload]
+    d: dict[str, Any] = dict(red)
+    if "nex" in d and int(d["nex"]) >= full.nex:
         return False
     try:
         check_protocol(dataclasses.replace(full, **d))

@@ -80,7 +80,7 @@ def _lesion_labels(ph: Phantom) -> npt.NDArray[np.bool_]:
 
 def _variant(case: PETCase, rng: np.random.Generator) -> tuple[Phantom, npt.NDArray[np.bool_]]:
     """The case's phantom, shifted, flipped, with extra random hot spheres."""
-    ph = (
+    ph: Phantom = (
         make_phantom(case.phantom, ratio=case.ratio)
         if case.phantom == "nema-iec"
         else (make_phantom(case.phantom))
@@ -91,7 +91,10 @@ def _variant(case: PETCase, rng: np.random.Generator) -> tuple[Phantom, npt.NDAr
     lesions = _lesion_labels(ph)
     if case.extra_lesions:
         dz, dy, _ = ph.voxel_mm
-        zz, yy, xx = np.indices(act.shape, sparse=True)
+        nz, ny, nx = act.shape
+        zz = np.arange(nz)[:, None, None]
+        yy = np.arange(ny)[None, :, None]
+        xx = np.arange(nx)[None, None, :]
         body = np.argwhere((mu > 0.02) & (act > 0))
         for _ in range(case.extra_lesions):
             cz, cy, cx = body[rng.integers(len(body))]
@@ -105,7 +108,7 @@ def _variant(case: PETCase, rng: np.random.Generator) -> tuple[Phantom, npt.NDAr
             )
             act[ball] = max(local, 1e-3 * float(act.max())) * rng.uniform(1.5, 8.0)
             lesions |= ball
-    arrays = [act, mu, lab, lesions]
+    arrays: list[np.ndarray] = [act, mu, lab, lesions]
     if case.flip:
         arrays = [a[:, :, ::-1] for a in arrays]
     arrays = [np.ascontiguousarray(np.roll(a, case.shift_px, axis=(1, 2))) for a in arrays]

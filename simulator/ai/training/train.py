@@ -126,9 +126,10 @@ def _pad_even(pairs: Sequence[Pair], patch: int) -> list[Pair]:
         ph, pw = max(patch - h, h % 2), max(patch - w, w % 2)
         if ph or pw:
             pad = ((0, max(ph, 0)), (0, max(pw, 0)))
-            pr = Pair(
-                *(np.pad(a, pad, mode="edge") for a in (pr.noisy, pr.clean, pr.weight)), pr.meta
+            noisy, clean, weight = (
+                np.pad(a, pad, mode="edge") for a in (pr.noisy, pr.clean, pr.weight)
             )
+            pr = Pair(noisy, clean, weight, pr.meta)
         out.append(pr)
     return out
 
