@@ -6,7 +6,9 @@ else ``$MERM_HUB_SECRET``, else a random one kept in ``$MERM_HOME/hub-secret`` (
 that local kernels read too. The coturn secret likewise: ``--turn-secret-file`` or
 ``--turn-secret``. ``--print-user-key NAME`` prints the key that lets account NAME (and only
 it) open rooms on this hub — what a shared JupyterHub gives each user's server as
-``$MERM_HUB_USER_KEY`` instead of the secret — and exits.
+``$MERM_HUB_USER_KEY`` instead of the secret — and exits. ``--class-link`` asks the running
+hub (``--hub-url``, else ``$MERM_HUB_URL``, else this port on localhost) for its open rooms and
+prints them with one link that opens every console on the mentor page (instructor role).
 """
 
 from __future__ import annotations
@@ -62,6 +64,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="print account NAME's room key for this hub's secret, and exit",
     )
+    parser.add_argument(
+        "--class-link",
+        action="store_true",
+        help="print the running hub's open rooms and one link to watch them all, and exit",
+    )
+    parser.add_argument(
+        "--hub-url", default=None, help="hub asked by --class-link (default: $MERM_HUB_URL)"
+    )
 
 
 def _read_secret(path: Path | None, flag: str) -> str | None:
@@ -78,6 +88,49 @@ def _read_secret(path: Path | None, flag: str) -> str | None:
     if not text:
         raise UserError(f"{flag}: {path} is empty", f"{flag} : {path} est vide")
     return text.splitlines()[0].strip()
+
+
+def _open_rooms(hub_url: str, secret: bytes) -> dict:
+    """``GET /api/rooms`` of a running hub, with the hub secret."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    req = urllib.request.Request(
+        hub_url.rstrip("/") + "/api/rooms", headers={"Authorization": "Bearer " + secret.decode()}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        raise UserError(
+            f"the hub at {hub_url} refused the list of rooms ({exc.code}): is it the same secret?",
+            f"le hub {hub_url} a refusé la liste des salles ({exc.code}) : même secret ?",
+        ) from None
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"no mentoring hub answers at {hub_url} ({exc.__class__.__name__})",
+            f"aucun hub de mentorat ne répond à {hub_url} ({exc.__class__.__name__})",
+        ) from None
+
+
+def class_link_text(listing: dict) -> str:
+    """The rooms, one per line, then the link that opens them all (or that none is open)."""
+    import time
+
+    rooms = listing.get("rooms", [])
+    if not rooms:
+        return "no open room"
+    lines = []
+    for r in rooms:
+        left_min = max(0, round((r["expires"] - time.time()) / 60))
+        who = r["owner"] or "staff"
+        lines.append(
+            f"{r['label']} ({r['modality'].upper()}, {who}, {r['peers']} connected, "
+            f"{left_min} min left): {r['links']['instructor']}"
+        )
+    lines.append(f"all {len(rooms)} consoles: {listing['class_link']}")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -109,6 +162,10 @@ def run(args: argparse.Namespace) -> int:
         from simulator.mentoring.tokens import user_key
 
         print(user_key(secret, args.print_user_key))
+        return 0
+    if args.class_link:
+        url = args.hub_url or os.environ.get("MERM_HUB_URL") or f"http://127.0.0.1:{args.port}"
+        print(class_link_text(_open_rooms(url, secret)))
         return 0
     turn = TurnSettings(args.turn_url, args.turn_secret, args.turn_ttl_s) if args.turn_url else None
     host = "localhost" if args.ip in ("127.0.0.1", "::1") else args.ip

@@ -24,7 +24,8 @@ STATIC = Path(__file__).with_name("static")
 
 
 class HttpRoutes(HubState):
-    """``POST /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``, ``/call``, ``/``."""
+    """``POST /api/rooms``, ``GET /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``,
+    ``/call``, ``/``."""
 
     async def create_room(self, request: web.Request) -> web.Response:
         allowed, account = self._room_creator(request)
@@ -89,6 +90,37 @@ class HttpRoutes(HubState):
                 },
             }
         )
+
+    async def list_rooms(self, request: web.Request) -> web.Response:
+        """The open rooms, for the staff (hub secret): each with fresh instructor and observer
+        links, and one class link that opens every console on the mentor page."""
+        if not self._check_secret(request):
+            return web.json_response({"error": "unauthorised"}, status=401)
+        now = time.time()
+        base = self.config.public_url.rstrip("/")
+        rooms, tokens = [], []
+        for room_id, rt in self.rooms.items():
+            if rt.room.expires <= now:
+                continue
+            instructor = sign_token(self.config.secret, room_id, "instructor", rt.room.expires)
+            observer = sign_token(self.config.secret, room_id, "observer", rt.room.expires)
+            tokens.append(instructor)
+            rooms.append(
+                {
+                    "room": room_id,
+                    "label": rt.room.label,
+                    "modality": rt.room.modality,
+                    "owner": rt.owner,
+                    "expires": rt.room.expires,
+                    "peers": len(rt.room.peers),
+                    "links": {
+                        "instructor": f"{base}/mentor#t={instructor}",
+                        "observer": f"{base}/mentor#t={observer}",
+                    },
+                }
+            )
+        class_link = f"{base}/mentor#" + "&".join(f"t={t}" for t in tokens) if tokens else None
+        return web.json_response({"rooms": rooms, "class_link": class_link})
 
     def _make_way_for(self, account: str) -> bool:
         """Whether ``account`` may open one more room; closes its oldest idle rooms (no one

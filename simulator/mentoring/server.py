@@ -130,6 +130,7 @@ def make_app(config: HubConfig) -> web.Application:
     app[HUB_KEY] = hub
     app.router.add_get("/", hub.index)
     app.router.add_post("/api/rooms", hub.create_room)
+    app.router.add_get("/api/rooms", hub.list_rooms)
     app.router.add_get("/api/rooms/{room}/audit", hub.audit_export)
     app.router.add_get("/ws", hub.websocket)
     app.router.add_get("/mentor", hub.page)

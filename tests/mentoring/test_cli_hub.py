@@ -25,6 +25,7 @@ from tests.conftest import free_port
         ["--secret-file", "/nonexistent/hub-secret"],
         ["--turn-url", "turn:x:3478", "--turn-secret-file", "/nonexistent/turn-secret"],
         ["--print-user-key", ""],
+        ["--class-link", "--hub-url", "http://127.0.0.1:9"],  # nothing listens there
         ["--print-user-key", "x" * 65],
     ],
 )
@@ -122,3 +123,61 @@ def test_print_user_key_gives_the_key_the_hub_accepts_for_that_account(tmp_path)
     key = out.stdout.strip()
     assert verify_user_key(b"a-class-secret-0123456789", key) == "jean.dupont"
     assert key == user_key(b"a-class-secret-0123456789", "jean.dupont")
+
+
+def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
+    """An instructor asks the running hub for its open rooms: one line each (label,
+    modality, account) and one link that opens every console; a wrong secret is refused
+    in one line."""
+    from simulator.mentoring.tokens import user_key
+
+    port = free_port()
+    secret_file = tmp_path / "given-secret"
+    secret_file.write_text("a-class-secret-0123456789\n")
+    env = {"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "hub", "--port", str(port), "--secret-file", str(secret_file)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+    def class_link(*extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "simulator", "hub", "--class-link", "--hub-url",
+             f"http://127.0.0.1:{port}", *extra],
+            capture_output=True, text=True, env=env, timeout=60,
+        )  # fmt: skip
+
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        empty = class_link("--secret-file", str(secret_file))
+        assert empty.returncode == 0 and empty.stdout.strip() == "no open room"
+        key = user_key(b"a-class-secret-0123456789", "alice")
+        for label in ("MR — Alice", "PET — Alice"):
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/rooms",
+                data=json.dumps({"label": label, "modality": label[:3].strip().lower()}).encode(),
+                method="POST",
+                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            )
+            urllib.request.urlopen(req, timeout=2).close()
+        out = class_link("--secret-file", str(secret_file))
+        assert out.returncode == 0, out.stderr
+        lines = out.stdout.strip().splitlines()
+        assert len(lines) == 3
+        assert lines[0].startswith("MR — Alice (MR, alice, 0 connected")
+        assert lines[1].startswith("PET — Alice (PET, alice, 0 connected")
+        assert lines[2].startswith(f"all 2 consoles: http://127.0.0.1:{port}/mentor#t=")
+        assert lines[2].count("t=") == 2
+        wrong = class_link("--secret", "not-the-class-secret-at-all")
+        assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1
+        assert "refused" in wrong.stderr and "Traceback" not in wrong.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)

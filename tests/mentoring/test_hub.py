@@ -290,3 +290,35 @@ async def test_a_user_key_holds_a_few_rooms_and_recalling_closes_the_idle_ones(h
     finally:
         for c in clients:
             await c.close()
+
+
+async def test_the_staff_list_open_rooms_with_one_link_to_watch_them_all(hub) -> None:
+    from simulator.mentoring.tokens import user_key
+
+    async def listing(credential: str) -> tuple[int, dict]:
+        async with aiohttp.ClientSession() as http:
+            async with http.get(
+                hub.url + "/api/rooms", headers={"Authorization": "Bearer " + credential}
+            ) as resp:
+                return resp.status, await resp.json()
+
+    status, empty = await listing(SECRET.decode())
+    assert status == 200 and empty == {"rooms": [], "class_link": None}
+    alice = user_key(SECRET, "alice")
+    _, mr = await _post_room(hub.url, alice)
+    pet = await create_room(hub.url, SECRET, "PET 2", "pet")
+    assert (await listing(alice))[0] == 401, "a trainee's key does not list the class"
+    status, body = await listing(SECRET.decode())
+    assert status == 200
+    assert [(r["room"], r["owner"], r["modality"]) for r in body["rooms"]] == [
+        (mr["room"], "alice", "mr"),
+        (pet["room"], None, "pet"),
+    ]
+    # the class link carries one instructor token per room, and each one joins its room
+    fragment = body["class_link"].split("#", 1)[1]
+    tokens = [part[2:] for part in fragment.split("&")]
+    assert body["class_link"].startswith(hub.url + "/mentor#") and len(tokens) == 2
+    for token, room in zip(tokens, (mr, pet), strict=True):
+        async with HubClient(hub.url, token, "Prof") as staff:
+            assert staff.welcome["room"] == room["room"]
+            assert staff.welcome["role"] == "instructor"
