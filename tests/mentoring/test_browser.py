@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -20,9 +23,10 @@ from tests.conftest import free_port
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def live_room(tmp_path) -> Iterator[SimpleNamespace]:
-    """Hub and trainee kernel on their own loop in a thread (Playwright's sync API owns ours)."""
+@contextlib.contextmanager
+def live_hub(tmp_path, labels: tuple[str, ...]) -> Iterator[SimpleNamespace]:  # noqa: ANN001
+    """Hub and one trainee kernel per label, on their own loop in a thread (Playwright's sync
+    API owns ours)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
@@ -36,24 +40,39 @@ def live_room(tmp_path) -> Iterator[SimpleNamespace]:
         make_app(HubConfig(secret=SECRET, public_url=url, audit_path=tmp_path / "a.jsonl"))
     )
 
-    async def start() -> tuple[dict, TraineeLink]:
+    async def start() -> tuple[list[dict], list[TraineeLink]]:
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
-        room = await create_room(url, SECRET, "MR 1", "mr")
-        link = TraineeLink(
-            FakeConsole(), url, room["tokens"]["trainee"], name="Alice", size=(320, 240)
-        )
-        await link.start()
-        return room, link
+        rooms, links = [], []
+        for label in labels:
+            room = await create_room(url, SECRET, label, "mr")
+            link = TraineeLink(
+                FakeConsole(), url, room["tokens"]["trainee"], name=label, size=(320, 240)
+            )
+            await link.start()
+            rooms.append(room)
+            links.append(link)
+        return rooms, links
 
-    room, link = run(start())
+    rooms, links = run(start())
     try:
-        yield SimpleNamespace(url=url, room=room, link=link, console=link.session, run=run)
+        yield SimpleNamespace(url=url, rooms=rooms, links=links, run=run)
     finally:
-        run(link.close())
+        for link in links:
+            run(link.close())
         run(runner.cleanup())
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
+
+
+@pytest.fixture
+def live_room(tmp_path) -> Iterator[SimpleNamespace]:
+    """One trainee console in a room of a live hub."""
+    with live_hub(tmp_path, ("Alice",)) as live:
+        link = live.links[0]
+        yield SimpleNamespace(
+            url=live.url, room=live.rooms[0], link=link, console=link.session, run=live.run
+        )
 
 
 def poll(page, expression: str, timeout_s: float = 15.0):  # noqa: ANN001, ANN201
@@ -102,3 +121,30 @@ def test_mentor_page_decodes_console_and_drives_it(browser, live_room, artifacts
         page.screenshot(path=str(artifacts_dir / "mentor_page.png"))
     finally:
         context.close()
+
+
+def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path) -> None:  # noqa: ANN001
+    """The staff's class link (``GET /api/rooms``) puts each open console in its own tile,
+    each decoding its own video, as instructor."""
+    with live_hub(tmp_path, ("Alice", "Bruno")) as live:
+        req = urllib.request.Request(
+            live.url + "/api/rooms", headers={"Authorization": "Bearer " + SECRET.decode()}
+        )
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            listing = json.loads(resp.read())
+        assert len(listing["rooms"]) == 2
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            page.goto(listing["class_link"].replace("/mentor#", "/mentor?name=Prof&lang=en#"))
+            every = (
+                "Promise.all(window.merm.clients.map(c => c.stats()))"
+                ".then(all => all.length === 2 && all.every(s => s.console > 0))"
+            )
+            assert poll(page, every, 20.0), "not every console decoded on the class page"
+            assert page.locator(".tile").count() == 2 and not errors, errors
+            for link in live.links:  # each trainee kernel sees the instructor join its room
+                assert any(p["role"] == "instructor" for p in link.peers), link.peers
+        finally:
+            page.close()
