@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import subprocess
@@ -9,10 +10,46 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
 from tests.conftest import free_port
+
+CLASS_SECRET = "a-class-secret-0123456789"
+
+
+@contextlib.contextmanager
+def running_hub(tmp_path, *args: str) -> Iterator[tuple[subprocess.Popen, int]]:  # noqa: ANN001
+    """``merm-lab hub --port P *args`` as a process, once it answers; SIGINT at the end."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "simulator", "hub", "--port", str(port), *args],
+        env={"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as resp:
+                    assert json.load(resp)["service"] == "merm-lab hub"
+                    break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
+                time.sleep(0.2)
+        yield proc, port
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+
+
+def _secret_file(tmp_path) -> str:  # noqa: ANN001
+    path = tmp_path / "given-secret"
+    path.write_text(CLASS_SECRET + "\n")
+    return str(path)
 
 
 @pytest.mark.parametrize(
@@ -41,88 +78,46 @@ def test_bad_arguments_exit_2_with_one_line(args: list[str], tmp_path) -> None:
 
 
 def test_hub_serves_on_loopback_and_stops_on_sigint(tmp_path) -> None:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "hub", "--port", str(port)],
-        env={"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as resp:
-                    assert json.load(resp)["service"] == "merm-lab hub"
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-                time.sleep(0.2)
+    with running_hub(tmp_path) as (proc, _):
         assert (tmp_path / "hub-secret").stat().st_mode & 0o077 == 0
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
     assert proc.returncode in (0, -signal.SIGINT, 130)
 
 
 def test_hub_takes_its_secret_from_a_file(tmp_path) -> None:
     """``--secret-file`` keeps the secret out of ``ps``; only that secret opens rooms."""
-    port = free_port()
-    secret_file = tmp_path / "given-secret"
-    secret_file.write_text("a-class-secret-0123456789\n")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "hub", "--port", str(port), "--secret-file",
-         str(secret_file)],
-        env={"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    with running_hub(tmp_path, "--secret-file", _secret_file(tmp_path)) as (_, port):
 
-    def create_room(secret: str) -> int:
-        req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/api/rooms", data=b"{}", method="POST",
-            headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(req, timeout=2) as resp:
-                return resp.status
-        except urllib.error.HTTPError as err:
-            return err.code
-
-    try:
-        deadline = time.monotonic() + 20
-        while True:
+        def create_room(secret: str) -> int:
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/rooms",
+                data=b"{}",
+                method="POST",
+                headers={"Authorization": f"Bearer {secret}", "Content-Type": "application/json"},
+            )
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-                time.sleep(0.2)
-        assert create_room("a-class-secret-0123456789") == 200
+                with urllib.request.urlopen(req, timeout=2) as resp:
+                    return resp.status
+            except urllib.error.HTTPError as err:
+                return err.code
+
+        assert create_room(CLASS_SECRET) == 200
         assert create_room("another-secret-0123456789") == 401
         assert not (tmp_path / "hub-secret").exists()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
 
 
 def test_print_user_key_gives_the_key_the_hub_accepts_for_that_account(tmp_path) -> None:
     from simulator.mentoring.tokens import user_key, verify_user_key
 
-    secret_file = tmp_path / "given-secret"
-    secret_file.write_text("a-class-secret-0123456789\n")
     out = subprocess.run(
-        [sys.executable, "-m", "simulator", "hub", "--secret-file", str(secret_file),
+        [sys.executable, "-m", "simulator", "hub", "--secret-file", _secret_file(tmp_path),
          "--print-user-key", "jean.dupont"],
         capture_output=True, text=True, env={"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
         timeout=60,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr
     key = out.stdout.strip()
-    assert verify_user_key(b"a-class-secret-0123456789", key) == "jean.dupont"
-    assert key == user_key(b"a-class-secret-0123456789", "jean.dupont")
+    assert verify_user_key(CLASS_SECRET.encode(), key) == "jean.dupont"
+    assert key == user_key(CLASS_SECRET.encode(), "jean.dupont")
 
 
 def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
@@ -131,34 +126,20 @@ def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
     in one line."""
     from simulator.mentoring.tokens import user_key
 
-    port = free_port()
-    secret_file = tmp_path / "given-secret"
-    secret_file.write_text("a-class-secret-0123456789\n")
+    secret_file = _secret_file(tmp_path)
     env = {"MERM_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "hub", "--port", str(port), "--secret-file", str(secret_file)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    with running_hub(tmp_path, "--secret-file", secret_file) as (_, port):
 
-    def class_link(*extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "simulator", "hub", "--class-link", "--hub-url",
-             f"http://127.0.0.1:{port}", *extra],
-            capture_output=True, text=True, env=env, timeout=60,
-        )  # fmt: skip
+        def class_link(*extra: str) -> subprocess.CompletedProcess:
+            return subprocess.run(
+                [sys.executable, "-m", "simulator", "hub", "--class-link", "--hub-url",
+                 f"http://127.0.0.1:{port}", *extra],
+                capture_output=True, text=True, env=env, timeout=60,
+            )  # fmt: skip
 
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read()
-                time.sleep(0.2)
-        empty = class_link("--secret-file", str(secret_file))
+        empty = class_link("--secret-file", secret_file)
         assert empty.returncode == 0 and empty.stdout.strip() == "no open room"
-        key = user_key(b"a-class-secret-0123456789", "alice")
+        key = user_key(CLASS_SECRET.encode(), "alice")
         for label in ("MR — Alice", "PET — Alice"):
             req = urllib.request.Request(
                 f"http://127.0.0.1:{port}/api/rooms",
@@ -167,7 +148,7 @@ def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
                 headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
             )
             urllib.request.urlopen(req, timeout=2).close()
-        out = class_link("--secret-file", str(secret_file))
+        out = class_link("--secret-file", secret_file)
         assert out.returncode == 0, out.stderr
         lines = out.stdout.strip().splitlines()
         assert len(lines) == 3
@@ -178,6 +159,3 @@ def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
         wrong = class_link("--secret", "not-the-class-secret-at-all")
         assert wrong.returncode == 2 and len(wrong.stderr.strip().splitlines()) == 1
         assert "refused" in wrong.stderr and "Traceback" not in wrong.stderr
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(10)
