@@ -35,6 +35,7 @@ from simulator.ai import denoise_mr, denoise_pet
 from simulator.ai._classical import nlm, tv
 from simulator.ai._lesions import mr_lesion_rois, pet_feature_rois, roi_contrast
 from simulator.ai.model import WEIGHTS_DIR, load_model
+from simulator.durations import format_mmss
 from simulator.quality import nrmse, ssim
 
 __all__ = ["METHODS", "evaluate_mr", "evaluate_pet", "write_report", "main"]
@@ -150,8 +151,8 @@ def evaluate_mr(log=print) -> dict:
 def _spine_target(rows: list[dict], how: str) -> dict:
     t_red = rows[0]["time_reduced_s"]
     target: dict[str, Any] = {
-        "what": f"spine T2 TSE at {_mmss(t_red)} ({how}) + AI vs "
-        f"{_mmss(rows[0]['time_full_s'])} without AI, mean over the {len(rows)} held-out "
+        "what": f"spine T2 TSE at {format_mmss(t_red)} ({how}) + AI vs "
+        f"{format_mmss(rows[0]['time_full_s'])} without AI, mean over the {len(rows)} held-out "
         "spine cases (each against its own full-time scan; times of the preset)",
         "time_full_s": rows[0]["time_full_s"],
         "time_reduced_s": t_red,
@@ -162,11 +163,6 @@ def _spine_target(rows: list[dict], how: str) -> dict:
     target["met_ssim"] = target["ssim"]["reduced_ai"] >= target["ssim"]["full"]
     target["met_nrmse"] = target["nrmse"]["reduced_ai"] <= target["nrmse"]["full"]
     return target
-
-
-def _mmss(seconds: float) -> str:
-    s = round(seconds)
-    return f"{s // 60}:{s % 60:02d}"
 
 
 def _mr_case_name(case) -> str:

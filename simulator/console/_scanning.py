@@ -19,20 +19,13 @@ from numpy.typing import NDArray
 from simulator.console import _render
 from simulator.console._backend import MRBackend, PETBackend, ScanResult
 from simulator.console._events import SessionEvents
+from simulator.durations import format_mmss
 from simulator.errors import ParameterError, UserError
 
 __all__ = ["CLOCKS", "ScanMixin", "format_mmss"]
 
 #: Clock speeds: simulated seconds per real second (inf: as fast as the physics).
 CLOCKS: dict[str, float] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": math.inf}
-
-
-def format_mmss(seconds: float) -> str:
-    """``mm:ss`` (``h:mm:ss`` past an hour) of a duration in seconds."""
-    s = int(round(max(0.0, seconds)))
-    if s >= 3600:
-        return f"{s // 3600}:{(s % 3600) // 60:02d}:{s % 60:02d}"
-    return f"{s // 60:02d}:{s % 60:02d}"
 
 
 class ScanMixin(SessionEvents):

@@ -16,10 +16,10 @@ def _row(full: float, ai: float, t_red: float = 345.6) -> dict:
 def test_spine_target_verdicts_follow_the_numbers():
     t = _spine_target([_row(0.050, 0.046), _row(0.040, 0.044)], "SENSE 2")
     assert t["met_nrmse"] and t["met_ssim"] and t["met_per_case_nrmse"] == 1
-    assert "5:46 (SENSE 2)" in t["what"] and "11:31" in t["what"] and "2 held-out" in t["what"]
+    assert "05:46 (SENSE 2)" in t["what"] and "11:31" in t["what"] and "2 held-out" in t["what"]
     worse = _spine_target([_row(0.050, 0.0505, 399.4)], "NEX 2 + 7/8 partial Fourier")
     assert not worse["met_nrmse"] and worse["met_per_case_nrmse"] == 0
-    assert "6:39" in worse["what"]
+    assert "06:39" in worse["what"]
 
 
 def test_report_shows_the_headline_and_the_counter_example(tmp_path):
@@ -36,6 +36,6 @@ def test_report_shows_the_headline_and_the_counter_example(tmp_path):
     assert json.loads(j.read_text())["mr"]["counter_example"]["met_nrmse"] is False
     md = m.read_text()
     head, _, rest = md.partition("Counter-example")
-    assert "5:46 (SENSE 2)" in head and "NRMSE **met** (NRMSE met on 1 of" in head
-    assert "6:39" in rest and "NRMSE not met (0 of the cases" in rest
+    assert "05:46 (SENSE 2)" in head and "NRMSE **met** (NRMSE met on 1 of" in head
+    assert "06:39" in rest and "NRMSE not met (0 of the cases" in rest
     assert "| reduced_ai | 0.9500 | 0.0520 |" in rest
