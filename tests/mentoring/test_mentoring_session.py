@@ -31,6 +31,21 @@ async def start_mentor(hub, room: dict, name: str = "Dr Martin", video: bool = T
     return mentor
 
 
+async def pet_console_under_mentor_control(hub) -> tuple[FakeConsole, TraineeLink, HubClient]:
+    """A PET room: the trainee's console, and a mentor (no video) holding control."""
+    room = await open_room(hub, modality="pet", label="PET 1")
+    console = FakeConsole("pet")
+    link = await start_trainee(hub, room, console)
+    mentor = await start_mentor(hub, room, video=False)
+    try:
+        await grant_control(link, mentor)
+    except BaseException:
+        await mentor.close()
+        await link.close()
+        raise
+    return console, link, mentor
+
+
 async def frame_with_marker(client: HubClient, level: int, timeout: float = 5.0):
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -121,12 +136,8 @@ async def test_one_controller_at_a_time(hub) -> None:
 
 
 async def test_remote_pet_scan_waits_for_trainee_confirmation(hub) -> None:
-    room = await open_room(hub, modality="pet", label="PET 1")
-    console = FakeConsole("pet")
-    link = await start_trainee(hub, room, console)
-    mentor = await start_mentor(hub, room, video=False)
+    console, link, mentor = await pet_console_under_mentor_control(hub)
     try:
-        await grant_control(link, mentor)
         await mentor.send_console({"type": "command", "id": 7, "command": {"type": "scan"}})
         await mentor.wait_for("pending", lambda m: m["id"] == 7)
         request = await link.client.wait_for("confirm_request")
@@ -227,12 +238,8 @@ async def test_mentor_watches_several_consoles_and_drives_one(hub) -> None:
 
 
 async def test_waiting_command_fails_when_the_console_leaves(hub) -> None:
-    room = await open_room(hub, modality="pet", label="PET 1")
-    console = FakeConsole("pet")
-    link = await start_trainee(hub, room, console)
-    mentor = await start_mentor(hub, room, video=False)
+    console, link, mentor = await pet_console_under_mentor_control(hub)
     try:
-        await grant_control(link, mentor)
         await mentor.send_console({"type": "command", "id": 9, "command": {"type": "scan"}})
         await link.client.wait_for("confirm_request")
         await link.close()
