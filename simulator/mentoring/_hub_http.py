@@ -23,6 +23,11 @@ __all__ = ["STATIC", "HttpRoutes"]
 STATIC = Path(__file__).with_name("static")
 
 
+def page_link(base: str, page: str, *tokens: str) -> str:
+    """``<base>/<page>#t=T1&t=T2…``: the tokens ride in the fragment, never sent to a server."""
+    return f"{base}/{page}#" + "&".join(f"t={t}" for t in tokens)
+
+
 class HttpRoutes(HubState):
     """``POST /api/rooms``, ``GET /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``,
     ``/call``, ``/``."""
@@ -83,10 +88,10 @@ class HttpRoutes(HubState):
                 "expires": exp,
                 "tokens": tokens,
                 "links": {
-                    "mentor": f"{base}/mentor#t={tokens['mentor']}",
-                    "observer": f"{base}/mentor#t={tokens['observer']}",
-                    "instructor": f"{base}/mentor#t={tokens['instructor']}",
-                    "trainee_call": f"{base}/call#t={tokens['trainee']}",
+                    "mentor": page_link(base, "mentor", tokens["mentor"]),
+                    "observer": page_link(base, "mentor", tokens["observer"]),
+                    "instructor": page_link(base, "mentor", tokens["instructor"]),
+                    "trainee_call": page_link(base, "call", tokens["trainee"]),
                 },
             }
         )
@@ -114,12 +119,12 @@ class HttpRoutes(HubState):
                     "expires": rt.room.expires,
                     "peers": len(rt.room.peers),
                     "links": {
-                        "instructor": f"{base}/mentor#t={instructor}",
-                        "observer": f"{base}/mentor#t={observer}",
+                        "instructor": page_link(base, "mentor", instructor),
+                        "observer": page_link(base, "mentor", observer),
                     },
                 }
             )
-        class_link = f"{base}/mentor#" + "&".join(f"t={t}" for t in tokens) if tokens else None
+        class_link = page_link(base, "mentor", *tokens) if tokens else None
         return web.json_response({"rooms": rooms, "class_link": class_link})
 
     def _make_way_for(self, account: str) -> bool:
