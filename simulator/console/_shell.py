@@ -16,6 +16,7 @@ import ipywidgets as W
 
 from simulator.console.i18n import Labels, query_params
 from simulator.console.session import CLOCKS, ConsoleSession
+from simulator.durations import format_mmss
 
 __all__ = ["Shell", "CSS", "missing_panel", "mentor_panel", "exercise_choice", "exercise_panel"]
 
@@ -231,8 +232,6 @@ class Shell:
             running = event["state"] == "running"
             self.stop.disabled = not running
             rem = event.get("remaining_s")
-            from simulator.console.session import format_mmss
-
             self.remaining.value = (
                 f"{int(event['progress'] * 100)} % — {format_mmss(rem)}"
                 if running and rem is not None

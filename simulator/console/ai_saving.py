@@ -15,6 +15,7 @@ import html
 from typing import Any
 
 from simulator.console.i18n import tr
+from simulator.durations import format_mmss
 
 __all__ = ["mr_saving", "pet_saving", "saving_html"]
 
@@ -78,8 +79,6 @@ def saving_html(saving: dict[str, float] | None, lang: str) -> str:
     """The consequences-area text of a saving (empty when None: AI off)."""
     if not saving:
         return ""
-    from simulator.console.session import format_mmss
-
     ref, cur = saving["standard_scan_time_s"], saving["scan_time_s"]
     times = {"ref": format_mmss(ref), "cur": format_mmss(cur)}
     # a difference under a second shows as 00:00 saved: say "no time saved" instead

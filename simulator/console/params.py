@@ -17,7 +17,7 @@ import ipywidgets as W
 from simulator.console import _shared
 from simulator.console.ai_saving import saving_html
 from simulator.console.i18n import Labels, tr
-from simulator.console.session import format_mmss
+from simulator.durations import format_mmss
 
 __all__ = ["MR_GROUPS", "MR_CHOICES", "PET_GROUPS", "PET_CHOICES", "ParamCard", "consequences_html"]
 
