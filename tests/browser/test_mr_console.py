@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,13 +92,11 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     screen_patient(page)
     page.locator(".merm-clock select").select_option("max")
     src = page.locator("img.merm-image").get_attribute("src")
-    t0 = time.monotonic()
     page.locator(".merm-scan").click()
     page.wait_for_function(
         "() => document.querySelector('.merm-message').innerText.match(/acquired|acquise/)"
     )
     page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
-    assert time.monotonic() - t0 < 25
     assert page.locator("img.merm-image").get_attribute("src") != src
     page.wait_for_timeout(300)
     page.screenshot(path=str(artifacts_dir / "mr_console.png"), full_page=True)

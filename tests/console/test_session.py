@@ -143,9 +143,9 @@ def test_scan_runs_in_background_and_stops(
     session.on_change(lambda e: events.append(e["type"]))
     session._anatomy = object()
     session.clock = "max"
-    t0 = time.monotonic()
     assert session.apply_command({"type": "scan"})["ok"]
-    assert time.monotonic() - t0 < 0.5  # returned at once
+    # returned while the backend is still held by the gate: a blocking call would only come
+    # back once ``gate.wait`` gave up, with the scan already done
     assert session.scan_state == "running"
     assert not session.apply_command({"type": "scan"})["ok"]  # one at a time
     session.apply_command({"type": "stop"})
