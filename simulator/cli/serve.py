@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if not dashboards.is_dir():
         raise UserError(f"no dashboards folder at {dashboards}", f"pas de dossier dashboards à {dashboards}")
     env = dict(os.environ)
+    env["MERM_COURSE_DIR"] = str(course)  # the kernels read the same course (paths.course_dir)
     env.setdefault("MERM_DB_URL", args.db or default_db_url())
     procs: list[subprocess.Popen[bytes]] = []
     hub_url = None
