@@ -9,6 +9,7 @@ and the start, reference and wrong-answer protocols pass the scanner's own
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -55,75 +56,149 @@ def simulator_ready(modality: str) -> bool:
     return all(hasattr(mod, n) for n in need)
 
 
-def _sim_errors(ex: Exercise, data: dict[str, Any]) -> list[Problem]:
-    """Checks against the scanner packages (names, ranges, check_protocol)."""
+def _seq(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def _map(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def _name_errors(data: dict[str, Any], modality: str) -> tuple[list[Problem], tuple[str, ...] | None]:
+    """Names against the scanner: anatomy/pathology/phantom, parameters, tissues, metrics.
+
+    Works on the raw mapping (so it runs even when the structure has errors) and reports
+    every problem; returns the problems and the anatomy's label names (None if unknown).
+    """
     out: list[Problem] = []
-    mod = _protocol.scanner(ex.modality)
-    fields = set(_protocol.protocol_fields(ex.modality))
-    names: tuple[str, ...] = ()
-    if ex.modality == "mr":
-        if ex.anatomy not in mod.ANATOMIES:
-            return [(("anatomy",), f"unknown anatomy '{ex.anatomy}' (known: {', '.join(mod.ANATOMIES)})")]
-        allowed = mod.PATHOLOGIES.get(ex.anatomy, ())
-        if ex.pathology is not None and ex.pathology not in allowed:
-            return [(("pathology",), f"unknown pathology '{ex.pathology}' for {ex.anatomy} "
-                     f"(known: {', '.join(allowed) or 'none'})")]
-        names = tuple(mod.load_anatomy(ex.anatomy, pathology=ex.pathology).names)
+    mod = _protocol.scanner(modality)
+    fields = set(_protocol.protocol_fields(modality))
+    names: tuple[str, ...] | None = None
+    if modality == "mr":
+        anatomy, pathology = data.get("anatomy"), data.get("pathology")
+        if isinstance(anatomy, str) and anatomy not in mod.ANATOMIES:
+            out.append((("anatomy",), f"unknown anatomy '{anatomy}' (known: {', '.join(mod.ANATOMIES)})"))
+        elif isinstance(anatomy, str):
+            allowed = mod.PATHOLOGIES.get(anatomy, ())
+            if pathology is not None and pathology not in allowed:
+                out.append((("pathology",), f"unknown pathology '{pathology}' for {anatomy} "
+                            f"(known: {', '.join(allowed) or 'none'})"))
+            else:
+                names = tuple(mod.load_anatomy(anatomy, pathology=pathology).names)
     else:
-        if ex.phantom not in mod.PHANTOMS:
-            return [(("phantom",), f"unknown phantom '{ex.phantom}' (known: {', '.join(mod.PHANTOMS)})")]
-        try:
-            names = tuple(mod.make_phantom(ex.phantom, **ex.phantom_options).names)
-        except UserError as exc:
-            return [(("phantom_options",), exc.en)]
-        except TypeError as exc:
-            return [(("phantom_options",), f"bad phantom option: {exc}")]
-    for i, name in enumerate(ex.editable):
-        if name not in fields:
+        phantom = data.get("phantom")
+        if isinstance(phantom, str) and phantom not in mod.PHANTOMS:
+            out.append((("phantom",), f"unknown phantom '{phantom}' (known: {', '.join(mod.PHANTOMS)})"))
+        elif isinstance(phantom, str):
+            try:
+                names = tuple(mod.make_phantom(phantom, **_map(data.get("phantom_options"))).names)
+            except UserError as exc:
+                out.append((("phantom_options",), exc.en))
+            except TypeError as exc:
+                out.append((("phantom_options",), f"bad phantom option: {exc}"))
+    editable = [n for n in _seq(data.get("editable")) if isinstance(n, str)]
+    for i, name in enumerate(_seq(data.get("editable"))):
+        if isinstance(name, str) and name not in fields:
             out.append((("editable", i), f"unknown parameter '{name}'"))
     for key in ("start", "reference_solution", "typical_wrong_answer"):
-        for name in (data[key].get("overrides") or {}):
+        for name in _map(_map(data.get(key)).get("overrides")):
             if name not in fields:
                 out.append(((key, "overrides", name), f"unknown parameter '{name}'"))
-            elif key != "start" and name not in ex.editable:
+            elif key != "start" and name not in editable:
                 out.append(((key, "overrides", name), f"'{name}' is not in 'editable'"))
-    for i, obj in enumerate(ex.objectives):
-        spec = METRICS[obj.metric]
-        path = ("objectives", i)
-        if spec.modality not in ("any", ex.modality):
-            out.append((path + ("metric",), f"metric '{obj.metric}' is for {spec.modality.upper()} exercises"))
-        for t_i, tissue in enumerate(obj.args.get("tissues", ())):
-            if tissue not in names:
-                out.append((path + ("tissues", t_i), f"unknown tissue '{tissue}' (known: {', '.join(names[1:])})"))
-        for key in ("tissue", "structure", "region"):
-            val = obj.args.get(key)
-            if val is not None and val not in names:
-                out.append((path + (key,), f"unknown {key} '{val}' (known: {', '.join(names[1:])})"))
-        if "name" in obj.args and obj.args["name"] not in fields:
-            out.append((path + ("name",), f"unknown parameter '{obj.args['name']}'"))
-        if "sphere_mm" in obj.args and f"sphere_{int(obj.args['sphere_mm'])}" not in names:
-            spheres = [n for n in names if n.startswith("sphere_")]
-            out.append((path + ("sphere_mm",), f"no sphere of {obj.args['sphere_mm']} mm "
-                        f"(phantom has: {', '.join(spheres) or 'none'})"))
-    if out:
+    known = ", ".join((names or ())[1:])
+    for i, obj in enumerate(_seq(data.get("objectives"))):
+        if not isinstance(obj, dict):
+            continue
+        path: tuple[str | int, ...] = ("objectives", i)
+        metric = obj.get("metric")
+        spec = METRICS.get(metric) if isinstance(metric, str) else None
+        if spec is not None and spec.modality not in ("any", modality):
+            out.append((path + ("metric",), f"metric '{obj['metric']}' is for {spec.modality.upper()} exercises"))
+        if names is not None:
+            for t_i, tissue in enumerate(_seq(obj.get("tissues"))):
+                if tissue not in names:
+                    out.append((path + ("tissues", t_i), f"unknown tissue '{tissue}' (known: {known})"))
+            for key in ("tissue", "structure", "region"):
+                val = obj.get(key)
+                if val is not None and val not in names:
+                    out.append((path + (key,), f"unknown {key} '{val}' (known: {known})"))
+            sphere = obj.get("sphere_mm")
+            if isinstance(sphere, (int, float)) and f"sphere_{int(sphere)}" not in names:
+                spheres = [n for n in names if n.startswith("sphere_")]
+                out.append((path + ("sphere_mm",), f"no sphere of {sphere} mm "
+                            f"(phantom has: {', '.join(spheres) or 'none'})"))
+        if "name" in obj and obj["name"] not in fields:
+            out.append((path + ("name",), f"unknown parameter '{obj['name']}'"))
+    return out, names
+
+
+def _sim_errors(ex: Exercise | None, data: dict[str, Any]) -> list[Problem]:
+    """Checks against the scanner packages (names, ranges, check_protocol): every problem.
+
+    ``ex`` is None when the structure was too broken to build the exercise: then only the
+    names are checked.
+    """
+    modality = data.get("modality")
+    if modality not in ("mr", "pet"):
+        return []
+    out, names = _name_errors(data, modality)
+    if ex is None:
         return out
-    if ex.modality == "mr":
+    mod = _protocol.scanner(modality)
+    if modality == "mr":
+        if names is None:
+            return out  # no anatomy to build protocols and geometries on
         try:
             mod.preset(ex.anatomy, ex.preset)
         except (UserError, KeyError, TypeError):
-            return [(("start", "preset"), f"unknown preset '{ex.preset}' for {ex.anatomy}")]
+            out.append((("start", "preset"), f"unknown preset '{ex.preset}' for {ex.anatomy}"))
+            return out
+    fields = set(_protocol.protocol_fields(modality))
+    start_ok = True
     for key, setup in (("start", ex.start), ("reference_solution", ex.reference_solution),
                        ("typical_wrong_answer", ex.typical_wrong_answer)):
-        out += _setup_errors(ex, key, setup)
+        # after a broken start, each setup's own values are still checked, on the preset
+        problems = _setup_errors(ex, key, setup, fields, start_ok)
+        out += problems
+        start_ok = start_ok and not (key == "start" and problems)
     return out
 
 
-def _setup_errors(ex: Exercise, key: str, setup: Setup) -> list[Problem]:
+def _base_protocol(ex: Exercise) -> Any:
+    """The preset (MR) or default protocol (PET) the exercise's start overrides apply to."""
+    mod = _protocol.scanner(ex.modality)
+    if ex.modality == "mr":
+        return mod.preset(ex.anatomy, ex.preset)
+    base = mod.PETProtocol()
+    if "weight_kg" in {f.name for f in dataclasses.fields(base)}:
+        base = dataclasses.replace(base, weight_kg=float(ex.patient.weight_kg))
+    return base
+
+
+def _setup_errors(ex: Exercise, key: str, setup: Setup, fields: set[str],
+                  start_ok: bool = True) -> list[Problem]:
+    """Every parameter of one setup that the scanner refuses, then the whole protocol's rules
+    (those only when the start protocol itself is valid)."""
     mod = _protocol.scanner(ex.modality)
     try:
-        proto = _protocol.start_protocol(ex)
-        if key != "start":
-            proto = _protocol.apply_overrides(proto, setup.overrides)
+        on_start = key != "start" and start_ok
+        base = _protocol.start_protocol(ex) if on_start else _base_protocol(ex)
+    except UserError as exc:
+        return [((key,), exc.en)]
+    own = {k: v for k, v in setup.overrides.items() if k in fields}
+    out: list[Problem] = []
+    for name, value in own.items():  # each value on its own: one line per refused value
+        try:
+            _protocol.apply_overrides(base, {name: value})
+        except ParameterError as exc:
+            out.append(((key, "overrides", name), exc.en))
+        except UserError as exc:
+            out.append(((key, "overrides", name), exc.en))
+    if out or len(own) != len(setup.overrides) or not (key == "start" or start_ok):
+        return out
+    try:
+        proto = _protocol.apply_overrides(base, own)
         mod.check_protocol(proto)
         if ex.modality == "mr":
             from simulator.mr.geometry import plan_slices
@@ -156,10 +231,20 @@ def exercise_from_text(text: str, source: str = "<exercise>", path: Path | None 
         data, lines = parse_with_lines(text)
     except YamlSyntaxError as exc:
         raise ExerciseError([(source, exc.line, exc.message)]) from None
-    _raise(source, lines, structural_errors(data))
-    ex = from_data(data, source=path, lines=lines)
-    if check_simulator and simulator_ready(ex.modality):
-        _raise(source, lines, _sim_errors(ex, data))
+    problems = structural_errors(data)
+    ex: Exercise | None = None
+    if not problems:
+        ex = from_data(data, source=path, lines=lines)
+    elif check_simulator:
+        try:  # structure errors elsewhere: still check what can be built, to report them all
+            ex = from_data(data, source=path, lines=lines)
+        except Exception:
+            ex = None
+    modality = data.get("modality") if isinstance(data, dict) else None
+    if check_simulator and modality in ("mr", "pet") and simulator_ready(modality):
+        problems = problems + _sim_errors(ex, data)
+    _raise(source, lines, problems)
+    assert ex is not None
     return ex
 
 

@@ -140,3 +140,39 @@ def test_cli_check_exit_codes(tmp_path: Path) -> None:
     assert "Traceback" not in out.stderr
     want = f"{bad}:{line_of(bad.read_text(), 'colour:')}: unknown key 'colour'"
     assert out.stderr.startswith(want)
+
+
+def _course_file(name: str) -> str:
+    return (Path(__file__).resolve().parents[2] / "course" / "exercises" / name).read_text(
+        encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("edits", "wanted"),
+    [
+        # a structure error does not hide a name error further down
+        ((("version: 1", "version: one"), ("editable: [fat_sat,", "editable: [fat_satt,")),
+         (("version: one", "must be an integer"), ("editable: [fat_satt,", "unknown parameter 'fat_satt'"))),
+        # two name errors: an unknown preset and an unknown tissue
+        ((("preset: pd_fs", "preset: pd_fss"), ("[fat, muscle]", "[fatt, muscle]")),
+         (("preset: pd_fss", "unknown preset 'pd_fss'"), ("[fatt, muscle]", "unknown tissue 'fatt'"))),
+        # a refused start value and a refused reference value, each on its own line
+        ((("matrix_read: 192", "matrix_read: 99999"),
+          ("overrides: {fat_sat: true}", "overrides: {fat_sat: true, te_ms: -5}")),
+         (("matrix_read: 99999", "matrix_read = 99999"), ("te_ms: -5", "te_ms = -5"))),
+    ],
+)
+def test_check_reports_every_error_with_its_line(tmp_path: Path, edits: tuple, wanted: tuple) -> None:
+    text = _course_file("mr_fat_sat.yaml")
+    for old, new in edits:
+        assert old in text
+        text = text.replace(old, new, 1)
+    path = tmp_path / "two_errors.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = subprocess.run([sys.executable, "-m", "simulator", "exercise", "check", str(path)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    for anchor, words in wanted:
+        want = f"{path}:{line_of(text, anchor)}:"
+        assert any(line.startswith(want) and words in line for line in lines), (want, words, lines)
