@@ -70,6 +70,7 @@ class Dispatch(HubState):
                 raise m.MessageError("hello_first", "send hello first", "envoyez hello d'abord")
             await self.dispatch(conn, msg)
         except (m.MessageError, ControlError) as exc:
+            ref = ref or getattr(exc, "ref", None)
             conn.send(m.server_message("error", code=exc.code, message=exc.en, ref=ref))
         except Exception:  # a bug here must not end the session of the others
             log.exception("failed to handle %s from %s", ref, conn.peer.id)

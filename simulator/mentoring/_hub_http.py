@@ -16,6 +16,7 @@ from ._hub_state import HubState, RoomRuntime
 from .audit import to_csv
 from .media import ConsoleSource
 from .room import Room
+from .room_request import RoomRequestError, parse_room_request
 from .tokens import TokenError, sign_token, verify_token
 
 __all__ = ["STATIC", "HttpRoutes"]
@@ -28,6 +29,13 @@ def page_link(base: str, page: str, *tokens: str) -> str:
     return f"{base}/{page}#" + "&".join(f"t={t}" for t in tokens)
 
 
+def _refusal(exc: RoomRequestError) -> web.Response:
+    """400 with the code, the field at fault and the message in English and French."""
+    return web.json_response(
+        {"error": exc.en, "code": exc.code, "field": exc.field, "message_fr": exc.fr}, status=400
+    )
+
+
 class HttpRoutes(HubState):
     """``POST /api/rooms``, ``GET /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``,
     ``/call``, ``/``."""
@@ -37,14 +45,14 @@ class HttpRoutes(HubState):
         if not allowed:
             return web.json_response({"error": "unauthorised"}, status=401)
         try:
-            body = await request.json() if request.can_read_body else {}
+            body = await request.json() if request.can_read_body else None
         except ValueError:
-            return web.json_response({"error": "bad JSON"}, status=400)
-        label = str(body.get("label", "console"))[:60]
-        modality = body.get("modality", "mr")
-        ttl = body.get("ttl_s", self.config.room_ttl_s)
-        if modality not in ("mr", "pet") or not isinstance(ttl, int) or not 60 <= ttl <= 86400:
-            return web.json_response({"error": "modality mr|pet, ttl_s 60–86400"}, status=400)
+            return _refusal(RoomRequestError("bad_json", None, "not JSON", "pas du JSON"))
+        try:
+            req = parse_room_request(body, account, self.config.room_ttl_s)
+        except RoomRequestError as exc:
+            return _refusal(exc)
+        label, modality, ttl = req.label, req.modality, req.ttl_s
         now = time.time()
         for old_id in [k for k, r in self.rooms.items() if r.room.expires < now and not r.conns]:
             self.rooms.pop(old_id).source.stop()
@@ -70,7 +78,7 @@ class HttpRoutes(HubState):
         base = self.config.public_url.rstrip("/")
         self.audit.append(
             room_id,
-            account if account is not None else str(body.get("name", "trainee"))[:40],
+            req.actor,
             "trainee",
             "create",
             {

@@ -66,6 +66,8 @@ class AuditLog:
         self._events: list[AuditEvent] = []
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():  # a restarted hub: the export and the numbering go on
+                self._events = [_event(json.loads(line)) for line in _lines(path)]
 
     def append(
         self,
@@ -79,7 +81,7 @@ class AuditLog:
         """Record one event and return it."""
         when = (now or datetime.now(UTC)).astimezone(UTC)
         event = AuditEvent(
-            seq=len(self._events) + 1,
+            seq=(self._events[-1].seq if self._events else 0) + 1,
             time=when.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             room=room,
             actor=actor,
@@ -96,6 +98,17 @@ class AuditLog:
     def events(self, room: str | None = None) -> list[AuditEvent]:
         """Events in order, of one room or all."""
         return [e for e in self._events if room is None or e.room == room]
+
+
+def _lines(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _event(obj: dict[str, Any]) -> AuditEvent:
+    return AuditEvent(
+        **{k: obj[k] for k in ("seq", "time", "room", "actor", "role", "action")},
+        detail=obj.get("detail", {}),
+    )
 
 
 def to_csv(events: list[AuditEvent]) -> str:

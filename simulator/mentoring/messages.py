@@ -50,6 +50,7 @@ class MessageError(UserError):
     def __init__(self, code: str, en: str, fr: str | None = None) -> None:
         super().__init__(en, fr)
         self.code = code
+        self.ref: str | None = None  # the refused message's type, once it is a known one
 
 
 def _bad(field: str, why: str) -> MessageError:
@@ -59,6 +60,18 @@ def _bad(field: str, why: str) -> MessageError:
 def _text(value: str, field: str, max_chars: int, min_chars: int = 0) -> None:
     if not min_chars <= len(value) <= max_chars:
         raise _bad(field, f"length allowed {min_chars}–{max_chars} characters")
+
+
+def _sdp(value: str) -> None:
+    """A session description: 10–15000 characters, ``v=0`` first, at least one ``m=`` line."""
+    _text(value, "sdp", _MAX_SDP, 10)
+    lines = value.replace("\r\n", "\n").split("\n")
+    if lines[0].strip() != "v=0" or not any(line.startswith("m=") for line in lines):
+        raise MessageError(
+            "bad_sdp",
+            "sdp: not a session description (v=0 first, then media m= lines)",
+            "sdp : pas une description de session (v=0 d'abord, puis des lignes m=)",
+        )
 
 
 def _unit(value: float, field: str) -> None:
@@ -96,7 +109,7 @@ class Offer(ClientMessage):
     sdp: str
 
     def __post_init__(self) -> None:
-        _text(self.sdp, "sdp", _MAX_SDP, 10)
+        _sdp(self.sdp)
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ class AvOffer(ClientMessage):
 
     def __post_init__(self) -> None:
         _peer(self.to, "to")
-        _text(self.sdp, "sdp", _MAX_SDP, 10)
+        _sdp(self.sdp)
 
 
 @dataclass(frozen=True)
@@ -302,7 +315,8 @@ def parse_client(raw: str | bytes, max_bytes: int = MAX_WS_BYTES) -> ClientMessa
     Raises
     ------
     MessageError
-        ``too_large``, ``bad_json``, ``unknown_type``, ``bad_field``.
+        ``too_large``, ``bad_json`` (also for any binary frame), ``unknown_type``,
+        ``bad_field``, ``bad_sdp``.
     """
     size = len(raw.encode("utf-8") if isinstance(raw, str) else raw)
     if size > max_bytes:
@@ -310,6 +324,10 @@ def parse_client(raw: str | bytes, max_bytes: int = MAX_WS_BYTES) -> ClientMessa
             "too_large",
             f"message of {size} bytes, limit {max_bytes}",
             f"message de {size} octets, limite {max_bytes}",
+        )
+    if not isinstance(raw, str):  # binary frames: counted and size-checked, then refused
+        raise MessageError(
+            "bad_json", "text frames only (JSON as UTF-8 text)", "trames texte seulement (JSON)"
         )
     try:
         data = json.loads(raw)
@@ -324,6 +342,14 @@ def parse_client(raw: str | bytes, max_bytes: int = MAX_WS_BYTES) -> ClientMessa
             f"unknown type {data['type'][:40]!r}",
             f"type inconnu {data['type'][:40]!r}",
         )
+    try:
+        return _build(cls, data)
+    except MessageError as exc:
+        exc.ref = cls.TYPE
+        raise
+
+
+def _build(cls: type[ClientMessage], data: dict[str, Any]) -> ClientMessage:
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     extra = set(data) - set(fields) - {"type"}

@@ -76,12 +76,8 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         )
         try:
             async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
+                if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):  # binary: refused in there
                     await self.handle_raw(conn, msg.data, m.MAX_WS_BYTES)
-                elif msg.type == WSMsgType.BINARY:
-                    conn.send(
-                        m.server_message("error", code="bad_json", message="text frames only")
-                    )
                 else:
                     break
         finally:

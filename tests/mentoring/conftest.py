@@ -19,6 +19,15 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
 
 
+async def start_hub(config: HubConfig, port: int) -> tuple[web.AppRunner, web.Application]:
+    """A hub serving ``config`` on 127.0.0.1:``port`` (stop it with ``runner.cleanup()``)."""
+    app = make_app(config)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, app
+
+
 @pytest.fixture
 async def hub(tmp_path):
     port = free_port()
@@ -30,12 +39,18 @@ async def hub(tmp_path):
         recordings_dir=tmp_path / "rec",
         max_peers=6,
     )
-    app = make_app(config)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    runner, app = await start_hub(config, port)
+    state = SimpleNamespace(url=url, hub=app[HUB_KEY], config=config, port=port)
+
+    async def restart() -> None:
+        """Stop this hub and start a new process-like one on the same port and files."""
+        nonlocal runner
+        await runner.cleanup()
+        runner, new_app = await start_hub(config, port)
+        state.hub = new_app[HUB_KEY]
+
+    state.restart = restart
     try:
-        yield SimpleNamespace(url=url, hub=app[HUB_KEY], config=config)
+        yield state
     finally:
         await runner.cleanup()

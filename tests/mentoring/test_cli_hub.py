@@ -152,8 +152,9 @@ def test_class_link_lists_the_running_hubs_rooms(tmp_path) -> None:
         assert out.returncode == 0, out.stderr
         lines = out.stdout.strip().splitlines()
         assert len(lines) == 3
-        assert lines[0].startswith("MR — Alice (MR, alice, 0 connected")
-        assert lines[1].startswith("PET — Alice (PET, alice, 0 connected")
+        # the label names the key's account, whatever the body asked for
+        assert lines[0].startswith("MR — alice (MR, alice, 0 connected")
+        assert lines[1].startswith("PET — alice (PET, alice, 0 connected")
         assert lines[2].startswith(f"all 2 consoles: http://127.0.0.1:{port}/mentor#t=")
         assert lines[2].count("t=") == 2
         wrong = class_link("--secret", "not-the-class-secret-at-all")

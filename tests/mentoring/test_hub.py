@@ -322,3 +322,86 @@ async def test_the_staff_list_open_rooms_with_one_link_to_watch_them_all(hub) ->
         async with HubClient(hub.url, token, "Prof") as staff:
             assert staff.welcome["room"] == room["room"]
             assert staff.welcome["role"] == "instructor"
+
+
+async def _post_body(url: str, body: object) -> tuple[int, dict]:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(
+            url + "/api/rooms",
+            data=json.dumps(body),
+            headers={"Authorization": "Bearer " + SECRET.decode()},
+        ) as resp:
+            return resp.status, await resp.json()
+
+
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ([1, 2], None),
+        ("x", None),
+        ({"label": "L" * 61}, "label"),
+        ({"name": "N" * 41}, "name"),
+        ({"label": 5}, "label"),
+        ({"name": ["x"]}, "name"),
+        ({"ttl_s": "3600"}, "ttl_s"),
+        ({"modality": "ct"}, "modality"),
+        ({"label": "ok", "owner": "root"}, "owner"),
+    ],
+)
+async def test_a_bad_room_request_is_a_400_naming_the_field(hub, body, field) -> None:
+    status, answer = await _post_body(hub.url, body)
+    assert status == 400
+    assert answer["field"] == field
+    assert answer["code"] == ("bad_json" if field is None else "bad_field")
+    assert not hub.hub.rooms, "nothing was opened"
+
+
+async def test_the_longest_allowed_label_and_name_are_kept_whole(hub) -> None:
+    status, room = await _post_body(hub.url, {"label": "L" * 60, "name": "N" * 40})
+    assert status == 200 and room["label"] == "L" * 60
+    assert (await _audit(hub.url, room))[0]["actor"] == "N" * 40
+
+
+async def test_a_non_sdp_offer_is_bad_sdp(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as client:
+        await client.send({"type": "offer", "sdp": "this is not a session description"})
+        err = await client.wait_for("error")
+        assert (err["code"], err["ref"]) == ("bad_sdp", "offer")
+        assert not [m for m in client.received if m["type"] == "answer"]
+
+
+async def test_binary_frames_are_size_checked_rate_limited_and_refused_with_a_ref(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as client:
+        assert client._ws is not None
+        await client._ws.send_bytes(b'{"type": "chat", "text": "hi"}')
+        await client._ws.send_bytes(b"x" * 20000)
+        first = await client.wait_for("error")
+        big = await client.wait_for("error", lambda e: e is not first)
+        assert ("ref" in first and first["ref"] is None) and first["code"] == "bad_json"
+        assert big["code"] == "too_large" and big["ref"] is None
+        for _ in range(120):
+            await client._ws.send_bytes(b"{}")
+        await client.send({"type": "chat", "text": "after the flood"})
+        await asyncio.sleep(0.3)
+        codes = [e["code"] for e in client.received if e["type"] == "error"]
+        assert len(codes) < 2 + 120, "a flood of binary junk is not answered frame by frame"
+        await asyncio.sleep(1.0)
+        await client.send({"type": "chat", "text": "calm again"})
+        await client.wait_for("chat", lambda c: c["text"] == "calm again")
+
+
+async def test_after_a_restart_the_audit_exports_and_numbering_goes_on(hub) -> None:
+    room = await create_room(hub.url, SECRET, "MR 1", "mr")
+    async with HubClient(hub.url, room["tokens"]["mentor"], "Dr M") as client:
+        await client.send({"type": "chat", "text": "before the restart"})
+        await client.wait_for("chat")
+    await asyncio.sleep(0.1)
+    before = await _audit(hub.url, room)
+    await hub.restart()
+    assert await _audit(hub.url, room) == before, "the export reads what is on disk"
+    other = await create_room(hub.url, SECRET, "MR 2", "mr")
+    seqs = [json.loads(x)["seq"] for x in hub.config.audit_path.read_text().splitlines()]
+    assert seqs == list(range(1, len(seqs) + 1)), "no sequence number twice"
+    assert (await _audit(hub.url, other))[0]["seq"] == before[-1]["seq"] + 1

@@ -21,6 +21,8 @@ from simulator.mentoring.turn import TurnSettings, ice_servers, turn_credentials
 KEY = b"k" * 32
 NOW = 1_800_000_000
 
+_SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n"
+
 
 def test_token_round_trip_and_binding() -> None:
     token = sign_token(KEY, "room1", "mentor", exp=NOW + 60)
@@ -119,8 +121,8 @@ def test_rate_limiter_refills() -> None:
 
 SAMPLES = [
     {"type": "hello", "name": "Dr Martin", "client": "browser"},
-    {"type": "offer", "sdp": "v=0\r\n" * 10},
-    {"type": "av_offer", "to": "p2", "sdp": "v=0\r\n" * 10},
+    {"type": "offer", "sdp": _SDP},
+    {"type": "av_offer", "to": "p2", "sdp": _SDP},
     {"type": "chat", "text": "hello"},
     {"type": "annotate", "shape": "text", "x0": 0.1, "y0": 0.2, "text": "here"},
     {"type": "command", "id": 4, "command": {"type": "set_window", "center": 40, "width": 400}},
