@@ -148,3 +148,32 @@ def test_scanned_pet_series_passes_dciodvfy(tmp_path: Path) -> None:
             check = subprocess.run(["dciodvfy", str(f)], capture_output=True, text=True, timeout=60)
             lines = (check.stdout + check.stderr).splitlines()
             assert [ln for ln in lines if ln.startswith("Error")] == [], f
+
+
+@pytest.mark.parametrize(("scanner", "peak"), [("biograph-mct", 185.0), ("discovery-mi", 193.4)])
+def test_countrate_json_curve_and_peak(scanner: str, peak: float) -> None:
+    res = run_cli("pet", "countrate", "--scanner", scanner, "--format", "json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    necr = [row["necr_kcps"] for row in data["curve"]]
+    assert max(necr) == pytest.approx(peak, rel=0.15)
+    assert data["peak"]["necr_kcps"] == pytest.approx(peak, rel=0.15)
+    assert necr[-1] < max(necr)  # the default range goes past the peak
+
+
+def test_countrate_csv_and_text() -> None:
+    csv = run_cli("pet", "countrate", "--scanner", "umi-550", "--format", "csv")
+    assert csv.returncode == 0, csv.stderr
+    header, *rows = csv.stdout.strip().splitlines()
+    assert header.split(",")[0] == "activity_kbqml" and "necr_kcps" in header
+    assert len(rows) == 60
+    text = run_cli("pet", "countrate", "--scanner", "umi-550")
+    assert "NECR peak" in text.stdout.strip().splitlines()[-1]
+
+
+def test_countrate_unknown_scanner_one_line_exit_2() -> None:
+    res = run_cli("pet", "countrate", "--scanner", "ecat")
+    assert res.returncode == 2
+    assert res.stdout == "" and "Traceback" not in res.stderr
+    (line,) = res.stderr.strip().splitlines()
+    assert "biograph-mct, discovery-mi, umi-550" in line

@@ -25,7 +25,7 @@ HELP = "Virtual PET scanner: scan a phantom (DICOM in Bq/mL with SUV, metrics.js
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Add the ``scan`` action."""
+    """Add the ``scan`` and ``countrate`` actions."""
     sub = parser.add_subparsers(dest="action", required=True, parser_class=type(parser))
     scan = sub.add_parser(
         "scan",
@@ -60,6 +60,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write truth.npz (labels, names, activity_bqml at injection)",
     )
+    rate = sub.add_parser(
+        "countrate",
+        help="NEMA NU 2 count-rate curve (trues, scatter, randoms, NECR) of a scanner model",
+        description="NEMA NU 2 count-rate curve of a scanner model, with its NECR peak.",
+    )
+    rate.add_argument("--scanner", required=True, help="biograph-mct, discovery-mi or umi-550")
+    rate.add_argument(
+        "--format", choices=("text", "json", "csv"), default="text", help="output format"
+    )
+    rate.add_argument(
+        "--max-kbqml", type=float, default=60.0, help="highest concentration (kBq/mL)"
+    )
+    rate.add_argument("--step-kbqml", type=float, default=1.0, help="concentration step")
 
 
 def _on_grid(volume: np.ndarray, shape: tuple[int, ...], labels: bool) -> np.ndarray:
@@ -85,8 +98,40 @@ def _truth_activity(series: Any, phantom: Any) -> np.ndarray:
     return _on_grid(truth, series.images_bqml.shape, labels=False).astype(np.float32)
 
 
+def _countrate(args: argparse.Namespace) -> int:
+    """Print the count-rate curve of ``--scanner`` and its NECR peak."""
+    import json
+
+    from simulator.pet.countrate import necr_curve
+
+    curve = necr_curve(args.scanner, args.max_kbqml, args.step_kbqml).as_dict()
+    rows: list[dict[str, float]] = curve["curve"]  # type: ignore[assignment]
+    peak: dict[str, float] = curve["peak"]  # type: ignore[assignment]
+    if args.format == "json":
+        print(json.dumps(curve, indent=1))
+        return 0
+    keys = list(rows[0])
+    if args.format == "csv":
+        print(",".join(keys))
+        for r in rows:
+            print(",".join(f"{r[k]:.6g}" for k in keys))
+        return 0
+    print(f"{curve['label']} — NEMA NU 2 count rates, 70-cm scatter phantom ({curve['source']})")
+    print("  ".join(f"{k:>14}" for k in keys))
+    for r in rows:
+        print("  ".join(f"{r[k]:14.2f}" for k in keys))
+    print(
+        f"NECR peak {peak['necr_kcps']:.1f} kcps at {peak['activity_kbqml']:.2f} kBq/mL "
+        f"(published {peak['published_necr_kcps']:g} kcps at "
+        f"{peak['published_activity_kbqml']:g} kBq/mL)"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run ``pet scan``."""
+    """Run ``pet scan`` or ``pet countrate``."""
+    if args.action == "countrate":
+        return _countrate(args)
     import simulator.pet as pet
     from simulator.dicom import write_pet_series
 

@@ -27,7 +27,6 @@ __all__ = [
     "SENSITIVITY_CPS_PER_BQ",
     "PSF_FWHM_MM",
     "AXIAL_FWHM_MM",
-    "RANDOMS_KCPS_PER_MBQ2",
     "SCATTER_GAIN",
     "SPEED_OF_LIGHT_MM_PER_PS",
     "tof_gain",
@@ -43,10 +42,7 @@ _NEMA_LINE_MM = 700.0
 SENSITIVITY_CPS_PER_BQ = NEMA_SENSITIVITY_KCPS_PER_MBQ * 1e-3 * _NEMA_LINE_MM / AXIAL_FOV_MM
 PSF_FWHM_MM = 4.4
 AXIAL_FWHM_MM = 4.5
-#: Randoms rate R = k·A², A the activity (MBq) in the axial FOV at that moment; k chosen so
-#: that a 70-kg patient at 3.5 MBq/kg after 60 min shows randoms of about a third of the
-#: prompts, as reported for the mCT in clinical whole-body scans.
-RANDOMS_KCPS_PER_MBQ2 = 0.1
+#: Randoms and dead time: :mod:`simulator.pet.countrate` (calibrated on the NEMA NECR peak).
 SPEED_OF_LIGHT_MM_PER_PS = 0.299792458
 _NEMA_SCATTER_FRACTION = 0.335
 _NEMA_CYLINDER_RADIUS_MM = 101.5

@@ -5,7 +5,11 @@ Expected counts in line of response i of slice z:
     trues_i   = κ · n_i · a_i · (A · PSF(x))_i          x: activity at scan start, Bq/mL
     scatter_i = smooth (Gaussian-blurred) trues, scaled to a scatter-to-trues ratio that
                 grows with the attenuating path (calibrated to the mCT's NEMA 33.5 %)
-    randoms_i = uniform, total rate k·A² (A the activity in the axial FOV)
+    randoms_i = uniform, total rate 2τ_w·singles² (singles ∝ the activity in the axial FOV)
+
+trues and scatter are multiplied by the dead-time survival L² of the scanner's count-rate
+model (:func:`simulator.pet.countrate.bed_losses`, Biograph mCT class, calibrated on the
+NEMA NU 2 NECR peak); ``count_losses=False`` gives the ideal linear scanner.
 
 with κ = S · T · D_frame · β/β_F18 · d · dz / (1000 · n_angles), S the scanner's mean
 sensitivity for activity in the FOV (from NEMA 9.6 kcps/MBq), T the frame length, D_frame
@@ -32,6 +36,7 @@ from scipy import ndimage
 
 from simulator.errors import ParameterError
 from simulator.pet import _scanner as scanner
+from simulator.pet.countrate import bed_losses
 from simulator.pet.phantoms import Phantom
 from simulator.pet.projector import SinogramGeometry, get_projector
 from simulator.pet.protocol import PETProtocol
@@ -80,6 +85,10 @@ class Sinogram:
     protocol : PETProtocol
     noiseless : bool
         True when ``prompts`` are the expected values (no Poisson noise).
+    live_fraction : float
+        Share of the coincidences that survived dead time (1 = no losses).
+    singles_cps : float
+        Singles rate (after losses) at the frame start.
     """
 
     prompts: NDArray[np.float32]
@@ -99,6 +108,8 @@ class Sinogram:
     protocol: PETProtocol
     counts: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     noiseless: bool = False
+    live_fraction: float = 1.0
+    singles_cps: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("prompts", "attenuation", "normalisation", "scatter", "randoms"):
@@ -249,17 +260,15 @@ def acquire(
     scale = np.where(s_sum > 0, ratio * t_sum / np.maximum(s_sum, 1e-30), 0.0)
     scatter = (shape * scale[:, None, None].astype(np.float32)).astype(np.float32)
 
-    # randoms: uniform, rate ∝ (activity in the axial field of view)²
+    # dead time and randoms (∝ singles²) from the activity in the axial field of view
     length_mm = nz * dz
     a_fov_mbq = float(ph.activity_bqml.sum(dtype=np.float64)) * px * px * dz * 1e-9 * dk
     a_fov_mbq *= scanner.axial_fraction(length_mm)
-    r_total = (
-        scanner.RANDOMS_KCPS_PER_MBQ2
-        * 1e3
-        * a_fov_mbq**2
-        * frame_s
-        * frame_decay_factor(tracer, frame_s, power=2)
-    )
+    losses = bed_losses(a_fov_mbq, dead_time=protocol.count_losses)
+    live = np.float32(losses.live_fraction)
+    trues *= live
+    scatter *= live
+    r_total = losses.randoms_cps * frame_s * frame_decay_factor(tracer, frame_s, power=2)
     # every simulated slice is seen for a whole frame, as in a bed of AXIAL_FOV_MM
     per_slice = r_total * dz / scanner.AXIAL_FOV_MM
     randoms = np.full(trues.shape, per_slice / geom.n_lor, np.float32)
@@ -303,4 +312,6 @@ def acquire(
         protocol=protocol,
         counts=MappingProxyType(counts),
         noiseless=noiseless,
+        live_fraction=losses.live_fraction,
+        singles_cps=losses.singles_cps,
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, fields
 
 from simulator.errors import ParameterError
 from simulator.pet import _scanner as scanner
+from simulator.pet.countrate import bed_losses
 from simulator.pet.tracers import TRACERS, decay_factor, frame_decay_factor
 
 __all__ = ["PETProtocol", "PETDerived", "check_protocol", "derive", "RECONS", "EANM_MBQ_MIN_PER_KG"]
@@ -68,6 +69,10 @@ class PETProtocol:
     psf_modelling : bool
         Model the scanner's transaxial resolution in MLEM/OSEM (vendors' "PSF"
         reconstruction): higher contrast recovery, edge overshoot, slower convergence.
+    count_losses : bool
+        Dead time and randoms of the scanner's count-rate model
+        (:mod:`simulator.pet.countrate`); False: the ideal linear scanner of the textbook
+        (trues ∝ activity at any rate).
     """
 
     tracer: str = "F18-FDG"
@@ -87,6 +92,7 @@ class PETProtocol:
     ai_denoise: bool = False
     fbp_window: str = "hann"
     psf_modelling: bool = False
+    count_losses: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,7 +156,8 @@ def check_protocol(p: PETProtocol) -> tuple[str, ...]:
     _int_range("beds", p.beds, 1, 12)
     if p.tof_ps != 0:
         _range("tof_ps", p.tof_ps, 150.0, 1000.0, "ps (or 0 = off)")
-    for name in ("attenuation_correction", "scatter_correction", "ai_denoise", "psf_modelling"):
+    for name in ("attenuation_correction", "scatter_correction", "ai_denoise", "psf_modelling",
+                 "count_losses"):
         if not isinstance(getattr(p, name), bool):
             raise ParameterError(name, getattr(p, name), "true, false")
     _choice("recon", p.recon, RECONS)
@@ -237,15 +244,10 @@ def derive(
     )
     t = transmission if transmission is not None else _PATIENT_TRANSMISSION
     a_scan_bq = a_bed * 1e6 * dk
-    trues = scanner.SENSITIVITY_CPS_PER_BQ * a_scan_bq * t * frame_s * fdf
+    losses = bed_losses(a_scan_bq / 1e6, dead_time=p.count_losses)
+    trues = scanner.SENSITIVITY_CPS_PER_BQ * a_scan_bq * t * frame_s * fdf * losses.live_fraction
     scatter = trues * scanner.scatter_to_trues(-math.log(max(t, 1e-6)))
-    randoms = (
-        scanner.RANDOMS_KCPS_PER_MBQ2
-        * 1e3
-        * (a_scan_bq / 1e6) ** 2
-        * frame_s
-        * frame_decay_factor(tracer, frame_s, power=2)
-    )
+    randoms = losses.randoms_cps * frame_s * frame_decay_factor(tracer, frame_s, power=2)
     prompts = trues + scatter + randoms
     return PETDerived(
         half_life_s=tracer.half_life_s,

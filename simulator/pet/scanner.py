@@ -206,6 +206,8 @@ def scan(
         "effective_dose_msv": d.effective_dose_msv,
         "eanm_activity_mbq": d.eanm_activity_mbq,
         "tof_gain": sino.tof_gain,
+        "live_fraction": sino.live_fraction,
+        "singles_mcps": sino.singles_cps / 1e6,
         "warnings": list(warnings),
     }
     series = PETSeries(
