@@ -31,6 +31,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: How long a browser test waits for one page event before calling it a hang. A guard, not a
+#: budget: on a machine loaded by other jobs a kernel start or a scan can take minutes, and
+#: the suite must stay green there (run times live in tests/benchmarks/).
+PAGE_HANG_GUARD_MS = 240_000
+
+
 def chromium_path() -> str | None:
     """Debian's Chromium (never a Playwright-downloaded browser)."""
     return os.environ.get("MERM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

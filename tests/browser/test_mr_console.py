@@ -10,11 +10,10 @@ import pytest
 import simulator.mr
 from tests.browser.console_steps import scan_and_show_ai_change, set_field
 from tests.browser.voila_server import voila
-from tests.conftest import free_port
+from tests.conftest import PAGE_HANG_GUARD_MS, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
-PAGE_TIMEOUT_MS = 30_000  # a page test stays under 30 s
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +24,7 @@ def mr_url() -> Iterator[str]:
 
 def open_console(browser, url: str, locale: str = "en-US"):  # noqa: ANN001, ANN201
     page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale=locale)
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.set_default_timeout(PAGE_HANG_GUARD_MS)
     page.goto(url)
     page.wait_for_selector(".merm-scan", state="visible")
     page.wait_for_selector("img.merm-image")
@@ -176,7 +175,7 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
 def test_exercise_from_url(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
     """``?exercise=<id>&lang=fr`` opens the console on that exercise, in French."""
     page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale="en-US")
-    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.set_default_timeout(PAGE_HANG_GUARD_MS)
     page.goto(mr_url + "?exercise=mr-wrap&lang=fr")
     page.wait_for_selector(".merm-exercise-submit", state="visible")
     assert "Acquérir" in page.locator(".merm-scan").inner_text()

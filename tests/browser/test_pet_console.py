@@ -9,7 +9,7 @@ import pytest
 
 from tests.browser.console_steps import scan_and_show_ai_change, set_field
 from tests.browser.voila_server import voila
-from tests.conftest import free_port
+from tests.conftest import PAGE_HANG_GUARD_MS, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -23,7 +23,7 @@ def pet_url() -> Iterator[str]:
 def test_pet_scan_suv_and_nema_in_french(browser, pet_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
     # the browser asks for French: the console opens in French (Accept-Language → kernel)
     page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale="fr-FR")
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(PAGE_HANG_GUARD_MS)
     page.goto(pet_url)
     page.wait_for_selector(".merm-scan", state="visible")
     assert "Acquérir" in page.locator(".merm-scan").inner_text()
@@ -53,7 +53,7 @@ def test_pet_ai_saving_change_view_and_language(browser, pet_url: str, artifacts
     # half the minutes per bed and half the activity with AI on: time and dose saved show live
     # (in French); after the scan the "what the AI changed" view renders; then English
     page = browser.new_page(viewport={"width": 1400, "height": 1050}, locale="fr-FR")
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(PAGE_HANG_GUARD_MS)
     page.goto(pet_url)
     page.wait_for_selector(".merm-scan", state="visible")
     assert page.locator(".merm-view-ai").is_disabled()  # nothing denoised by AI yet
