@@ -22,7 +22,7 @@ def voila(
     notebook: str,
     port: int,
     env_extra: dict[str, str] | None = None,
-    timeout_s: float = 60.0,
+    timeout_s: float = 240.0,  # a hang guard: Voilà starts slowly on a loaded machine
     extra_args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """Run ``python -m voila course/dashboards/<notebook>``; yield the page URL once it answers 200."""
