@@ -3,7 +3,8 @@
 Binds 127.0.0.1 unless ``--ip`` says otherwise. The secret that authorises creating
 rooms (and signs invitation tokens) is ``--secret-file`` (or ``--secret``, visible in ``ps``),
 else ``$MERM_HUB_SECRET``, else a random one kept in ``$MERM_HOME/hub-secret`` (mode 0600)
-that local kernels read too. The coturn secret likewise: ``--turn-secret-file`` or
+that local kernels read too. Every route is under ``--prefix`` (default
+``$JUPYTERHUB_SERVICE_PREFIX``, what JupyterHub gives a managed service, else ``/``). The coturn secret likewise: ``--turn-secret-file`` or
 ``--turn-secret``. ``--print-user-key NAME`` prints the key that lets account NAME (and only
 it) open rooms on this hub — what a shared JupyterHub gives each user's server as
 ``$MERM_HUB_USER_KEY`` instead of the secret — and exits. ``--class-link`` asks the running
@@ -35,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--secret-file", type=Path, default=None, help="read the hub secret from this file"
     )
     parser.add_argument("--public-url", default=None, help="base URL written into invitation links")
+    parser.add_argument(
+        "--prefix",
+        default=None,
+        help="URL path every route is served under (default: $JUPYTERHUB_SERVICE_PREFIX, else /)",
+    )
     parser.add_argument(
         "--turn-url", default=None, help="coturn server, e.g. turn:turn.example.org:3478"
     )
@@ -179,8 +185,9 @@ def run(args: argparse.Namespace) -> int:
         max_peers=args.max_peers,
         audit_path=home / "audit" / "mentoring-audit.jsonl",
         recordings_dir=None if args.no_record else home / "recordings",
+        prefix=args.prefix or os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/",
     )
-    print(f"MERM Lab mentoring hub on {public} (audit: {config.audit_path})", flush=True)
+    print(f"MERM Lab mentoring hub on {config.base} (audit: {config.audit_path})", flush=True)
     web.run_app(
         make_app(config),
         host=args.ip,

@@ -36,6 +36,13 @@ def _refusal(exc: RoomRequestError) -> web.Response:
     )
 
 
+def _page(name: str) -> web.FileResponse:
+    """A static page; its script, WebSocket and API URLs are relative to the hub's prefix."""
+    return web.FileResponse(
+        STATIC / name, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    )
+
+
 class HttpRoutes(HubState):
     """``POST /api/rooms``, ``GET /api/rooms``, ``GET /api/rooms/{room}/audit``, ``/mentor``,
     ``/call``, ``/``."""
@@ -75,7 +82,7 @@ class HttpRoutes(HubState):
             r: sign_token(self.config.secret, room_id, r, exp)
             for r in ("trainee", "mentor", "observer", "instructor")
         }
-        base = self.config.public_url.rstrip("/")
+        base = self.config.base
         self.audit.append(
             room_id,
             req.actor,
@@ -110,7 +117,7 @@ class HttpRoutes(HubState):
         if not self._check_secret(request):
             return web.json_response({"error": "unauthorised"}, status=401)
         now = time.time()
-        base = self.config.public_url.rstrip("/")
+        base = self.config.base
         rooms, tokens = [], []
         for room_id, rt in self.rooms.items():
             if rt.room.expires <= now:
@@ -170,11 +177,15 @@ class HttpRoutes(HubState):
             )
         return web.json_response([e.__dict__ for e in events])
 
-    async def page(self, request: web.Request) -> web.FileResponse:
-        name = {"/mentor": "mentor.html", "/call": "call.html"}[request.path]
-        return web.FileResponse(
-            STATIC / name, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
-        )
+    async def mentor_page(self, request: web.Request) -> web.FileResponse:
+        return _page("mentor.html")
+
+    async def call_page(self, request: web.Request) -> web.FileResponse:
+        return _page("call.html")
+
+    async def to_prefix(self, request: web.Request) -> web.Response:
+        """``/services/merm-hub`` → ``/services/merm-hub/`` (the pages' relative URLs need it)."""
+        raise web.HTTPPermanentRedirect(self.config.prefix)
 
     async def index(self, request: web.Request) -> web.Response:
         return web.json_response({"service": "merm-lab hub", "rooms": len(self.rooms)})

@@ -28,6 +28,7 @@ from .media import ConsoleSource
 from .room import Peer, Room
 from .tokens import TokenError, verify_user_key
 from .turn import TurnSettings, ice_servers
+from .url_prefix import normalise_prefix, origin_of, page_base
 
 __all__ = ["Conn", "HubConfig", "HubState", "RoomRuntime"]
 
@@ -57,6 +58,15 @@ class HubConfig:
     room_ttl_s: int = 4 * 3600
     audit_path: Path | None = None
     recordings_dir: Path | None = None
+    prefix: str = "/"  # every route under it ($JUPYTERHUB_SERVICE_PREFIX behind JupyterHub)
+
+    def __post_init__(self) -> None:
+        self.prefix = normalise_prefix(self.prefix)
+
+    @property
+    def base(self) -> str:
+        """Where the pages are seen from outside (invitation links start with it)."""
+        return page_base(self.public_url, self.prefix)
 
 
 @dataclass
@@ -111,7 +121,7 @@ class HubState:
         origin = request.headers.get("Origin")
         if origin is None:  # not a browser: the token is the only credential
             return True
-        own = {f"{request.scheme}://{request.host}", self.config.public_url.rstrip("/")}
+        own = {f"{request.scheme}://{request.host}", origin_of(self.config.public_url)}
         return origin in own or origin in self.config.allowed_origins
 
     def _audit(self, rt: RoomRuntime, peer: Peer | None, action: str, **detail: Any) -> None:

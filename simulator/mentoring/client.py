@@ -11,19 +11,24 @@ import contextlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-from aiortc import (
-    MediaStreamTrack,
-    RTCConfiguration,
-    RTCIceServer,
-    RTCPeerConnection,
-    RTCSessionDescription,
-)
-from aiortc.mediastreams import MediaStreamError
 
-__all__ = ["HubClient", "create_room", "ws_url"]
+from simulator.errors import UserError
+
+if TYPE_CHECKING:  # aiortc (and av under it) load only when a call starts media
+    from aiortc import MediaStreamTrack, RTCPeerConnection
+
+__all__ = ["HubClient", "HubUnavailable", "create_room", "ws_url"]
+
+#: Longest wait for the hub to answer a room request (an unreachable host must not hang).
+CREATE_TIMEOUT_S = 15.0
+
+
+class HubUnavailable(UserError, ConnectionError):
+    """The hub could not open a room: unreachable, timed out, refused, or not a MERM Lab hub
+    at that address (a 404 or an HTML page, e.g. a wrong URL prefix)."""
 
 
 def ws_url(hub_url: str, token: str) -> str:
@@ -40,17 +45,54 @@ async def create_room(
     ttl_s: int = 4 * 3600,
 ) -> dict[str, Any]:
     """POST /api/rooms with the hub secret or a user key; returns the JSON answer (tokens,
-    links)."""
-    async with aiohttp.ClientSession() as http:
-        async with http.post(
-            hub_url.rstrip("/") + "/api/rooms",
-            json={"label": label, "modality": modality, "name": name, "ttl_s": ttl_s},
-            headers={"Authorization": "Bearer " + secret.decode()},
-        ) as resp:
-            body = await resp.json()
-            if resp.status != 200:
-                raise ConnectionError(f"hub refused to create a room: {body.get('error')}")
-            return body
+    links).
+
+    Raises
+    ------
+    HubUnavailable
+        Every failure, as one line in English and French: no answer, a timeout, a refusal
+        (the hub's own message), or an answer that is not the hub's JSON.
+    """
+    url = hub_url.rstrip("/") + "/api/rooms"
+    try:
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=CREATE_TIMEOUT_S)
+        ) as http:
+            async with http.post(
+                url,
+                json={"label": label, "modality": modality, "name": name, "ttl_s": ttl_s},
+                headers={"Authorization": "Bearer " + secret.decode()},
+            ) as resp:
+                status = resp.status
+                try:
+                    body = await resp.json(content_type=None)
+                except (ValueError, aiohttp.ClientError):
+                    body = None
+    except TimeoutError:
+        raise HubUnavailable(
+            f"the hub at {hub_url} did not answer within {CREATE_TIMEOUT_S:g} s",
+            f"le hub {hub_url} n'a pas répondu en {CREATE_TIMEOUT_S:g} s",
+        ) from None
+    except (aiohttp.ClientError, OSError, ValueError) as exc:
+        raise HubUnavailable(
+            f"no mentoring hub answers at {hub_url} ({type(exc).__name__})",
+            f"aucun hub de mentorat ne répond à {hub_url} ({type(exc).__name__})",
+        ) from None
+    if not isinstance(body, dict):
+        raise HubUnavailable(
+            f"{url} answered {status} without the hub's JSON: not a MERM Lab hub at this "
+            "address (check the URL and its prefix)",
+            f"{url} a répondu {status} sans le JSON du hub : pas de hub MERM Lab à cette "
+            "adresse (vérifiez l'URL et son préfixe)",
+        )
+    if status != 200:
+        why = str(body.get("error", status))
+        why_fr = str(body.get("message_fr", why))
+        raise HubUnavailable(
+            f"the hub refused to open a room ({status}): {why}",
+            f"le hub a refusé d'ouvrir une salle ({status}) : {why_fr}",
+        )
+    return body
 
 
 class HubClient:
@@ -115,7 +157,16 @@ class HubClient:
             )
         except aiohttp.WSServerHandshakeError as exc:
             await self._http.close()
-            raise ConnectionError(f"hub refused the connection ({exc.status})") from exc
+            raise HubUnavailable(
+                f"hub refused the connection ({exc.status})",
+                f"le hub a refusé la connexion ({exc.status})",
+            ) from exc
+        except (aiohttp.ClientError, OSError) as exc:
+            await self._http.close()
+            raise HubUnavailable(
+                f"no mentoring hub answers at {self.hub_url} ({type(exc).__name__})",
+                f"aucun hub de mentorat ne répond à {self.hub_url} ({type(exc).__name__})",
+            ) from exc
         self.welcome = json.loads((await self._ws.receive()).data)
         self._tasks.append(asyncio.ensure_future(self._read_ws()))
         await self.send({"type": "hello", "name": self.name, "client": self.client})
@@ -179,6 +230,8 @@ class HubClient:
         timeout: float = 10.0,
     ) -> None:
         """Open the peer connection to the hub: send ``video`` and/or receive the console."""
+        from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
+
         servers = [RTCIceServer(**s) for s in self.welcome.get("ice_servers", [])]  # type: ignore[arg-type]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         self.pc = pc
@@ -207,6 +260,8 @@ class HubClient:
         await asyncio.wait_for(opened.wait(), timeout)
 
     async def _read_video(self, track: MediaStreamTrack) -> None:
+        from aiortc.mediastreams import MediaStreamError
+
         while True:
             try:
                 frame = await track.recv()

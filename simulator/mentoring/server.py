@@ -124,14 +124,17 @@ def make_app(config: HubConfig) -> web.Application:
     hub = Hub(config)
     app = web.Application(client_max_size=64 * 1024)
     app[HUB_KEY] = hub
-    app.router.add_get("/", hub.index)
-    app.router.add_post("/api/rooms", hub.create_room)
-    app.router.add_get("/api/rooms", hub.list_rooms)
-    app.router.add_get("/api/rooms/{room}/audit", hub.audit_export)
-    app.router.add_get("/ws", hub.websocket)
-    app.router.add_get("/mentor", hub.page)
-    app.router.add_get("/call", hub.page)
-    app.router.add_static("/static", STATIC)
+    p = config.prefix  # "/" or "/services/merm-hub/": every route below it
+    app.router.add_get(p, hub.index)
+    if p != "/":
+        app.router.add_get(p.rstrip("/"), hub.to_prefix)
+    app.router.add_post(p + "api/rooms", hub.create_room)
+    app.router.add_get(p + "api/rooms", hub.list_rooms)
+    app.router.add_get(p + "api/rooms/{room}/audit", hub.audit_export)
+    app.router.add_get(p + "ws", hub.websocket)
+    app.router.add_get(p + "mentor", hub.mentor_page)
+    app.router.add_get(p + "call", hub.call_page)
+    app.router.add_static(p + "static", STATIC)
 
     async def on_shutdown(app: web.Application) -> None:
         await hub.close()

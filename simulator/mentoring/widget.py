@@ -13,23 +13,29 @@ from __future__ import annotations
 import asyncio
 import html
 import io
+import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 import numpy as np
 from PIL import Image
 
+from simulator.errors import UserError
 from simulator.paths import data_home
 
 from ._draw import draw_overlay
 from .client import create_room
 from .console_link import ConsoleLike
 from .tokens import load_or_create_secret
-from .trainee import TraineeLink
+
+if TYPE_CHECKING:  # aiortc and av load with the trainee link, when a call starts
+    from .trainee import TraineeLink
 
 __all__ = ["MentorPanel", "hub_credential", "hub_secret"]
+
+log = logging.getLogger("merm.mentoring")
 
 TEXT = {
     "en": {
@@ -42,7 +48,8 @@ TEXT = {
         "take_back": "Take back control", "confirm_q": "{actor} wants to start the PET acquisition "
         "(ionising radiation). Confirm from the scanner room?", "confirm": "Start acquisition",
         "decline": "Decline", "send": "Send", "record": "I agree to this session being recorded",
-        "camera": "Camera and microphone", "error": "Could not reach the hub: {e}",
+        "camera": "Camera and microphone", "error": "Could not open a room: {e}",
+        "no_link": "the connection to the hub failed ({e})",
     },
     "fr": {
         "title": "Mentor à distance", "call": "Appeler un mentor", "hang_up": "Raccrocher",
@@ -54,7 +61,8 @@ TEXT = {
         "take_back": "Reprendre la main", "confirm_q": "{actor} veut lancer l'acquisition TEP "
         "(rayonnements ionisants). Confirmer depuis la salle ?", "confirm": "Lancer l'acquisition",
         "decline": "Refuser", "send": "Envoyer", "record": "J'accepte l'enregistrement de la séance",
-        "camera": "Caméra et micro", "error": "Hub injoignable : {e}",
+        "camera": "Caméra et micro", "error": "Impossible d'ouvrir une salle : {e}",
+        "no_link": "la connexion au hub a échoué ({e})",
     },
 }  # fmt: skip
 
@@ -211,8 +219,10 @@ class MentorPanel(W.VBox):
             secret = self._secret or hub_credential()
             label = f"{self.session.modality.upper()} — {self.name}"
             self.room = await create_room(
-                self.hub_url, secret, label, self.session.modality, self.name
+                self.hub_url, secret, label, self.session.modality, self.name[:40]
             )
+            from .trainee import TraineeLink  # aiortc and av: only now that a call starts
+
             self.link = TraineeLink(
                 self.session, self.hub_url, self.room["tokens"]["trainee"], self.name
             )
@@ -221,19 +231,31 @@ class MentorPanel(W.VBox):
             notify = getattr(self.session, "notify", None)
             if callable(notify):  # an exercise that asks the trainee to call a mentor grades it
                 notify({"type": "mentor_called", "room": self.room.get("room")})
-        except (OSError, ConnectionError, ValueError, TimeoutError) as exc:
-            self.error = self.t("error", e=exc)
-            if self.link is not None:
-                await self.link.close()
-            self.link, self.room = None, None
+        except Exception as exc:  # noqa: BLE001 - every failure is one line, never a spinner
+            self.error = self.t("error", e=self._why(exc))
+            link, self.link, self.room = self.link, None, None
+            if link is not None:
+                try:
+                    await link.close()
+                except Exception:  # noqa: BLE001 - closing a half-open link is best effort
+                    log.debug("closing a failed link", exc_info=True)
         self._refresh()
+
+    def _why(self, exc: BaseException) -> str:
+        """One line on what went wrong, in the panel's language."""
+        if isinstance(exc, UserError):
+            return exc.message(self.lang)
+        if isinstance(exc, TimeoutError):
+            return self.t("no_link", e="timeout")
+        log.warning("call a mentor failed", exc_info=exc)
+        return self.t("no_link", e=type(exc).__name__)
 
     async def hang_up(self) -> None:
         link, self.link, self.room = self.link, None, None
+        self.camera_toggle.value = False
+        self._refresh()  # the button is back at once; closing the peer takes a moment
         if link is not None:
             await link.close()
-        self.camera_toggle.value = False
-        self._refresh()
 
     def _answer_request(self, grant: bool) -> None:
         link = self.link

@@ -24,7 +24,11 @@ pytestmark = pytest.mark.browser
 
 
 @contextlib.contextmanager
-def live_hub(tmp_path, labels: tuple[str, ...]) -> Iterator[SimpleNamespace]:  # noqa: ANN001
+def live_hub(
+    tmp_path,  # noqa: ANN001
+    labels: tuple[str, ...],
+    prefix: str = "/",
+) -> Iterator[SimpleNamespace]:
     """Hub and one trainee kernel per label, on their own loop in a thread (Playwright's sync
     API owns ours)."""
     loop = asyncio.new_event_loop()
@@ -35,10 +39,12 @@ def live_hub(tmp_path, labels: tuple[str, ...]) -> Iterator[SimpleNamespace]:  #
         return asyncio.run_coroutine_threadsafe(coro, loop).result(timeout)
 
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    runner = web.AppRunner(
-        make_app(HubConfig(secret=SECRET, public_url=url, audit_path=tmp_path / "a.jsonl"))
+    site = f"http://127.0.0.1:{port}"
+    config = HubConfig(
+        secret=SECRET, public_url=site, audit_path=tmp_path / "a.jsonl", prefix=prefix
     )
+    url = config.base  # the hub's root, under its prefix
+    runner = web.AppRunner(make_app(config))
 
     async def start() -> tuple[list[dict], list[TraineeLink]]:
         await runner.setup()
@@ -148,3 +154,28 @@ def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path) ->
                 assert any(p["role"] == "instructor" for p in link.peers), link.peers
         finally:
             page.close()
+
+
+def test_mentor_page_works_under_a_jupyterhub_service_prefix(browser, tmp_path) -> None:  # noqa: ANN001
+    """Behind JupyterHub's proxy the hub lives at /services/merm-hub/: the page loads its
+    script, WebSocket and audit link relative to that prefix, never from the site root."""
+    with live_hub(tmp_path, ("Alice",), prefix="/services/merm-hub/") as live:
+        link = live.rooms[0]["links"]["mentor"]
+        assert link.startswith(live.url + "/mentor#") and "/services/merm-hub/" in link
+        context = browser.new_context()
+        page = context.new_page()
+        failed: list[str] = []
+        page.on("requestfailed", lambda req: failed.append(req.url))
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        try:
+            page.goto(link.replace("/mentor#", "/mentor?lang=en&av=0#"))
+            decoded = poll(page, "window.merm.stats().then(s => s.console)")
+            assert decoded > 0, "no console frame decoded under the prefix"
+            page.wait_for_selector(".merm-param-tr_ms:has-text('500')")
+            audit = page.eval_on_selector("a.status[target=_blank]", "a => a.href")
+            assert audit.startswith(live.url + "/api/rooms/")
+            with urllib.request.urlopen(audit, timeout=10) as resp:
+                assert resp.status == 200 and resp.read().startswith(b"seq,time,room")
+            assert not failed, failed
+        finally:
+            context.close()

@@ -405,3 +405,56 @@ async def test_after_a_restart_the_audit_exports_and_numbering_goes_on(hub) -> N
     seqs = [json.loads(x)["seq"] for x in hub.config.audit_path.read_text().splitlines()]
     assert seqs == list(range(1, len(seqs) + 1)), "no sequence number twice"
     assert (await _audit(hub.url, other))[0]["seq"] == before[-1]["seq"] + 1
+
+
+async def test_every_route_lives_under_the_service_prefix(tmp_path) -> None:
+    """Under $JUPYTERHUB_SERVICE_PREFIX every route, page, script, WebSocket and API URL is
+    below the prefix; the pages refer to them relatively; nothing is served at the root."""
+    from conftest import start_hub
+
+    from simulator.mentoring.server import HubConfig
+    from tests.conftest import free_port
+
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    config = HubConfig(secret=SECRET, public_url=site, prefix="services/merm-hub")
+    assert config.prefix == "/services/merm-hub/"
+    base = site + "/services/merm-hub"
+    runner, _ = await start_hub(config, port)
+    try:
+        room = await create_room(base, SECRET, "MR 1", "mr")
+        assert room["links"]["mentor"].startswith(base + "/mentor#t=")
+        async with aiohttp.ClientSession() as http:
+            for path in ("/", "/mentor", "/call", "/static/merm.js", "/api/rooms", "/ws"):
+                async with http.get(site + path) as resp:
+                    assert resp.status == 404, path
+            async with http.get(base, allow_redirects=False) as resp:
+                assert resp.status == 308 and resp.headers["Location"] == "/services/merm-hub/"
+            async with http.get(base + "/") as resp:
+                assert (await resp.json())["rooms"] == 1
+            for page in ("mentor", "call"):
+                async with http.get(f"{base}/{page}") as resp:
+                    text = await resp.text()
+                assert 'src="static/merm.js"' in text
+                for absolute in ('"/static', "`/api", '"/api', '"/ws', "`/ws"):
+                    assert absolute not in text, (page, absolute)
+            async with http.get(base + "/static/merm.js") as resp:
+                js = await resp.text()
+            assert "location.host" not in js and "hubUrl(`ws?token=" in js
+            async with http.get(
+                f"{base}/api/rooms/{room['room']}/audit", params={"token": room["tokens"]["mentor"]}
+            ) as resp:
+                assert resp.status == 200
+        async with HubClient(base + "/", room["tokens"]["mentor"], "Dr M") as client:
+            assert client.welcome["room"] == room["room"]
+    finally:
+        await runner.cleanup()
+
+
+@pytest.mark.parametrize("bad", ["/a/../b", "/a b/", "/x?y"])
+def test_a_prefix_a_url_cannot_carry_is_refused_in_one_line(bad: str) -> None:
+    from simulator.errors import UserError
+    from simulator.mentoring.server import HubConfig
+
+    with pytest.raises(UserError, match="prefix"):
+        HubConfig(secret=SECRET, prefix=bad)

@@ -225,3 +225,20 @@ def test_the_deploy_guide_derives_the_same_user_keys() -> None:
     for name in ("alice", "jean.dupont@ifmem.fr", "zoé"):
         spawner = SimpleNamespace(user=SimpleNamespace(name=name))
         assert namespace["merm_user_key"](spawner) == user_key(KEY, name)
+
+
+@pytest.mark.parametrize(
+    "public,prefix,base",
+    [
+        ("http://127.0.0.1:8890", "/", "http://127.0.0.1:8890"),
+        ("http://127.0.0.1:8890/", None, "http://127.0.0.1:8890"),
+        ("https://lab.example.org", "/services/merm-hub/", "https://lab.example.org/services/merm-hub"),
+        ("https://lab.example.org/services/merm-hub/", "services/merm-hub", "https://lab.example.org/services/merm-hub"),
+        ("https://lab.example.org/jh", "/jh/services/merm-hub", "https://lab.example.org/jh/jh/services/merm-hub"),
+    ],
+)  # fmt: skip
+def test_links_are_built_under_the_prefix_once(public: str, prefix: str | None, base: str) -> None:
+    from simulator.mentoring.url_prefix import normalise_prefix, origin_of, page_base
+
+    assert page_base(public, normalise_prefix(prefix)) == base
+    assert origin_of(base + "/mentor") == public.split("/")[0] + "//" + public.split("/")[2]

@@ -137,3 +137,80 @@ async def test_panel_opens_its_room_with_the_account_key_from_the_environment(
     await until(lambda: other.error is not None)
     assert other.link is None and not other.call_button.disabled
     assert "refused" in other.status.value or "unauthorised" in other.status.value
+
+
+async def test_a_wrong_prefix_404_is_one_line_and_the_button_comes_back(tmp_path) -> None:
+    """A real hub under /services/merm-hub/ asked at the site root answers 404 (not JSON):
+    the panel says so in one line and lets the trainee try again."""
+    from conftest import start_hub
+
+    from simulator.mentoring.server import HubConfig
+    from tests.conftest import free_port
+
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    runner, _ = await start_hub(
+        HubConfig(secret=SECRET, public_url=site, prefix="/services/merm-hub/"), port
+    )
+    try:
+        for lang, words in (("en", "not a MERM Lab hub"), ("fr", "pas de hub MERM Lab")):
+            panel = MentorPanel(FakeConsole(), site, lang=lang, name="Alice", secret=SECRET)
+            panel.call_button.click()
+            await until(lambda p=panel: p.error is not None)
+            assert panel.link is None and panel.room is None
+            assert not panel.call_button.disabled, "the button is enabled again"
+            assert "404" in panel.status.value and words in panel.status.value
+            assert "\n" not in panel.error and "Traceback" not in panel.error
+        # the right URL (with the prefix) opens the room
+        panel = MentorPanel(
+            FakeConsole(), site + "/services/merm-hub/", lang="en", name="Alice", secret=SECRET
+        )
+        panel.call_button.click()
+        await until(lambda: panel.link is not None and panel.link.connected)
+        await panel.hang_up()
+    finally:
+        await runner.cleanup()
+
+
+async def test_an_unreachable_or_silent_hub_is_one_line_too(monkeypatch) -> None:
+    import socket
+
+    from simulator.mentoring import client
+    from tests.conftest import free_port
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    panel = MentorPanel(FakeConsole(), closed, lang="fr", name="Alice", secret=SECRET)
+    panel.call_button.click()
+    await until(lambda: panel.error is not None)
+    assert "aucun hub de mentorat ne répond" in panel.status.value
+    assert not panel.call_button.disabled
+    # a host that accepts the connection and never answers: a timeout, not a spinner
+    monkeypatch.setattr(client, "CREATE_TIMEOUT_S", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        panel = MentorPanel(FakeConsole(), url, lang="en", name="Alice", secret=SECRET)
+        panel.call_button.click()
+        await until(lambda: panel.error is not None, timeout=10.0)
+    assert "did not answer within 0.5 s" in panel.status.value
+    assert not panel.call_button.disabled
+
+
+def test_building_the_panel_loads_neither_aiortc_nor_av() -> None:
+    """A console with its "Call a mentor" panel costs no WebRTC memory until a call starts."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from simulator.console.session import ConsoleSession\n"
+        "from simulator.mentoring.widget import MentorPanel\n"
+        "panel = MentorPanel(ConsoleSession('mr', lang='en'), 'http://127.0.0.1:9', lang='en')\n"
+        "assert not panel.call_button.disabled\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiortc', 'av')))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert out.stdout.strip() == "[]", out.stdout

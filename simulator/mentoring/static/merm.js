@@ -29,6 +29,14 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// Every URL relative to the page's folder: the hub may sit under a prefix
+// (/services/merm-hub/ behind JupyterHub), never at the site root.
+function hubUrl(path, websocket = false) {
+  const url = new URL(path, location.href);
+  if (websocket) url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.href;
+}
+
 function tokensFromHash() {
   return new URLSearchParams(location.hash.slice(1)).getAll("t");
 }
@@ -50,8 +58,7 @@ class RoomClient {
     this.pings = new Map();
   }
   connect() {
-    const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    this.ws = new WebSocket(`${proto}//${location.host}/ws?token=${encodeURIComponent(this.token)}`);
+    this.ws = new WebSocket(hubUrl(`ws?token=${encodeURIComponent(this.token)}`, true));
     this.ws.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
     this.ws.onclose = () => this.h.status && this.h.status(TEXT.closed);
   }
@@ -161,5 +168,5 @@ function remoteMediaInto(container) {
   };
 }
 
-window.MERM = { TEXT, LANG, el, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
+window.MERM = { TEXT, LANG, el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
 })();
