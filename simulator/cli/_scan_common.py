@@ -1,8 +1,10 @@
 """What ``merm-lab mr scan`` and ``merm-lab pet scan`` share: ``--set`` parsing, JSON-safe
-metrics, and an output folder that is complete or absent (never half written)."""
+metrics, an output folder that is complete or absent (never half written), and the study a
+call writes into (its own, or the one ``--study-uid`` joins)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import json
@@ -19,7 +21,16 @@ import numpy as np
 
 from simulator.errors import ParameterError, UserError
 
-__all__ = ["parse_sets", "apply_sets", "jsonable", "write_json", "staged_output", "GENERATOR"]
+__all__ = [
+    "parse_sets",
+    "apply_sets",
+    "jsonable",
+    "write_json",
+    "staged_output",
+    "add_study_arguments",
+    "study_from_args",
+    "GENERATOR",
+]
 
 #: Written into every metrics.json so that a later run knows it may replace the folder.
 GENERATOR = "merm-lab"
@@ -199,3 +210,46 @@ def staged_output(out_dir: str | Path) -> Iterator[Path]:
     finally:
         if stage.exists():
             shutil.rmtree(stage, ignore_errors=True)
+
+
+def add_study_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--study-uid UID`` and ``--series-number N``: join an exam instead of opening one."""
+    parser.add_argument(
+        "--study-uid",
+        default=None,
+        metavar="UID",
+        help="write the series into this existing study (default: one new study per call)",
+    )
+    parser.add_argument(
+        "--series-number",
+        type=int,
+        default=1,
+        metavar="N",
+        help="Series Number within the study (default 1; give the next free one when joining)",
+    )
+
+
+def study_from_args(args: argparse.Namespace, *identity: Any) -> Any:
+    """The :class:`simulator.dicom.study.Study` this call writes into.
+
+    With ``--study-uid`` the series joins that study; without, the call opens a study of its
+    own, its UID a hash of ``identity`` (what the call scans), on the simulation clock.
+
+    Raises
+    ------
+    UserError
+        ``--study-uid`` is not a DICOM UID, or ``--series-number`` is out of 1–99999.
+    """
+    from simulator.dicom._common import SIM_CLOCK, make_uid
+    from simulator.dicom.study import Study, check_uid
+
+    number = int(getattr(args, "series_number", 1) or 1)
+    if not 1 <= number <= 99999:
+        raise UserError(
+            f"--series-number {number}: allowed 1–99999",
+            f"--series-number {number} : valeurs permises 1–99999",
+        )
+    uid = getattr(args, "study_uid", None)
+    if uid:
+        return Study(study_uid=check_uid(uid), started_at=SIM_CLOCK)
+    return Study(study_uid=make_uid("cli-study", *identity), started_at=SIM_CLOCK)

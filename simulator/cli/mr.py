@@ -15,7 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from simulator.cli._scan_common import GENERATOR, apply_sets, parse_sets, staged_output, write_json
+from simulator.cli._scan_common import (
+    GENERATOR,
+    add_study_arguments,
+    apply_sets,
+    parse_sets,
+    staged_output,
+    study_from_args,
+    write_json,
+)
 from simulator.errors import ParameterError
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -32,6 +40,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pathology", default=None, help="e.g. ms_lesions, tumour, meniscal_tear")
     p.add_argument("--seed", type=int, default=1, help="noise seed (same seed, same image)")
     p.add_argument("--out", required=True, help="output folder (absent, empty or an earlier scan)")
+    add_study_arguments(p)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -117,7 +126,8 @@ def _scan(args: argparse.Namespace) -> int:
 
     series = scan(anat, proto, geo, rng=args.seed)  # an int: recorded as series.seed
     with staged_output(args.out) as stage:
-        files = write_mr_series(series, stage)
+        study = study_from_args(args, "mr", args.anatomy, args.pathology, proto, geo, args.seed)
+        files = write_mr_series(series, stage, study=study, series_number=args.series_number)
         metrics = dict(series.metrics)
         metrics.update(
             generator=GENERATOR,
@@ -153,6 +163,7 @@ def _localizer(args: argparse.Namespace) -> int:
     from simulator.mr.localizer import localizer
 
     loc = localizer(anat, rng=args.seed)
+    study = study_from_args(args, "mr-localizer", args.anatomy, args.pathology, args.seed)
     with staged_output(args.out) as stage:
         names = []
         for number, (plane, image) in enumerate(_localizer_planes(loc), start=1):
@@ -167,7 +178,8 @@ def _localizer(args: argparse.Namespace) -> int:
                 anatomy=args.anatomy,
                 derived=getattr(image, "derived", None),
                 description=f"LOCALIZER {plane}",
-                series_number=100 + number,
+                series_number=100 * args.series_number + number,
+                study=study,
                 identity=("localizer", plane, anat.name, anat.pathology),
                 file_prefix=f"LOC_{plane}_",
             )

@@ -16,7 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from simulator.cli._scan_common import GENERATOR, apply_sets, parse_sets, staged_output, write_json
+from simulator.cli._scan_common import (
+    GENERATOR,
+    add_study_arguments,
+    apply_sets,
+    parse_sets,
+    staged_output,
+    study_from_args,
+    write_json,
+)
 from simulator.errors import ParameterError
 
 __all__ = ["HELP", "add_arguments", "run"]
@@ -60,6 +68,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also write truth.npz (labels, names, activity_bqml at injection)",
     )
+    add_study_arguments(scan)
     rate = sub.add_parser(
         "countrate",
         help="NEMA NU 2 count-rate curve (trues, scatter, randoms, NECR) of a scanner model",
@@ -145,7 +154,8 @@ def run(args: argparse.Namespace) -> int:
     phantom = pet.make_phantom(args.phantom, **kwargs)
     series = pet.scan(phantom, proto, seed=args.seed)
     with staged_output(args.out) as stage:
-        files = write_pet_series(series, stage)
+        study = study_from_args(args, "pet", args.phantom, proto, args.seed, args.ratio)
+        files = write_pet_series(series, stage, study=study, series_number=args.series_number)
         metrics = dict(series.metrics)
         counts = series.counts
         if dataclasses.is_dataclass(counts) and not isinstance(counts, type):

@@ -5,7 +5,15 @@ a tissue model (itself derived from template images), not measured from a patien
 the truthful thing to tell a viewer or a PACS; *PRIMARY* because, within the training exam,
 this series is what the (virtual) acquisition produced, not a reformat or a post-processing
 of another series, so viewers hang it as an acquisition. "Simulated — not for diagnosis" is
-said in SeriesDescription, ImageComments and PatientComments.
+said in full in ImageComments and PatientComments, and as "(SIMULATED)" at the end of every
+Series and Study Description. An AI-denoised series also says "AI" in its description and
+how it was derived in DerivationDescription.
+
+Pixels are what an MR scanner stores: unsigned integers 0–4095 (12 bits stored) with no
+Modality LUT, and a window in that scale, so that every viewer (DCMTK, Orthanc, a PACS)
+shows the image without a rescale. The real-valued image stays with the series object for
+the grader and the AI; the DICOM scale factor (real units per stored value) is a property of
+the series only.
 """
 
 from __future__ import annotations
@@ -19,19 +27,29 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.dicom._common import (
+    MR_STORED_MAX,
     SIM_CLOCK,
     add_plane,
     base_dataset,
     digest,
     ds_str,
+    lone_study,
     make_uid,
-    quantise,
+    mr_integers,
     save,
     set_pixels,
 )
 from simulator.dicom.patient import DEFAULT_PATIENT, FictitiousPatient
+from simulator.dicom.study import Study
 
-__all__ = ["MR_IMAGE_STORAGE", "GAMMA_MHZ_PER_T", "write_mr_series", "write_mr_images"]
+__all__ = [
+    "MR_IMAGE_STORAGE",
+    "GAMMA_MHZ_PER_T",
+    "AI_DERIVATION",
+    "write_mr_series",
+    "write_mr_images",
+    "mr_window",
+]
 
 #: SOP Class UID of MR Image Storage.
 MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
@@ -40,6 +58,26 @@ MR_IMAGE_STORAGE = "1.2.840.10008.5.1.4.1.1.4"
 GAMMA_MHZ_PER_T = 42.577478518
 
 _IMAGE_TYPE = ("DERIVED", "PRIMARY", "OTHER")
+
+#: DerivationDescription of an AI-denoised series (MR and PET).
+AI_DERIVATION = "AI denoising (MERM Lab learned denoiser) applied to the reconstructed images"
+
+
+def mr_window(ints: NDArray[Any]) -> tuple[float, float]:
+    """Window (center, width) in stored values, as a scanner's default display.
+
+    From black at 0 to white at 2.2 × the median of the body (stored values above 5 % of
+    the peak): tissue shows mid-grey, the background black, a few bright voxels (fat, CSF)
+    saturate; width ≥ 2 (LINEAR).
+    """
+    v = np.asarray(ints, dtype=np.float64)
+    body = v[v > 0.05 * MR_STORED_MAX]
+    if body.size < 16:
+        body = v.ravel()
+    median = float(np.median(body)) if body.size else 1.0
+    width = float(min(max(round(2.2 * median), 2), MR_STORED_MAX + 1))
+    return width / 2, width
+
 
 # anatomy → (BodyPartExamined, PatientPosition, Laterality)
 _BODY = {
@@ -133,6 +171,7 @@ def write_mr_images(
     acquired_at: _dt.datetime | None = None,
     identity: Any = None,
     file_prefix: str = "MR",
+    study: Study | None = None,
 ) -> list[Path]:
     """Write MR images (one per slice) as MR Image Storage files.
 
@@ -149,12 +188,13 @@ def write_mr_images(
     out.mkdir(parents=True, exist_ok=True)
     p = protocol
     patient = patient or DEFAULT_PATIENT
-    when = acquired_at or SIM_CLOCK
     body_part, position, laterality = _BODY.get(anatomy, ("HEAD", "HFS", None))
     proto_hash = digest(p)
-    study_uid = make_uid("study", patient.patient_id, anatomy, when.isoformat())
-    for_uid = make_uid("frame-of-reference", patient.patient_id, anatomy, when.isoformat())
-    series_uid = make_uid("mr-series", seed, proto_hash, identity, series_number)
+    series_key = ("mr-series", seed, proto_hash, identity, series_number)
+    if study is None:
+        study = lone_study(patient, acquired_at or SIM_CLOCK, anatomy, *series_key)
+    when = acquired_at or study.started_at
+    series_uid = make_uid(*series_key, study.study_uid)
 
     seq = str(getattr(p, "sequence", "se")).lower()
     field_t = float(getattr(p, "field_t", 1.5))
@@ -170,15 +210,14 @@ def write_mr_images(
     lines = int(getattr(p, "phase_lines", round(m_phase * phase_fov / 100.0)))
     scanning, variant, options, seq_name = _sequence_codes(p)
     ped = phase_direction(cosines, str(getattr(p, "phase_dir", "AP")))
+    ai = bool(getattr(p, "ai_denoise", False))
     label = description or f"{seq.upper()} {anatomy}"
+    if ai:
+        label = f"AI-denoised {label}"
     sar = getattr(derived, "sar_w_kg", None) if derived is not None else None
 
-    ints, slope = quantise(np.clip(imgs, 0.0, None), signed=False)
-    lo, hi = 0.0, 1.0
-    if imgs.size:
-        lo, hi = (float(v) for v in np.percentile(imgs, [1.0, 99.5]))
-    width = max(hi - lo, slope)
-    center = lo + width / 2
+    ints, _scale = mr_integers(imgs)
+    center, width = mr_window(ints)
 
     paths: list[Path] = []
     for i in range(imgs.shape[0]):
@@ -187,32 +226,29 @@ def write_mr_images(
             sop_class_uid=MR_IMAGE_STORAGE,
             sop_instance_uid=sop_uid,
             modality="MR",
-            study_uid=study_uid,
+            study=study,
             series_uid=series_uid,
-            frame_of_reference_uid=for_uid,
             series_number=series_number,
             instance_number=i + 1,
-            series_description=f"{label} - SIMULATED - NOT FOR DIAGNOSIS",
+            series_description=label,
             protocol_name=f"{anatomy} {seq}",
-            study_description=f"MERM Lab simulated MR {anatomy}",
+            study_description=f"MR {anatomy}",
             body_part=body_part,
             patient_position=position,
             laterality=laterality,
             patient=patient,
-            study_time=when,
             series_time=when,
             content_time=when,
             image_type=_IMAGE_TYPE,
         )
         add_plane(ds, positions_mm[i], cosines, pixel_spacing_mm, slice_mm)
         ds.SpacingBetweenSlices = ds_str(slice_mm + gap_mm)
-        set_pixels(ds, ints[i])
-        ds.RescaleIntercept = "0"
-        ds.RescaleSlope = ds_str(slope)
+        set_pixels(ds, ints[i], bits_stored=12)
         ds.WindowCenter = ds_str(center)
         ds.WindowWidth = ds_str(width)
-        if width < 1.0:  # arbitrary MR units can be small; LINEAR allows no width below 1
-            ds.VOILUTFunction = "LINEAR_EXACT"
+        ds.WindowCenterWidthExplanation = "MERM Lab default"
+        if ai:
+            ds.DerivationDescription = AI_DERIVATION
         # MR Image module
         ds.ScanningSequence = scanning
         ds.SequenceVariant = variant
@@ -254,6 +290,7 @@ def write_mr_series(
     *,
     series_number: int = 1,
     acquired_at: _dt.datetime | None = None,
+    study: Study | None = None,
 ) -> list[Path]:
     """Write an ``MRSeries`` as MR Image Storage files, one per slice.
 
@@ -270,8 +307,11 @@ def write_mr_series(
     series_number : int
         SeriesNumber (keep series of one exam distinct).
     acquired_at : datetime, optional
-        Study and series date/time; defaults to the fixed simulation clock so that the same
-        scan writes the same files.
+        Series and acquisition date/time; defaults to the study's start.
+    study : Study, optional
+        The exam this series belongs to; without one the series opens a study of its own
+        (its UID a hash of the patient, the clock and the series), started on the fixed
+        simulation clock so that the same scan writes the same files.
 
     Returns
     -------
@@ -282,8 +322,8 @@ def write_mr_series(
     -----
     UIDs are hashes (under :data:`simulator.dicom._common.UID_ROOT`) of the seed, the
     protocol, the geometry and the label grid: the same scan gives the same UIDs, another
-    seed or protocol other ones. Pixels are uint16 with one RescaleSlope for the series (the
-    16-bit quantisation step).
+    seed or protocol other ones. Pixels are 12-bit unsigned integers (the series' peak is
+    4095) with no rescale.
     """
     names = tuple(getattr(series, "names", ()))
     labels = getattr(series, "labels", None)
@@ -307,4 +347,5 @@ def write_mr_series(
         series_number=series_number,
         acquired_at=acquired_at,
         identity=identity,
+        study=study,
     )

@@ -5,7 +5,10 @@ start = injection + uptake), each slice has its own RescaleSlope so that its flo
 fills 16 bits, and the Radiopharmaceutical Information Sequence holds the injected dose, the
 injection date-time and the half-life: SUVbw = pixel · slope · weight_g / (dose ·
 2^(−(SeriesTime − start)/T½)). ImageType is ``DERIVED\\PRIMARY`` for the reasons given in
-:mod:`simulator.dicom.mr` (the PET Image module requires value 2 PRIMARY).
+:mod:`simulator.dicom.mr` (the PET Image module requires value 2 PRIMARY); an AI-denoised
+series says "AI" in its description and how it was derived in DerivationDescription. The
+Series Description keeps the whole tracer name (``Fluorodeoxyglucose F^18^``) and ends with
+"(SIMULATED)"; the full notice is in ImageComments.
 """
 
 from __future__ import annotations
@@ -25,15 +28,19 @@ from simulator.dicom._common import (
     add_plane,
     base_dataset,
     da,
+    describe,
     digest,
     ds_str,
+    lone_study,
     make_uid,
     quantise,
     save,
     set_pixels,
     tm,
 )
+from simulator.dicom.mr import AI_DERIVATION
 from simulator.dicom.patient import DEFAULT_PATIENT, FictitiousPatient
+from simulator.dicom.study import Study
 from simulator.errors import UserError
 
 __all__ = ["PET_IMAGE_STORAGE", "TRACERS", "Tracer", "write_pet_series"]
@@ -122,6 +129,7 @@ def write_pet_series(
     *,
     series_number: int = 1,
     injected_at: _dt.datetime | None = None,
+    study: Study | None = None,
 ) -> list[Path]:
     """Write a ``PETSeries`` as PET Image Storage files, one per slice.
 
@@ -143,8 +151,11 @@ def write_pet_series(
     series_number : int
         SeriesNumber.
     injected_at : datetime, optional
-        Injection date-time; defaults to the fixed simulation clock. SeriesTime is
-        ``injected_at + scan_start_offset_s``.
+        Injection date-time; defaults to the study's start (the fixed simulation clock for
+        a lone series). SeriesTime is ``injected_at + scan_start_offset_s``.
+    study : Study, optional
+        The exam this series belongs to; without one the series opens a study of its own
+        (hashed from the patient, the clock and the series: separate scans, separate studies).
 
     Returns
     -------
@@ -166,9 +177,7 @@ def write_pet_series(
         origin = (-(nx - 1) / 2 * dx, -(ny - 1) / 2 * dy, -(nz - 1) / 2 * dz)
     x0, y0, z0 = (float(v) for v in origin)
 
-    injected = injected_at or SIM_CLOCK
     offset_s = float(series.scan_start_offset_s)
-    start = injected + _dt.timedelta(seconds=offset_s)
     lam = math.log(2.0) / tracer.half_life_s
     # The header's dose decays to exactly the series' own dose at scan start.
     total_dose_bq = float(series.dose_at_scan_bq) * 2.0 ** (offset_s / tracer.half_life_s)
@@ -182,11 +191,7 @@ def write_pet_series(
     names = tuple(getattr(series, "names", ()))
     phantom = _phantom_name(series, names)
     proto_hash = digest(p)
-    study_uid = make_uid("study", patient.patient_id, "pet", phantom, injected.isoformat())
-    for_uid = make_uid(
-        "frame-of-reference", patient.patient_id, "pet", phantom, injected.isoformat()
-    )
-    series_uid = make_uid(
+    series_key = (
         "pet-series",
         getattr(series, "seed", None),
         proto_hash,
@@ -197,6 +202,17 @@ def write_pet_series(
         offset_s,
         series_number,
     )
+    if study is None:
+        study = lone_study(patient, injected_at or SIM_CLOCK, "pet", *series_key)
+    injected = injected_at or study.started_at
+    start = injected + _dt.timedelta(seconds=offset_s)
+    series_uid = make_uid(*series_key, study.study_uid)
+    ai = bool(getattr(p, "ai_denoise", False))
+    label = f"PET {tracer.name} {phantom}"
+    if ai:
+        label = f"AI-denoised {label}"
+    if len(describe(label)) < len(label) + 12:  # never cut the tracer: shorten the rest
+        label = f"{'AI ' if ai else ''}PET {tracer.name}"
 
     corrected = ["DECY", "NORM"]
     if getattr(p, "attenuation_correction", True):
@@ -207,7 +223,8 @@ def write_pet_series(
     if randoms:
         corrected.append("RAN")
     signed = bool(np.min(vol) < 0) if vol.size else False
-    top = float(np.percentile(vol, 99.5)) if vol.size else 1.0
+    # Window 0 … 99th percentile: hot voxels at the top of the grey scale, the rest visible.
+    top = float(np.percentile(vol, 99.0)) if vol.size else 1.0
     recon = _recon_method(p)
     postfilter = float(getattr(p, "postfilter_mm", 0.0) or 0.0)
 
@@ -223,24 +240,24 @@ def write_pet_series(
             sop_class_uid=PET_IMAGE_STORAGE,
             sop_instance_uid=make_uid("pet-image", series_uid, k),
             modality="PT",
-            study_uid=study_uid,
+            study=study,
             series_uid=series_uid,
-            frame_of_reference_uid=for_uid,
             series_number=series_number,
             instance_number=k + 1,
-            series_description=f"PET {tracer.name[:20]} {phantom} - SIMULATED - NOT FOR DIAGNOSIS",
+            series_description=label,
             protocol_name=f"PET {phantom}",
-            study_description=f"MERM Lab simulated PET {phantom}",
+            study_description=f"PET {phantom}",
             body_part=_BODY.get(phantom, "WHOLEBODY"),
             patient_position="FFS",
             laterality=None,
             patient=patient,
-            study_time=start,
             series_time=start,
             content_time=start,
             image_type=("DERIVED", "PRIMARY"),
         )
         ds.PatientWeight = ds_str(weight_kg)
+        if ai:
+            ds.DerivationDescription = AI_DERIVATION
         ds.AcquisitionDate = da(acq)
         ds.AcquisitionTime = tm(acq)
         add_plane(ds, (x0, y0, z0 + k * dz), (1, 0, 0, 0, 1, 0), (dy, dx), dz)

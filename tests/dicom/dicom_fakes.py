@@ -169,7 +169,8 @@ def fake_pet_series(
     )
 
 
-def dciodvfy_errors(path: Path) -> list[str]:
-    """Lines starting with "Error" that dciodvfy prints for one file."""
+def dciodvfy_errors(path: Path, warnings: bool = False) -> list[str]:
+    """Lines starting with "Error" (and "Warning" when ``warnings``) that dciodvfy prints."""
     out = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
-    return [line for line in (out.stdout + out.stderr).splitlines() if line.startswith("Error")]
+    kinds = ("Error", "Warning") if warnings else ("Error",)
+    return [line for line in (out.stdout + out.stderr).splitlines() if line.startswith(kinds)]

@@ -59,7 +59,10 @@ def test_header_holds_what_suv_needs(tmp_path) -> None:
     series = dt.datetime.strptime(ds.SeriesDate + ds.SeriesTime[:6], "%Y%m%d%H%M%S")
     assert (series - inj).total_seconds() == pytest.approx(75 * 60)
     assert int(ds.ActualFrameDuration) == 120_000
-    assert "NOT FOR DIAGNOSIS" in ds.SeriesDescription
+    # The whole tracer name (with its ^18^) and the notice, within the 64 characters of LO.
+    assert ds.SeriesDescription.endswith("(SIMULATED)") and len(ds.SeriesDescription) <= 64
+    assert "Fluorodeoxyglucose F^18^" in ds.SeriesDescription
+    assert "NOT FOR DIAGNOSIS" in ds.ImageComments
 
 
 def test_no_attenuation_correction_is_said(tmp_path) -> None:
