@@ -45,6 +45,9 @@ class ScanResult:
     kind: str  # "mr" | "pet"
     aspect: float = 1.0  # row spacing / column spacing
     before_ai: NDArray[np.float32] | None = None  # the stack before AI denoising (None: no AI)
+    protocol: Any = None  # the protocol it was acquired with (set by the session)
+    geometry: Any = None  # the planned slice stack (MR; set by the session)
+    number: int = 0  # 1, 2, … in the order of the exam (set by the session)
 
 
 def _float32_or_none(images: Any) -> NDArray[np.float32] | None:

@@ -104,6 +104,13 @@ class CommandsMixin(SessionEvents):
             self._say(msg, "error")
             return {"ok": False, "message": msg, "before": None, "after": None}
 
+    @staticmethod
+    def _locked_text(name: str, editable: Any, lang: str) -> str:
+        from simulator.console.i18n import tr
+
+        allowed = ", ".join(tr(n, lang) for n in sorted(editable)) or "—"
+        return tr("param_locked", lang, param=tr(name, lang), allowed=allowed)
+
     def _attribution(self, key_param: str, actor: str, role: str) -> str:
         label = self.t(key_param).split(" (")[0]  # "TR (ms)" → "TR"
         return self.t("changed_by", param=label, role=self.t(f"role_{role}"), actor=actor)
@@ -151,6 +158,11 @@ class CommandsMixin(SessionEvents):
             self._say(msg, "error", name=name)
             return {"ok": False, "message": msg, "before": None, "after": None}
         before = getattr(self.protocol, name)
+        editable = getattr(self, "exercise_editable", None)
+        if editable is not None and name not in editable and role in ("trainee", "mentor"):
+            raise UserError(
+                self._locked_text(name, editable, "en"), self._locked_text(name, editable, "fr")
+            )
         try:
             new_value = _coerce(before, value)
         except (TypeError, ValueError):

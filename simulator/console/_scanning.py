@@ -8,6 +8,7 @@ blocks; each finished scan is appended to the session's series list, which the v
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -175,7 +176,9 @@ class ScanMixin(SessionEvents):
             self._emit({"type": "scan_progress", "state": "error", "progress": 0.0})
             self._say(self.t("scan_failed", msg=result["error"]), "error")
             return
-        self.add_series(result["scan"])
+        self.add_series(
+            dataclasses.replace(result["scan"], protocol=protocol, geometry=geometry, number=number)
+        )
         self.scan_state = "done"
         self._emit({"type": "scan_progress", "state": "done", "progress": 1.0})
         self._say(self.t("scan_done", name=name, time=format_mmss(duration)), "info")

@@ -142,6 +142,14 @@ def find_exercise(exercise_id: str | None, modality: str) -> Any:
     return load_exercises(modality).get(exercise_id)
 
 
+def unknown_exercise(labels: Labels, exercise_id: str) -> W.HTML:
+    """A localized note: the exercise ``exercise_id`` (from the URL) is not in the course."""
+    h = W.HTML()
+    h.add_class("merm-exercise-unknown")
+    labels(h, "unknown_exercise", "value", id=html.escape(exercise_id))
+    return h
+
+
 def exercise_choice(explicit: str | None) -> str | None:
     """The exercise id: the argument, else ``?exercise=`` of the Voilà URL."""
     return explicit or query_params().get("exercise")

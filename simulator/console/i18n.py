@@ -99,6 +99,18 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     ),
     "unknown_cmd": ("Commande inconnue : {cmd}", "Unknown command: {cmd}"),
     "unknown_param": ("Paramètre inconnu : {name}", "Unknown parameter: {name}"),
+    "param_locked": (
+        "{param} est verrouillé dans cet exercice (modifiables : {allowed}).",
+        "{param} is locked in this exercise (you may change: {allowed}).",
+    ),
+    "param_locked_tip": (
+        "Verrouillé par l'exercice",
+        "Locked by the exercise",
+    ),
+    "locked_note": (
+        "Exercice : seuls ces paramètres sont modifiables — {allowed}.",
+        "Exercise: only these parameters may be changed — {allowed}.",
+    ),
     "param_ok": ("{param} = {value}", "{param} = {value}"),
     "warning": ("Attention : {msg}", "Warning: {msg}"),
     # viewer
@@ -303,6 +315,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "matrix": ("Matrice", "Matrix"),
     "phase_oversampling_pct": ("Suréch. phase (%)", "Phase oversampl. (%)"),
     "psf_modelling": ("Modélisation de la PSF", "PSF modelling"),
+    "count_losses": ("Pertes de comptage (temps mort)", "Count losses (dead time)"),
     "refocus_deg": ("Refocalisation (°)", "Refocusing (°)"),
     "concatenations": ("Concaténations", "Concatenations"),
     "coils": ("Canaux d'antenne", "Coil channels"),
@@ -337,6 +350,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "mentor_panel": ("Appel mentor", "Mentor call"),
     "exercise_panel": ("Panneau d'exercice", "Exercise panel"),
     "exercise": ("Exercice", "Exercise"),
+    "unknown_exercise": (
+        "Exercice « {id} » introuvable dans le cours : choisissez un exercice dans la liste.",
+        "Exercise '{id}' is not in the course: choose an exercise from the list.",
+    ),
     "free_practice": ("Pratique libre", "Free practice"),
     "language": ("Langue", "Language"),
 }

@@ -137,6 +137,10 @@ class MRConsole:
         if first is not None:
             self.start_exercise(first.id)
             self.tabs.selected_index = 4
+        elif exercise_id:
+            self.exercise_box.children = [self.exercise_dd, _shell.unknown_exercise(L, exercise_id)]
+            self.shell.show_message(L.t("unknown_exercise", id=exercise_id), "error")
+            self.tabs.selected_index = 4
         # the course list fills in behind the page (reading every YAML takes ~1 s)
         threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
         self.queue.add_current()
@@ -215,13 +219,22 @@ class MRConsole:
             return
         if exercise_id is None or exercise_id not in self.course:
             self.exercise_box.children = [self.exercise_dd]
+            self.session.set_exercise(None)
+            self._lock_exam_card(False)
             return
         ex = self.course[exercise_id]
         s = self.session
         self.patient.admit_patient(patient_from_exercise(ex))
         # the exercise panel puts the console in the exercise's starting state itself
         self.exercise_box.children = [self.exercise_dd, _shell.exercise_panel(s, self.L, ex)]
+        self._lock_exam_card(True)
         self._after_anatomy()
+
+    def _lock_exam_card(self, exercise: bool) -> None:
+        """In an exercise the region and preset are the exercise's (the coil is a parameter)."""
+        self.anatomy.disabled = exercise
+        self.preset.disabled = exercise
+        self.coils.disabled = self.session.is_locked("coils")
 
     # -------------------------------------------------------------- events
     def _plan_changed(self) -> None:

@@ -10,6 +10,7 @@ against the normal-mode limit, fat shift, voxel size) is redrawn from the sessio
 from __future__ import annotations
 
 import dataclasses
+import html
 from typing import Any
 
 import ipywidgets as W
@@ -148,9 +149,39 @@ class ParamCard:
             self.conseq[key] = h
         self.conseq_box = W.HBox(list(self.conseq.values()), layout=W.Layout(flex_flow="row wrap"))
         self.conseq_box.add_class("merm-consequences")
-        self.widget = W.VBox([self.groups])
-        labels.on_switch(lambda lang: self.refresh())
+        self.lock_note = _shared.html("", "merm-lock-note")
+        self.widget = W.VBox([self.lock_note, self.groups])
+        labels.on_switch(self._relabel)
+        session.on_change(self._on_session)
         self.refresh()
+        self.apply_locks()
+
+    def _relabel(self, lang: str) -> None:
+        self.refresh()
+        self.apply_locks()
+
+    def _on_session(self, event: dict) -> None:
+        if event.get("type") in ("exercise", "controller"):
+            self.apply_locks()
+
+    def apply_locks(self) -> None:
+        """Lock the fields an exercise does not let the trainee change (and say which may)."""
+        s = self.session
+        editable = getattr(s, "exercise_editable", None)
+        for name, w in self.fields.items():
+            locked = editable is not None and name not in editable
+            w.disabled = locked
+            if locked:
+                w.add_class("merm-locked")
+                w.tooltip = self.L.t("param_locked_tip")
+            else:
+                w.remove_class("merm-locked")
+                w.tooltip = None
+        if editable is None:
+            self.lock_note.value = ""
+        else:
+            names = ", ".join(self.L.t(n) for n in sorted(editable)) or "—"
+            self.lock_note.value = f"🔒 {html.escape(self.L.t('locked_note', allowed=names))}"
 
     def _field(self, name: str, value: Any, options: list | None) -> W.Widget:
         box = _shared.layout(width="280px")

@@ -173,6 +173,11 @@ class PETConsole:
         if ex is not None:
             self.start_exercise(ex.id)
             self.tabs.selected_index = 2
+        elif _shell.exercise_choice(exercise):  # an id from the URL that the course lacks
+            wanted = str(_shell.exercise_choice(exercise))
+            self.exercise_box.children = [self.exercise_dd, _shell.unknown_exercise(L, wanted)]
+            self.shell.show_message(L.t("unknown_exercise", id=wanted), "error")
+            self.tabs.selected_index = 2
         threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
 
     # -------------------------------------------------------------- exercises
@@ -202,6 +207,8 @@ class PETConsole:
             return
         ex = self.course.get(exercise_id) if exercise_id else None
         panel = [_shell.exercise_panel(self.session, self.L, ex)] if ex is not None else []
+        if ex is None:
+            self.session.set_exercise(None)  # free practice: every parameter unlocked
         self.exercise_box.children = [self.exercise_dd, *panel]
 
     def _tab_selected(self, index: int | None) -> None:

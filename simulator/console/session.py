@@ -109,6 +109,9 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         self.view_mode = "single"
         self.compare: tuple[int, int] = (0, 0)
         self.zoom = 1.0
+        #: The parameters an exercise lets the trainee change (None: free practice).
+        self.exercise_editable: frozenset[str] | None = None
+        self.exercise_id: str | None = None
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -190,6 +193,22 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         self.screening, self.screening_detail = status, detail
         self._emit({"type": "screening", "status": status, "detail": detail})
 
+    def set_exercise(self, exercise_id: str | None, editable: Any = None) -> None:
+        """Enter an exercise (only ``editable`` parameters may change) or free practice (None)."""
+        self.exercise_id = exercise_id
+        self.exercise_editable = None if exercise_id is None else frozenset(editable or ())
+        self._emit(
+            {
+                "type": "exercise",
+                "id": exercise_id,
+                "editable": sorted(self.exercise_editable or ()),
+            }
+        )
+
+    def is_locked(self, name: str) -> bool:
+        """Whether the running exercise locks parameter ``name``."""
+        return self.exercise_editable is not None and name not in self.exercise_editable
+
     def set_controller(self, name: str | None) -> None:
         """Who holds control of the console (set by the mentoring link)."""
         self.controller = name or "trainee"
@@ -215,9 +234,20 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
             "consequences": jsonable(self.consequences),
             "warnings": list(self.warnings),
             "series": [
-                {"name": s.name, "slices": int(s.images.shape[0]), "metrics": s.metrics}
+                {
+                    "name": s.name,
+                    "number": s.number,
+                    "slices": int(s.images.shape[0]),
+                    "metrics": s.metrics,
+                    "protocol": jsonable(s.protocol),
+                    "geometry": jsonable(s.geometry),
+                }
                 for s in self.series
             ],
+            "exercise": {
+                "id": self.exercise_id,
+                "editable": sorted(self.exercise_editable or ()),
+            },
             "current": self.current,
             "scan": {"state": self.scan_state, "progress": self.progress, "clock": self.clock},
             "slice": self.slice_index,

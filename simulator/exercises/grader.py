@@ -51,6 +51,9 @@ class GradeResult:
     lang: str = "fr"
     error: str | None = None
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    #: The series the attempt graded: the console's series acquired with the submitted
+    #: protocol (``number``, ``name``, ``protocol``, ``geometry``), None when graded offline.
+    series: Mapping[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -79,6 +82,7 @@ class GradeResult:
             "lang": self.lang,
             "error": self.error,
             "objectives": [o.to_dict() for o in self.objectives],
+            "series": dict(self.series) if self.series else None,
         }
 
 
@@ -144,7 +148,7 @@ def _round(v: Any) -> Any:
 
 def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] | Any = None,
           lang: str = "fr", *, store: Any = None, user: str | None = None,
-          since: Any = None) -> GradeResult:
+          since: Any = None, series: Mapping[str, Any] | None = None) -> GradeResult:
     """Grade a trainee's protocol (and planned geometry) on an exercise.
 
     Parameters
@@ -160,6 +164,8 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         ``"fr"`` or ``"en"``: the language of the feedback and error.
     store, user, since : optional
         Progress store and trainee for event-based metrics (``mentor_called``).
+    series : mapping, optional
+        The console series acquired with this protocol; recorded in the result.
 
     Returns
     -------
@@ -185,7 +191,7 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
             except Unmeasurable as exc:  # this objective cannot be measured on these images
                 measured[o.id], notes[o.id] = None, exc.message(lang)
     except UserError as exc:
-        return _failed(exercise, exc.message(lang), lang)
+        return dataclasses.replace(_failed(exercise, exc.message(lang), lang), series=series)
     results = []
     for o in exercise.objectives:
         value = measured[o.id]
@@ -198,7 +204,7 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
     total = sum(o.weight for o in exercise.objectives)
     score = 100.0 * sum(r.weight for r in results if r.passed) / total
     return GradeResult(round(score, 1), tuple(results), exercise.id, lang, None,
-                       {"warnings": list(warnings), **ctx.summary()})
+                       {"warnings": list(warnings), **ctx.summary()}, series)
 
 
 def grade_setup(exercise: Exercise, which: str = "reference_solution", lang: str = "fr") -> GradeResult:

@@ -49,7 +49,26 @@ _TXT = {
     "target": ("cible", "target"),
     "measured": ("mesuré", "measured"),
     "editable": ("Paramètres modifiables", "Parameters you may change"),
+    "steps": ("Avant de soumettre", "Before you submit"),
+    "step_screening": ("valider le questionnaire de sécurité IRM (onglet Patient)",
+                       "validate the MR safety screening (Patient tab)"),
+    "step_series": ("acquérir une série avec le protocole à soumettre (Acquérir)",
+                    "acquire a series with the protocol you submit (Scan)"),
+    "steps_done": ("Prêt : la série {name} sera soumise.", "Ready: series {name} will be submitted."),
+    "missing": ("Soumission impossible : il reste à {what}.", "Cannot submit yet: still to {what}."),
+    "graded_series": ("Série corrigée : {name}", "Graded series: {name}"),
 }
+
+#: Event recorded beside each attempt: the series it graded (number, name, protocol).
+EVENT_ATTEMPT_SERIES = "attempt_series"
+
+
+def _series_record(series: dict[str, Any] | None) -> dict[str, Any]:
+    """The series of an attempt as a JSON-safe record (number, name, protocol, geometry)."""
+    if not series:
+        return {"series": None}
+    return {"series": {k: series.get(k) for k in ("number", "name", "protocol", "geometry")}}
+
 
 _COLORS = {True: "#1b7f3b", False: "#b3261e", None: "#777777"}
 _ICONS = {True: "✔", False: "✘", None: "○"}
@@ -89,6 +108,7 @@ class ExercisePanel:
                 self._message(f"{self.t('not_saved')}{exc}", error=True)
         session.on_change(self._on_change)
         self.refresh()
+        self.update_steps()
 
     # ---------------------------------------------------------------- helpers
     def t(self, key: str) -> str:
@@ -104,6 +124,7 @@ class ExercisePanel:
         self.mentor_button.description = self.t("call_mentor")
         self._render_header()
         self._render_objectives()
+        self.update_steps()
         if self.result is not None:
             self._render_result()
 
@@ -137,9 +158,11 @@ class ExercisePanel:
         self.score.add_class("merm-exercise-score")
         self.message = W.HTML()
         self.message.add_class("merm-exercise-message")
+        self.steps = W.HTML()
+        self.steps.add_class("merm-exercise-steps")
         buttons = W.HBox([self.submit, self.hint_button, self.reset_button, self.mentor_button])
-        self.widget = W.VBox([self.header, self.objectives_box, buttons, self.score, self.hints,
-                              self.message], layout=W.Layout(width="100%"))
+        self.widget = W.VBox([self.header, self.objectives_box, self.steps, buttons, self.score,
+                              self.hints, self.message], layout=W.Layout(width="100%"))
         self.widget.add_class("merm-exercise-panel")
         self._render_header()
 
@@ -192,8 +215,11 @@ class ExercisePanel:
             return
         color = _COLORS[r.passed]
         err = f"<div style='color:#b3261e'>{html.escape(r.error)}</div>" if r.error else ""
+        name = (r.series or {}).get("name")
+        graded = (f"<div class='merm-graded-series' style='font-size:90%'>"
+                  f"{html.escape(self.t('graded_series').format(name=name))}</div>" if name else "")
         self.score.value = (f"<div style='font-size:120%;color:{color}'><b>{self.t('score')}: "
-                            f"{r.score:.0f}/100</b></div>{err}")
+                            f"{r.score:.0f}/100</b></div>{graded}{err}")
         self._render_objectives()
 
     # ---------------------------------------------------------------- behaviour
@@ -222,11 +248,54 @@ class ExercisePanel:
             return
         if kind in ("protocol", "param", "geometry", "anatomy", "patient"):
             self.refresh()
+        if kind in ("protocol", "param", "geometry", "anatomy", "patient", "screening", "series",
+                    "lang"):
+            self.update_steps()
+
+    # ---------------------------------------------------------------- required steps
+    def graded_series(self) -> dict[str, Any] | None:
+        """The newest series acquired with the console's current protocol (and geometry)."""
+        snap = self.session.snapshot()
+        proto, geo = snap.get("protocol"), snap.get("geometry")
+        for i, s in reversed(list(enumerate(snap.get("series") or []))):
+            if s.get("protocol") == proto and (geo is None or s.get("geometry") == geo):
+                return {"index": i, "number": s.get("number", i + 1), "name": s.get("name", ""),
+                        "protocol": s.get("protocol"), "geometry": s.get("geometry")}
+        return None
+
+    def missing_steps(self) -> list[str]:
+        """The required steps not done yet: ``step_screening`` (MR), ``step_series``."""
+        snap = self.session.snapshot()
+        out = []
+        if self.exercise.modality == "mr" and snap.get("screening", "ok") not in ("ok", "conditional"):
+            out.append("step_screening")
+        if self.graded_series() is None:
+            out.append("step_series")
+        return out
+
+    def update_steps(self) -> None:
+        """Enable Submit only when the required steps are done; say which one is missing."""
+        missing = self.missing_steps()
+        if missing:
+            items = "".join(f"<li class='merm-step-missing merm-{k.replace('_', '-')}'>✘ "
+                            f"{html.escape(self.t(k))}</li>" for k in missing)
+            self.steps.value = (f"<div style='color:#8a5a00'><b>{self.t('steps')}</b>"
+                                f"<ul style='margin:2px 0;padding-left:1.2em'>{items}</ul></div>")
+        else:
+            series = self.graded_series() or {}
+            self.steps.value = ("<div class='merm-steps-done' style='color:#1b7f3b'>✔ "
+                                f"{html.escape(self.t('steps_done').format(name=series.get('name', '')))}"
+                                "</div>")
+        if not self._lock.locked():
+            self.submit.disabled = bool(missing)
+        self.submit.tooltip = "; ".join(self.t(k) for k in missing) or None
 
     def reset_console(self) -> None:
         """Put the console in the exercise's starting state (anatomy, protocol, geometry)."""
         s, ex = self.session, self.exercise
         try:
+            if hasattr(s, "set_exercise"):  # the console locks what the exercise does not let change
+                s.set_exercise(ex.id, ex.editable)
             if ex.modality == "mr" and hasattr(s, "set_anatomy"):
                 s.set_anatomy(ex.anatomy, ex.pathology, ex.preset)
             elif ex.modality == "pet" and hasattr(s, "set_anatomy"):
@@ -271,23 +340,38 @@ class ExercisePanel:
         self._message(self.t("mentor_called"))
         self.refresh(force=True)
 
-    def submit_attempt(self) -> GradeResult:
-        """Grade the console's current protocol, store the attempt, show the feedback."""
+    def submit_attempt(self) -> GradeResult | None:
+        """Grade the console's current protocol, store the attempt, show the feedback.
+
+        Refused (None, with the missing step in the message) until the required steps are
+        done: the MR safety screening validated and a series acquired with this protocol.
+        """
+        missing = self.missing_steps()
+        if missing:
+            self._message(self.t("missing").format(what=" ; ".join(self.t(k) for k in missing)),
+                          error=True)
+            self.update_steps()
+            return None
         with self._lock:
             self.submit.disabled = True
             self._message(self.t("grading"))
             try:
                 proto, geo = self._current()
+                series = self.graded_series()
                 self.result = grade(self.exercise, proto, geo, self.lang, store=self.store,
-                                    user=self.user, since=self.opened_at)
+                                    user=self.user, since=self.opened_at, series=series)
                 self._fresh = True
                 self._render_result()
                 if self.store is not None:
                     try:
-                        self.store.record_attempt(
+                        attempt_id = self.store.record_attempt(
                             self.user, self.exercise.id, proto, self.result,
                             exercise_version=self.exercise.version, geometry=geo,
                             started_at=self.opened_at, lang=self.lang)
+                        self.store.record_event(
+                            self.user, EVENT_ATTEMPT_SERIES,
+                            {"attempt_id": attempt_id, **_series_record(series)},
+                            exercise_id=self.exercise.id)
                         self._message(self.t("saved"))
                     except Exception as exc:
                         self._message(f"{self.t('not_saved')}{exc}", error=True)
@@ -295,4 +379,5 @@ class ExercisePanel:
                     self._message("")
             finally:
                 self.submit.disabled = False
+                self.update_steps()
             return self.result

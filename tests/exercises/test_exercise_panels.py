@@ -17,7 +17,17 @@ COURSE = Path(__file__).resolve().parents[2] / "course" / "exercises"
 def session():
     from simulator.console.session import ConsoleSession
 
-    return ConsoleSession("mr", "fr", "brain")
+    s = ConsoleSession("mr", "fr", "brain")
+    s.clock = "max"
+    return s
+
+
+def _screen_and_scan(session) -> None:
+    """The exercise's required steps: screening validated, a series with this protocol."""
+    session.set_screening("ok")
+    assert session.start_scan()["ok"]
+    session.wait(300.0)  # hang guard only
+    assert session.scan_state == "done", session.message
 
 
 def test_panel_goes_green_live_and_submit_stores_the_attempt(session) -> None:
@@ -36,29 +46,59 @@ def test_panel_goes_green_live_and_submit_stores_the_attempt(session) -> None:
     assert "merm-objective-time merm-objective-pass" in panel.objectives_box.value
     assert "merm-objective-wm-brighter merm-objective-pending" in panel.objectives_box.value
     assert "merm-exercise-submit" in panel.submit._dom_classes
+    # Submit stays disabled, and says which steps are missing, until they are done
+    assert panel.submit.disabled and panel.submit_attempt() is None
+    assert "merm-step-screening" in panel.steps.value and "merm-step-series" in panel.steps.value
+    assert store.attempts("alice") == []
+    session.set_screening("ok")
+    assert panel.submit.disabled and "merm-step-screening" not in panel.steps.value
+    _screen_and_scan(session)
+    assert not panel.submit.disabled and "merm-steps-done" in panel.steps.value
     result = panel.submit_attempt()
+    assert result is not None
     assert result.passed and "100/100" in panel.score.value
+    # the attempt records the series it graded: the one acquired with this protocol
+    assert result.series is not None and result.series["number"] == 1
+    assert result.series["protocol"]["tr_ms"] == 500.0
+    assert result.series["name"] in panel.score.value
     assert "merm-objective-wm-brighter merm-objective-pass" in panel.objectives_box.value
     [row] = store.attempts("alice")
     assert row["exercise_id"] == ex.id and row["passed"] and row["protocol_json"]["tr_ms"] == 500.0
     assert row["time_on_task_s"] is not None and row["time_on_task_s"] >= 0
     assert store.has_event("alice", "exercise_opened", exercise_id=ex.id)
+    assert store.has_event("alice", "attempt_series", exercise_id=ex.id)
+    # a change after the scan: the series no longer matches, Submit is disabled again
+    assert session.apply_command({"type": "set_param", "name": "te_ms", "value": 14})["ok"]
+    assert panel.submit.disabled and "merm-step-series" in panel.steps.value
     panel.set_lang("en")
     assert ex.title.en in panel.header.value and panel.submit.description == "Submit"
     panel.show_hint()
     assert html.escape(ex.hints[0].en) in panel.hints.value
 
 
-def test_panel_bad_value_gives_a_failed_attempt_not_a_traceback(session) -> None:
+def test_locked_parameter_is_refused_by_the_console_and_the_grader(session) -> None:
+    from simulator.exercises import grade
     from simulator.exercises.panel import ExercisePanel
 
     ex = load_exercise(COURSE / "mr_t1_contrast.yaml")
-    store = ProgressStore("sqlite://")
-    panel = ExercisePanel(session, ex, store, "bob", "en")
-    session.apply_command({"type": "set_param", "name": "nex", "value": 2})  # a locked parameter
-    result = panel.submit_attempt()
-    assert not result.passed and "locked" in (result.error or "")
-    assert store.attempts("bob")[0]["error"] == result.error
+    assert "nex" not in ex.editable
+    ExercisePanel(session, ex, None, "bob", "en")
+    session.set_lang("en")
+    before = session.snapshot()["protocol"]["nex"]
+    out = session.apply_command({"type": "set_param", "name": "nex", "value": 2})
+    assert not out["ok"] and "locked" in out["message"] and "TR (ms)" in out["message"]
+    assert session.snapshot()["protocol"]["nex"] == before
+    # a mentor is held to the exercise too; the exercise itself (instructor) is not
+    assert not session.apply_command({"type": "set_param", "name": "nex", "value": 2},
+                                     "m1", "mentor")["ok"]
+    assert session.apply_command({"type": "set_param", "name": "tr_ms", "value": 600})["ok"]
+    # a protocol that changed a locked parameter some other way is refused by the grader
+    proto = dict(session.snapshot()["protocol"], nex=2)
+    result = grade(ex, proto, lang="en")
+    assert not result.passed and "locked" in (result.error or "") and "nex" in result.error
+    # free practice unlocks everything
+    session.set_exercise(None)
+    assert session.apply_command({"type": "set_param", "name": "nex", "value": 2})["ok"]
 
 
 def test_console_mentor_event_is_recorded_for_the_exercise(session) -> None:
@@ -112,7 +152,9 @@ def test_patient_motion_is_the_exercises_not_the_consoles(session) -> None:
     assert session.snapshot()["protocol"]["motion"] == start_motion  # what is seen is graded
     for name, value in ex.reference_solution.overrides.items():
         assert session.apply_command({"type": "set_param", "name": name, "value": value})["ok"]
-    assert panel.submit_attempt().passed
+    _screen_and_scan(session)
+    result = panel.submit_attempt()
+    assert result is not None and result.passed
     # a protocol that carries another motion level is graded with the exercise's anyway
     from simulator.exercises import grade
 
