@@ -1,0 +1,144 @@
+"""``simulator.deploy.jupyterhub.configure`` on a real traitlets Config, and the TLJH plugin
+loaded the way TLJH loads it (pluggy, entry point group ``tljh``)."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from types import SimpleNamespace
+
+import pluggy
+import pytest
+from traitlets.config import Config
+
+from simulator.deploy import tljh
+from simulator.deploy.jupyterhub import COURSE_LINK, SECRET_ENV, configure, link_course
+from simulator.errors import UserError
+from simulator.mentoring.tokens import verify_user_key
+from simulator.paths import course_dir
+
+
+def _spawner(name: str) -> SimpleNamespace:
+    return SimpleNamespace(user=SimpleNamespace(name=name))
+
+
+def test_services_secrets_and_user_keys(tmp_path: Path) -> None:
+    c = Config()
+    c.JupyterHub.bind_url = "http://127.0.0.1:8123"
+    c.Spawner.environment = {"MERM_DB_URL": "postgresql://merm:pw@db/merm", "KEEP": "1"}
+    c.Spawner.env_keep = ["PATH", "MERM_HUB_SECRET"]
+    d = configure(c, state_dir=tmp_path, db_url="sqlite:///x.sqlite", hub_port=8899)
+    hub = next(s for s in c.JupyterHub.services if s["name"] == "merm-hub")
+    assert hub["url"] == "http://127.0.0.1:8899"
+    assert hub["command"][1:4] == ["-m", "simulator", "hub"]
+    assert "--secret-file" in hub["command"] and "--secret" not in hub["command"]
+    assert stat.S_IMODE(d.secret_path.stat().st_mode) == 0o600
+    assert d.hub_prefix == "/services/merm-hub/"
+    assert d.hub_url == "http://127.0.0.1:8899/services/merm-hub"
+    env = c.Spawner.environment
+    assert not set(SECRET_ENV) & set(env) and env["KEEP"] == "1"
+    assert "MERM_HUB_SECRET" not in c.Spawner.env_keep
+    secret = d.secret_path.read_text().strip().encode()
+    for name in ("ana", "ben"):
+        key = env["MERM_HUB_USER_KEY"](_spawner(name))
+        assert verify_user_key(secret, key) == name and secret.decode() not in key
+    # nothing the users' servers get holds the secret or the database URL
+    plain = [v for v in env.values() if isinstance(v, str)] + list(c.Spawner.args)
+    assert not any(secret.decode() in v or "sqlite:///x.sqlite" in v for v in plain)
+    assert d.default_url.startswith(f"/voila/render/{COURSE_LINK}/dashboards/")
+    assert any(a == "--MappingKernelManager.cull_connected=False" for a in c.Spawner.args)
+    assert "--MappingKernelManager.cull_idle_timeout=900" in c.Spawner.args
+    assert "access:services!service=merm-hub" in c.JupyterHub.extra_user_scopes
+
+
+def test_instructors_group_keeps_its_members(tmp_path: Path) -> None:
+    c = Config()
+    c.JupyterHub.load_groups = {"merm-instructors": ["prof"], "other": {"users": ["x"]}}
+    configure(c, state_dir=tmp_path)
+    assert "prof" in c.JupyterHub.load_groups["merm-instructors"]["users"]
+    assert c.JupyterHub.load_groups["other"] == {"users": ["x"]}
+
+
+def test_progress_service_holds_the_database(tmp_path: Path) -> None:
+    spec = pytest.importorskip("simulator.progress.spec")  # lands with the progress service
+    c = Config()
+    configure(c, state_dir=tmp_path, db_url="postgresql+psycopg://merm:pw@localhost/merm")
+    progress = next(s for s in c.JupyterHub.services if s["name"] == spec.SERVICE_NAME)
+    assert progress["environment"]["MERM_DB_URL"] == "postgresql+psycopg://merm:pw@localhost/merm"
+    assert "MERM_PROGRESS_URL" in c.Spawner.environment
+    assert f"access:services!service={spec.SERVICE_NAME}" in c.Spawner.server_token_scopes
+
+
+def test_configure_twice_keeps_one_of_each(tmp_path: Path) -> None:
+    c = Config()
+    configure(c, state_dir=tmp_path)
+    n_services, n_args = len(c.JupyterHub.services), len(c.Spawner.args)
+    configure(c, state_dir=tmp_path)
+    assert len(c.JupyterHub.services) == n_services and len(c.Spawner.args) == n_args
+
+
+def test_state_files_choose_database_and_address(tmp_path: Path) -> None:
+    (tmp_path / "db-url").write_text("postgresql+psycopg://merm@localhost/merm\n")
+    (tmp_path / "public-url").write_text("https://lab.school.example/\n")
+    d = configure(Config(), state_dir=tmp_path)
+    assert d.db_url == "postgresql+psycopg://merm@localhost/merm"
+    assert d.public_url == "https://lab.school.example"
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"public_url": "lab.school.example"},
+    {"hub_port": 0},
+    {"cull_idle_s": 1},
+    {"turn_url": "turn:t.example:3478"},
+])
+def test_bad_settings_say_what_is_allowed(tmp_path: Path, kwargs: dict) -> None:
+    with pytest.raises(UserError) as err:
+        configure(Config(), state_dir=tmp_path, **kwargs)
+    assert err.value.en and err.value.fr and err.value.en != err.value.fr
+
+
+def test_course_dir_without_dashboards_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="dashboards"):
+        configure(Config(), state_dir=tmp_path / "s", course_dir=tmp_path)
+
+
+def test_course_link_in_home(tmp_path: Path) -> None:
+    link = link_course(tmp_path, course_dir())
+    assert (link / "dashboards" / "mr_console.ipynb").is_file()
+    other = tmp_path / "other"
+    (other / "dashboards").mkdir(parents=True)
+    assert link_course(tmp_path, other).resolve() == other  # the course moved: follow it
+    (tmp_path / "mine").mkdir()
+    c = Config()
+    configure(c, state_dir=tmp_path / "s")
+    c.Spawner.pre_spawn_hook(SimpleNamespace(user=SimpleNamespace(name="no-such-user-x"),
+                                             log=None))  # not a system account: no error
+
+
+class _Specs:
+    """The two hooks of The Littlest JupyterHub this plugin implements (tljh/hooks.py)."""
+
+    mark = pluggy.HookspecMarker("tljh")
+
+    @mark
+    def tljh_extra_user_pip_packages(self):  # noqa: ANN201
+        """Extra pip packages for the user environment."""
+
+    @mark
+    def tljh_custom_jupyterhub_config(self, c):  # noqa: ANN001, ANN201
+        """Custom JupyterHub config."""
+
+
+def test_tljh_plugin_through_its_entry_point(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    pm = pluggy.PluginManager("tljh")
+    pm.add_hookspecs(_Specs)
+    assert pm.load_setuptools_entrypoints("tljh") >= 1  # pyproject [project.entry-points.tljh]
+    assert tljh in pm.get_plugins()
+    (spec,) = [s for specs in pm.hook.tljh_extra_user_pip_packages() for s in specs]
+    assert spec.startswith("merm-lab")
+    monkeypatch.setattr(tljh, "DEFAULT_STATE_DIR", tmp_path)
+    c = Config()
+    pm.hook.tljh_custom_jupyterhub_config(c=c)
+    assert {s["name"] for s in c.JupyterHub.services} >= {"merm-hub"}
+    assert (tmp_path / "hub-secret").is_file()
