@@ -10,6 +10,8 @@ it) open rooms on this hub — what a shared JupyterHub gives each user's server
 ``$MERM_HUB_USER_KEY`` instead of the secret — and exits. ``--class-link`` asks the running
 hub (``--hub-url``, else ``$MERM_HUB_URL``, else this port on localhost) for its open rooms and
 prints them with one link that opens every console on the mentor page (instructor role).
+``--verify-audit FILE`` checks the hash chain of an audit file and names its first edited,
+missing or reordered line (exit 2), or prints a summary with the head hash (exit 0).
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hub-url", default=None, help="hub asked by --class-link (default: $MERM_HUB_URL)"
     )
+    parser.add_argument(
+        "--verify-audit",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="check the hash chain of an audit file, name its first broken line, and exit",
+    )
 
 
 def _read_secret(path: Path | None, flag: str) -> str | None:
@@ -139,7 +148,36 @@ def class_link_text(listing: dict) -> str:
     return "\n".join(lines)
 
 
+def verify_audit(path: Path) -> int:
+    """``--verify-audit FILE``: a summary and 0 when the chain holds; one line naming the first
+    edited, missing or reordered line and exit 2 otherwise."""
+    from simulator.mentoring.audit import verify_file
+    from simulator.mentoring.audit_chain import ChainBroken
+
+    try:
+        summary, start = verify_file(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(
+            f"--verify-audit: cannot read {path} ({exc.__class__.__name__})",
+            f"--verify-audit : impossible de lire {path} ({exc.__class__.__name__})",
+        ) from None
+    except ChainBroken as exc:
+        raise UserError(
+            f"{path}: audit chain broken at {exc}",
+            f"{path} : chaîne d'audit rompue à la ligne {exc.line}"
+            + (f" (seq {exc.seq})" if exc.seq is not None else "")
+            + f" : {exc.why}",
+        ) from None
+    print(
+        f"{path}: chain holds: {summary.lines} lines, seq {summary.first_seq}–{summary.last_seq}, "
+        f"{start}; head {summary.head}"
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.verify_audit is not None:
+        return verify_audit(args.verify_audit)
     args.secret = _read_secret(args.secret_file, "--secret-file") or args.secret
     args.turn_secret = _read_secret(args.turn_secret_file, "--turn-secret-file") or args.turn_secret
     if not 1 <= args.port <= 65535:

@@ -168,14 +168,20 @@ class HttpRoutes(HubState):
                 )
             except TokenError as exc:
                 return web.json_response({"error": exc.en}, status=401)
+        if request.query.get("format", "json") not in ("json", "csv"):
+            return web.json_response({"error": "format: json or csv"}, status=400)
+        if room_id not in self.rooms and not self.audit.knows(room_id):
+            return web.json_response({"error": "no such room"}, status=404)
         events = self.audit.events(room_id)
+        head = self.audit.head
+        headers = {"X-Merm-Audit-Head": f"{head['seq']}:{head['hash']}"}
         if request.query.get("format", "json") == "csv":
-            return web.Response(
-                text=to_csv(events),
-                content_type="text/csv",
-                headers={"Content-Disposition": f'attachment; filename="audit-{room_id}.csv"'},
-            )
-        return web.json_response([e.__dict__ for e in events])
+            headers["Content-Disposition"] = f'attachment; filename="audit-{room_id}.csv"'
+            return web.Response(text=to_csv(events), content_type="text/csv", headers=headers)
+        return web.json_response(
+            {"room": room_id, "head": head, "events": [e.__dict__ for e in events]},
+            headers=headers,
+        )
 
     async def mentor_page(self, request: web.Request) -> web.FileResponse:
         return _page("mentor.html")

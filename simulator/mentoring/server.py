@@ -114,6 +114,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
             if rt.recorder is not None:
                 await rt.recorder.stop()
             rt.source.stop()
+        self.audit.close()
 
 
 HUB_KEY = web.AppKey("hub", Hub)
