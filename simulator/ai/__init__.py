@@ -1,14 +1,14 @@
 """Learned denoisers for MR and PET images: numpy inference, weights shipped in the package.
 
 Small residual CNNs (:mod:`simulator.ai.cnn`) trained on the simulator's own images — noisy
-reduced-time scans against the noise-free truth — by :mod:`simulator.ai.training` (torch,
+reduced-time scans against the noise-free truth — by :mod:`simulator.ai_training` (torch,
 optional extra ``train``). Inference needs numpy only.
 
 >>> from simulator.ai import denoise_mr                              # doctest: +SKIP
 >>> clean = denoise_mr(series.images, strength=0.7)                   # doctest: +SKIP
 
 What the networks gain and what they cost (small-lesion contrast) is measured by
-``python -m simulator.ai.evaluate`` and written to ``simulator/ai/weights/evaluation.md``.
+``python -m simulator.ai_training.evaluate`` and written to ``simulator/ai/weights/evaluation.md``.
 """
 
 from __future__ import annotations

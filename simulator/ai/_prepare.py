@@ -3,7 +3,7 @@
 The network sees each 2-D slice divided by a robust scale (the 99.5th percentile of its
 absolute values), so a trained denoiser works whatever the units (MR arbitrary units,
 PET Bq/mL) and the scale comes back exactly on the way out. Training uses the very same
-:func:`robust_scale` per slice (``simulator.ai.training.data``).
+:func:`robust_scale` per slice (``simulator.ai_training.data``).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """A small residual convolutional denoiser, evaluated with numpy only.
 
-The network (the same one :mod:`simulator.ai.training.model` trains with torch) is
+The network (the same one :mod:`simulator.ai_training.model` trains with torch) is
 
     x ──pixel-unshuffle(2)──> 4 channels at half resolution
       ──conv3×3(4→C)─ReLU──[conv3×3(C→C)─ReLU]×L──conv3×3(C→4)──pixel-shuffle(2)──> n̂

@@ -87,9 +87,9 @@ def _read(path: Path, modality: str) -> Denoiser:
     except FileNotFoundError:
         raise UserError(
             f"no AI weights at {path}: train them with "
-            f"`python -m simulator.ai.training --modality {modality}`",
+            f"`python -m simulator.ai_training --modality {modality}`",
             f"pas de poids IA dans {path} : les entraîner avec "
-            f"`python -m simulator.ai.training --modality {modality}`",
+            f"`python -m simulator.ai_training --modality {modality}`",
         ) from None
     net = ResidualCNN.from_arrays(arrays)
     record_path = path.with_suffix(".json")

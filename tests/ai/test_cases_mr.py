@@ -6,8 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from simulator.ai.training.cases import describe_mr_case, mr_cases
-from simulator.ai.training.cases_mr import (
+from simulator.ai_training.cases import describe_mr_case, mr_cases
+from simulator.ai_training.cases_mr import (
     SPINE_REDUCTION,
     SPINE_REDUCTION_PF,
     mr_heldout_cases,

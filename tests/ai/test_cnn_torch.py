@@ -8,7 +8,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from simulator.ai.cnn import ResidualCNN  # noqa: E402
-from simulator.ai.training.model import TorchResidualCNN, from_numpy, to_numpy  # noqa: E402
+from simulator.ai_training.model import TorchResidualCNN, from_numpy, to_numpy  # noqa: E402
 
 #: the contract: numpy inference matches torch to 1e-4 (float32 on O(1) inputs)
 MATCH_TOL = 1e-4

@@ -120,4 +120,4 @@ def test_unknown_modality_and_missing_weights(tmp_path):
         load_model("ct")
     with pytest.raises(UserError) as e:
         load_model("mr", tmp_path / "none.npz")
-    assert "simulator.ai.training" in e.value.message("en")
+    assert "simulator.ai_training" in e.value.message("en")

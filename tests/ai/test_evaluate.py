@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from simulator.ai.evaluate import METHODS, _spine_target, write_report
+from simulator.ai_training.evaluate import METHODS, _spine_target, write_report
 
 
 def _row(full: float, ai: float, t_red: float = 345.6) -> dict:

@@ -61,7 +61,7 @@ def test_mr_network_lowers_noise_in_flat_tissue_of_a_real_scan():
 
 
 def test_pet_network_lowers_background_noise_of_a_real_scan():
-    from simulator.ai.training.cases_pet import PETCase, scan_pet_case
+    from simulator.ai_training.cases_pet import PETCase, scan_pet_case
 
     s = scan_pet_case(PETCase("nema-iec", seed=4242, slab=6))
     bg = s.phantom.labels == s.phantom.names.index("background")
@@ -81,7 +81,7 @@ def test_pet_network_lowers_background_noise_of_a_real_scan():
 @pytest.mark.parametrize("modality", ["mr", "pet"])
 def test_shipped_numpy_network_matches_torch(modality):
     torch = pytest.importorskip("torch")
-    from simulator.ai.training.model import from_numpy
+    from simulator.ai_training.model import from_numpy
 
     net = load_model(modality).net
     x = np.random.default_rng(5).random((96, 80)).astype(np.float32)

@@ -13,7 +13,7 @@ pytest.importorskip("torch")
 
 def test_quick_pet_training_lowers_the_loss_and_exports(tmp_path, capsys):
     from simulator.ai import load_model
-    from simulator.ai.training.__main__ import main
+    from simulator.ai_training.__main__ import main
 
     assert main(["--modality", "pet", "--quick", "--out", str(tmp_path)]) == 0
     record = json.loads((tmp_path / "pet.json").read_text())
@@ -27,15 +27,15 @@ def test_quick_pet_training_lowers_the_loss_and_exports(tmp_path, capsys):
 
 
 def test_quick_without_out_refuses_to_overwrite_shipped_weights(capsys):
-    from simulator.ai.training.__main__ import main
+    from simulator.ai_training.__main__ import main
 
     assert main(["--modality", "mr", "--quick"]) == 2
     assert "--out" in capsys.readouterr().err
 
 
 def test_synthetic_loop_is_reproducible_for_a_seed():
-    from simulator.ai.training.data import synthetic_pairs
-    from simulator.ai.training.train import TrainConfig, train
+    from simulator.ai_training.data import synthetic_pairs
+    from simulator.ai_training.train import TrainConfig, train
 
     pairs = synthetic_pairs(6, np.random.default_rng(1), size=32)
     cfg = TrainConfig(channels=4, hidden=1, patch=16, batch=4, steps=10, val_every=5, threads=1)
@@ -51,9 +51,9 @@ def test_warmup_scales_the_first_steps_learning_rate():
     warm-up, the first step moves them by about a hundredth of it."""
     import torch
 
-    from simulator.ai.training.data import synthetic_pairs
-    from simulator.ai.training.model import TorchResidualCNN
-    from simulator.ai.training.train import TrainConfig, train
+    from simulator.ai_training.data import synthetic_pairs
+    from simulator.ai_training.model import TorchResidualCNN
+    from simulator.ai_training.train import TrainConfig, train
 
     pairs = synthetic_pairs(4, np.random.default_rng(2), size=32)
     base = TrainConfig(channels=4, hidden=1, patch=16, batch=4, steps=1, val_every=5, threads=1)

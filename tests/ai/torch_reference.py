@@ -31,7 +31,7 @@ def main() -> None:
     import torch
 
     from simulator.ai import load_model
-    from simulator.ai.training.model import from_numpy
+    from simulator.ai_training.model import from_numpy
 
     x = reference_input()
     out: dict[str, np.ndarray] = {"input": x}

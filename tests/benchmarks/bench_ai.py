@@ -39,7 +39,7 @@ def _denoisers():
         net = ResidualCNN.random()
         net_name = f"random-weight network ({net.n_params} params)"
         ai = lambda x: net(x / 100.0) * 100.0  # noqa: E731
-    from simulator.ai._classical import nlm, tv
+    from simulator.ai_training._classical import nlm, tv
 
     return {
         net_name: ai,

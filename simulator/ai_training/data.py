@@ -2,7 +2,7 @@
 
 Every pair is divided by :func:`simulator.ai._prepare.robust_scale` of its *noisy* image —
 exactly what inference does — so the network learns in the units it will meet. The
-scanner-driven generators live in :mod:`simulator.ai.training.cases`; this module holds the
+scanner-driven generators live in :mod:`simulator.ai_training.cases`; this module holds the
 pair type and a tiny synthetic generator used to test the training loop on its own.
 """
 

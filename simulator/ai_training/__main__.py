@@ -1,4 +1,4 @@
-"""``python -m simulator.ai.training --modality mr|pet [--quick]``: train, export, record.
+"""``python -m simulator.ai_training --modality mr|pet [--quick]``: train, export, record.
 
 Writes ``<out>/<modality>.npz`` (numpy weights) and ``<out>/<modality>.json`` (how they were
 trained: data, seeds, steps, loss history, time, git commit). ``--quick`` trains a tiny
@@ -47,7 +47,7 @@ def _torch_version() -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m simulator.ai.training", description=__doc__)
+    p = argparse.ArgumentParser(prog="python -m simulator.ai_training", description=__doc__)
     p.add_argument("--modality", required=True, choices=("mr", "pet"))
     p.add_argument("--quick", action="store_true", help="tiny data, tiny network, seconds")
     p.add_argument("--out", type=Path, default=None, help="folder for the .npz/.json")
@@ -73,9 +73,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status."""
     args = _parser().parse_args(argv)
-    from simulator.ai.training.cases import training_pairs  # numpy only
-    from simulator.ai.training.model import to_numpy  # torch from here on
-    from simulator.ai.training.train import TrainConfig, train
+    from simulator.ai_training.cases import training_pairs  # numpy only
+    from simulator.ai_training.model import to_numpy  # torch from here on
+    from simulator.ai_training.train import TrainConfig, train
 
     cfg = TrainConfig(seed=args.seed, threads=args.threads)
     if args.quick:
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     np.savez(out / f"{args.modality}.npz", **arrays)
     record = {
         "modality": args.modality,
-        "command": "python -m simulator.ai.training " + " ".join(argv or sys.argv[1:]),
+        "command": "python -m simulator.ai_training " + " ".join(argv or sys.argv[1:]),
         "architecture": {
             "kind": "residual CNN, pixel-unshuffle 2, 3x3 convs + ReLU, predicts the noise",
             "channels": net.channels,

@@ -2,8 +2,8 @@
 
 One command per modality, reproducible from its seed::
 
-    python -m simulator.ai.training --modality mr            # ~12 min on 2 CPU cores
-    python -m simulator.ai.training --modality pet --quick   # seconds: a smoke run
+    python -m simulator.ai_training --modality mr            # ~12 min on 2 CPU cores
+    python -m simulator.ai_training --modality pet --quick   # seconds: a smoke run
 
 Modules: :mod:`~.cases` (what the simulator scans: training and held-out cases, numpy
 only), :mod:`~.data` (normalised pairs), :mod:`~.model` (the torch twin of

@@ -7,7 +7,7 @@ are never seen during training, not even for early stopping.
 
 from __future__ import annotations
 
-from simulator.ai.training.data import Pair
+from simulator.ai_training.data import Pair
 
 __all__ = ["SIZES", "MR_SPINE_SIZES", "describe_mr_case", "mr_cases", "training_pairs"]
 
@@ -39,7 +39,7 @@ def describe_mr_case(c) -> str:
 
 def mr_cases(quick: bool = False, seed: int = 0) -> tuple[list, list]:
     """The MR (training, validation) cases of a run: mixed presets, then spine T2 TSE."""
-    from simulator.ai.training.cases_mr import mr_spine_cases, mr_training_cases
+    from simulator.ai_training.cases_mr import mr_spine_cases, mr_training_cases
 
     n_train, n_val = SIZES[("mr", quick)]
     slices = 1 if quick else 2
@@ -55,14 +55,14 @@ def training_pairs(
     """Scan the training and validation cases; return their pairs and a JSON-safe record."""
     n_train, n_val = SIZES[(modality, quick)]
     if modality == "mr":
-        from simulator.ai.training.cases_mr import mr_pairs
+        from simulator.ai_training.cases_mr import mr_pairs
 
         tr_cases, va_cases = mr_cases(quick, seed)
         train = mr_pairs(tr_cases, lesion_boost, log)
         val = mr_pairs(va_cases, lesion_boost, log)
         describe = [describe_mr_case(c) for c in tr_cases]
     elif modality == "pet":
-        from simulator.ai.training.cases_pet import pet_pairs, pet_training_cases
+        from simulator.ai_training.cases_pet import pet_pairs, pet_training_cases
 
         per_case = 4 if quick else 24
         slab = 6 if quick else 0

@@ -1,7 +1,7 @@
 """Evaluation report of the shipped denoisers on held-out cases.
 
-``python -m simulator.ai.evaluate [--modality mr|pet|both] [--out DIR]`` scans the held-out
-cases of :mod:`simulator.ai.training.cases_mr` and :mod:`~.cases_pet` and compares, against
+``python -m simulator.ai_training.evaluate [--modality mr|pet|both] [--out DIR]`` scans the held-out
+cases of :mod:`simulator.ai_training.cases_mr` and :mod:`~.cases_pet` and compares, against
 the noise-free truth (SSIM, NRMSE):
 
 (a) ``full``        the full-time scan (spine T2 TSE preset 11:31; PET 17 min),
@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from simulator.ai import denoise_mr, denoise_pet
-from simulator.ai._classical import nlm, tv
-from simulator.ai._lesions import mr_lesion_rois, pet_feature_rois, roi_contrast
 from simulator.ai.model import WEIGHTS_DIR, load_model
+from simulator.ai_training._classical import nlm, tv
+from simulator.ai_training._lesions import mr_lesion_rois, pet_feature_rois, roi_contrast
 from simulator.durations import format_mmss
 from simulator.quality import nrmse, ssim
 
@@ -96,7 +96,7 @@ def _lesion_rows(images, truth, rois, body) -> list[dict]:
 
 def evaluate_mr(log=print) -> dict:
     """Scan the MR held-out cases and measure every method."""
-    from simulator.ai.training.cases_mr import (
+    from simulator.ai_training.cases_mr import (
         SPINE_REDUCTION,
         SPINE_REDUCTION_PF,
         mr_heldout_cases,
@@ -198,7 +198,7 @@ def _lesion_summary(rows: list[dict]) -> dict:
 
 def evaluate_pet(log=print) -> dict:
     """Scan the PET held-out cases and measure every method."""
-    from simulator.ai.training.cases_pet import (
+    from simulator.ai_training.cases_pet import (
         FULL_MIN_PER_BED,
         REDUCED_MIN_PER_BED,
         pet_heldout_cases,
@@ -283,7 +283,7 @@ def crc_vs_noise(cases, filters_mm=(0.0, 3.0, 5.0, 7.0, 9.0), strengths=(0.25, 0
 def _crc_points(case, filters_mm, strengths) -> list[dict]:
     from dataclasses import replace
 
-    from simulator.ai.training.cases_pet import FULL_MIN_PER_BED, _protocol, _variant
+    from simulator.ai_training.cases_pet import FULL_MIN_PER_BED, _protocol, _variant
     from simulator.pet import acquire
     from simulator.pet.recon import reconstruct
 
@@ -363,7 +363,7 @@ def write_report(report: dict, out: Path) -> tuple[Path, Path]:
     md = [
         "# AI denoising: evaluation on held-out cases",
         "",
-        f"Generated {report['date_utc']} by `python -m simulator.ai.evaluate` "
+        f"Generated {report['date_utc']} by `python -m simulator.ai_training.evaluate` "
         f"in {report['seconds']:.0f} s. Truth = the noise-free image of the same pipeline.",
         "",
     ]
@@ -474,7 +474,7 @@ def write_report(report: dict, out: Path) -> tuple[Path, Path]:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: evaluate, write the report, print where."""
-    ap = argparse.ArgumentParser(prog="python -m simulator.ai.evaluate", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m simulator.ai_training.evaluate", description=__doc__)
     ap.add_argument("--modality", choices=("mr", "pet", "both"), default="both")
     ap.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     args = ap.parse_args(argv)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import numpy.typing as npt
 
-from simulator.ai.training.data import Pair, make_pair
+from simulator.ai_training.data import Pair, make_pair
 from simulator.pet import PETProtocol, acquire, make_phantom
 from simulator.pet.phantoms import Phantom
 from simulator.pet.recon import reconstruct

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from simulator.ai.training.data import Pair, make_pair
+from simulator.ai_training.data import Pair, make_pair
 from simulator.mr import MRProtocol, derive, load_anatomy, preset
 from simulator.mr.geometry import default_geometry
 

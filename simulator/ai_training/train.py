@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
-from simulator.ai.training.data import Pair
-from simulator.ai.training.model import TorchResidualCNN
+from simulator.ai_training.data import Pair
+from simulator.ai_training.model import TorchResidualCNN
 
 __all__ = ["LOSSES", "TrainConfig", "TrainResult", "train"]
 
