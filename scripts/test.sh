@@ -10,6 +10,8 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# npm: configurable-http-proxy, JupyterHub's proxy (the end-to-end school test, tests/deploy)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   if [ "$(id -u)" = 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
@@ -18,6 +20,10 @@ if ((${#need[@]})); then
   else
     echo "warning: missing ${need[*]} (run as root to install); those tests will be skipped" >&2
   fi
+fi
+if ! command -v configurable-http-proxy >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ]; then
+  npm install -g --silent configurable-http-proxy >/dev/null
 fi
 
 # Python environment: a local venv with the package and its test extra.
