@@ -1,21 +1,36 @@
-"""``merm-lab serve`` brings up the lab on loopback and stops cleanly (issue 2)."""
+"""``merm-lab serve`` brings up the lab on loopback and stops cleanly (issue 2); trainees
+sign in with a name and cohort that their attempts carry, and the instructor pages open only
+with the token that ``serve`` prints (issue 12, item 5)."""
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from simulator.exercises.store import ProgressStore
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+#: generous guard against a hang (not a budget)
+ANSWER_TIMEOUT_S = 120
 
 
 def _notebook(path: Path, source: str) -> None:
@@ -31,48 +46,199 @@ def _notebook(path: Path, source: str) -> None:
     path.write_text(json.dumps(nb))
 
 
-def _get(url: str, timeout_s: float = 60.0) -> tuple[int, str]:
+def _browser() -> urllib.request.OpenerDirector:
+    return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+
+
+def _get(url: str, timeout_s: float = ANSWER_TIMEOUT_S,
+         opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str, str]:
+    """(status, body, final URL) once the server answers (errors are answers too)."""
     deadline = time.monotonic() + timeout_s
     last: Exception | None = None
+    op = opener or _browser()
     while time.monotonic() < deadline:
         try:
-            with urllib.request.urlopen(url, timeout=30) as r:
-                return r.status, r.read().decode("utf-8", "replace")
-        except Exception as exc:  # server not up yet
+            with op.open(url, timeout=60) as r:
+                return r.status, r.read().decode("utf-8", "replace"), r.url
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode("utf-8", "replace"), url
+        except OSError as exc:  # server not up yet
             last = exc
             time.sleep(0.3)
     raise AssertionError(f"{url} never answered: {last}")
 
 
-def test_serve_answers_and_stops_cleanly(tmp_path: Path) -> None:
-    course = tmp_path / "course"
-    (course / "dashboards").mkdir(parents=True)
-    _notebook(course / "dashboards" / "smoke.ipynb", "import simulator; print('merm', simulator.__version__)")
+def _sign_in(base: str, opener: urllib.request.OpenerDirector, name: str, cohort: str,
+             next_url: str = "/") -> tuple[int, str, str]:
+    status, form, _ = _get(f"{base}/merm/signin?" + urllib.parse.urlencode({"next": next_url}), opener=opener)
+    assert status == 200 and "merm-signin" in form
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form)
+    assert xsrf, form
+    data = urllib.parse.urlencode({"_xsrf": xsrf.group(1), "name": name, "cohort": cohort,
+                                   "next": next_url}).encode()
+    try:
+        with opener.open(f"{base}/merm/signin", data=data, timeout=120) as r:
+            return r.status, r.read().decode(), r.url
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(), ""
+
+
+@dataclass
+class Lab:
+    base: str
+    proc: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def instructor_link(self) -> str:
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S
+        while time.monotonic() < deadline:
+            m = re.search(r"(http://\S+/merm/instructor\?token=\w+)", self.output())
+            if m:
+                return m.group(1)
+            time.sleep(0.1)
+        raise AssertionError(self.output())
+
+
+def _start(tmp_path: Path, course: Path) -> Lab:
     port, hub_port = free_port(), free_port()
     env = dict(os.environ, MERM_HOME=str(tmp_path / "home"))
+    env.pop("MERM_DB_URL", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--hub-port", str(hub_port),
          "--course", str(course)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )
+    lab = Lab(f"http://127.0.0.1:{port}", proc)
+    assert proc.stdout is not None
+    out = proc.stdout
+
+    def pump() -> None:
+        for line in out:
+            lab.lines.append(line)
+
+    threading.Thread(target=pump, daemon=True).start()
+    return lab
+
+
+def _stop(lab: Lab) -> None:
+    lab.proc.send_signal(signal.SIGINT)
     try:
-        status, body = _get(f"http://127.0.0.1:{port}/voila/render/smoke.ipynb")
+        lab.proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(lab.proc.pid, signal.SIGKILL)
+        raise
+    time.sleep(0.2)  # let the pump read the last lines
+
+
+def test_serve_answers_and_stops_cleanly(tmp_path: Path) -> None:
+    course = tmp_path / "course"
+    (course / "dashboards").mkdir(parents=True)
+    _notebook(course / "dashboards" / "smoke.ipynb", "import simulator; print('merm', simulator.__version__)")
+    lab = _start(tmp_path, course)
+    try:
+        browser = _browser()
+        status, body, url = _get(f"{lab.base}/voila/render/smoke.ipynb", opener=browser)
+        assert status == 200 and "/merm/signin" in url  # a new visitor gives a name first
+        status, body, _ = _sign_in(lab.base, browser, "Smoke", "", "/voila/render/smoke.ipynb")
         assert status == 200
         assert "merm 0." in body  # the notebook really ran in a kernel
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            out, _ = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            raise
+        _stop(lab)
+    out = lab.output()
     assert "MERM Lab is starting" in out
-    assert f"127.0.0.1:{port}" in out
-    assert proc.returncode == 0, out
+    assert f"127.0.0.1:{lab.base.rsplit(':', 1)[1]}" in out
+    assert lab.proc.returncode == 0, out
     # nothing left listening
     with pytest.raises(OSError):
-        urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+        urllib.request.urlopen(f"{lab.base}/", timeout=2)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    tmp = tmp_path_factory.mktemp("lab")
+    course = tmp / "course"
+    (course / "dashboards").mkdir(parents=True)
+    shutil.copytree(ROOT / "course" / "exercises", course / "exercises")
+    # what a console kernel does on Submit: the progress client picks the lab server from the
+    # environment and sends the signed-in identity that Voilà handed to the kernel
+    _notebook(course / "dashboards" / "submit.ipynb", "\n".join([
+        "from simulator.progress.client import progress_client",
+        "from simulator.progress.identity import kernel_display_name",
+        "client = progress_client()",
+        "print('kernel-name', kernel_display_name())",
+        "import os; print('db-url-in-kernel', 'MERM_DB_URL' in os.environ, 'MERM_LAB_TOKEN' in os.environ)",
+        "client.record_event('x', 'mentor_called', {}, exercise_id='mr-remote-coaching')",
+        "attempt, result = client.submit('mr-remote-coaching', {}, lang='en')",
+        "mentor = [o.passed for o in result.objectives if o.id == 'mentor']",
+        "print('attempt', attempt, 'score', result.score, 'mentor', mentor)",
+    ]))
+    lab = _start(tmp, course)
+    lab_home = tmp / "home"
+    try:
+        _get(lab.base + "/merm/signin")
+        lab.lines.append(f"HOME {lab_home}\n")
+        yield lab
+    finally:
+        _stop(lab)
+
+
+def test_the_signed_in_name_reaches_the_kernel_and_the_attempt(lab: Lab) -> None:
+    browser = _browser()
+    status, page, url = _get(lab.base + "/", opener=browser)
+    assert status == 200 and "/merm/signin" in url and "merm-signin-name" in page
+    status, body, url = _sign_in(lab.base, browser, "Claire Martin", "MERM-2026",
+                                 "/voila/render/submit.ipynb")
+    assert status == 200 and url.endswith("/voila/render/submit.ipynb"), body
+    assert "kernel-name Claire Martin" in body
+    assert "db-url-in-kernel False False" in body  # the kernel holds no database URL or token
+    m = re.search(r"attempt (\d+) score ([\d.]+) mentor \[(\w+)\]", body)
+    assert m, body[-3000:]
+    assert m.group(3) == "True"  # graded by the lab server, with the trainee's own mentor call
+    home = Path(lab.output().split("HOME ", 1)[1].split("\n", 1)[0])
+    store = ProgressStore(f"sqlite:///{home / 'progress.sqlite'}")  # the database on disk
+    rows = store.attempts(exercise_id="mr-remote-coaching")
+    assert [(r["username"], r["cohort"]) for r in rows] == [("Claire Martin", "MERM-2026")]
+    store.close()
+
+
+def test_a_bad_sign_in_is_refused_in_both_languages(lab: Lab) -> None:
+    browser = _browser()
+    status, page, _ = _sign_in(lab.base, browser, "   ", "x" * 31)
+    assert status == 400 and "merm-signin-error" in page
+    assert "A name is required" in page or "Le nom est obligatoire" in page
+    status, page, url = _get(lab.base + "/voila/render/submit.ipynb", opener=browser)
+    assert "/merm/signin" in url  # still not signed in
+    # a forged cookie is no identity
+    status, body, _ = _get(lab.base + "/merm/api/whoami", opener=browser)
+    assert status == 401
+    req = urllib.request.Request(lab.base + "/merm/api/whoami",
+                                 headers={"Authorization": "Bearer eyJuIjoiQm9iIn0.deadbeef"})
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(req, timeout=30)
+    assert exc.value.code == 401
+
+
+def test_instructor_pages_need_the_printed_token(lab: Lab) -> None:
+    link = lab.instructor_link()
+    trainee = _browser()
+    _sign_in(lab.base, trainee, "Bob", "MERM-2026")
+    for page in ("instructor", "instructor.csv", "board"):
+        status, text, _ = _get(f"{lab.base}/merm/{page}", opener=trainee)
+        assert status == 403 and "merm-lab serve" in text, (page, text)
+    status, text, _ = _get(link.replace("token=", "token=wrong"), opener=_browser())
+    assert status == 403 and "merm-lab serve" in text
+    staff = _browser()
+    status, text, url = _get(link, opener=staff)
+    assert status == 200 and "token=" not in url  # the token leaves the address bar
+    assert "merm-instructor" in text
+    status, csv_text, _ = _get(f"{lab.base}/merm/instructor.csv", opener=staff)
+    assert status == 200 and csv_text.startswith("attempt_id,username")
+    status, board, _ = _get(f"{lab.base}/merm/board", opener=staff)
+    assert status == 200 and "merm-board" in board
 
 
 def test_serve_refuses_a_missing_course(tmp_path: Path) -> None:

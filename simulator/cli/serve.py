@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 from simulator.errors import UserError
+from simulator.hospital.config import add_serve_arguments, serve_env
 from simulator.paths import course_dir, default_db_url
 
 HELP = "start the lab: Voilà dashboards and the mentoring hub on localhost"
@@ -35,20 +37,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--cull-idle-s", type=int, default=900, help="shut down dashboard kernels idle this long (default 900)"
     )
+    add_serve_arguments(parser)  # --worklist, --pacs, --pacs-web (simulator.hospital.config)
 
 
 def voila_command(
-    target: Path, port: int, ip: str, cull_idle_s: int, *, show_tracebacks: bool = False
+    target: Path, port: int, ip: str, cull_idle_s: int, *, show_tracebacks: bool = False,
+    module: str = "voila",
 ) -> list[str]:
     """The Voilà command line that serves ``target`` (the dashboards folder, or one notebook).
 
     Idle kernels are culled; the browser's ``Accept-Language`` reaches the kernel as
-    ``HTTP_ACCEPT_LANGUAGE`` so a French browser opens the console in French.
+    ``HTTP_ACCEPT_LANGUAGE`` so a French browser opens the console in French. ``module``
+    ``"simulator.lab"`` runs the lab server (Voilà plus sign-in, progress API and staff
+    pages, :mod:`simulator.lab.app`) with the same options.
     """
     return [
         sys.executable,
         "-m",
-        "voila",
+        module,
         str(target),
         "--no-browser",
         f"--port={port}",
@@ -74,7 +80,10 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"no dashboards folder at {dashboards}", f"pas de dossier dashboards à {dashboards}")
     env = dict(os.environ)
     env["MERM_COURSE_DIR"] = str(course)  # the kernels read the same course (paths.course_dir)
+    serve_env(args, env)  # MERM_WORKLIST / MERM_PACS / MERM_PACS_WEB for the consoles
     env.setdefault("MERM_DB_URL", args.db or default_db_url())
+    db_url = env["MERM_DB_URL"]
+    token = secrets.token_hex(24)  # the instructor's start token, printed below
     procs: list[subprocess.Popen[bytes]] = []
     hub_url = None
     if not args.no_hub and hub_available():
@@ -86,15 +95,23 @@ def run(args: argparse.Namespace) -> int:
                 env=env,
             )
         )
-    procs.append(subprocess.Popen(voila_command(dashboards, args.port, args.ip, args.cull_idle_s), env=env))
+    # the lab server alone holds the database URL and the instructor token (it takes both
+    # out of its environment before any kernel starts); the hub needs neither
+    lab_env = dict(env, MERM_LAB_TOKEN=token)
+    procs.append(subprocess.Popen(
+        voila_command(dashboards, args.port, args.ip, args.cull_idle_s, module="simulator.lab"),
+        env=lab_env))
     base = f"http://{args.ip}:{args.port}"
     print("MERM Lab is starting:")
+    print(f"  {'home':12s} {base}/  (trainees give their name and cohort on first use)")
     for name in DASHBOARDS:
         if (dashboards / f"{name}.ipynb").exists():
             print(f"  {name:12s} {base}/voila/render/{name}.ipynb")
     if hub_url:
         print(f"  {'hub':12s} {hub_url}")
-    print(f"  progress database: {env['MERM_DB_URL']}")
+    print(f"  progress database: {db_url}")
+    print("Instructor dashboard and class board (keep this link for the staff):")
+    print(f"  {base}/merm/instructor?token={token}")
     print("Press Ctrl-C to stop.", flush=True)
 
     stopping = False

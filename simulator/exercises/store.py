@@ -164,6 +164,17 @@ class ProgressStore(ReportsMixin):
 
         return int(self._retry(run))
 
+    def set_cohort(self, username: str, cohort: str | None) -> None:
+        """Set the cohort of trainee ``username`` (created if new): a sign-in under
+        ``merm-lab serve`` names it."""
+        tid = self.ensure_trainee(username, cohort=cohort)
+
+        def run() -> None:
+            with self._tx() as conn:
+                conn.execute(trainees.update().where(trainees.c.id == tid).values(cohort=cohort))
+
+        self._retry(run)
+
     def record_attempt(
         self,
         username: str,
