@@ -1,7 +1,7 @@
 """The ``merm-lab`` command line.
 
 Each subcommand lives in its own module of this package (``serve.py``, ``hub.py``,
-``mr.py``, ``pet.py``, ``exercise.py``) exposing::
+``mr.py``, ``pet.py``, ``exercise.py``, ``pacs.py``, ``worklist.py``) exposing::
 
     HELP: str
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
@@ -23,7 +23,7 @@ from simulator.errors import UserError
 
 __all__ = ["main", "SUBCOMMANDS"]
 
-SUBCOMMANDS = ("serve", "hub", "mr", "pet", "exercise")
+SUBCOMMANDS = ("serve", "hub", "mr", "pet", "exercise", "pacs", "worklist")
 
 
 def _not_available(name: str):

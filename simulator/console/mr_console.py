@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console import _shell
+from simulator.console import _shell, hospital_panel
 from simulator.console.i18n import Labels, detect_lang
 from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard
 from simulator.console.patient import SCENARIOS, PatientCard, patient_from_exercise
@@ -132,6 +132,7 @@ class MRConsole:
         )
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-mr-console")
+        hospital_panel.attach(self, exam_box=exam, viewer_box=right)  # MERM_WORKLIST / MERM_PACS
         self.shell.handlers.append(self._on_event)
         self.patient.admit(self.patient.scenario.value)
         if first is not None:

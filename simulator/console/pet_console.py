@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from simulator.console import _render, _shell
+from simulator.console import _render, _shell, hospital_panel
 from simulator.console.i18n import Labels, detect_lang
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
@@ -168,6 +168,7 @@ class PETConsole:
         )
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-pet-console")
+        hospital_panel.attach(self, viewer_box=right)  # MERM_PACS: Send to PACS
         self.shell.handlers.append(self._on_event)
         self.refresh_texts()
         if ex is not None:

@@ -1,0 +1,361 @@
+"""Modality worklist: scheduled procedures from the lab's scenarios, and C-FIND to read them.
+
+An instructor fills a day's list with ``merm-lab worklist add --scenario NAME --to DIR``: one
+worklist file (``.wl``, a DICOM dataset as Orthanc's worklist plugin reads from its folder)
+per scheduled procedure step. The console's patient step asks the worklist server (C-FIND,
+Modality Worklist Information Model – FIND, PS3.4 K.6) and fills the patient card, the
+accession number, the requested procedure and its protocol from the entry chosen.
+
+The patient of a scenario is the same fictitious one the DICOM export writes
+(``SIMULATION^…``, PatientID ``MERM-<KEY>``), so the PACS study matches the worklist entry.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
+
+from simulator.dicom.study import RequestedProcedure, Study
+from simulator.errors import UserError
+from simulator.hospital.address import CALLING_AET, DicomAddress
+
+__all__ = [
+    "ScheduledProcedure",
+    "MWL_FIND",
+    "PROTOCOL_SCHEME",
+    "scenario_names",
+    "procedure_for_scenario",
+    "write_worklist_files",
+    "find_worklist",
+    "scenario_key",
+]
+
+#: SOP Class UID of Modality Worklist Information Model – FIND.
+MWL_FIND = "1.2.840.10008.5.1.4.31"
+
+#: Coding scheme of the lab's protocol codes in Scheduled Protocol Code Sequence (private,
+#: "99" prefix as PS3.3 8.2 allows for local schemes).
+PROTOCOL_SCHEME = "99MERMLAB"
+
+
+@dataclass(frozen=True)
+class ScheduledProcedure:
+    """One scheduled procedure step of the worklist.
+
+    Attributes
+    ----------
+    patient_name, patient_id, birth_date, sex : str
+        The fictitious patient (DICOM forms: ``SIMULATION^…``, ``YYYYMMDD``, ``F/M/O``).
+    weight_kg : float
+    accession_number : str
+        SH, ≤ 16 characters.
+    study_uid : str
+        The Study Instance UID the exam will carry.
+    procedure_id, procedure_description : str
+        Requested Procedure ID and Description.
+    step_id, step_description : str
+        Scheduled Procedure Step ID and Description.
+    modality : str
+        ``MR`` or ``PT``.
+    station_aet : str
+        Scheduled Station AE Title.
+    start : datetime
+        Scheduled start.
+    protocol : str
+        The lab's protocol key (``anatomy/preset``), from Scheduled Protocol Code Sequence.
+    reason : str
+        Reason for the requested procedure (the scenario's indication).
+    """
+
+    patient_name: str
+    patient_id: str
+    birth_date: str
+    sex: str
+    weight_kg: float
+    accession_number: str
+    study_uid: str
+    procedure_id: str
+    procedure_description: str
+    step_id: str
+    step_description: str
+    modality: str
+    station_aet: str
+    start: _dt.datetime
+    protocol: str
+    reason: str = ""
+
+    @property
+    def label(self) -> str:
+        """One line for a picker: time, patient, procedure, accession."""
+        name = self.patient_name.split("^", 1)[-1].replace("_", " ")
+        return f"{self.start:%H:%M} {name} — {self.procedure_description} ({self.accession_number})"
+
+    def study(self) -> Study:
+        """The :class:`Study` an exam for this step is written into."""
+        return Study(
+            study_uid=self.study_uid,
+            started_at=self.start,
+            accession_number=self.accession_number,
+            description=self.procedure_description,
+            request=RequestedProcedure(
+                self.procedure_id,
+                self.procedure_description,
+                self.step_id,
+                self.step_description,
+                self.protocol,
+            ),
+        )
+
+
+def scenario_key(patient_id: str) -> str | None:
+    """The scenario key of a worklist PatientID ``MERM-<KEY>`` (None for another ID)."""
+    from simulator.console.patient import SCENARIOS
+
+    if not patient_id.upper().startswith("MERM-"):
+        return None
+    key = patient_id[5:].lower()
+    return key if key in SCENARIOS else None
+
+
+def scenario_names() -> list[str]:
+    """The keys of the lab's patient scenarios (``simulator.console.patient.SCENARIOS``)."""
+    from simulator.console.patient import SCENARIOS
+
+    return list(SCENARIOS)
+
+
+def _uid(*parts: Any) -> str:
+    from simulator.dicom._common import make_uid
+
+    return make_uid("worklist", *parts)
+
+
+def _default_protocol(anatomy: str) -> str:
+    import simulator.mr as mr
+
+    presets = mr.PRESETS.get(anatomy) if hasattr(mr.PRESETS, "get") else None
+    name = next(iter(presets)) if presets else ""
+    return f"{anatomy}/{name}" if name else anatomy
+
+
+def procedure_for_scenario(
+    name: str, start: _dt.datetime, index: int = 0, station_aet: str = CALLING_AET
+) -> ScheduledProcedure:
+    """The scheduled procedure of scenario ``name`` at ``start``.
+
+    Raises
+    ------
+    UserError
+        An unknown scenario (the message lists the known ones).
+    """
+    from simulator.console.patient import SCENARIOS
+    from simulator.console.session import _dicom_patient
+    from simulator.dicom.patient import FictitiousPatient
+
+    if name not in SCENARIOS:
+        known = ", ".join(SCENARIOS)
+        raise UserError(
+            f"--scenario {name}: unknown; allowed: {known}, all",
+            f"--scenario {name} : inconnu ; valeurs permises : {known}, all",
+        )
+    p = SCENARIOS[name]
+    fp = _dicom_patient(FictitiousPatient, p)
+    digest = hashlib.sha1(f"{name}|{start.isoformat()}".encode()).hexdigest()
+    accession = f"ML{start:%y%m%d}{int(digest[:6], 16) % 10000:04d}"[:16]
+    protocol = _default_protocol(p.anatomy)
+    what = {"brain": "MR brain", "knee": "MR knee", "spine": "MR lumbar spine"}.get(
+        p.anatomy, f"MR {p.anatomy}"
+    )
+    return ScheduledProcedure(
+        patient_name=fp.name,
+        patient_id=fp.patient_id,
+        birth_date=fp.birth_date.strftime("%Y%m%d"),
+        sex=fp.sex,
+        weight_kg=float(fp.weight_kg),
+        accession_number=accession,
+        study_uid=_uid(name, start.isoformat()),
+        procedure_id=f"RP{index + 1:03d}",
+        procedure_description=what,
+        step_id=f"SPS{index + 1:03d}",
+        step_description=f"{what} - protocol {protocol}",
+        modality="MR",
+        station_aet=station_aet,
+        start=start,
+        protocol=protocol,
+        reason=p.indication_en,
+    )
+
+
+def _dataset(sp: ScheduledProcedure) -> Dataset:
+    ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 100"
+    ds.PatientName = sp.patient_name
+    ds.PatientID = sp.patient_id
+    ds.PatientBirthDate = sp.birth_date
+    ds.PatientSex = sp.sex
+    ds.PatientWeight = f"{sp.weight_kg:g}"
+    ds.AccessionNumber = sp.accession_number
+    ds.ReferringPhysicianName = ""
+    ds.StudyInstanceUID = sp.study_uid
+    ds.RequestedProcedureID = sp.procedure_id
+    ds.RequestedProcedureDescription = sp.procedure_description
+    ds.ReasonForTheRequestedProcedure = sp.reason[:64]
+    step = Dataset()
+    step.Modality = sp.modality
+    step.ScheduledStationAETitle = sp.station_aet
+    step.ScheduledProcedureStepStartDate = sp.start.strftime("%Y%m%d")
+    step.ScheduledProcedureStepStartTime = sp.start.strftime("%H%M%S")
+    step.ScheduledPerformingPhysicianName = ""
+    step.ScheduledProcedureStepDescription = sp.step_description[:64]
+    step.ScheduledProcedureStepID = sp.step_id
+    code = Dataset()
+    code.CodeValue = sp.protocol[:16]
+    code.CodingSchemeDesignator = PROTOCOL_SCHEME
+    code.CodeMeaning = sp.protocol[:64]
+    step.ScheduledProtocolCodeSequence = [code]
+    ds.ScheduledProcedureStepSequence = [step]
+    return ds
+
+
+def write_worklist_files(
+    procedures: Sequence[ScheduledProcedure], folder: str | Path
+) -> list[Path]:
+    """One ``<accession>.wl`` file per procedure in ``folder`` (Orthanc's worklist folder).
+
+    Raises
+    ------
+    UserError
+        ``folder`` cannot be created or written.
+    """
+    out = Path(folder)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--to {out}: {exc.strerror}", f"--to {out} : {exc.strerror}") from None
+    paths = []
+    for sp in procedures:
+        ds = _dataset(sp)
+        meta = FileMetaDataset()
+        meta.MediaStorageSOPClassUID = UID(MWL_FIND)
+        meta.MediaStorageSOPInstanceUID = UID(_uid("file", sp.accession_number, sp.study_uid))
+        meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
+        ds.file_meta = meta
+        path = out / f"{sp.accession_number}.wl"
+        try:
+            ds.save_as(path, enforce_file_format=True)
+        except OSError as exc:
+            raise UserError(f"{path}: {exc.strerror}", f"{path} : {exc.strerror}") from None
+        paths.append(path)
+    return paths
+
+
+def _query(modality: str | None) -> Dataset:
+    q = Dataset()
+    for key in (
+        "PatientName",
+        "PatientID",
+        "PatientBirthDate",
+        "PatientSex",
+        "PatientWeight",
+        "AccessionNumber",
+        "StudyInstanceUID",
+        "RequestedProcedureID",
+        "RequestedProcedureDescription",
+        "ReasonForTheRequestedProcedure",
+    ):
+        setattr(q, key, "")
+    step = Dataset()
+    step.Modality = modality or ""
+    for key in (
+        "ScheduledStationAETitle",
+        "ScheduledProcedureStepStartDate",
+        "ScheduledProcedureStepStartTime",
+        "ScheduledProcedureStepDescription",
+        "ScheduledProcedureStepID",
+    ):
+        setattr(step, key, "")
+    step.ScheduledProtocolCodeSequence = [Dataset()]
+    q.ScheduledProcedureStepSequence = [step]
+    return q
+
+
+def _from_dataset(ds: Dataset) -> ScheduledProcedure:
+    step = (ds.get("ScheduledProcedureStepSequence") or [Dataset()])[0]
+    codes = step.get("ScheduledProtocolCodeSequence") or []
+    protocol = next(
+        (
+            str(c.get("CodeMeaning", ""))
+            for c in codes
+            if c.get("CodingSchemeDesignator") == PROTOCOL_SCHEME
+        ),
+        "",
+    )
+    date = str(step.get("ScheduledProcedureStepStartDate", "") or "")
+    time = str(step.get("ScheduledProcedureStepStartTime", "") or "000000").split(".")[0]
+    try:
+        start = _dt.datetime.strptime(date + time.ljust(6, "0")[:6], "%Y%m%d%H%M%S")
+    except ValueError:
+        start = _dt.datetime.now().replace(microsecond=0)
+    try:
+        weight = float(ds.get("PatientWeight", 0) or 0)
+    except (TypeError, ValueError):
+        weight = 0.0
+    return ScheduledProcedure(
+        patient_name=str(ds.get("PatientName", "")),
+        patient_id=str(ds.get("PatientID", "")),
+        birth_date=str(ds.get("PatientBirthDate", "")),
+        sex=str(ds.get("PatientSex", "") or "O"),
+        weight_kg=weight,
+        accession_number=str(ds.get("AccessionNumber", "")),
+        study_uid=str(ds.get("StudyInstanceUID", "")),
+        procedure_id=str(ds.get("RequestedProcedureID", "")),
+        procedure_description=str(ds.get("RequestedProcedureDescription", "")),
+        step_id=str(step.get("ScheduledProcedureStepID", "")),
+        step_description=str(step.get("ScheduledProcedureStepDescription", "")),
+        modality=str(step.get("Modality", "")),
+        station_aet=str(step.get("ScheduledStationAETitle", "")),
+        start=start,
+        protocol=protocol,
+        reason=str(ds.get("ReasonForTheRequestedProcedure", "")),
+    )
+
+
+def find_worklist(addr: DicomAddress, modality: str | None = None) -> list[ScheduledProcedure]:
+    """C-FIND the worklist at ``addr`` (optionally one modality), sorted by start time.
+
+    Raises
+    ------
+    UserError
+        Unreachable server, refused association, or a failed query (one line).
+    """
+    from simulator.hospital.pacs import associate
+
+    assoc = associate(addr, [MWL_FIND])
+    found: list[ScheduledProcedure] = []
+    try:
+        for status, identifier in assoc.send_c_find(_query(modality), MWL_FIND):
+            code = getattr(status, "Status", None)
+            if code is None:
+                raise UserError(
+                    f"{addr}: connection lost during the worklist query",
+                    f"{addr} : connexion perdue pendant la requête de worklist",
+                )
+            if code in (0xFF00, 0xFF01) and identifier is not None:
+                found.append(_from_dataset(identifier))
+            elif code not in (0x0000, 0xFF00, 0xFF01):
+                raise UserError(
+                    f"{addr}: worklist query failed (C-FIND status 0x{code:04X})",
+                    f"{addr} : requête de worklist en échec (statut C-FIND 0x{code:04X})",
+                )
+    finally:
+        if assoc.is_established:
+            assoc.release()
+    return sorted(found, key=lambda sp: (sp.start, sp.accession_number))

@@ -1,0 +1,135 @@
+"""The hospital pieces that need no server: addresses, worklist files, serve options, and a
+console without any hospital configured."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+import pytest
+from pydicom import dcmread
+
+from simulator.cli import main
+from simulator.errors import UserError
+from simulator.hospital.address import parse_address
+from simulator.hospital.config import add_serve_arguments, serve_env
+from simulator.hospital.worklist import (
+    MWL_FIND,
+    _from_dataset,
+    procedure_for_scenario,
+    write_worklist_files,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "aet", "host", "port"),
+    [
+        ("ORTHANC@127.0.0.1:4242", "ORTHANC", "127.0.0.1", 4242),
+        ("WL@pacs.school:104", "WL", "pacs.school", 104),
+    ],
+)
+def test_addresses_parse(text, aet, host, port) -> None:
+    a = parse_address(text)
+    assert (a.aet, a.host, a.port) == (aet, host, port) and str(a) == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ORTHANC", "@h:1", "A@h", "A@h:0", "A@h:99999", "A@h:x", "SEVENTEEN_CHARS_AE@h:1", "A\\B@h:1"],
+)
+def test_bad_addresses_say_the_form(text) -> None:
+    with pytest.raises(UserError) as e:
+        parse_address(text, "--to")
+    assert "AET@host:port" in e.value.en and "AET@hôte:port" in e.value.fr
+
+
+def test_worklist_file_round_trip(tmp_path) -> None:
+    sp = procedure_for_scenario("tumour", dt.datetime(2026, 3, 2, 9, 30))
+    (path,) = write_worklist_files([sp], tmp_path)
+    ds = dcmread(path)
+    assert path.suffix == ".wl" and ds.file_meta.MediaStorageSOPClassUID == MWL_FIND
+    assert str(ds.PatientName).startswith("SIMULATION^") and ds.PatientID == "MERM-TUMOUR"
+    back = _from_dataset(ds)
+    assert back == sp
+    assert len(sp.accession_number) <= 16 and sp.study().request.protocol == sp.protocol
+
+
+def test_unknown_scenario_lists_the_known(tmp_path, capsys) -> None:
+    assert main(["worklist", "add", "--scenario", "nobody", "--to", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "headache" in err and "all" in err and len(err.strip().splitlines()) == 1
+
+
+def test_address_without_folder_is_refused(capsys) -> None:
+    assert main(["worklist", "add", "--scenario", "ms", "--to", "WL@127.0.0.1:4242"]) == 2
+    assert "--folder" in capsys.readouterr().err
+
+
+def test_send_of_a_folder_without_dicom(tmp_path, capsys) -> None:
+    assert main(["pacs", "send", str(tmp_path), "--to", "A@127.0.0.1:1"]) == 2
+    assert "no .dcm files" in capsys.readouterr().err
+
+
+def test_serve_options_reach_the_environment() -> None:
+    p = argparse.ArgumentParser()
+    add_serve_arguments(p)
+    env: dict[str, str] = {}
+    serve_env(
+        p.parse_args(["--worklist", "WL@h:1", "--pacs", "P@h:2", "--pacs-web", "http://h:8042/"]),
+        env,
+    )
+    assert env == {
+        "MERM_WORKLIST": "WL@h:1",
+        "MERM_PACS": "P@h:2",
+        "MERM_PACS_WEB": "http://h:8042",
+    }
+    with pytest.raises(UserError):
+        serve_env(p.parse_args(["--pacs", "nonsense"]), {})
+
+
+def test_console_without_hospital_is_unchanged(monkeypatch) -> None:
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.mr_console import MRConsole
+
+    c = MRConsole(lang="en")
+    assert not hasattr(c, "worklist") and not hasattr(c, "pacs")
+    assert c.session.patient is not None and c.session.patient.key == c.patient.scenario.value
+
+
+def test_console_with_unreachable_worklist_and_pacs_says_one_line(monkeypatch) -> None:
+    monkeypatch.setenv("MERM_WORKLIST", "WL@127.0.0.1:1")
+    monkeypatch.setenv("MERM_PACS", "P@127.0.0.1:1")
+    from simulator.console.mr_console import MRConsole
+
+    c = MRConsole(lang="fr")
+    assert c.worklist.refresh() == []
+    assert "injoignable" in c.worklist.status.value
+    assert "merm-send-pacs" in c.pacs.button._dom_classes
+    c.pacs.send(wait=True)  # no series yet
+    assert "aucune série" in c.pacs.status.value
+
+
+def test_unreachable_pacs_fails_each_series_and_keeps_it(monkeypatch, tmp_path) -> None:
+    import dataclasses
+    from pathlib import Path
+
+    from simulator.console.hospital_panel import PacsPanel
+    from simulator.console.i18n import Labels
+    from simulator.console.session import ConsoleSession
+
+    monkeypatch.setenv("MERM_HOME", str(tmp_path))
+    s = ConsoleSession("mr", lang="en", seed=3)
+    s.set_screening("ok")
+    assert s.load_protocol(
+        dataclasses.replace(s.protocol, slices=2, matrix_read=64, matrix_phase=64)
+    )["ok"]
+    s.clock = "max"
+    s.apply_command({"type": "scan"})
+    s.wait(120)
+    panel = PacsPanel(s, Labels("en"), parse_address("P@127.0.0.1:1"))
+    panel.send(wait=True)
+    (st,) = panel.statuses()
+    assert st.state == "failed" and "unreachable" in st.reason_en
+    assert len(list(Path(st.folder).glob("*.dcm"))) == 2
+    assert "to resend: series 1" in panel.status.value
