@@ -266,19 +266,16 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         import zipfile
         from pathlib import Path
 
-        import simulator.dicom as dicom
-
         idx = self.current if index is None else index
         if not 0 <= idx < len(self.series):
             raise UserError("no series to export", "aucune série à exporter")
         result = self.series[idx]
-        patient = None
-        if self.patient is not None and hasattr(dicom, "FictitiousPatient"):
-            patient = _dicom_patient(dicom.FictitiousPatient, self.patient)
-        writer = dicom.write_mr_series if result.kind == "mr" else dicom.write_pet_series
+        # One study per exam, series numbered in acquisition order (simulator.hospital.exam).
+        from simulator.hospital.exam import exam_for
+
         buf = io.BytesIO()
         with tempfile.TemporaryDirectory() as tmp:
-            paths = writer(result.series, Path(tmp), patient=patient)
+            paths = exam_for(self).write_series(self, idx, Path(tmp))
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in paths:
                     zf.write(path, Path(path).name)

@@ -133,3 +133,31 @@ def test_unreachable_pacs_fails_each_series_and_keeps_it(monkeypatch, tmp_path) 
     assert st.state == "failed" and "unreachable" in st.reason_en
     assert len(list(Path(st.folder).glob("*.dcm"))) == 2
     assert "to resend: series 1" in panel.status.value
+
+
+def test_console_downloads_are_one_study_numbered_in_order(monkeypatch) -> None:
+    import dataclasses
+    import io
+    import zipfile
+
+    from pydicom import dcmread
+
+    from simulator.console.session import ConsoleSession
+
+    s = ConsoleSession("mr", lang="en", seed=4)
+    s.set_screening("ok")
+    assert s.load_protocol(
+        dataclasses.replace(s.protocol, slices=2, matrix_read=64, matrix_phase=64)
+    )["ok"]
+    s.clock = "max"
+    for _ in range(2):
+        s.apply_command({"type": "scan"})
+        s.wait(120)
+    heads = []
+    for i in (0, 1):
+        _, data = s.dicom_zip(i)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            heads.append(dcmread(io.BytesIO(zf.read(zf.namelist()[0]))))
+    assert heads[0].StudyInstanceUID == heads[1].StudyInstanceUID
+    assert [int(h.SeriesNumber) for h in heads] == [1, 2]
+    assert heads[0].SeriesTime < heads[1].SeriesTime  # the second scan after the first's scan time
