@@ -340,6 +340,32 @@ class ExercisePanel:
         self._message(self.t("mentor_called"))
         self.refresh(force=True)
 
+    def _submit_remote(self, proto: dict[str, Any], geo: dict[str, Any] | None,
+                       series: dict[str, Any] | None) -> None:
+        """Submit through :mod:`simulator.progress.client`: the server's grade is shown and
+        kept; when the server cannot take it, the console's own grade is shown and the
+        attempt is kept for the next Submit, with the reason in one line."""
+        from simulator.progress.client import submit_remote
+
+        def local() -> GradeResult:
+            return grade(self.exercise, proto, geo, self.lang, since=self.opened_at, series=series)
+
+        self.result, attempt_id, failure = submit_remote(
+            self.store, self.exercise, proto, geo, lang=self.lang, started_at=self.opened_at,
+            series=series, local_grade=local)
+        self._fresh = True
+        self._render_result()
+        if failure is not None:
+            self._message(f"{self.t('not_saved')}{failure}", error=True)
+            return
+        try:
+            self.store.record_event(self.user, EVENT_ATTEMPT_SERIES,
+                                    {"attempt_id": attempt_id, **_series_record(series)},
+                                    exercise_id=self.exercise.id)
+        except Exception:  # the attempt itself is saved (and names its series)
+            pass
+        self._message(self.t("saved"))
+
     def submit_attempt(self) -> GradeResult | None:
         """Grade the console's current protocol, store the attempt, show the feedback.
 
@@ -358,6 +384,9 @@ class ExercisePanel:
             try:
                 proto, geo = self._current()
                 series = self.graded_series()
+                if getattr(self.store, "remote", False):  # a progress server grades and records
+                    self._submit_remote(proto, geo, series)
+                    return self.result
                 self.result = grade(self.exercise, proto, geo, self.lang, store=self.store,
                                     user=self.user, since=self.opened_at, series=series)
                 self._fresh = True

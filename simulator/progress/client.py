@@ -190,7 +190,12 @@ class ProgressClient:
 
     def has_event(self, username: str, kind: str, *, exercise_id: str | None = None,
                   since: datetime | None = None) -> bool:
-        return bool(self.events(username, kind=kind, exercise_id=exercise_id, since=since))
+        """Whether the caller has such an event; ``False`` while the server cannot be asked
+        (the live objectives then wait: the server's grade on Submit is the one that counts)."""
+        try:
+            return bool(self.events(username, kind=kind, exercise_id=exercise_id, since=since))
+        except ProgressError:
+            return False
 
     def my_attempts(self, exercise_id: str | None = None) -> list[dict[str, Any]]:
         """The caller's own attempts."""

@@ -211,3 +211,33 @@ def test_the_service_environment_is_the_only_holder_of_the_db_url(hub: Hub) -> N
     assert spec["environment"]["MERM_DB_URL"].startswith("postgresql")
     assert "MERM_DB_URL" not in user_environment() and "MERM_HUB_SECRET" not in user_environment()
     assert Path(hub.log).read_text().count("merm-progress") > 0
+
+
+def test_the_exercise_panel_submits_through_the_service(hub: Hub, tokens: dict[str, str]) -> None:
+    """A real console session and exercise panel whose store is the kernel's client."""
+    from simulator.console.session import ConsoleSession
+    from simulator.exercises.loader import load_exercise
+    from simulator.exercises.panel import ExercisePanel
+    from simulator.paths import course_dir
+
+    session = ConsoleSession("mr", "en", "brain")
+    session.clock = "max"
+    ex = load_exercise(course_dir() / "exercises" / "mr_t1_contrast.yaml")
+    env = {"MERM_PROGRESS_URL": "http://127.0.0.1:9/services/merm-progress/",  # down at first
+           "JUPYTERHUB_API_TOKEN": tokens["bob"], "JUPYTERHUB_USER": "bob"}
+    client = progress_client(env)
+    panel = ExercisePanel(session, ex, client, client.user, "en")
+    assert "NOT saved" in panel.message.value and "does not answer" in panel.message.value
+    session.set_screening("ok")
+    assert session.start_scan()["ok"]
+    session.wait(300.0)  # hang guard only
+    result = panel.submit_attempt()
+    assert result is not None and "/100" in panel.score.value  # the console's own grade shown
+    assert "NOT saved" in panel.message.value and "kept" in panel.message.value
+    assert len(client.pending) == 1
+    client.base_url = hub.service  # the service is back: the next Submit sends both
+    result = panel.submit_attempt()
+    assert result is not None and "Attempt saved." in panel.message.value
+    assert client.pending == []
+    rows = [a for a in client.my_attempts() if a["exercise_id"] == ex.id]
+    assert len(rows) == 2 and rows[-1]["score"] == result.score
