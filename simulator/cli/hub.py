@@ -190,15 +190,15 @@ def run(args: argparse.Namespace) -> int:
         )
     from aiohttp import web
 
-    from simulator.mentoring.server import HubConfig, make_app
+    from simulator.mentoring.server import MIN_SECRET_BYTES, HubConfig, make_app
     from simulator.mentoring.tokens import load_or_create_secret
     from simulator.mentoring.turn import TurnSettings
 
     secret_text = args.secret or os.environ.get("MERM_HUB_SECRET")
-    if secret_text is not None and len(secret_text) < 16:
+    if secret_text is not None and len(secret_text.encode()) < MIN_SECRET_BYTES:
         raise UserError(
-            "the hub secret needs at least 16 characters",
-            "le secret du hub demande au moins 16 caractères",
+            f"the hub secret needs at least {MIN_SECRET_BYTES} characters",
+            f"le secret du hub demande au moins {MIN_SECRET_BYTES} caractères",
         )
     home = data_home()
     secret = secret_text.encode() if secret_text else load_or_create_secret(home / "hub-secret")

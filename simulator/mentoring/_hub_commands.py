@@ -11,6 +11,7 @@ from typing import Any
 
 from . import messages as m
 from ._hub_state import Conn, HubState, RoomRuntime
+from .control import REMOTE_ROLES
 from .room import Peer
 
 __all__ = ["Commands"]
@@ -21,6 +22,11 @@ class Commands(HubState):
 
     def _command(self, conn: Conn, msg: m.Command) -> None:
         rt, peer, room = conn.room, conn.peer, conn.room.room
+        if peer.role not in REMOTE_ROLES:  # observers and the trainee never command here
+            self._audit(rt, peer, "command_refused", command=msg.command, reason="forbidden")
+            raise m.MessageError(
+                "forbidden", f"not allowed for role {peer.role}", f"interdit au rôle {peer.role}"
+            )
         if not room.lock.may_command(peer.id, peer.role):
             self._audit(rt, peer, "command_refused", command=msg.command, reason="no_control")
             raise m.MessageError("no_control", "you do not hold control", "vous n'avez pas la main")

@@ -170,7 +170,9 @@ class Dispatch(HubState):
                 )
         elif isinstance(msg, m.Pong):
             dest = rt.conns.get(msg.to)
-            if not peer.console or dest is None:
+            if not peer.console:
+                raise forbidden
+            if dest is None:
                 raise m.MessageError(
                     "bad_field", "pong to an unknown peer", "pong vers un pair inconnu"
                 )

@@ -22,6 +22,8 @@ from aiohttp import web
 from aiortc import RTCPeerConnection
 from aiortc.contrib.media import MediaRecorder, MediaRelay
 
+from simulator.errors import UserError
+
 from . import messages as m
 from .audit import AuditLog
 from .media import ConsoleSource
@@ -30,7 +32,10 @@ from .tokens import TokenError, verify_user_key
 from .turn import TurnSettings, ice_servers
 from .url_prefix import normalise_prefix, origin_of, page_base
 
-__all__ = ["Conn", "HubConfig", "HubState", "RoomRuntime"]
+__all__ = ["MIN_SECRET_BYTES", "Conn", "HubConfig", "HubState", "RoomRuntime"]
+
+#: Shortest hub secret accepted (bytes): it signs every token.
+MIN_SECRET_BYTES = 16
 
 
 @dataclass
@@ -62,6 +67,11 @@ class HubConfig:
 
     def __post_init__(self) -> None:
         self.prefix = normalise_prefix(self.prefix)
+        if len(self.secret) < MIN_SECRET_BYTES:
+            raise UserError(
+                f"the hub secret needs at least {MIN_SECRET_BYTES} characters",
+                f"le secret du hub demande au moins {MIN_SECRET_BYTES} caractères",
+            )
 
     @property
     def base(self) -> str:
@@ -145,12 +155,12 @@ class HubState:
                 conn.send(text, console=console)
 
     def _control(self, rt: RoomRuntime) -> None:
-        self._broadcast(rt, m.server_message("control", **rt.room.control_view()))
+        """Each peer gets the new control state once (the console on its data channel)."""
+        text = m.server_message("control", **rt.room.control_view())
         console = rt.room.console_peer()
-        if console is not None:
-            rt.conns[console.id].send(
-                m.server_message("control", **rt.room.control_view()), console=True
-            )
+        self._broadcast(rt, text, exclude=console.id if console else None)
+        if console is not None and console.id in rt.conns:
+            rt.conns[console.id].send(text, console=True)
 
     def _peers(self, rt: RoomRuntime) -> None:
         self._broadcast(

@@ -55,8 +55,11 @@ class ControlLock:
             raise ControlError("already", "you already hold control", "vous avez déjà la main")
         if self.holder is not None:
             raise ControlError("busy", "another mentor holds control", "un autre mentor a la main")
-        if peer not in self.pending:
-            self.pending.append(peer)
+        if peer in self.pending:
+            raise ControlError(
+                "already", "you already asked for control", "vous avez déjà demandé la main"
+            )
+        self.pending.append(peer)
 
     def grant(self, peer: str) -> None:
         """The trainee gives control to ``peer`` (who must have asked)."""

@@ -79,6 +79,15 @@ def _unit(value: float, field: str) -> None:
         raise _bad(field, "allowed 0–1 (fraction of the image)")
 
 
+#: Largest id of a command, confirmation, ping, pong or result (2³¹−1).
+MAX_ID = 2**31 - 1
+
+
+def _id(value: int) -> None:
+    if not 0 <= value <= MAX_ID:
+        raise _bad("id", f"an integer 0–{MAX_ID}")
+
+
 def _peer(value: str, field: str) -> None:
     if not _PEER_RE.match(value):
         raise _bad(field, "a peer id (1–16 lowercase letters/digits)")
@@ -214,8 +223,7 @@ class Command(ClientMessage):
     command: dict
 
     def __post_init__(self) -> None:
-        if not 0 <= self.id < 2**31:
-            raise _bad("id", "allowed 0–2^31")
+        _id(self.id)
         object.__setattr__(self, "command", validate_command(self.command))
 
 
@@ -224,6 +232,9 @@ class Confirm(ClientMessage):
     TYPE: ClassVar[str] = "confirm"
     id: int
     accept: bool
+
+    def __post_init__(self) -> None:
+        _id(self.id)
 
 
 @dataclass(frozen=True)
@@ -242,6 +253,7 @@ class Result(ClientMessage):
     after: Any = None
 
     def __post_init__(self) -> None:
+        _id(self.id)
         _text(self.message, "message", 2000)
 
 
@@ -250,6 +262,9 @@ class Ping(ClientMessage):
     TYPE: ClassVar[str] = "ping"
     id: int
     t: float
+
+    def __post_init__(self) -> None:
+        _id(self.id)
 
 
 @dataclass(frozen=True)
@@ -260,6 +275,7 @@ class Pong(ClientMessage):
     to: str = ""
 
     def __post_init__(self) -> None:
+        _id(self.id)
         if self.to:
             _peer(self.to, "to")
 

@@ -23,11 +23,11 @@ from ._hub_dispatch import Dispatch
 from ._hub_http import STATIC, HttpRoutes
 from ._hub_media import Media
 from ._hub_recording import Recording
-from ._hub_state import Conn, HubConfig
+from ._hub_state import MIN_SECRET_BYTES, Conn, HubConfig
 from .room import RoomFull
 from .tokens import TokenError, verify_token
 
-__all__ = ["HubConfig", "Hub", "HUB_KEY", "make_app"]
+__all__ = ["MIN_SECRET_BYTES", "HubConfig", "Hub", "HUB_KEY", "make_app"]
 
 _WS_HARD_LIMIT = 256 * 1024  # beyond this aiohttp closes the socket; below, an error reply
 

@@ -133,6 +133,12 @@ def verify_token(
         raise TokenError("bad token signature", "signature du jeton invalide")
     try:
         raw = json.loads(_b64d(payload))
+        if not isinstance(raw, dict) or not all(
+            isinstance(raw.get(k), str) for k in ("room", "role", "nonce")
+        ):
+            raise ValueError("claims")
+        if isinstance(raw.get("exp"), bool) or not isinstance(raw.get("exp"), int):
+            raise ValueError("exp must be a JSON integer")  # not "2000000000", not 2e9
         claims = TokenClaims(
             room=str(raw["room"]),
             role=str(raw["role"]),

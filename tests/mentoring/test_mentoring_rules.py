@@ -242,3 +242,42 @@ def test_links_are_built_under_the_prefix_once(public: str, prefix: str | None, 
 
     assert page_base(public, normalise_prefix(prefix)) == base
     assert origin_of(base + "/mentor") == public.split("/")[0] + "//" + public.split("/")[2]
+
+
+def test_asking_twice_for_control_is_already() -> None:
+    lock = ControlLock()
+    lock.request("m1", "mentor")
+    with pytest.raises(ControlError) as err:
+        lock.request("m1", "mentor")
+    assert err.value.code == "already" and lock.pending == ["m1"]
+    lock.grant("m1")
+    with pytest.raises(ControlError) as err:
+        lock.request("m1", "mentor")
+    assert err.value.code == "already"
+
+
+@pytest.mark.parametrize("exp", ["2000000000", 2e9, True, None])
+def test_a_token_whose_exp_is_not_a_json_integer_is_malformed(exp: object) -> None:
+    payload = base64.urlsafe_b64encode(
+        json.dumps({"room": "r1", "role": "mentor", "exp": exp, "nonce": "n"}).encode()
+    ).rstrip(b"=")
+    sig = base64.urlsafe_b64encode(hmac.new(KEY, payload, hashlib.sha256).digest()).rstrip(b"=")
+    with pytest.raises(TokenError, match="malformed"):
+        verify_token(KEY, f"{payload.decode()}.{sig.decode()}", now=NOW)
+
+
+@pytest.mark.parametrize("kind", ["command", "confirm", "ping", "pong", "result"])
+def test_ids_run_from_0_to_2_31_minus_1(kind: str) -> None:
+    extra = {
+        "command": {"command": {"type": "scan"}},
+        "confirm": {"accept": True},
+        "ping": {"t": 0.0},
+        "pong": {"t": 0.0, "to": "p1"},
+        "result": {"ok": True},
+    }[kind]
+    for good in (0, 2**31 - 1):
+        assert m.parse_client(json.dumps({"type": kind, "id": good, **extra})).id == good
+    for bad in (-1, 2**31):
+        with pytest.raises(m.MessageError) as err:
+            m.parse_client(json.dumps({"type": kind, "id": bad, **extra}))
+        assert (err.value.code, err.value.ref) == ("bad_field", kind)
