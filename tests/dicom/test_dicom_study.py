@@ -108,3 +108,22 @@ def test_manufacturer_names_no_vendor(tmp_path) -> None:
     write_mr_series(fake_mr_series(slices=1), tmp_path)
     head = read_series(tmp_path)[0].Manufacturer[:2].upper()
     assert head not in {"SI", "GE", "HI", "ME", "PH", "TO", "CA", "UI", "BR", "MR", "HY", "CP"}
+
+
+@pytest.mark.slow
+def test_cli_calls_are_studies_unless_study_uid_joins(tmp_path, capsys) -> None:
+    from simulator.cli import main
+
+    base = ["pet", "scan", "--phantom", "nema-iec", "--seed", "2"]
+    assert main([*base, "--out", str(tmp_path / "a")]) == 0
+    assert main([*base, "--seed", "3", "--out", str(tmp_path / "b")]) == 0
+    a, b = (read_series(tmp_path / k)[0] for k in "ab")
+    assert a.StudyInstanceUID != b.StudyInstanceUID  # one CLI call, one study
+    joined = ["--study-uid", a.StudyInstanceUID, "--series-number", "2"]
+    assert main([*base, "--seed", "3", *joined, "--out", str(tmp_path / "c")]) == 0
+    c = read_series(tmp_path / "c")[0]
+    assert c.StudyInstanceUID == a.StudyInstanceUID and int(c.SeriesNumber) == 2
+    assert c.SeriesInstanceUID not in (a.SeriesInstanceUID, b.SeriesInstanceUID)
+    assert c.FrameOfReferenceUID == a.FrameOfReferenceUID
+    assert main([*base, "--study-uid", "1.2.x", "--out", str(tmp_path / "d")]) == 2
+    assert "not a DICOM UID" in capsys.readouterr().err and not (tmp_path / "d").exists()
