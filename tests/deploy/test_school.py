@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +93,44 @@ def test_no_trainee_process_holds_a_secret(consoles: dict, live_school: School) 
         for pid, text in envs.items():
             for what, value in forbidden.items():
                 assert value not in text, f"{who.name} pid {pid} holds the {what}"
+
+
+def _poll(page, expression: str, timeout_s: float = 30.0):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(250)
+
+
+def _call_a_mentor(page) -> str:  # noqa: ANN001
+    """Click "Call a mentor" in the console's Mentor tab; the mentor link it shows."""
+    page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab", has_text="Mentor").click()
+    page.locator(".merm-call-mentor").click()
+    page.wait_for_selector("a.merm-link-mentor")
+    return page.locator("a.merm-link-mentor").get_attribute("href")
+
+
+@pytest.fixture(scope="module")
+def call(consoles: dict, live_school: School) -> dict[str, str]:
+    """Trainee 1 has called a mentor: the room's mentor link."""
+    who = live_school.trainees[0]
+    return {"trainee": who.name, "mentor_link": _call_a_mentor(consoles[who.name])}
+
+
+def test_call_a_mentor_opens_a_room_through_the_proxy(browser, call: dict,  # noqa: ANN001
+                                                      live_school: School) -> None:
+    link = call["mentor_link"]
+    assert link.startswith(f"{live_school.url}/services/merm-hub/"), link
+    context = browser.new_context()
+    page = context.new_page()
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    try:
+        page.goto(link.replace("/mentor#", "/mentor?name=Coach&lang=en&av=0#"))
+        decoded = _poll(page, "window.merm.stats().then(s => s.console)")
+        assert decoded > 0, "the mentor page decoded no console frame through the proxy"
+        assert not failed, failed
+    finally:
+        context.close()
