@@ -93,8 +93,11 @@ def mentor_panel(session: ConsoleSession, labels: Labels) -> W.Widget:
     """The "Call a mentor" panel of ``simulator.mentoring.widget`` (hub from MERM_HUB_URL)."""
     try:
         from simulator.mentoring.widget import MentorPanel
+        from simulator.progress.identity import kernel_display_name
 
-        panel = MentorPanel(session, os.environ.get("MERM_HUB_URL"), labels.lang)
+        # the trainee's account (JupyterHub) or signed-in name (serve) labels the room
+        panel = MentorPanel(session, os.environ.get("MERM_HUB_URL"), labels.lang,
+                            name=kernel_display_name())
     except Exception as exc:  # missing piece or hub misconfigured: the console keeps working
         return missing_panel(labels, "mentor_panel", f"{type(exc).__name__}: {exc}")
     if hasattr(panel, "set_lang"):
@@ -159,10 +162,13 @@ def exercise_panel(session: ConsoleSession, labels: Labels, exercise: Any) -> W.
     """``simulator.exercises.panel.ExercisePanel`` for the active exercise."""
     try:
         from simulator.exercises.panel import ExercisePanel
-        from simulator.exercises.store import ProgressStore
+        from simulator.progress.client import progress_client
 
-        user = os.environ.get("JUPYTERHUB_USER") or os.environ.get("USER") or "trainee"
-        panel = ExercisePanel(session, exercise, ProgressStore(), user, labels.lang)
+        # the progress service (JupyterHub) or the lab server (serve) records the attempt
+        # under the verified name; a plain notebook keeps a local store
+        store = progress_client()
+        user = getattr(store, "user", None) or os.environ.get("USER") or "trainee"
+        panel = ExercisePanel(session, exercise, store, user, labels.lang)
     except Exception as exc:
         return missing_panel(labels, "exercise_panel", f"{type(exc).__name__}: {exc}")
     if hasattr(panel, "set_lang"):
