@@ -29,6 +29,42 @@ __all__ = ["CLOCKS", "ScanMixin", "format_mmss"]
 CLOCKS: dict[str, float] = {"1x": 1.0, "10x": 10.0, "60x": 60.0, "max": math.inf}
 
 
+def display_scale(result: ScanResult) -> ScanResult:
+    """The series in the scale a technologist reads: MR as the stored integers of its DICOM
+    (0–4095, :func:`simulator.dicom._common.mr_integers`), PET in body-weight SUV."""
+    if result.kind == "mr":
+        from simulator.dicom._common import mr_integers
+
+        ints, scale = mr_integers(result.images)
+        before = result.before_ai
+        if before is not None:
+            before = np.clip(np.rint(before / scale), 0, None).astype(np.float32)
+        return dataclasses.replace(result, images=ints.astype(np.float32), before_ai=before)
+    s = result.series
+    dose_bq = float(getattr(s, "dose_at_scan_bq", 0.0) or 0.0)
+    weight_kg = float(getattr(getattr(s, "protocol", None), "weight_kg", 0.0) or 0.0)
+    if dose_bq <= 0 or weight_kg <= 0:
+        return result
+    per_suv = dose_bq / (weight_kg * 1000.0)  # Bq/mL of SUV 1
+    before = result.before_ai
+    return dataclasses.replace(
+        result,
+        images=(result.images / per_suv).astype(np.float32),
+        before_ai=None if before is None else (before / per_suv).astype(np.float32),
+        unit="SUV",
+    )
+
+
+def default_window(result: ScanResult) -> tuple[float, float]:
+    """(center, width) a scanner opens a series with: MR as in its DICOM
+    (:func:`simulator.dicom.mr.mr_window`), PET the robust auto window."""
+    if result.kind == "mr" and result.unit == "":
+        from simulator.dicom.mr import mr_window
+
+        return mr_window(result.images)
+    return _render.auto_window(result.images)
+
+
 class ScanMixin(SessionEvents):
     """The scan worker and the series list of a console session.
 
@@ -47,6 +83,8 @@ class ScanMixin(SessionEvents):
     current: int
     slice_index: int
     window: tuple[float, float]
+    windows: dict[int, tuple[float, float]]
+    compare: tuple[int, int]
     scan_state: str
     progress: float
     live_image: NDArray[np.float32] | None
@@ -75,7 +113,7 @@ class ScanMixin(SessionEvents):
         before, self.current = self.current, index
         s = self.series[index]
         self.slice_index = min(self.slice_index, s.images.shape[0] - 1)
-        self.window = _render.auto_window(s.images)
+        self.window = self.windows.get(index) or default_window(s)
         self._emit({"type": "select", "index": index})
         self._leave_ai_view()
         return {"ok": True, "message": "", "before": before, "after": index}
@@ -134,7 +172,10 @@ class ScanMixin(SessionEvents):
                     )
                     self.live_aspect = aspect
                     live({"type": "preview", "image": image, "iteration": 0})
-                result["scan"] = self.backend.scan(protocol, geometry, anatomy, rng, live, name)
+                scan = self.backend.scan(protocol, geometry, anatomy, rng, live, name)
+                result["scan"] = display_scale(
+                    dataclasses.replace(scan, protocol=protocol, geometry=geometry, number=number)
+                )
             except UserError as exc:
                 result["error"] = exc.message(self.lang)
             except Exception as exc:  # physics bug: report, keep the console alive
@@ -176,9 +217,7 @@ class ScanMixin(SessionEvents):
             self._emit({"type": "scan_progress", "state": "error", "progress": 0.0})
             self._say(self.t("scan_failed", msg=result["error"]), "error")
             return
-        self.add_series(
-            dataclasses.replace(result["scan"], protocol=protocol, geometry=geometry, number=number)
-        )
+        self.add_series(result["scan"])
         self.scan_state = "done"
         self._emit({"type": "scan_progress", "state": "done", "progress": 1.0})
         self._say(self.t("scan_done", name=name, time=format_mmss(duration)), "info")
@@ -202,7 +241,10 @@ class ScanMixin(SessionEvents):
             self.series.append(result)
             self.current = len(self.series) - 1
             self.slice_index = result.images.shape[0] // 2
-            self.window = _render.auto_window(result.images)
+            self.window = default_window(result)
+            self.windows[self.current] = self.window
+            # compare: A the newest series, B the one before
+            self.compare = (self.current, max(self.current - 1, 0))
             self.live_image = None
         self._emit(
             {

@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from simulator.console import _ai_view, _render
+from simulator.console import _ai_view, _matching, _render
 from simulator.console._backend import ScanResult
 from simulator.console._events import SessionEvents
 from simulator.console.i18n import tr
@@ -35,6 +35,17 @@ def _mip_aspect(s: ScanResult | None) -> float:
     return 1.0
 
 
+def wl_number(value: float, unit: str) -> str:
+    """A W/L figure as the console shows it: MR stored values as integers, SUV to 0.1."""
+    return f"{value:.0f}" if unit == "" else f"{value:.1f}"
+
+
+def wl_text(window: tuple[float, float], unit: str) -> str:
+    """``W 1200  L 600`` (MR, DICOM stored values) or ``W 5.0  L 2.5 SUV`` (PET)."""
+    tail = f" {unit}" if unit else ""
+    return f"W {wl_number(window[1], unit)}  L {wl_number(window[0], unit)}{tail}"
+
+
 class ViewMixin(SessionEvents):
     """Viewer state and rendering of a console session.
 
@@ -46,6 +57,8 @@ class ViewMixin(SessionEvents):
     series: list[ScanResult]
     slice_index: int
     window: tuple[float, float]
+    windows: dict[int, tuple[float, float]]
+    current: int
     scan_state: str
     progress: float
     live_image: NDArray[np.float32] | None
@@ -72,6 +85,8 @@ class ViewMixin(SessionEvents):
         if not (math.isfinite(center) and math.isfinite(width)) or width <= 0:
             raise ParameterError("window", width, "width > 0")
         before, self.window = self.window, (float(center), float(width))
+        if 0 <= getattr(self, "current", -1) < len(self.series):
+            self.windows[self.current] = self.window  # each series keeps its own W/L
         self._emit({"type": "window", "center": center, "width": width})
         return {"ok": True, "message": "", "before": list(before), "after": [center, width]}
 
@@ -149,6 +164,56 @@ class ViewMixin(SessionEvents):
         _render.draw_text(canvas, (8, 6), title)
         return canvas
 
+    def window_of(self, index: int) -> tuple[float, float]:
+        """The W/L series ``index`` is shown with (its own; the live one for the current)."""
+        if index == self.current:
+            return self.window
+        return self.windows.get(index) or _render.auto_window(self.series[index].images)
+
+    def compare_slices(self) -> tuple[int, int | None]:
+        """(slice of A, slice of B at the same patient position or None): A is the current
+        slice (clamped), B's is matched by position (:func:`._matching.match_slice`)."""
+        ia, ib = self.compare
+        sa, sb = self.series[ia], self.series[ib]
+        ka = min(self.slice_index, sa.images.shape[0] - 1)
+        return ka, _matching.match_slice(
+            _matching.slice_planes(sa), ka, _matching.slice_planes(sb)
+        )
+
+    def _render_compare(self, mode: str, cmap: str, width: int, height: int) -> Image.Image:
+        ia, ib = self.compare
+        sa, sb = self.series[ia], self.series[ib]
+        ka, kb = self.compare_slices()
+        title_a, title_b = f"A {sa.name}", f"B {sb.name}"
+        sub_a = f"{self.t('slice')} {ka + 1}"
+        sub_b = f"{self.t('slice')} {kb + 1}" if kb is not None else self.t("no_matching_slice")
+        if mode == "side":
+            half = (width - 4) // 2
+            pa = self._panel(sa.images[ka], cmap, self.window_of(ia), half, height, title_a,
+                             sa.aspect)
+            if kb is None:
+                pb = Image.new("RGB", (width - 4 - half, height), (0, 0, 0))
+                _render.draw_text(pb, (8, 6), title_b)
+            else:
+                pb = self._panel(sb.images[kb], cmap, self.window_of(ib), width - 4 - half,
+                                 height, title_b, sb.aspect)
+            for panel, text, idx in ((pa, sub_a, ia), (pb, sub_b, ib)):
+                _render.draw_text(panel, (8, 24), text)
+                _render.draw_text(panel, (8, 42), wl_text(self.window_of(idx), self.series[idx].unit))
+            return Image.fromarray(_render.compose([np.asarray(pa), np.asarray(pb)]))
+        if kb is None or sa.images[ka].shape != sb.images[kb].shape:
+            canvas = Image.new("RGB", (width, height), (0, 0, 0))
+            why = (self.t("no_matching_slice") if kb is None
+                   else self.t("diff_grid", a="×".join(map(str, sa.images[ka].shape)),
+                               b="×".join(map(str, sb.images[kb].shape))))
+            _render.draw_text(canvas, (12, 12), f"A − B: {why}")
+            return canvas
+        diff = sa.images[ka].astype(np.float32) - sb.images[kb].astype(np.float32)
+        span = float(np.percentile(np.abs(diff), 99.5)) or 1.0
+        return self._panel(diff, "diff", (0.0, 2 * span), width, height,
+                           f"A − B ({self.t('slice')} {ka + 1} − {kb + 1}, ±{wl_number(span, sa.unit)})",
+                           sa.aspect)
+
     def render_frame(self, width: int = 640, height: int = 480) -> NDArray[np.uint8]:
         """(height, width, 3) uint8: what the trainee sees — image(s) with W/L, slice, text, banner."""
         cmap = "inverse" if self.modality == "pet" else "gray"
@@ -190,35 +255,10 @@ class ViewMixin(SessionEvents):
                     )
                 else:
                     _render.draw_text(canvas, (8, 24), self.t("view_mip"))
-                _render.draw_text(canvas, (8, 42), f"W {window[1]:.4g}  L {window[0]:.4g}")
+                _render.draw_text(canvas, (8, 42), wl_text(window, s.unit if s else ""))
         else:
             assert a is not None and b is not None
-            ka, kb = min(self.slice_index, a.shape[0] - 1), min(self.slice_index, b.shape[0] - 1)
-            name_a, name_b = self.series[self.compare[0]].name, self.series[self.compare[1]].name
-            if mode == "side":
-                half = (width - 4) // 2
-                sa, sb = self.series[self.compare[0]], self.series[self.compare[1]]
-                pa = self._panel(a[ka], cmap, self.window, half, height, "A " + name_a, sa.aspect)
-                pb = self._panel(
-                    b[kb], cmap, self.window, width - 4 - half, height, "B " + name_b, sb.aspect
-                )
-                canvas = Image.fromarray(_render.compose([np.asarray(pa), np.asarray(pb)]))
-            else:
-                if a[ka].shape == b[kb].shape:
-                    diff = a[ka].astype(np.float32) - b[kb].astype(np.float32)
-                    span = float(np.percentile(np.abs(diff), 99.5)) or 1.0
-                    canvas = self._panel(
-                        diff,
-                        "diff",
-                        (0.0, 2 * span),
-                        width,
-                        height,
-                        f"A − B  (±{span:.3g})",
-                        self.series[self.compare[0]].aspect,
-                    )
-                else:
-                    canvas = Image.new("RGB", (width, height), (0, 0, 0))
-                    _render.draw_text(canvas, (12, 12), f"A {a[ka].shape} ≠ B {b[kb].shape}")
+            canvas = self._render_compare(mode, cmap, width, height)
         if self.scan_state == "running":
             _render.draw_text(
                 canvas, (max(8, width - 190), 6), self.t("scanning", pct=int(self.progress * 100))

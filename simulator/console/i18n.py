@@ -120,6 +120,8 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "preset": ("Préréglage", "Preset"),
     "zoom": ("Zoom", "Zoom"),
     "compare": ("Comparer", "Compare"),
+    "no_matching_slice": ("pas de coupe correspondante", "no matching slice"),
+    "diff_grid": ("grilles différentes ({a} ≠ {b})", "different grids ({a} ≠ {b})"),
     "series_a": ("Série A", "Series A"),
     "series_b": ("Série B", "Series B"),
     "view_single": ("Simple", "Single"),

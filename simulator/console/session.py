@@ -95,6 +95,8 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         self.current = -1
         self.slice_index = 0
         self.window: tuple[float, float] = (0.5, 1.0)
+        #: W/L of each series (index → (center, width)): each keeps its own.
+        self.windows: dict[int, tuple[float, float]] = {}
         self.scan_state = "idle"
         self.progress = 0.0
         self.controller = "trainee"

@@ -309,6 +309,8 @@ class Viewer:
                 self.width.step = span / 1000
                 self.level.min, self.level.max = lo - span / 2, hi
                 self.level.step = span / 1000
+                fmt = ".0f" if cur.unit == "" else ".2f"  # MR stored integers, PET SUV
+                self.width.readout_format = self.level.readout_format = fmt
                 self.width.value = min(max(s.window[1], self.width.min), self.width.max)
                 self.level.value = min(max(s.window[0], self.level.min), self.level.max)
                 self.metrics.value = (

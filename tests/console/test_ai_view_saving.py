@@ -50,12 +50,19 @@ def test_ai_view_is_the_output_minus_the_input_of_a_real_scan(ai_scan: ConsoleSe
     series = result.series
     # the console's input to the AI is the MR series' own, and it is what a scan without AI
     # gives with the same session seed and scan number (an independent acquisition)
-    np.testing.assert_array_equal(result.before_ai, series.images_before_ai)
+    # (the console shows both in the stored-value scale of the series' DICOM: 0–4095)
+    from simulator.dicom._common import mr_integers
+
+    stored, scale = mr_integers(series.images)
+    np.testing.assert_array_equal(result.images, stored)
+    np.testing.assert_array_equal(
+        result.before_ai, np.clip(np.rint(series.images_before_ai / scale), 0, None))
     plain = _mr_session(ai=False).current_series()
-    np.testing.assert_array_equal(result.before_ai, plain.images)
+    np.testing.assert_array_equal(series.images_before_ai, plain.series.images)
     for k in range(result.images.shape[0]):
         change = _ai_view.ai_change(result, k)
-        np.testing.assert_array_equal(change, series.images[k] - plain.images[k])
+        want = stored[k].astype(np.float32) - np.clip(np.rint(plain.series.images[k] / scale), 0, None)
+        np.testing.assert_array_equal(change, want)
     assert np.abs(_ai_view.ai_change(result, 1)).max() > 0  # the network did change something
 
     r = ai_scan.apply_command({"type": "set_view", "mode": "ai_change"}, "Dupont", "mentor")
@@ -80,10 +87,14 @@ def test_pet_ai_view_from_a_real_scan() -> None:
     s.wait(120)
     assert s.scan_state == "done", s.message
     result = s.current_series()
-    np.testing.assert_array_equal(result.before_ai, result.series.images_before_ai_bqml)
-    np.testing.assert_array_equal(
+    # shown in SUV: Bq/mL over (activity at scan / weight)
+    ser = result.series
+    per_suv = float(ser.dose_at_scan_bq) / (float(ser.protocol.weight_kg) * 1000.0)
+    np.testing.assert_allclose(result.before_ai, ser.images_before_ai_bqml / per_suv, rtol=1e-6)
+    np.testing.assert_allclose(
         _ai_view.ai_change(result, 3),
-        result.series.images_bqml[3] - result.series.images_before_ai_bqml[3],
+        (ser.images_bqml[3] - ser.images_before_ai_bqml[3]) / per_suv,
+        rtol=1e-4, atol=1e-6,
     )
     assert s.apply_command({"type": "set_view", "mode": "ai_change"})["ok"]
     assert s.render_frame(320, 240).shape == (240, 320, 3)
