@@ -11,7 +11,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ParameterError
-from simulator.mr.acquisition import Sampling, sampling, slice_kspace
+from simulator.mr._fft import fft2
+from simulator.mr.acquisition import (
+    Sampling,
+    add_kspace_noise,
+    add_mixed_noise,
+    coil_images,
+    complex_normal,
+    image_space_noise,
+    noise_sd,
+    object_image,
+    sampling,
+)
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.coils import COIL_RADIUS_MM, coil_maps
 from simulator.mr.geometry import ObjectK, SlicePlan, default_geometry, object_kspace, plan_slices
@@ -38,12 +49,68 @@ class Setup:
 
 @dataclass(frozen=True, eq=False)
 class SliceData:
-    """One acquired slice."""
+    """One acquired slice.
+
+    Parameters
+    ----------
+    obj : ObjectK
+        Cached tissue k-space, labels and purity of the slice geometry.
+    image : ndarray of complex64, shape (L·n_phase, n_read)
+        The noiseless object on the extended phase grid, before the coils.
+    maps_ext : ndarray of complex64, shape (coils, L·n_phase, n_read)
+        Coil sensitivities on that grid.
+    n_phase : int
+        Encoded phase lines of the FOV.
+    mask : ndarray of bool, shape (n_phase,)
+        Acquired lines.
+    image_noise : bool
+        True when the acquisition is fully sampled and its noise was drawn on the coil
+        images (:func:`~simulator.mr.acquisition.image_space_noise`).
+    white_noise : ndarray of complex64, shape (coils, n_phase, n_read), or None
+        Fully sampled acquisition with noise: the white noise ``z`` whose ring mixing
+        (:func:`~simulator.mr.acquisition.add_mixed_noise`) is the receiver noise of the
+        coil images (:func:`~simulator.mr.acquisition.image_space_noise`).
+    noisy_kspace : ndarray of complex64, shape (coils, n_phase, n_read), or None
+        Undersampled acquisition: the sampled k-space with its noise.
+    """
 
     obj: ObjectK
-    noisy: NDArray[np.complex64]
-    clean: NDArray[np.complex64]
-    clean_images: NDArray[np.complex64]
+    image: NDArray[np.complex64]
+    maps_ext: NDArray[np.complex64]
+    n_phase: int
+    mask: NDArray[np.bool_]
+    image_noise: bool
+    white_noise: NDArray[np.complex64] | None
+    noisy_kspace: NDArray[np.complex64] | None
+
+    def noiseless_part(self) -> SliceData:
+        """The same slice without its noise (what the noiseless images need)."""
+        return dataclasses.replace(self, white_noise=None, noisy_kspace=None)
+
+    def noisy_images(self) -> NDArray[np.complex64]:
+        """Fully sampled acquisition: the coil images with their receiver noise."""
+        out = self.clean_images()
+        if self.white_noise is not None:
+            add_mixed_noise(out, self.white_noise)
+        return out
+
+    def clean_images(self) -> NDArray[np.complex64]:
+        """Noiseless folded coil images."""
+        return coil_images(self.image, self.maps_ext, self.n_phase)
+
+    def clean_kspace(self) -> NDArray[np.complex64]:
+        """Noiseless sampled k-space (zeros on the skipped lines)."""
+        k = fft2(self.clean_images())
+        return k if bool(self.mask.all()) else k * self.mask[None, :, None]
+
+    def kspace(self) -> NDArray[np.complex64]:
+        """Sampled k-space with noise (the transform of the noisy coil images when the
+        noise was drawn on them)."""
+        if self.noisy_kspace is not None:
+            return self.noisy_kspace
+        if not self.image_noise:
+            raise ValueError("the noisy data of this slice were dropped")
+        return fft2(self.noisy_images())
 
 
 def effective_protocol(protocol: MRProtocol, geometry: Geometry | None) -> MRProtocol:
@@ -113,8 +180,15 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int) -> SliceData:
         motion = motion_phase(p.motion, st.derived.scan_time_s, st.samp.shot_of_line,
                               st.samp.k_acquired, k_lines, plan.n_phase * plan.d_phase_mm,
                               st.rng, p.nex)
-    noisy, clean, clean_images = slice_kspace(p, plan, obj, maps_ext, st.samp, motion, st.rng)
-    return SliceData(obj, noisy, clean, clean_images)
+    m = object_image(p, plan, obj, st.samp, motion)
+    if image_space_noise(p, st.samp):
+        white = None if st.rng is None else complex_normal(
+            st.rng, (p.coils, plan.n_phase, plan.n_read), noise_sd(p))
+        return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, white, None)
+    k = fft2(coil_images(m, maps_ext, plan.n_phase)) * st.samp.mask[None, :, None]
+    if st.rng is not None:
+        k = add_kspace_noise(k, st.samp.mask, noise_sd(p), st.rng)
+    return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, False, None, k)
 
 
 def orient(stack: NDArray[Any], plan: SlicePlan) -> NDArray[Any]:

@@ -8,7 +8,8 @@ each line by its phase error. Back in image space on the extended phase grid, ea
 sensitivity multiplies the object and the extended grid is folded onto the phase FOV (wrap),
 then each coil image is Fourier transformed, complex Gaussian noise is added to the sampled
 lines only, and the lines the protocol skips (SENSE ``parallel_r``, partial Fourier) are
-zero.
+zero. A fully sampled acquisition has the same law with its noise drawn on the coil images
+(:func:`image_space_noise`): the preview and the series then need no coil FFT at all.
 
 Noise calibration: with unitary FFTs, white k-space noise of SD σ per real channel gives
 image noise σ; σ ∝ √(BW / (N_phase · NEX)) and the signal ∝ voxel volume · B0, so the image
@@ -31,8 +32,10 @@ from simulator.mr.protocol import MRProtocol
 from simulator.mr.rules import COIL_SNR_GAIN, derive, timing
 from simulator.mr.signal import echo_of_line, line_weights
 
-__all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace",
-           "EncodingOperator", "complex_normal", "coil_noise", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
+__all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace", "object_image",
+           "coil_images", "image_space_noise", "noisy_coil_images", "EncodingOperator",
+           "complex_normal", "coil_noise", "add_coil_noise", "add_mixed_noise",
+           "add_kspace_noise", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
 
 #: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
 #: 130 Hz/px, NEX 1, head coil.
@@ -105,6 +108,68 @@ def noise_sd(p: MRProtocol) -> float:
         SNR_WATER_REF * gain)
 
 
+def object_image(p: MRProtocol, plan: SlicePlan, obj: ObjectK, samp: Sampling,
+                 motion: NDArray[np.complex64] | None) -> NDArray[np.complex64]:
+    """The noiseless object on the extended phase grid, before the coils.
+
+    Contrast-weighted sum of the cached tissue k-spaces (per phase line for an echo train),
+    fat displaced along read, scaled to the voxel, motion applied per line, then one inverse
+    FFT of shape ``(L·n_phase, n_read)``.
+    """
+    n_p, n_r = plan.n_phase, plan.n_read
+    n_pe = obj.extension * n_p
+    if not obj.names:
+        return np.zeros((n_pe, n_r), dtype=np.complex64)
+    k_lines = np.fft.fftfreq(n_pe) * n_pe / obj.extension
+    ww, wf = line_weights(p, obj.names, k_lines, samp.k_acquired)
+    f = obj.kspace
+    kw = _weighted_sum(ww, f)
+    fat_idx = np.flatnonzero(np.abs(wf).max(axis=0) > 0)
+    if fat_idx.size:
+        shift = -derive(p).fat_shift_px
+        ramp = np.exp(-2j * np.pi * np.fft.fftfreq(n_r) * shift).astype(np.complex64)
+        kf = _weighted_sum(wf[:, fat_idx], f[fat_idx])
+        kf *= ramp[None, :]
+        kw += kf
+    kw *= np.complex64(signal_scale(p, plan))
+    if motion is not None:
+        kw *= motion[:, None]
+    return ifft2(kw.astype(np.complex64, copy=False))
+
+
+def coil_images(m: NDArray[np.complex64], maps_ext: NDArray[np.complex64],
+                n_phase: int) -> NDArray[np.complex64]:
+    """Noiseless coil images ``C_c · m`` folded onto the phase FOV (wrap), shape
+    ``(coils, n_phase, n_read)``."""
+    nc = maps_ext.shape[0]
+    ext = m.shape[0] // n_phase
+    coil_img = maps_ext * m[None]
+    if ext > 1:
+        coil_img = coil_img.reshape(nc, ext, n_phase, m.shape[1]).sum(axis=1)
+    return coil_img
+
+
+def image_space_noise(p: MRProtocol, samp: Sampling) -> bool:
+    """True when the receiver noise can be drawn on the coil images directly.
+
+    A fully sampled acquisition reads every line of the coil k-space; its reconstruction is
+    the unitary inverse FFT of (signal + white noise), and a unitary transform maps white
+    circular Gaussian noise with coil covariance Ψ onto white circular Gaussian noise with the
+    same Ψ. Drawing that noise on the coil images is therefore the same law and saves the
+    forward and the inverse coil FFT. Undersampled acquisitions (SENSE, partial Fourier)
+    keep their noise on the sampled k-space lines.
+    """
+    return bool(samp.mask.all()) and p.parallel_r == 1 and p.partial_fourier >= 1.0
+
+
+def noisy_coil_images(coil_img: NDArray[np.complex64], p: MRProtocol,
+                      rng: np.random.Generator) -> NDArray[np.complex64]:
+    """Fully sampled coil images with receiver noise (see :func:`image_space_noise`)."""
+    out = np.array(coil_img, dtype=np.complex64, copy=True)
+    add_coil_noise(out, rng, noise_sd(p))
+    return out
+
+
 def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray[np.complex64],
                  samp: Sampling, motion: NDArray[np.complex64] | None,
                  rng: np.random.Generator | None) -> tuple[NDArray[np.complex64],
@@ -132,43 +197,22 @@ def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray
     Returns
     -------
     noisy, clean : ndarray of complex64, shape (coils, n_phase, n_read)
-        Sampled k-space in FFT order (zeros on skipped lines), with and without noise.
+        Sampled k-space in FFT order (zeros on skipped lines), with and without noise. A
+        fully sampled acquisition draws its noise on the coil images
+        (:func:`image_space_noise`): ``noisy`` is then their transform.
     coil_images : ndarray of complex64, shape (coils, n_phase, n_read)
         Noiseless folded coil images before sampling (what a fully sampled, noiseless
         acquisition reconstructs to).
     """
-    n_p, n_r = plan.n_phase, plan.n_read
-    ext = obj.extension
-    n_pe = ext * n_p
-    nc = maps_ext.shape[0]
-    if not obj.names:
-        zero = np.zeros((nc, n_p, n_r), dtype=np.complex64)
-        if rng is None:
-            return zero, zero, zero
-        return _add_noise(zero, samp.mask, noise_sd(p), rng), zero, zero
-    k_lines = np.fft.fftfreq(n_pe) * n_pe / ext
-    ww, wf = line_weights(p, obj.names, k_lines, samp.k_acquired)
-    f = obj.kspace
-    kw = _weighted_sum(ww, f)
-    fat_idx = np.flatnonzero(np.abs(wf).max(axis=0) > 0)
-    if fat_idx.size:
-        shift = -derive(p).fat_shift_px
-        ramp = np.exp(-2j * np.pi * np.fft.fftfreq(n_r) * shift).astype(np.complex64)
-        kf = _weighted_sum(wf[:, fat_idx], f[fat_idx])
-        kw = kw + kf * ramp[None, :]
-    kw *= np.complex64(signal_scale(p, plan))
-    if motion is not None:
-        kw *= motion[:, None]
-    m = ifft2(kw.astype(np.complex64, copy=False))
-    coil_img = maps_ext * m[None]
-    if ext > 1:
-        coil_img = coil_img.reshape(nc, ext, n_p, n_r).sum(axis=1)
-    k = fft2(coil_img)
+    coil_img = coil_images(object_image(p, plan, obj, samp, motion), maps_ext, plan.n_phase)
     full = bool(samp.mask.all())
+    k = fft2(coil_img)
     clean = k if full else k * samp.mask[None, :, None]
     if rng is None:
         return clean, clean, coil_img
-    return _add_noise(clean, samp.mask, noise_sd(p), rng), clean, coil_img
+    if image_space_noise(p, samp):
+        return fft2(noisy_coil_images(coil_img, p, rng)), clean, coil_img
+    return add_kspace_noise(clean, samp.mask, noise_sd(p), rng), clean, coil_img
 
 
 def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray[np.complex64]:
@@ -187,48 +231,101 @@ def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray
     return out
 
 
+#: Samples per Box–Muller block: its working set (three float32 rows and the output) stays
+#: in the core's cache.
+_NOISE_BLOCK = 1 << 16
+
+
 def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],
                    sd: float) -> NDArray[np.complex64]:
     """Complex Gaussian noise, SD ``sd`` on each of the real and imaginary channels.
 
-    Box–Muller on uniform draws (exact Gaussian, ~3× faster than ``standard_normal`` in
-    float32): ``sd · √(−2 ln u₁) · e^(2πi u₂)``.
+    Box–Muller (exact Gaussian): ``sd · √(−2 ln u₁) · e^(2πi u₂)``. Each 64-bit output of
+    the generator's bit generator gives two 32-bit words: the top 24 bits of the first make
+    ``u₁ = (2²⁴ − w) / 2²⁴`` in (0, 1] (exact in float32, never 0), the second the angle.
+    Raw words cost half of what ``Generator.random(dtype=float32)`` does per sample, and
+    the block-by-block transform keeps the working set in cache. ``log``, ``cos`` and
+    ``sin`` are numpy's SIMD float32 loops on AVX2 and AVX-512 alike (``log1p`` is
+    vectorised on AVX-512 only); ``tests/benchmarks/bench_mr.py`` times the generator
+    against ``standard_normal(dtype=float32)``. The same generator state gives the same
+    noise.
     """
     n = int(np.prod(shape))
-    u = rng.random((2, n), dtype=np.float32)
-    radius = np.log1p(-u[0])
-    radius *= np.float32(-2.0)
-    np.sqrt(radius, out=radius)
-    radius *= np.float32(sd)
-    theta = u[1]
-    theta *= np.float32(2 * np.pi)
     out = np.empty(n, dtype=np.complex64)
-    out.real = radius * np.cos(theta)
-    out.imag = radius * np.sin(theta)
+    part = out.view(np.float32).reshape(n, 2)
+    block = min(n, _NOISE_BLOCK)
+    radius = np.empty(block, dtype=np.float32)
+    theta = np.empty(block, dtype=np.float32)
+    cos = np.empty(block, dtype=np.float32)
+    bits = rng.bit_generator
+    scale = np.float32(-2.0 * sd * sd)
+    angle = np.float32(2 * np.pi / 2.0**32)
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        if m != block:
+            radius, theta, cos = radius[:m], theta[:m], cos[:m]
+        words = bits.random_raw(m).view(np.uint32)
+        w1, w2 = words[:m], words[m:]
+        np.right_shift(w1, np.uint32(8), out=w1)
+        np.subtract(np.uint32(1 << 24), w1, out=w1)          # 1 … 2²⁴
+        np.copyto(radius, w1, casting="unsafe")
+        radius *= np.float32(2.0**-24)                       # u₁ in (0, 1]
+        np.log(radius, out=radius)
+        radius *= scale
+        np.sqrt(radius, out=radius)
+        np.copyto(theta, w2, casting="unsafe")
+        theta *= angle
+        np.cos(theta, out=cos)
+        np.sin(theta, out=theta)
+        cos *= radius
+        theta *= radius
+        part[start:start + m, 0] = cos
+        part[start:start + m, 1] = theta
     return out.reshape(shape)
+
+
+def add_mixed_noise(target: NDArray[np.complex64], z: NDArray[np.complex64]) -> None:
+    """Add the ring-correlated receiver noise made from white noise ``z`` (coil axis 0) to
+    ``target`` in place: ``n_c = a·z_c + b·(z_(c−1) + z_(c+1))``
+    (:func:`~simulator.mr.coils.noise_mixing`)."""
+    nc = target.shape[0]
+    a, b = noise_mixing()
+    tmp = np.empty(target.shape[1:], dtype=np.complex64)
+    ca, cb = np.float32(a), np.float32(b)
+    for c in range(nc):
+        np.add(z[c - 1], z[(c + 1) % nc], out=tmp)
+        tmp *= cb
+        target[c] += tmp
+        np.multiply(z[c], ca, out=tmp)
+        target[c] += tmp
+
+
+def add_coil_noise(target: NDArray[np.complex64], rng: np.random.Generator,
+                   sd: float) -> None:
+    """Add correlated receiver noise (coil axis 0, covariance ``sd² · noise_covariance``)
+    to ``target`` in place."""
+    add_mixed_noise(target, complex_normal(rng, target.shape, sd))
 
 
 def coil_noise(rng: np.random.Generator, shape: tuple[int, ...],
                sd: float) -> NDArray[np.complex64]:
     """Correlated receiver noise (coil axis 0) with covariance ``sd² · noise_covariance``."""
-    z = complex_normal(rng, shape, sd)
-    a, b = noise_mixing()
-    out = np.roll(z, 1, axis=0)
-    out += np.roll(z, -1, axis=0)
-    out *= np.float32(b)
-    z *= np.float32(a)
-    out += z
+    out = np.zeros(shape, dtype=np.complex64)
+    add_coil_noise(out, rng, sd)
     return out
 
 
-def _add_noise(k: NDArray[np.complex64], mask: NDArray[np.bool_], sd: float,
+def add_kspace_noise(k: NDArray[np.complex64], mask: NDArray[np.bool_], sd: float,
                rng: np.random.Generator) -> NDArray[np.complex64]:
     nc, n_p, n_r = k.shape
+    out = np.array(k, dtype=np.complex64, copy=True)
     if mask.all():
-        return k + coil_noise(rng, k.shape, sd)
+        add_coil_noise(out, rng, sd)
+        return out
     rows = np.flatnonzero(mask)
-    out = k.copy()
-    out[:, rows, :] += coil_noise(rng, (nc, rows.size, n_r), sd)
+    sub = out[:, rows, :]
+    add_coil_noise(sub, rng, sd)
+    out[:, rows, :] = sub
     return out
 
 

@@ -41,7 +41,9 @@ class KSpace:
     Parameters
     ----------
     data : ndarray of complex64, shape (n, coils, n_phase, n_read)
-        FFT order (DC at index 0), zeros on the lines not acquired, with noise.
+        FFT order (DC at index 0), zeros on the lines not acquired, with noise (a fully
+        sampled acquisition's is the transform of the noisy coil images that ``scan``
+        combines: the same noise, white in k-space as in image space).
     noiseless : ndarray of complex64, same shape
         The same without noise.
     mask : ndarray of bool, shape (n_phase,)
@@ -116,8 +118,8 @@ def acquire_kspace(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | 
     noisy, clean = [], []
     for i in idx:
         sd = acquire_slice(anatomy, st, i)
-        noisy.append(sd.noisy)
-        clean.append(sd.clean)
+        noisy.append(sd.kspace())
+        clean.append(sd.clean_kspace())
     return KSpace(np.stack(noisy), np.stack(clean), st.samp.mask, st.maps,
                   noise_sd(protocol) if st.rng is not None else 0.0, protocol, st.plan,
                   tuple(idx), st.n_sym, noise_covariance(protocol.coils))

@@ -16,12 +16,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.mr._fft import fft2, ifft2
+from simulator.mr.coils import noise_mixing
 
-__all__ = ["combine", "combine_weights", "sum_of_squares", "sense_unfold", "g_factor", "homodyne", "reconstruct"]
+__all__ = ["combine", "combine_weights", "combine_acquired", "sum_of_squares", "sense_unfold",
+           "g_factor", "homodyne", "reconstruct"]
 
 _SENSE_CACHE: dict[tuple[int, int, int], tuple[object, object, NDArray[np.complex64],
                                                  NDArray[np.float32]]] = {}
 _WEIGHT_CACHE: dict[tuple[int, int], tuple[object, object, NDArray[np.complex64]]] = {}
+_CONJ_CACHE: dict[tuple[int, int], tuple[object, object, NDArray[np.complex64]]] = {}
+_GAIN_CACHE: dict[tuple[int, ...], tuple[object, object, object, NDArray[np.complex64],
+                                         NDArray[np.complex64]]] = {}
 _LAMBDA = 1e-6
 
 Array = NDArray[np.complexfloating]
@@ -69,7 +74,95 @@ def combine(coil_images: Array, maps: Array, psi: Array | None = None) -> Array:
         num = np.sum(np.conj(maps) * coil_images, axis=0)
         den = np.sum(np.abs(maps) ** 2, axis=0)
         return num / np.maximum(den, 1e-12)
-    return np.sum(np.conj(combine_weights(maps, psi)) * coil_images, axis=0)
+    cw = _conj_weights(maps, psi)
+    if coil_images.dtype != np.complex64 or coil_images.shape != cw.shape:
+        return np.sum(cw * coil_images, axis=0)
+    # One pass per coil with a cache-resident buffer (no (coils, …) temporaries).
+    out = np.multiply(cw[0], coil_images[0])
+    tmp = np.empty_like(out)
+    for c in range(1, cw.shape[0]):
+        np.multiply(cw[c], coil_images[c], out=tmp)
+        out += tmp
+    return out
+
+
+def _conj_weights(maps: Array, psi: Array) -> NDArray[np.complex64]:
+    """``conj(W)`` of :func:`combine_weights`, cached for the same objects."""
+    key = (id(maps), id(psi))
+    hit = _CONJ_CACHE.get(key)
+    if hit is not None and hit[0] is maps and hit[1] is psi:
+        return hit[2]
+    cw = np.conj(combine_weights(maps, psi))
+    cw.flags.writeable = False
+    if len(_CONJ_CACHE) > 16:
+        _CONJ_CACHE.clear()
+    _CONJ_CACHE[key] = (maps, psi, cw)
+    return cw
+
+
+def _acquired_weights(maps_ext: Array, maps: Array, psi: Array | None,
+                      n_phase: int) -> tuple[NDArray[np.complex64], NDArray[np.complex64]]:
+    """``G`` (fold gains, shape (L, n_phase, n_read)) and ``V`` (noise weights, shape
+    (coils, n_phase, n_read)) of :func:`combine_acquired`, cached for the same objects."""
+    key = (id(maps_ext), id(maps), id(psi), n_phase)
+    hit = _GAIN_CACHE.get(key)
+    if hit is not None and hit[0] is maps_ext and hit[1] is maps and hit[2] is psi:
+        return hit[3], hit[4]
+    cw = np.conj(combine_weights(maps, psi))
+    nc, n_pe, n_r = maps_ext.shape
+    ext = n_pe // n_phase
+    gain = np.einsum("cxy,cfxy->fxy", cw, np.asarray(maps_ext).reshape(nc, ext, n_phase, n_r))
+    a, b = noise_mixing()
+    weights = a * cw + b * (np.roll(cw, 1, axis=0) + np.roll(cw, -1, axis=0))
+    g64: NDArray[np.complex64] = np.ascontiguousarray(gain, dtype=np.complex64)
+    w64: NDArray[np.complex64] = np.ascontiguousarray(weights, dtype=np.complex64)
+    for arr in (g64, w64):
+        arr.flags.writeable = False
+    if len(_GAIN_CACHE) > 16:
+        _GAIN_CACHE.clear()
+    _GAIN_CACHE[key] = (maps_ext, maps, psi, g64, w64)
+    return g64, w64
+
+
+def combine_acquired(image: NDArray[np.complex64], maps_ext: Array, maps: Array,
+                     white: NDArray[np.complex64] | None,
+                     psi: Array | None = None) -> NDArray[np.complex64]:
+    """Roemer combination of fully sampled coil images without forming them.
+
+    The coil images are ``I_c = Σ_f C_(c,f)·m_f + n_c``: the object ``m`` on the extended
+    phase grid times the coil maps, folded over the ``L`` blocks ``f`` of the phase FOV
+    (wrap), plus the ring-correlated noise ``n_c = a·z_c + b·(z_(c−1) + z_(c+1))`` of white
+    noise ``z`` (:func:`~simulator.mr.coils.noise_mixing`). Their combination
+    ``Σ_c conj(W_c)·I_c`` (:func:`combine`) regroups exactly into
+    ``Σ_f G_f·m_f + Σ_c V_c·z_c`` with ``G_f = Σ_c conj(W_c)·C_(c,f)`` and
+    ``V_c = a·conj(W_c) + b·(conj(W_(c−1)) + conj(W_(c+1)))``, cached per coil array: the
+    same numbers up to float rounding, in one pass per coil.
+
+    Parameters
+    ----------
+    image : ndarray of complex64, shape (L·n_phase, n_read)
+        The object on the extended grid.
+    maps_ext : ndarray, shape (coils, L·n_phase, n_read)
+        Coil maps on the extended grid.
+    maps : ndarray, shape (coils, n_phase, n_read)
+        Coil maps of the FOV (the combination weights).
+    white : ndarray of complex64, shape (coils, n_phase, n_read), or None
+        White noise ``z`` (None: noiseless).
+    psi : ndarray, shape (coils, coils), optional
+        Receiver noise covariance of the combination weights.
+    """
+    n_phase = maps.shape[1]
+    gain, weights = _acquired_weights(maps_ext, maps, psi, n_phase)
+    out = np.multiply(gain[0], image[:n_phase])
+    tmp = np.empty_like(out)
+    for f in range(1, gain.shape[0]):
+        np.multiply(gain[f], image[f * n_phase:(f + 1) * n_phase], out=tmp)
+        out += tmp
+    if white is not None:
+        for c in range(weights.shape[0]):
+            np.multiply(weights[c], white[c], out=tmp)
+            out += tmp
+    return out
 
 
 def sum_of_squares(coil_images: NDArray[np.complexfloating]) -> NDArray[np.floating]:
