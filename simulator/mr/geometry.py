@@ -256,7 +256,10 @@ def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
 
 
 #: Memory budget of the per-slice k-space cache (least recently used entries leave first).
-CACHE_BUDGET_BYTES = 320 * 2**20
+#: A series larger than the budget evicts its own first slices while it scans and then
+#: misses on every slice of every rescan: 20 slices at 512² take about 320 MiB, so the
+#: budget holds three such series.
+CACHE_BUDGET_BYTES = 1024 * 2**20
 _CACHE: OrderedDict[tuple[object, ...], ObjectK] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
