@@ -4,8 +4,14 @@ Each excitation (a TR for SE/GRE, a shot of the echo train for TSE) sees the pat
 slightly different position. A shift ``d`` along phase multiplies its k-space lines by
 ``exp(−2πi·k·d/FOV)`` and a bulk phase error adds ``exp(iφ)``; line-to-line inconsistency
 puts ghosts of the object along the phase direction. The restlessness level sets the RMS
-displacement, and the longer the scan the further the patient drifts (RMS grows as the
-square root of the scan time, like a random walk), plus a breathing-like periodic part.
+displacement, and the longer the patient must lie still the further he drifts (RMS grows as
+the square root of the time, like a random walk), plus a breathing-like periodic part.
+
+Motion is drawn per average: each of the NEX averages is one pass through k-space of
+``scan time / NEX``, with its own trajectory about the patient's mean position. Averaging
+the lines of independent passes keeps the consistent part of the signal and averages the
+inconsistent part down, so ghost energy falls about as 1/NEX (ghost amplitude as 1/√NEX)
+while the exam gets NEX times longer — what averaging is taught to do.
 """
 
 from __future__ import annotations
@@ -38,7 +44,8 @@ def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64]
     level : {"none", "low", "moderate", "severe"}
         How restless the patient is.
     scan_time_s : float
-        Duration of the series (drift grows with it).
+        Duration of the series, all averages together; each average lasts
+        ``scan_time_s / nex`` and drifts over that time.
     shot_of_line : ndarray of int, shape (M,)
         Excitation (time order) in which each acquired line is read.
     k_acquired : ndarray of int, shape (M,)
@@ -51,27 +58,27 @@ def motion_phase(level: str, scan_time_s: float, shot_of_line: NDArray[np.int64]
     rng : numpy.random.Generator
         Source of the motion trajectory.
     nex : int
-        Averages: each is read at its own time (its own positions) and the lines are
-        averaged, which spreads the ghosts' phase errors and lowers them.
+        Averages: each is read at its own time (its own trajectory) and the lines are
+        averaged, which lowers the ghosts' energy about as 1/NEX.
 
     Returns
     -------
     ndarray of complex64, shape (N,), or None when ``level == "none"``
     """
-    rms = motion_rms_mm(level, scan_time_s)
+    per_average_s = scan_time_s / max(nex, 1)
+    rms = motion_rms_mm(level, per_average_s)
     if rms == 0.0:
         return None
     n_shots = int(shot_of_line.max()) + 1
-    total = n_shots * nex
-    walk = np.cumsum(rng.standard_normal(total))
-    walk -= walk.mean()
-    walk /= max(float(np.std(walk)), 1e-9)
-    period = max(2.0, total / max(1.0, scan_time_s / 4.0))  # ~4 s breathing cycle
-    breath = math.sqrt(2) * np.sin(2 * np.pi * np.arange(total) / period + rng.uniform(0, 6.3))
-    jitter = rng.standard_normal(total)
-    disp = (rms * (0.7 * walk + 0.5 * breath + 0.3 * jitter)).reshape(nex, n_shots)
-    bulk = (0.05 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal(total)).reshape(
-        nex, n_shots)
+    walk = np.cumsum(rng.standard_normal((nex, n_shots)), axis=1)
+    walk -= walk.mean(axis=1, keepdims=True)
+    walk /= np.maximum(np.std(walk, axis=1, keepdims=True), 1e-9)
+    period = max(2.0, n_shots / max(1.0, per_average_s / 4.0))  # ~4 s breathing cycle
+    breath = math.sqrt(2) * np.sin(2 * np.pi * np.arange(n_shots)[None, :] / period
+                                   + rng.uniform(0, 6.3, size=(nex, 1)))
+    jitter = rng.standard_normal((nex, n_shots))
+    disp = rms * (0.7 * walk + 0.5 * breath + 0.3 * jitter)
+    bulk = 0.05 * (rms / MOTION_RMS_MM["moderate"]) * rng.standard_normal((nex, n_shots))
     srt = np.argsort(k_acquired)
     ks = k_acquired[srt]
     pos = np.clip(np.searchsorted(ks, k_lines), 1, max(len(ks) - 1, 1))

@@ -9,9 +9,11 @@ shift, voxel size, limits).
 
 Timing model (ms): readout duration ``T_ro = 1000 / bandwidth_hz_px``; RF pulse durations and
 gradient times below are typical of a clinical scanner. SAR is relative: proportional to
-``B0²`` and to the RF energy per second, ``Σ flip²`` over the pulses played per second,
-calibrated so that a 1.5 T brain TSE (20 slices, ETL 16, 180° refocusing, TR 4 s) gives about
-1 W/kg.
+``B0²`` and to the RF energy per second. A pulse of one shape turning the magnetisation by
+α in a time τ needs ``B1 ∝ α/τ``, so it deposits ``∫B1² dt ∝ α²/τ``: each pulse counts
+``(α/90°)² · τ_90/τ`` units of the 2.56 ms 90° excitation (the 3 ms refocusing pulse 0.85 of
+a 2.56 ms pulse of the same angle, the 1 ms GRE pulse 2.56). Calibrated so that a 1.5 T
+brain TSE (20 slices, ETL 16, 180° refocusing, TR 4 s) gives about 1 W/kg.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ SAR_LIMITS_W_KG = {"head": 3.2, "knee": 2.0, "spine": 2.0}
 #: Receive-coil SNR gain per body part: a dedicated knee coil sits closer to a small volume.
 COIL_SNR_GAIN = {"head": 1.0, "knee": 3.0, "spine": 1.0}
 #: W/kg per unit of RF energy per second at 1.5 T (calibration, see module docstring).
-SAR_W_KG_PER_UNIT = 0.0030
+SAR_W_KG_PER_UNIT = 0.0035
 
 RF_EXC_MS = 2.56     # 90° sinc excitation
 RF_REF_MS = 3.0      # 180° refocusing pulse
@@ -150,13 +152,19 @@ def _available_ms(p: MRProtocol) -> float:
     return p.tr_ms - (p.ti_ms if p.sequence == "ir" else 0.0)
 
 
+def pulse_energy_units(flip_deg: float, duration_ms: float) -> float:
+    """RF energy of one pulse, in units of the 90° excitation of ``RF_EXC_MS``: α²/τ."""
+    return (flip_deg / 90.0) ** 2 * RF_EXC_MS / duration_ms
+
+
 def _rf_units_per_slice(p: MRProtocol) -> float:
     """RF energy per slice per TR, in units of one 90° excitation pulse."""
     if p.sequence == "gre":
-        units = (p.flip_deg / 90.0) ** 2 * RF_EXC_MS / RF_GRE_MS
+        units = pulse_energy_units(p.flip_deg, RF_GRE_MS)
     else:
         refocusing = p.etl if _turbo(p) else 1
-        units = (p.flip_deg / 90.0) ** 2 + refocusing * (p.refocus_deg / 90.0) ** 2
+        units = (pulse_energy_units(p.flip_deg, RF_EXC_MS)
+                 + refocusing * pulse_energy_units(p.refocus_deg, RF_REF_MS))
     if p.sequence == "ir":
         units += 6.0  # adiabatic inversion: more energy than a plain 180°
     if p.fat_sat:

@@ -35,19 +35,40 @@ the published range and says so. Sources (keys used in the comments below):
   NMR Biomed 2011;24:784-790 (multi-peak fat model).
 * [Marinelli] Marinelli NL et al. T2 relaxation times of intervertebral disc tissue correlated
   with water content and proteoglycan content. Spine 2009;34:520-524.
+* [Rooney] Rooney WD et al. Magnetic field and tissue dependencies of human brain
+  longitudinal 1H2O relaxation in vivo. Magn Reson Med 2007;57:308-318.
+* [Delfaut] Delfaut EM et al. Fat suppression in MR imaging: techniques and pitfalls.
+  RadioGraphics 1999;19:373-382 (STIR TI ~150–170 ms at 1.5 T).
+* [DelGrande] Del Grande F et al. Fat-suppression techniques for 3-T MR imaging of the
+  musculoskeletal system. RadioGraphics 2014;34:217-233 (STIR TI ~210–230 ms at 3 T).
+* [Henkelman] Henkelman RM et al. Why fat is bright in RARE and fast spin-echo imaging.
+  J Magn Reson Imaging 1992;2:533-540 (J-coupling broken by closely spaced refocusing).
+* [Pai] Pai A et al. A comparative study at 3 Tesla of sequence dependence of T2
+  quantitation in the knee. Magn Reson Imaging 2008;26:1215-1220 (fat T2 41–143 ms and
+  marrow 42–160 ms by sequence, longest with fast spin echo).
+
+Every T1 and T2 of the table has a cited range in ``data/tissue_references.csv``
+(:func:`tissue_references`); estimates say so there.
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import resources
 from types import MappingProxyType
 
 from simulator.errors import ParameterError
 
 __all__ = [
     "Tissue",
+    "FatProtons",
+    "FAT_PROTONS",
+    "TissueReference",
+    "tissue_references",
     "FAT_WATER_SHIFT_PPM",
     "FAT_PEAKS",
     "FIELDS_T",
@@ -70,6 +91,75 @@ FAT_PEAKS: tuple[tuple[float, float], ...] = (
 
 #: Field strengths with a measured table, in tesla.
 FIELDS_T: tuple[float, ...] = (1.5, 3.0)
+
+
+@dataclass(frozen=True)
+class FatProtons:
+    """Relaxation of the fat protons of every tissue (adipose tissue, marrow) at one field.
+
+    Parameters
+    ----------
+    t1_ms : float
+        In-vivo T1 of fat, the one the STIR inversion time nulls ([Delfaut], [DelGrande]).
+    t2_ms : float
+        Apparent T2 of a conventional spin echo, shortened by J-coupling of the lipid
+        protons ([deBazelaire]).
+    t2_decoupled_ms : float
+        Effective T2 under closely spaced refocusing pulses (fast spin echo), which break
+        the J-coupling: why fat is bright on T2 TSE ([Henkelman], [Pai]).
+    t2s_ms : float
+        T2* of fat.
+    """
+
+    t1_ms: float
+    t2_ms: float
+    t2_decoupled_ms: float
+    t2s_ms: float
+
+
+#: Fat-proton relaxation per field (tesla).
+FAT_PROTONS: Mapping[float, FatProtons] = MappingProxyType({
+    1.5: FatProtons(t1_ms=235.0, t2_ms=58.0, t2_decoupled_ms=130.0, t2s_ms=40.0),
+    3.0: FatProtons(t1_ms=320.0, t2_ms=68.0, t2_decoupled_ms=120.0, t2s_ms=35.0),
+})
+
+
+@dataclass(frozen=True)
+class TissueReference:
+    """Cited range of one value of the table.
+
+    Parameters
+    ----------
+    tissue : str
+        Tissue name (``"fat_protons"`` for :data:`FAT_PROTONS`).
+    field_t : float
+        Field in tesla.
+    quantity : str
+        ``"t1_ms"``, ``"t2_ms"`` or ``"t2_decoupled_ms"``.
+    low_ms, high_ms : float
+        The range the source supports (a measured mean ± about 2 SD, or the spread of the
+        sources named).
+    source : str
+        Short key of the module docstring's reference list, or ``"estimate: …"``.
+    """
+
+    tissue: str
+    field_t: float
+    quantity: str
+    low_ms: float
+    high_ms: float
+    source: str
+
+
+@functools.lru_cache(maxsize=1)
+def tissue_references() -> tuple[TissueReference, ...]:
+    """Return the cited range of every T1 and T2 of the table (``data/tissue_references.csv``)."""
+    ref = resources.files("simulator.mr").joinpath("data", "tissue_references.csv")
+    with ref.open(encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(line for line in fh if not line.startswith("#"))]
+    return tuple(TissueReference(r["tissue"], float(r["field_t"]), r["quantity"],
+                                 float(r["low_ms"]), float(r["high_ms"]), r["source"])
+                 for r in rows)
 
 
 @dataclass(frozen=True)
@@ -108,31 +198,41 @@ class Tissue:
 
 
 # name: (pd, fat_fraction, (T1, T2, T2*) at 1.5 T, (T1, T2, T2*) at 3 T), times in ms.
+# Every T1 and T2 has its cited range in data/tissue_references.csv (checked by the tests).
+# For a tissue with fat, the times are those of the tissue as measured; the signal model
+# gives them to its water part, while its fat protons relax like fat (:data:`FAT_PROTONS`).
 _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, float, float]]] = {
     # Air: no protons. Times are placeholders that keep the formulas finite.
     "air": (0.0, 0.0, (1000.0, 1.0, 1.0), (1000.0, 1.0, 1.0)),
-    # Brain: 3 T T1/T2 [Wansapura] (WM 832/80, GM 1331/110); 1.5 T T1 [Gelman] (WM ~650,
-    # GM ~1100), T2 [Stanisz]; T2* [Peters]; water content WM 0.70, GM 0.82 [Whittall].
-    # ([Stanisz] reports longer T1s; the ones chosen give the clinical T1w SE contrast.)
-    "white_matter": (0.70, 0.0, (650.0, 72.0, 62.0), (832.0, 80.0, 53.0)),
-    "gray_matter": (0.82, 0.0, (1100.0, 95.0, 80.0), (1331.0, 110.0, 66.0)),
-    # CSF: T1 ~4 s [Wansapura 4163 ms at 3 T], T2 ~2 s; T2* limited by flow/susceptibility.
-    "csf": (1.00, 0.0, (3700.0, 2000.0, 1000.0), (4160.0, 1800.0, 800.0)),
+    # Brain [Stanisz] (WM 884/72 and 1084/69, GM 1124/95 and 1820/99); the WM T1 at 1.5 T
+    # and the GM T1 at 3 T sit at the short end of the Stanisz range, toward [Gelman] and
+    # [Wansapura]; T2* [Peters]; water content WM 0.70, GM 0.82 [Whittall].
+    "white_matter": (0.70, 0.0, (790.0, 72.0, 62.0), (1084.0, 69.0, 53.0)),
+    "gray_matter": (0.82, 0.0, (1124.0, 95.0, 84.0), (1700.0, 99.0, 66.0)),
+    # CSF: T1 ~4 s at both fields [Rooney; Wansapura 4163 ms at 3 T], T2 ~2 s; T2* limited
+    # by flow and susceptibility.
+    "csf": (1.00, 0.0, (4000.0, 2000.0, 1000.0), (4160.0, 1800.0, 800.0)),
     # Vitreous humour: CSF-like water, slightly shorter T1/T2 (estimate).
     "vitreous": (0.98, 0.0, (3400.0, 1200.0, 600.0), (4000.0, 1100.0, 500.0)),
-    # Subcutaneous fat [Gold]; fat_fraction ~0.9 (septa and water in adipose tissue).
-    "fat": (0.95, 0.90, (343.0, 58.0, 40.0), (382.0, 68.0, 35.0)),
-    # Skeletal muscle [Gold] (1.5 T 1130/35, 3 T 1420/32); T2* estimate.
-    "muscle": (0.80, 0.0, (1130.0, 35.0, 28.0), (1420.0, 32.0, 22.0)),
+    # Adipose tissue (fat_fraction ~0.9: septa and water): T1 the in-vivo value at which
+    # scanners null fat by STIR [Delfaut; DelGrande] (inversion-recovery spin-echo fits give
+    # longer values, 343/382 ms [deBazelaire]); T2 of a conventional spin echo, shortened by
+    # J-coupling (58/68 ms [deBazelaire]); under an echo train see FAT_PROTONS.
+    "fat": (0.95, 0.90, (235.0, 58.0, 40.0), (320.0, 68.0, 35.0)),
+    # Skeletal muscle: T1 [Gold; Stanisz] (1130/1008 ms at 1.5 T, 1420/1412 ms at 3 T), T2
+    # between [Gold] (35/32 ms) and [Stanisz] (44/50 ms); T2* estimate.
+    "muscle": (0.80, 0.0, (1100.0, 40.0, 28.0), (1410.0, 42.0, 22.0)),
     # Skin (dermis): estimate, short T2, moderate T1 (ranges in [Bojorquez]).
     "skin": (0.70, 0.05, (700.0, 40.0, 30.0), (850.0, 38.0, 25.0)),
     # Cortical bone: tiny visible PD, T2* ~0.4–0.5 ms [Du]: dark on every sequence.
     "bone_cortex": (0.05, 0.0, (250.0, 1.0, 0.5), (300.0, 1.0, 0.4)),
-    # Yellow (fatty) marrow of long bones: fat-like T1 (~290 ms at 1.5 T, ~370 ms at 3 T [Gold]).
-    "bone_marrow": (0.90, 0.85, (290.0, 130.0, 30.0), (370.0, 120.0, 20.0)),
+    # Yellow (fatty) marrow of long bones: T1 ~290 ms at 1.5 T, ~370 ms at 3 T [Gold]; T2 of
+    # its water part at the spin-echo end of the range of [Pai] (42–160 ms by sequence).
+    "bone_marrow": (0.90, 0.85, (290.0, 55.0, 30.0), (370.0, 50.0, 20.0)),
     # Red (haematopoietic) vertebral marrow, ~40 % fat in adults [deBazelaire: 549/49, 586/49].
     "red_marrow": (0.80, 0.40, (549.0, 49.0, 25.0), (586.0, 49.0, 15.0)),
-    # Hyaline cartilage [Gold] 1.5 T 1024/30, 3 T 1240/37 ([Stanisz] 1240/27 at 3 T).
+    # Hyaline cartilage: T1 [Stanisz] 1024 ms at 1.5 T, [Gold] 1240 ms at 3 T; T2 30 ms
+    # [Stanisz] at 1.5 T, between [Stanisz] 27 and [Gold] 37 ms at 3 T.
     "cartilage": (0.70, 0.0, (1024.0, 30.0, 20.0), (1240.0, 32.0, 16.0)),
     # Meniscus (fibrocartilage): T2 ~10 ms, T2* ~5 ms [Du]: dark on all sequences.
     "meniscus": (0.40, 0.0, (900.0, 10.0, 6.0), (1050.0, 9.0, 5.0)),
@@ -140,16 +240,16 @@ _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, f
     "ligament": (0.40, 0.0, (800.0, 12.0, 7.0), (950.0, 11.0, 6.0)),
     # Tendon: T2 ~2–5 ms [Du]: signal void on conventional sequences.
     "tendon": (0.30, 0.0, (600.0, 4.0, 2.0), (720.0, 4.0, 1.5)),
-    # Synovial fluid [Gold]: long T1, long T2 (T2 of joint fluid ~0.5–0.8 s).
-    "synovial_fluid": (0.97, 0.0, (3620.0, 767.0, 400.0), (4200.0, 700.0, 300.0)),
-    # Joint effusion: like synovial fluid, slightly more water.
-    "effusion": (1.00, 0.0, (3700.0, 800.0, 400.0), (4300.0, 750.0, 300.0)),
+    # Synovial fluid [Gold]: 1.5 T 2850/1210 ms, 3 T 3620/767 ms.
+    "synovial_fluid": (0.97, 0.0, (2850.0, 1210.0, 400.0), (3620.0, 767.0, 300.0)),
+    # Joint effusion: joint fluid (estimate between the [Gold] synovial-fluid values).
+    "effusion": (1.00, 0.0, (3000.0, 1000.0, 400.0), (3800.0, 820.0, 300.0)),
     # Intervertebral disc, annulus fibrosus: T2 ~40–60 ms [Marinelli]; dark on T2w.
     "disc": (0.65, 0.0, (800.0, 45.0, 25.0), (950.0, 42.0, 20.0)),
     # Nucleus pulposus (healthy): T2 ~110–130 ms [Marinelli]; bright on T2w.
     "nucleus": (0.90, 0.0, (1150.0, 120.0, 70.0), (1350.0, 110.0, 55.0)),
-    # Spinal cord: WM-like; 3 T T1 ~870 ms [Smith]; T2 ~75 ms.
-    "spinal_cord": (0.72, 0.0, (750.0, 76.0, 60.0), (870.0, 74.0, 45.0)),
+    # Spinal cord [Stanisz] 1.5 T 745/74, 3 T 993/78 ms ([Smith] 3 T T1 ~870 ms).
+    "spinal_cord": (0.72, 0.0, (745.0, 74.0, 60.0), (993.0, 78.0, 45.0)),
     # Nerve roots of the cauda equina: like peripheral nerve (estimate).
     "nerve": (0.72, 0.0, (800.0, 70.0, 50.0), (950.0, 68.0, 40.0)),
     # Blood (static, no flow effects) [Stanisz] 1.5 T 1441/290, 3 T 1932/275.
