@@ -236,7 +236,7 @@ def analyse(series: SeriesLike, phantom: Phantom, labels: NDArray[np.uint8]) -> 
     try:
         if phantom.name == "nema-iec":
             return {"nema": nema_analysis(series, phantom)}
-        if phantom.name == "torso":
+        if phantom.name in ("torso", "patient"):
             return lesion_analysis(series, phantom)
         if phantom.name == "brain":
             return brain_analysis(series, phantom, labels)

@@ -12,6 +12,8 @@ phantom serves any injected activity: concentration = SUV × dose / weight (1 g 
 - ``"torso"``: a procedural trunk (pelvis to lung apices, 400 mm) with liver, lungs,
   myocardium and blood pool, kidneys, bladder, spine, and lesions of 6–20 mm in the liver
   and the lungs (SUVs typical of FDG 60 min p.i., EANM/EARL ranges).
+- ``"patient"``: a whole-body FDG patient, skull to mid-thigh, for multi-bed exams
+  (:mod:`simulator.pet.patient`); its size follows the weight and height asked for.
 - ``"brain"``: the MR brain anatomy (:func:`simulator.mr.load_anatomy`) with FDG uptake,
   grey:white 4:1 (see :mod:`simulator.pet._brain`).
 
@@ -34,7 +36,7 @@ from simulator.pet._raster import Painter, shape2d_fraction
 
 __all__ = ["Phantom", "Feature", "make_phantom", "PHANTOMS", "IEC_SPHERES_MM"]
 
-PHANTOMS: tuple[str, ...] = ("nema-iec", "torso", "brain")
+PHANTOMS: tuple[str, ...] = ("nema-iec", "torso", "brain", "patient")
 IEC_SPHERES_MM: tuple[float, ...] = (10.0, 13.0, 17.0, 22.0, 28.0, 37.0)
 IEC_RING_MM = 57.2
 IEC_LUNG_MM = 51.0
@@ -300,20 +302,28 @@ def make_phantom(
     cold_spheres: bool = False,
     activity_mbq: float | None = None,
     weight_kg: float | None = None,
+    height_cm: float | None = None,
+    lesions: Mapping[str, tuple[float, float]] | None = None,
 ) -> Phantom:
     """Build a phantom (the geometry is cached, so a second call is cheap).
 
     Parameters
     ----------
     name : str
-        ``"nema-iec"``, ``"torso"`` or ``"brain"``.
+        ``"nema-iec"``, ``"torso"``, ``"brain"`` or ``"patient"``.
     ratio : float
         Sphere-to-background activity ratio of the IEC phantom (NEMA: 4 or 8; 1–20).
     cold_spheres : bool
         NEMA NU 2 variant: the 28 and 37 mm spheres are cold (water, no activity).
     activity_mbq, weight_kg : float, optional
         Dose and weight the concentrations are built for; the IEC default 370 MBq / 70 kg
-        gives NEMA's 5.3 kBq/mL background, the patients' 250 MBq / 70 kg.
+        gives NEMA's 5.3 kBq/mL background, the patients' 250 MBq / 70 kg. For the
+        whole-body patient the weight also sets the body's size.
+    height_cm : float, optional
+        Whole-body patient only: height (default 175 cm).
+    lesions : mapping, optional
+        Whole-body patient only: site → (diameter mm, SUV) (see
+        :data:`simulator.pet.patient.LESION_SITES`).
 
     Examples
     --------
@@ -323,6 +333,12 @@ def make_phantom(
     """
     if name not in PHANTOMS:
         raise ParameterError("phantom", name, ", ".join(PHANTOMS))
+    if name == "patient":
+        from simulator.pet.patient import patient_phantom
+
+        return patient_phantom(
+            activity_mbq or 250.0, weight_kg or 70.0, height_cm or 175.0, lesions
+        )
     if not isinstance(ratio, (int, float)) or not 1.0 <= ratio <= 20.0:
         raise ParameterError("ratio", ratio, "1–20")
     iec = name == "nema-iec"
