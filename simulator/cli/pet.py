@@ -6,6 +6,8 @@ Example
 
     merm-lab pet scan --phantom nema-iec --set activity_mbq=200 --set minutes_per_bed=2 \\
         --seed 1 --out iec --truth
+    merm-lab pet scan --phantom patient --set beds=6 --seed 1 --out wb
+    merm-lab pet countrate --scanner biograph-mct --format csv
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="acquire and reconstruct a PET series",
         description="Acquire and reconstruct a PET series.",
     )
-    scan.add_argument("--phantom", required=True, help="nema-iec, brain or torso")
+    scan.add_argument(
+        "--phantom", required=True, help="nema-iec, brain, torso or patient (whole body)"
+    )
+    scan.add_argument(
+        "--height-cm", type=float, default=175.0, help="whole-body patient: height (140–210)"
+    )
     scan.add_argument(
         "--ratio",
         type=float,
@@ -151,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
     kwargs: dict[str, Any] = {"activity_mbq": proto.activity_mbq, "weight_kg": proto.weight_kg}
     if args.phantom == "nema-iec":
         kwargs.update(ratio=args.ratio, cold_spheres=args.cold_spheres)
+    if args.phantom == "patient":
+        kwargs.update(height_cm=args.height_cm)
     phantom = pet.make_phantom(args.phantom, **kwargs)
     series = pet.scan(phantom, proto, seed=args.seed)
     with staged_output(args.out) as stage:

@@ -234,6 +234,9 @@ def write_pet_series(
     frt_s = math.log(lam * frame_s / -math.expm1(-lam * frame_s)) / lam
     decay_factor = math.exp(lam * frt_s)
     acq = start
+    # A stitched whole-body series: each slice keeps its bed's frame start (after the series
+    # start), so its acquisition time, frame reference time and decay factor are its bed's.
+    bed_offsets = tuple(getattr(series, "slice_start_offsets_s", ()) or ())
     paths: list[Path] = []
     for k in range(nz):
         ds = base_dataset(
@@ -258,6 +261,8 @@ def write_pet_series(
         ds.PatientWeight = ds_str(weight_kg)
         if ai:
             ds.DerivationDescription = AI_DERIVATION
+        off_s = float(bed_offsets[k]) if len(bed_offsets) == nz else 0.0
+        acq = start + _dt.timedelta(seconds=off_s)
         ds.AcquisitionDate = da(acq)
         ds.AcquisitionTime = tm(acq)
         add_plane(ds, (x0, y0, z0 + k * dz), (1, 0, 0, 0, 1, 0), (dy, dx), dz)
@@ -309,10 +314,10 @@ def write_pet_series(
             else _code("102541007", "SCT", "feet-first")
         ]
         # PET Image
-        ds.FrameReferenceTime = ds_str(frt_s * 1000.0)
+        ds.FrameReferenceTime = ds_str((off_s + frt_s) * 1000.0)
         ds.ImageIndex = k + 1
         ds.ActualFrameDuration = int(round(frame_s * 1000.0))
-        ds.DecayFactor = ds_str(decay_factor)
+        ds.DecayFactor = ds_str(decay_factor * math.exp(lam * off_s))
         path = out / f"PT{k + 1:04d}.dcm"
         save(ds, path)
         paths.append(path)

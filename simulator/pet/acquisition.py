@@ -89,6 +89,8 @@ class Sinogram:
         Share of the coincidences that survived dead time (1 = no losses).
     singles_cps : float
         Singles rate (after losses) at the frame start.
+    axial_sensitivity : ndarray of float32, shape (z,), or None
+        Relative sensitivity of each slice within the bed (None: uniform, 1).
     """
 
     prompts: NDArray[np.float32]
@@ -110,6 +112,7 @@ class Sinogram:
     noiseless: bool = False
     live_fraction: float = 1.0
     singles_cps: float = 0.0
+    axial_sensitivity: NDArray[np.float32] | None = None
 
     def __post_init__(self) -> None:
         for name in ("prompts", "attenuation", "normalisation", "scatter", "randoms"):
@@ -179,6 +182,9 @@ def acquire(
     rng: np.random.Generator | None = None,
     slices: Sequence[int] | None = None,
     noiseless: bool = False,
+    *,
+    start_s: float | None = None,
+    axial_weights: Sequence[float] | NDArray[np.floating] | None = None,
 ) -> Sinogram:
     """Simulate one bed of ``phantom`` with ``protocol``.
 
@@ -194,6 +200,13 @@ def acquire(
         Phantom slice indices to simulate (default all): one slice for a quick preview.
     noiseless : bool
         Return the expected counts instead of a Poisson draw.
+    start_s : float, optional
+        Start of this bed's frame after injection (default: the uptake time).
+    axial_weights : sequence of float, optional
+        Relative axial sensitivity of each selected slice within the bed (a bed of a
+        multi-bed exam: :func:`simulator.pet.wholebody.axial_profile`). With it, the
+        activity in the field of view (dead time, randoms) is that of the selected slices,
+        and trues, scatter and randoms of each slice are scaled by its weight.
 
     Returns
     -------
@@ -205,7 +218,7 @@ def acquire(
     ph = phantom.with_dose(protocol.activity_mbq, protocol.weight_kg)
     dz, px, _ = ph.voxel_mm
     nz, n, _ = ph.shape
-    start_s = 60.0 * protocol.uptake_min
+    start_s = 60.0 * protocol.uptake_min if start_s is None else float(start_s)
     frame_s = 60.0 * protocol.minutes_per_bed
     dk = decay_factor(tracer, start_s)
     fdf = frame_decay_factor(tracer, frame_s)
@@ -215,13 +228,18 @@ def acquire(
     if not idx or min(idx) < 0 or max(idx) >= nz:
         raise ParameterError("slices", list(idx), f"0–{nz - 1}")
 
-    x = ph.activity_bqml.astype(np.float32) * np.float32(dk)
     sig = (
         scanner.AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz,
         scanner.PSF_FWHM_MM * FWHM_TO_SIGMA / px,
         scanner.PSF_FWHM_MM * FWHM_TO_SIGMA / px,
     )
-    blurred = ndimage.gaussian_filter(x, sig, mode="constant", truncate=3.0)[list(idx)]
+    # blur only the slab the selected slices need: exact, the kernel (truncated at 3σ) of
+    # a selected slice stays inside it
+    margin = int(3.0 * sig[0] + 0.5) + 1
+    lo, hi = max(0, min(idx) - margin), min(nz, max(idx) + margin + 1)
+    x = ph.activity_bqml[lo:hi].astype(np.float32) * np.float32(dk)
+    slab = ndimage.gaussian_filter(x, sig, mode="constant", truncate=3.0)
+    blurred = slab[[k - lo for k in idx]]
     mu_line = proj.forward(ph.mu_per_cm[list(idx)]) * np.float32(0.1)  # mm × 1/cm → ∫μ
     att = np.exp(-mu_line).astype(np.float32)
     norm = normalisation(geom)
@@ -235,6 +253,11 @@ def acquire(
         / (1000.0 * geom.n_angles)
     )
     unatt = proj.forward(blurred) * np.float32(kappa)
+    if axial_weights is not None:
+        wz = np.asarray(axial_weights, np.float32).reshape(-1)
+        if wz.size != len(idx) or np.any(wz < 0):
+            raise ValueError("axial_weights: one non-negative weight per selected slice")
+        unatt *= wz[:, None, None]
     trues = unatt * att * norm[None]
 
     # scatter: smooth, with a per-slice scatter-to-trues ratio from the mean transmission
@@ -262,8 +285,12 @@ def acquire(
 
     # dead time and randoms (∝ singles²) from the activity in the axial field of view
     length_mm = nz * dz
-    a_fov_mbq = float(ph.activity_bqml.sum(dtype=np.float64)) * px * px * dz * 1e-9 * dk
-    a_fov_mbq *= scanner.axial_fraction(length_mm)
+    if axial_weights is None:
+        a_fov_mbq = float(ph.activity_bqml.sum(dtype=np.float64)) * px * px * dz * 1e-9 * dk
+        a_fov_mbq *= scanner.axial_fraction(length_mm)
+    else:  # the bed's own slices
+        a_bed = ph.activity_bqml[list(idx)].sum(dtype=np.float64)
+        a_fov_mbq = float(a_bed) * px * px * dz * 1e-9 * dk
     losses = bed_losses(a_fov_mbq, dead_time=protocol.count_losses)
     live = np.float32(losses.live_fraction)
     trues *= live
@@ -272,6 +299,8 @@ def acquire(
     # every simulated slice is seen for a whole frame, as in a bed of AXIAL_FOV_MM
     per_slice = r_total * dz / scanner.AXIAL_FOV_MM
     randoms = np.full(trues.shape, per_slice / geom.n_lor, np.float32)
+    if axial_weights is not None:  # randoms follow the same geometric acceptance
+        randoms *= (wz * (len(idx) / max(float(wz.sum()), 1e-30)))[:, None, None]
 
     body = (ph.mu_per_cm[list(idx)] > 0.05).sum(axis=(1, 2)) * px * px
     diameter = float(2.0 * np.sqrt(np.mean(body) / np.pi)) if body.size else 0.0
@@ -314,4 +343,5 @@ def acquire(
         noiseless=noiseless,
         live_fraction=losses.live_fraction,
         singles_cps=losses.singles_cps,
+        axial_sensitivity=None if axial_weights is None else wz,
     )

@@ -47,7 +47,14 @@ class PETProtocol:
     minutes_per_bed : float
         Acquisition time per bed position (0.1–30 min).
     beds : int
-        Number of bed positions (1–12); the simulated phantom lies in the first one.
+        Number of bed positions (1–12). A phantom shorter than the axial field of view
+        lies in the first bed; the whole-body patient (and any phantom longer than one
+        field of view when ``beds > 1``) is scanned bed by bed and stitched
+        (:mod:`simulator.pet.wholebody`).
+    bed_overlap_pct : float
+        Axial overlap of consecutive beds, % of the field of view (0–50).
+    range_top_mm : float
+        Where the range starts, in mm below the top of the phantom (0–1500).
     tof_ps : float
         Coincidence timing resolution in ps; 0 switches time of flight off (else 150–1000).
     attenuation_correction, scatter_correction : bool
@@ -81,6 +88,8 @@ class PETProtocol:
     uptake_min: float = 60.0
     minutes_per_bed: float = 2.0
     beds: int = 1
+    bed_overlap_pct: float = 25.0
+    range_top_mm: float = 0.0
     tof_ps: float = 0.0
     attenuation_correction: bool = True
     scatter_correction: bool = True
@@ -154,6 +163,8 @@ def check_protocol(p: PETProtocol) -> tuple[str, ...]:
     _range("uptake_min", p.uptake_min, 0.0, 300.0, "min")
     _range("minutes_per_bed", p.minutes_per_bed, 0.1, 30.0, "min")
     _int_range("beds", p.beds, 1, 12)
+    _range("bed_overlap_pct", p.bed_overlap_pct, 0.0, 50.0, "%")
+    _range("range_top_mm", p.range_top_mm, 0.0, 1500.0, "mm")
     if p.tof_ps != 0:
         _range("tof_ps", p.tof_ps, 150.0, 1000.0, "ps (or 0 = off)")
     for name in ("attenuation_correction", "scatter_correction", "ai_denoise", "psf_modelling",

@@ -2,11 +2,12 @@
 
 Forward model of the expected prompts of line of response i (one column per slice):
 
-    ȳ = w · (A x) + b,   w = κ · n · a,   b = randoms + scatter
+    ȳ = w · (A x) + b,   w = κ · L · n · a · s_z,   b = randoms + scatter
 
 ``x`` is the activity concentration at the frame start in Bq/mL (κ from the acquisition
-calibrates the scanner), ``a`` the attenuation factors (1 without attenuation correction),
-``n`` the normalisation, ``b`` the randoms estimate plus, with scatter correction, the
+calibrates the scanner, L the dead-time survival: dead-time correction), ``s_z`` the axial
+sensitivity of the slice within its bed (multi-bed exams), ``a`` the attenuation factors
+(1 without attenuation correction), ``n`` the normalisation, ``b`` the randoms estimate plus, with scatter correction, the
 scatter estimate. With ``psf_modelling`` the scanner's transaxial resolution is part of A
 (see :mod:`simulator.pet.projector`). OSEM (Hudson & Larkin, IEEE TMI 13, 1994) updates
 
@@ -164,11 +165,15 @@ def _model(
 ) -> tuple[ArrayF, ArrayF, ArrayF]:
     """Data, multiplicative weights and additive background, column layout."""
     nz = sinogram.n_slices
+    # calibration × the dead-time survival: the scanner's dead-time correction
     w = np.broadcast_to(
-        sinogram.normalisation * np.float32(sinogram.calibration), sinogram.prompts.shape
+        sinogram.normalisation * np.float32(sinogram.calibration * sinogram.live_fraction),
+        sinogram.prompts.shape,
     )
     if protocol.attenuation_correction:
         w = w * sinogram.attenuation
+    if sinogram.axial_sensitivity is not None:
+        w = w * sinogram.axial_sensitivity[:, None, None]
     b = sinogram.randoms + sinogram.scatter if protocol.scatter_correction else sinogram.randoms
     cols = proj.sino_to_columns
     y = cols(sinogram.prompts)

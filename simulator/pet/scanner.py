@@ -15,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from simulator.errors import ParameterError
 from simulator.pet._scanner import AXIAL_FOV_MM
 from simulator.pet.acquisition import Sinogram, acquire
 from simulator.pet.analysis import analyse
@@ -72,6 +73,9 @@ class PETSeries:
         The reconstruction before AI denoising (same units and grid as ``images_bqml``);
         None when the protocol did not ask for it. ``images_bqml - images_before_ai_bqml``
         is what the AI changed.
+    slice_start_offsets_s : tuple of float
+        Multi-bed series: for each image slice, the start of the frame of the bed that
+        weighs most in it, in s after the series start (empty for one bed: all 0).
     """
 
     images_bqml: NDArray[np.float32]
@@ -93,6 +97,7 @@ class PETSeries:
     noiseless: bool = False
     sinogram: Sinogram | None = field(default=None, repr=False)
     images_before_ai_bqml: NDArray[np.float32] | None = field(default=None, repr=False)
+    slice_start_offsets_s: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("images_bqml", "labels", "activity_truth_bqml", "images_before_ai_bqml"):
@@ -133,6 +138,93 @@ def _denoiser(protocol: PETProtocol) -> Callable[[NDArray[np.float32]], NDArray[
     from simulator.ai import denoise_pet
 
     return lambda img: np.asarray(denoise_pet(img), dtype=np.float32)
+
+
+def is_multibed(phantom: Phantom, protocol: PETProtocol) -> bool:
+    """Whether ``scan`` images ``phantom`` bed by bed: the whole-body patient always, any
+    phantom longer than the axial field of view when ``beds > 1``."""
+    longer = phantom.shape[0] * phantom.voxel_mm[0] > AXIAL_FOV_MM * 1.05
+    return phantom.name == "patient" or (longer and protocol.beds > 1)
+
+
+def _scan_beds(
+    phantom: Phantom,
+    protocol: PETProtocol,
+    rng: np.random.Generator,
+    seed: int | None,
+    noiseless: bool,
+    warnings: list[str],
+) -> PETSeries:
+    """The multi-bed branch of :func:`scan` (see :mod:`simulator.pet.wholebody`)."""
+    from simulator.pet import wholebody as wb
+
+    results, more = wb.acquire_beds(phantom, protocol, rng, noiseless)
+    warnings = warnings + more
+    if not results:
+        raise ParameterError(
+            "range_top_mm", protocol.range_top_mm, "a range that covers the patient"
+        )
+    beds = [r.bed for r in results]
+    ratios = wb.decay_ratios(protocol, beds)
+    raw, first, main = wb.stitch([r.image_bqml for r in results], beds, ratios)
+    before_ai = None
+    images = raw
+    denoise = _denoiser(protocol)
+    if denoise is not None:
+        before_ai, images = raw, denoise(raw).astype(np.float32)
+    m = protocol.matrix
+    idx = list(range(first, first + raw.shape[0]))
+    ph = phantom.with_dose(protocol.activity_mbq, protocol.weight_kg)
+    labels = to_image_grid(ph.labels[idx], m, order=0).astype(np.uint8)
+    truth = to_image_grid(ph.activity_bqml[idx], m, order=1).astype(np.float32)
+    s0 = results[0].sinogram
+    t0 = beds[0].start_offset_s
+    dose_at_scan = protocol.activity_mbq * 1e6 * s0.decay_at_start
+    counts = wb.summed_counts(results)
+    d = derive(protocol)
+    start_of = {b.index: b.start_offset_s for b in beds}
+    offsets = tuple(float(start_of[int(k)] - t0) for k in main)
+    metrics: dict[str, Any] = {
+        "counts": counts,
+        "rates_kcps": {
+            k: float(np.mean([r.sinogram.counts[k] / r.bed.frame_s / 1e3 for r in results]))
+            for k in ("trues", "scatter", "randoms", "prompts", "nec")
+        },
+        "scan_time_s": d.scan_time_s,
+        "frame_s": s0.frame_s,
+        "dose_at_scan_mbq": dose_at_scan / 1e6,
+        "effective_dose_msv": d.effective_dose_msv,
+        "eanm_activity_mbq": d.eanm_activity_mbq,
+        "tof_gain": float(np.mean([r.sinogram.tof_gain for r in results])),
+        "live_fraction": float(np.mean([r.sinogram.live_fraction for r in results])),
+        "singles_mcps": float(np.mean([r.sinogram.singles_cps for r in results])) / 1e6,
+        "beds": wb.bed_metrics(results, t0),
+        "range_mm": [first * ph.voxel_mm[0], (first + raw.shape[0]) * ph.voxel_mm[0]],
+        "warnings": list(warnings),
+    }
+    series = PETSeries(
+        images_bqml=images,
+        labels=labels,
+        names=ph.names,
+        voxel_mm=(ph.voxel_mm[0], s0.fov_mm / m, s0.fov_mm / m),
+        protocol=protocol,
+        counts=MappingProxyType(counts),
+        metrics=metrics,
+        dose_at_scan_bq=dose_at_scan,
+        scan_start_offset_s=t0,
+        warnings=tuple(warnings),
+        seed=seed,
+        activity_truth_bqml=truth,
+        phantom_name=phantom.name,
+        slice_indices=tuple(idx),
+        fov_mm=s0.fov_mm,
+        frame_s=s0.frame_s,
+        noiseless=noiseless,
+        images_before_ai_bqml=before_ai,
+        slice_start_offsets_s=offsets,
+    )
+    metrics.update(analyse(series, phantom, labels))
+    return series
 
 
 def scan(
@@ -176,6 +268,12 @@ def scan(
     warnings = list(check_protocol(protocol))
     if rng is None:
         rng = np.random.default_rng(seed)
+    if is_multibed(phantom, protocol):
+        if slices is not None:
+            raise ParameterError(
+                "slices", list(slices), "none (a whole-body exam images its planned range)"
+            )
+        return _scan_beds(phantom, protocol, rng, seed, noiseless, warnings)
     sino = acquire(phantom, protocol, rng, slices=slices, noiseless=noiseless)
     denoise = _denoiser(protocol)
     raw = reconstruct(sino, protocol)
