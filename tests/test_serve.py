@@ -163,6 +163,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     course = tmp / "course"
     (course / "dashboards").mkdir(parents=True)
     shutil.copytree(ROOT / "course" / "exercises", course / "exercises")
+    shutil.copy(ROOT / "course" / "dashboards" / "instructor.ipynb", course / "dashboards")
     # what a console kernel does on Submit: the progress client picks the lab server from the
     # environment and sends the signed-in identity that Voilà handed to the kernel
     _notebook(course / "dashboards" / "submit.ipynb", "\n".join([
@@ -239,6 +240,42 @@ def test_instructor_pages_need_the_printed_token(lab: Lab) -> None:
     assert status == 200 and csv_text.startswith("attempt_id,username")
     status, board, _ = _get(f"{lab.base}/merm/board", opener=staff)
     assert status == 200 and "merm-board" in board
+
+
+@pytest.mark.browser
+def test_the_voila_instructor_dashboard_is_for_the_token_holder(lab: Lab, browser) -> None:  # noqa: ANN001
+    """In Chromium: the Voilà dashboard's kernel reads through the lab server with the
+    page's cookies, so a trainee sees the refusal and the staff see the class."""
+    trainee = browser.new_context(locale="fr-FR")
+    try:
+        page = trainee.new_page()
+        page.goto(f"{lab.base}/merm/signin")
+        page.fill(".merm-signin-name", "Dana Roux")
+        page.click(".merm-signin-submit")
+        page.wait_for_load_state()
+        cookie = next(c["value"] for c in trainee.cookies() if c["name"] == "merm-identity")
+        req = urllib.request.Request(
+            lab.base + "/merm/api/attempts", method="POST",
+            data=json.dumps({"exercise_id": "mr-remote-coaching", "protocol": {}}).encode(),
+            headers={"Authorization": f"Bearer {cookie}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=120) as r:
+            assert json.loads(r.read())["user"] == "Dana Roux"
+        page.goto(f"{lab.base}/voila/render/instructor.ipynb")
+        refused = page.wait_for_selector(".merm-instructor-refused", timeout=120_000)
+        assert "merm-lab serve" in refused.inner_text()
+    finally:
+        trainee.close()
+    staff = browser.new_context(locale="en-GB")
+    try:
+        page = staff.new_page()
+        page.goto(lab.instructor_link())
+        page.wait_for_selector(".merm-instructor")
+        page.goto(f"{lab.base}/voila/render/instructor.ipynb")
+        page.wait_for_selector(".merm-progress-table table", timeout=120_000)
+        assert page.locator(".merm-instructor-refused").count() == 0
+        assert "Dana Roux" in page.locator(".merm-progress-table").inner_text()
+    finally:
+        staff.close()
 
 
 def test_serve_refuses_a_missing_course(tmp_path: Path) -> None:

@@ -1,6 +1,9 @@
 """The instructor's dashboard (Voilà): class progress, exercise difficulty, CSV export.
 
-``build_instructor_dashboard(store=None, lang=None)`` returns the root widget. Tables are
+``build_instructor_dashboard(store=None, lang=None)`` returns the root widget. By default it
+reads through the progress server (:func:`default_reader`): on JupyterHub the
+``merm-progress`` service with the user's token, under ``serve`` the lab server with the
+instructor's cookie; both refuse a trainee, and the dashboard shows that refusal. Tables are
 plain HTML (fast to render for a class of a few dozen trainees); filters by cohort, exercise
 and trainee; the CSV of all matching attempts downloads from a link (a ``data:`` URI, so it
 works in Voilà without a file server).
@@ -15,9 +18,11 @@ from typing import Any
 
 import ipywidgets as W
 
+from simulator.errors import UserError
 from simulator.exercises.store import ProgressStore
 
-__all__ = ["build_instructor_dashboard", "InstructorDashboard", "progress_rows", "difficulty_rows"]
+__all__ = ["build_instructor_dashboard", "InstructorDashboard", "progress_rows", "difficulty_rows",
+           "default_reader"]
 
 _TXT = {
     "title": ("Suivi de la promotion", "Class progress"),
@@ -81,8 +86,8 @@ def _table(headers: list[str], rows: list[list[str]], css: str) -> str:
 class InstructorDashboard:
     """The dashboard's model and widgets; ``.widget`` is the root."""
 
-    def __init__(self, store: ProgressStore | None = None, lang: str | None = None) -> None:
-        self.store = store if store is not None else ProgressStore()
+    def __init__(self, store: Any = None, lang: str | None = None) -> None:
+        self.store = store if store is not None else default_reader()
         self.lang = _lang(lang)
         t = self.t
         self.cohort = W.Dropdown(description=t("cohort"))
@@ -121,7 +126,16 @@ class InstructorDashboard:
                 self.trainee.value.strip() or None)
 
     def refresh(self) -> None:
-        """Reload the filter choices from the store and redraw."""
+        """Reload the filter choices from the store and redraw (a refusal of the progress
+        server, e.g. a trainee opening this dashboard, is shown instead of the tables)."""
+        try:
+            self._refresh()
+        except UserError as exc:
+            self.progress.value = (f"<p class='merm-instructor-refused' style='color:#b3261e'>"
+                                   f"{html.escape(exc.message(self.lang))}</p>")
+            self.difficulty.value = self.download.value = ""
+
+    def _refresh(self) -> None:
         trainees = self.store.trainees()
         cohorts = sorted({t["cohort"] for t in trainees if t["cohort"]})
         exercises = sorted({a["exercise_id"] for a in self.store.attempts()})
@@ -167,6 +181,15 @@ class InstructorDashboard:
             trainee: str | None = None) -> str:
         """The CSV of the attempts that match the filters."""
         return self.store.export_csv(cohort=cohort, exercise_id=exercise, username_contains=trainee)
+
+
+def default_reader() -> Any:
+    """Where the dashboard reads: the progress server for staff (JupyterHub service or the
+    ``serve`` lab server, which refuse a trainee), else the local store of a plain notebook."""
+    from simulator.progress.client import StaffReader, progress_client
+
+    client = progress_client()
+    return StaffReader(client) if getattr(client, "remote", False) else client
 
 
 def build_instructor_dashboard(store: ProgressStore | str | None = None, lang: str | None = None) -> W.Widget:

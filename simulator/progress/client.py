@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -216,9 +217,14 @@ class StaffReader:
 
     def __init__(self, client: ProgressClient) -> None:
         self.client = client
+        self._cache: dict[str | None, tuple[float, dict[str, Any]]] = {}
 
     def _report(self, cohort: str | None = None) -> dict[str, Any]:
+        hit = self._cache.get(cohort)
+        if hit is not None and time.monotonic() - hit[0] < 2.0:  # one redraw, one request
+            return hit[1]
         report = self.client.class_report(cohort)
+        self._cache[cohort] = (time.monotonic(), report)
         for row in report.get("progress", []):
             if row.get("last_submitted"):
                 row["last_submitted"] = datetime.fromisoformat(row["last_submitted"])

@@ -241,3 +241,31 @@ def test_the_exercise_panel_submits_through_the_service(hub: Hub, tokens: dict[s
     assert client.pending == []
     rows = [a for a in client.my_attempts() if a["exercise_id"] == ex.id]
     assert len(rows) == 2 and rows[-1]["score"] == result.score
+
+
+def test_the_voila_instructor_dashboard_reads_through_the_service(hub: Hub, tokens: dict[str, str],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from simulator.exercises.instructor import InstructorDashboard
+
+    call("POST", hub.service + "api/attempts", REFERENCE_COACHING, token=tokens["alice"])
+    monkeypatch.delenv("MERM_LAB_URL", raising=False)
+    monkeypatch.setenv("MERM_PROGRESS_URL", hub.service)
+    monkeypatch.setenv("JUPYTERHUB_USER", "teacher")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", tokens["teacher"])
+    staff = InstructorDashboard(lang="en")
+    assert "merm-progress" in staff.progress.value and ">alice<" in staff.progress.value
+    assert "alice" in base64_csv(staff.download.value)
+    monkeypatch.setenv("JUPYTERHUB_USER", "bob")
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", tokens["bob"])
+    trainee = InstructorDashboard(lang="fr")
+    assert "merm-instructor-refused" in trainee.progress.value
+    assert "équipe pédagogique" in trainee.progress.value and "alice" not in trainee.progress.value
+    assert trainee.download.value == ""
+
+
+def base64_csv(link_html: str) -> str:
+    import base64
+
+    m = re.search(r"base64,([A-Za-z0-9+/=]+)", link_html)
+    assert m, link_html
+    return base64.b64decode(m.group(1)).decode("utf-8")
