@@ -41,6 +41,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "fr": "{sent}/{n} série(s) envoyée(s) à {addr}",
         "en": "{sent}/{n} series sent to {addr}",
     },
+    "pacs_not_saved": {
+        "fr": "envoi non enregistré dans le suivi : {why}",
+        "en": "send not recorded in the progress store: {why}",
+    },
     "pacs_resend_hint": {
         "fr": "à renvoyer : séries {which} (les fichiers sont conservés)",
         "en": "to resend: series {which} (the files are kept)",
@@ -180,8 +184,22 @@ class PacsPanel:
     """ "Send to PACS" (``.merm-send-pacs``) and a status per series: sent (with the viewer
     link) or failed and why; a failed series can be sent again."""
 
-    def __init__(self, session: Any, labels: Any, address: Any, web_base: str = "") -> None:
+    def __init__(
+        self,
+        session: Any,
+        labels: Any,
+        address: Any,
+        web_base: str = "",
+        *,
+        store: Any = None,
+        user: str | None = None,
+        exercise_id: Any = None,
+    ) -> None:
         self.session, self.L, self.address, self.web_base = session, labels, address, web_base
+        #: Progress store (or client) the sends are recorded in; None: the kernel's own.
+        self.store, self.user = store, user
+        #: Callable giving the console's current exercise id (or None).
+        self.exercise_id = exercise_id or (lambda: None)
         self.button = W.Button(icon="upload", button_style="info")
         self.button.add_class("merm-send-pacs")
         self.resend = W.Button(icon="repeat", layout=W.Layout(display="none"))
@@ -228,13 +246,14 @@ class PacsPanel:
 
         error = ""
         try:
-            send_exam(
+            statuses = send_exam(
                 self.session,
                 self.address,
                 web_base=self.web_base,
                 only_failed=only_failed,
                 on_status=lambda _st: self.show(),
             )
+            error = self._record(statuses)
         except UserError as exc:  # e.g. the outbox cannot be written
             error = exc.message(self.lang)
         except OSError as exc:
@@ -242,6 +261,29 @@ class PacsPanel:
         finally:
             self.button.disabled = self.resend.disabled = False
         self.show(error)
+
+    def _record(self, statuses: list[Any]) -> str:
+        """Record the send for the instructor and the exercise objective; the error text
+        when the progress store cannot be reached (the send itself stands)."""
+        from simulator.hospital.progress import record_send
+
+        try:
+            if self.store is None:
+                from simulator.progress.client import progress_client
+
+                self.store = progress_client()
+            user = (
+                self.user
+                or getattr(self.store, "user", None)
+                or os.environ.get("USER")
+                or "trainee"
+            )
+            record_send(
+                self.store, user, statuses, pacs=str(self.address), exercise_id=self.exercise_id()
+            )
+        except Exception as exc:  # the store may be down or refuse: the series are in the PACS
+            return _t(self.lang, "pacs_not_saved", why=f"{type(exc).__name__}: {exc}")
+        return ""
 
     def statuses(self) -> list[Any]:
         """The latest status of each series sent or tried, by Series Number."""
@@ -312,7 +354,14 @@ def attach(console: Any, exam_box: Any = None, viewer_box: Any = None) -> None:
         console.worklist = picker
         threading.Thread(target=picker.refresh, daemon=True, name="merm-worklist").start()
     if pacs is not None and viewer_box is not None:
-        panel = PacsPanel(session, labels, pacs, web_base())
+        dropdown = getattr(console, "exercise_dd", None)
+        panel = PacsPanel(
+            session,
+            labels,
+            pacs,
+            web_base(),
+            exercise_id=lambda: getattr(dropdown, "value", None) or None,
+        )
         viewer_box.children = [*viewer_box.children, panel.widget]
         console.pacs = panel
 

@@ -51,6 +51,12 @@ def _dicom_patient(cls: Any, p: Any) -> Any:
         return None
 
 
+def _hospital_snapshot(session: Any) -> dict:
+    from simulator.hospital.exam import hospital_snapshot
+
+    return hospital_snapshot(session)
+
+
 class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
     """State of one trainee console (MR or PET).
 
@@ -259,6 +265,8 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
             "patient": jsonable(self.patient),
             "screening": self.screening,
             "message": self.message,
+            # the worklist entry and the PACS status of the exam (simulator.hospital)
+            **_hospital_snapshot(self),
         }
 
     def dicom_zip(self, index: int | None = None) -> tuple[str, bytes]:

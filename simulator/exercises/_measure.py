@@ -277,6 +277,16 @@ def measure(obj: Any, ctx: Context) -> Any:
 
         return ctx.store.has_event(ctx.user, EVENT_MENTOR_CALLED, exercise_id=ctx.exercise.id,
                                    since=ctx.since)
+    if metric == "pacs_sent":  # every series of a send reached the PACS (simulator.hospital)
+        if ctx.store is None or ctx.user is None:
+            return False
+        from simulator.hospital.progress import EVENT_PACS_SENT, all_sent
+
+        return any(  # a replayed reference-solution event stands for a complete send
+            all_sent(ev.get("payload") or {}) or bool((ev.get("payload") or {}).get("replayed"))
+            for ev in ctx.store.events(ctx.user, kind=EVENT_PACS_SENT, exercise_id=ctx.exercise.id,
+                                       since=ctx.since)
+        )
     if ctx.exercise.modality == "mr":
         return _mr(metric, obj, ctx)
     return _pet(metric, obj, ctx)

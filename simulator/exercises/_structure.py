@@ -214,8 +214,9 @@ def structural_errors(data: Any) -> list[Problem]:
         evs = data.get(key, {}).get("events") if isinstance(data.get(key), dict) else None
         if isinstance(evs, list):
             for i, e in enumerate(evs):
-                if e not in ("mentor_called",):
-                    out.append(((key, "events", i), f"unknown event '{e}' (known: mentor_called)"))
+                if e not in ("mentor_called", "pacs_sent"):
+                    out.append(((key, "events", i),
+                                f"unknown event '{e}' (known: mentor_called, pacs_sent)"))
     if isinstance(data.get("editable"), list):
         for i, name in enumerate(data["editable"]):
             if not isinstance(name, str):

@@ -144,6 +144,7 @@ METRICS: Mapping[str, MetricSpec] = {
         _m("ai_denoise", "any", "bool", "", True, "AI denoising", "débruitage IA"),
         _m("param", "any", "number", "", True, "parameter", "paramètre", args=("name",)),
         _m("mentor_called", "any", "bool", "", True, "mentor called", "mentor appelé"),
+        _m("pacs_sent", "any", "bool", "", True, "series sent to PACS", "séries envoyées au PACS"),
     )
 }
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from simulator.dicom.study import Study
 
-__all__ = ["Exam", "exam_for", "set_worklist_entry", "send_exam", "outbox"]
+__all__ = ["Exam", "exam_for", "set_worklist_entry", "send_exam", "outbox", "hospital_snapshot"]
 
 _LOCK = threading.Lock()
 
@@ -113,7 +113,37 @@ def set_worklist_entry(session: Any, procedure: Any) -> Exam:
             study=dataclasses.replace(procedure.study(), started_at=now), procedure=procedure
         )
         session.hospital_exam = exam
-        return exam
+    _emit(session, {"type": "worklist", **hospital_snapshot(session)})
+    return exam
+
+
+def _emit(session: Any, event: dict[str, Any]) -> None:
+    emit = getattr(session, "_emit", None)
+    if emit is not None:  # the mentor's page and the exercise panel follow the session
+        emit(event)
+
+
+def hospital_snapshot(session: Any) -> dict[str, Any]:
+    """The worklist entry and the PACS status of the session's exam, for ``snapshot()``
+    (the mentor's page): ``{"worklist": {...}, "pacs": [...]}``, only the keys known."""
+    exam = getattr(session, "hospital_exam", None)
+    if exam is None:
+        return {}
+    out: dict[str, Any] = {}
+    sp = exam.procedure
+    if sp is not None:
+        out["worklist"] = {
+            "accession": sp.accession_number,
+            "procedure": sp.procedure_description,
+            "protocol": sp.protocol,
+            "patient_id": sp.patient_id,
+        }
+    if exam.statuses:
+        out["pacs"] = [
+            {"series": st.number, "state": st.state, "reason": st.reason_en}
+            for st in sorted(exam.statuses.values(), key=lambda st: st.number)
+        ]
+    return out
 
 
 def outbox(exam: Exam) -> Path:
@@ -167,7 +197,11 @@ def send_exam(
     if only_failed:
         sent = {s.folder for s in exam.statuses.values() if s.state == "sent"}
         folders = [f for f in folders if str(f) not in sent]
-    statuses = send_series(folders, addr, web_base=web_base, on_status=on_status)
-    for st in statuses:
-        exam.statuses[st.series_uid] = st
-    return statuses
+
+    def each(status: Any) -> None:
+        exam.statuses[status.series_uid] = status
+        _emit(session, {"type": "pacs", **hospital_snapshot(session)})
+        if on_status is not None:
+            on_status(status)
+
+    return send_series(folders, addr, web_base=web_base, on_status=each)

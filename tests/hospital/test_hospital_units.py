@@ -4,6 +4,7 @@ console without any hospital configured."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -161,3 +162,31 @@ def test_console_downloads_are_one_study_numbered_in_order(monkeypatch) -> None:
     assert heads[0].StudyInstanceUID == heads[1].StudyInstanceUID
     assert [int(h.SeriesNumber) for h in heads] == [1, 2]
     assert heads[0].SeriesTime < heads[1].SeriesTime  # the second scan after the first's scan time
+
+
+def test_pacs_sent_objective_reads_the_send_events() -> None:
+    from types import SimpleNamespace
+
+    from simulator.exercises._measure import measure
+    from simulator.exercises.objectives import METRICS
+    from simulator.exercises.store import ProgressStore
+    from simulator.hospital.pacs import SeriesStatus
+    from simulator.hospital.progress import pacs_rows, record_send
+
+    assert METRICS["pacs_sent"].kind == "bool"
+    store = ProgressStore("sqlite://")
+    ex = SimpleNamespace(id="ex-pacs", modality="mr")
+    ctx = SimpleNamespace(store=store, user="bo", exercise=ex, since=None, protocol=None)
+    obj = SimpleNamespace(metric="pacs_sent", args={})
+    assert measure(obj, ctx) is False
+    one = dict(study_uid="1.2.3", patient_id="P", description="T2", files=3, folder="/x")
+    failed = SeriesStatus(
+        series_uid="1.2.3.1", number=1, state="failed", reason_en="unreachable", **one
+    )
+    record_send(store, "bo", [failed], pacs="P@h:1", exercise_id="ex-pacs")
+    assert measure(obj, ctx) is False  # a failed send does not count
+    sent = dataclasses.replace(failed, state="sent", stored=3, reason_en="")
+    record_send(store, "bo", [sent], pacs="P@h:1", exercise_id="ex-pacs")
+    assert measure(obj, ctx) is True
+    (row,) = pacs_rows(store)  # the latest outcome of the series
+    assert row["state"] == "sent" and row["exercise_id"] == "ex-pacs"

@@ -39,8 +39,34 @@ def _console_exam(n: int = 3, modality: str = "mr"):
 def test_console_exam_is_one_study_of_three_numbered_series(orthanc, tmp_path, monkeypatch):
     monkeypatch.setenv("MERM_HOME", str(tmp_path / "home"))
     s = _console_exam(3)
-    statuses = send_exam(s, parse_address(orthanc.address), web_base=orthanc.http)
+    from simulator.console.hospital_panel import PacsPanel
+    from simulator.console.i18n import Labels
+    from simulator.exercises.store import ProgressStore
+    from simulator.hospital.progress import pacs_rows, pacs_table_html
+
+    store = ProgressStore("sqlite://")
+    panel = PacsPanel(
+        s,
+        Labels("en"),
+        parse_address(orthanc.address),
+        orthanc.http,
+        store=store,
+        user="ada",
+        exercise_id=lambda: "mr-brain-1",
+    )
+    panel.button.click()  # what the trainee does
+    panel.thread.join(120)
+    statuses = panel.statuses()
     assert [st.state for st in statuses] == ["sent"] * 3, [st.reason_en for st in statuses]
+    assert (
+        panel.status.value.count("merm-pacs-view") == 3 and "3/3 series sent" in panel.status.value
+    )
+    # The instructor sees which series the trainee sent.
+    rows = pacs_rows(store)
+    assert [(r["username"], r["number"], r["state"]) for r in rows] == [
+        ("ada", n, "sent") for n in (1, 2, 3)
+    ]
+    assert pacs_table_html(rows, "en").count("data-state='sent'") == 3
     studies = orthanc.get("/studies")
     assert len(studies) == 1
     study = orthanc.get(f"/studies/{studies[0]}")
@@ -128,6 +154,8 @@ def test_worklist_add_is_what_cfind_returns_and_the_console_lists(orthanc, monke
     assert exam.study.study_uid == sp.study_uid and exam.study.request.protocol == sp.protocol
     assert c.session.anatomy_name == "knee" and c.session.patient.key == "knee"
     assert sp.accession_number in picker.status.value and sp.protocol in picker.status.value
+    # The mentor's page shows the worklist entry (the session's snapshot carries it).
+    assert c.session.snapshot()["worklist"]["accession"] == sp.accession_number
 
 
 def test_bad_addresses_one_line_exit_2(orthanc, tmp_path, capsys):
@@ -175,3 +203,5 @@ def test_pacs_down_mid_send_says_which_to_resend(orthanc, tmp_path, monkeypatch,
     assert html_text.count("data-state='sent'") == 1 and html_text.count("data-state='failed'") == 2
     assert "à renvoyer : séries 2, 3" in html_text
     assert panel.resend.layout.display == ""
+    # The mentor's page shows the PACS status too.
+    assert [p["state"] for p in s.snapshot()["pacs"]] == ["sent", "failed", "failed"]
