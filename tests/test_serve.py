@@ -242,6 +242,21 @@ def test_instructor_pages_need_the_printed_token(lab: Lab) -> None:
     assert status == 200 and "merm-board" in board
 
 
+def test_exercise_grade_records_with_the_printed_token(lab: Lab) -> None:
+    token = lab.instructor_link().split("token=", 1)[1]
+    cmd = [sys.executable, "-m", "simulator", "exercise", "grade",
+           str(ROOT / "course" / "exercises" / "mr_remote_coaching.yaml"), "--user", "Eve Petit",
+           "--progress-url", lab.base + "/merm/", "--lang", "en"]
+    env = {k: v for k, v in os.environ.items() if k not in ("MERM_PROGRESS_URL", "JUPYTERHUB_API_TOKEN")}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         env=dict(env, MERM_STAFF_TOKEN="wrong"))
+    assert out.returncode == 2 and "refused your credential" in out.stderr
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                         env=dict(env, MERM_STAFF_TOKEN=token))
+    assert out.returncode in (0, 1), out.stderr
+    assert "recorded: attempt" in out.stdout and "Eve Petit" in out.stdout
+
+
 @pytest.mark.browser
 def test_the_voila_instructor_dashboard_is_for_the_token_holder(lab: Lab, browser) -> None:  # noqa: ANN001
     """In Chromium: the Voilà dashboard's kernel reads through the lab server with the

@@ -6,7 +6,10 @@
         → "FILE: OK" on stdout and exit 0, or "FILE:LINE: message" lines on stderr and exit 2
     merm-lab exercise grade FILE.yaml --protocol P.yaml [--lang fr|en] [--json]
         → the score and one line per objective; exit 0 when every objective is met, 1 when
-          not, 2 on a bad file or protocol
+          not, 2 on a bad file or protocol. Records nothing, and says so.
+    merm-lab exercise grade FILE.yaml --protocol P.yaml --user NAME [--progress-url URL]
+        → the progress server grades the protocol and records the attempt for NAME; staff
+          only ($MERM_STAFF_TOKEN or $JUPYTERHUB_API_TOKEN); exit 2 when refused
 
 ``P.yaml`` is a mapping of protocol parameters (the changed ones or all of them) with an
 optional ``geometry:`` mapping for the planned slices.
@@ -40,6 +43,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--lang", choices=("fr", "en"), default=None,
                    help="feedback language (default: $MERM_LANG, else fr)")
     g.add_argument("--json", action="store_true", help="print the result as JSON")
+    g.add_argument("--user", metavar="NAME",
+                   help="record the attempt for this trainee on the progress server (staff only: "
+                        "the server grades it again and keeps its own result); without --user "
+                        "nothing is recorded")
+    g.add_argument("--progress-url", metavar="URL", default=None,
+                   help="progress server: the merm-progress service (…/services/merm-progress/) or "
+                        "a merm-lab serve lab (http://HOST:PORT/merm/); default $MERM_PROGRESS_URL, "
+                        "else $MERM_LAB_URL/merm/. The staff credential is read from "
+                        "$MERM_STAFF_TOKEN (serve: the printed instructor token), else "
+                        "$JUPYTERHUB_API_TOKEN (an instructor's JupyterHub token)")
 
 
 def _check(files: list[Path]) -> int:
@@ -97,9 +110,14 @@ def _grade(args: argparse.Namespace) -> int:
         protocol = _read_protocol(args.protocol)
     else:
         protocol = {}
-    result = grade(ex, protocol, geometry, lang)
+    recorded: dict[str, Any] | None = None
+    if args.user:
+        result, recorded = _record(args, ex, protocol, geometry, lang)
+    else:
+        result = grade(ex, protocol, geometry, lang)
     if args.json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2, default=str))
+        print(json.dumps({**result.to_dict(), "recorded": recorded}, ensure_ascii=False, indent=2,
+                         default=str))
     else:
         title = ex.title.get(lang)
         word = "score" if lang == "en" else "note"
@@ -113,7 +131,46 @@ def _grade(args: argparse.Namespace) -> int:
                 f"{o.measured:.3g}" if isinstance(o.measured, float) else str(o.measured))
             target = "target" if lang == "en" else "cible"
             print(f"[{mark}] {o.id}: {o.label} = {measured} ({target} {o.target}) — {o.feedback}")
+        if recorded is not None:
+            print(f"recorded: attempt {recorded['attempt_id']} for {recorded['user']} at {recorded['url']}"
+                   if lang == "en" else
+                   f"enregistré : tentative {recorded['attempt_id']} pour {recorded['user']} sur {recorded['url']}")
+        else:
+            print("not recorded (grading only; --user NAME with a staff credential records the attempt)"
+                  if lang == "en" else
+                  "non enregistré (correction seule ; --user NOM avec un identifiant formateur "
+                  "enregistre la tentative)")
     return 0 if result.passed else 1
+
+
+def _record(args: argparse.Namespace, ex: Any, protocol: dict[str, Any], geometry: Any,
+            lang: str) -> tuple[Any, dict[str, Any]]:
+    """Send the attempt to the progress server for ``args.user``; the server's grade."""
+    from simulator.progress.client import ProgressClient, ProgressError
+
+    url = args.progress_url or os.environ.get("MERM_PROGRESS_URL") or (
+        os.environ["MERM_LAB_URL"].rstrip("/") + "/merm/" if os.environ.get("MERM_LAB_URL") else None)
+    if not url:
+        raise UserError("--user needs a progress server: --progress-url URL (or $MERM_PROGRESS_URL); "
+                        "nothing was recorded",
+                        "--user demande un serveur de progression : --progress-url URL (ou "
+                        "$MERM_PROGRESS_URL) ; rien n'a été enregistré")
+    token = os.environ.get("MERM_STAFF_TOKEN") or os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not token:
+        raise UserError("--user needs a staff credential in $MERM_STAFF_TOKEN (serve: the instructor "
+                        "token it printed) or $JUPYTERHUB_API_TOKEN; nothing was recorded",
+                        "--user demande un identifiant formateur dans $MERM_STAFF_TOKEN (serve : le "
+                        "jeton formateur affiché) ou $JUPYTERHUB_API_TOKEN ; rien n'a été enregistré")
+    scheme = "Bearer" if url.rstrip("/").endswith("/merm") else "token"
+    client = ProgressClient(url, f"{scheme} {token}", "staff")
+    proto = {k: v for k, v in protocol.items() if k != "geometry"}
+    geo = geometry if geometry is not None else protocol.get("geometry")
+    try:
+        attempt_id, result = client.submit(ex.id, proto, dict(geo) if geo else None, lang=lang,
+                                           for_user=args.user)
+    except ProgressError as exc:
+        raise UserError(exc.en + " (nothing was recorded)", exc.fr + " (rien n'a été enregistré)") from None
+    return result, {"attempt_id": attempt_id, "user": args.user, "url": client.base_url}
 
 
 def run(args: argparse.Namespace) -> int:

@@ -84,6 +84,8 @@ class LabCaller:
 
     async def api_caller(self) -> Identity | None:
         value = self._bearer()
+        if value and hmac.compare_digest(value.encode(), str(self.ctx.extra["token"]).encode()):
+            return Identity("instructor", staff=True)  # the start token (exercise grade --user)
         return verify_identity(self.secret, value, "staff") or verify_identity(self.secret, value, "trainee")
 
     async def page_caller(self) -> Identity | None:

@@ -15,8 +15,9 @@ Routes (under the server's prefix: ``/services/merm-progress/`` on JupyterHub, `
 ``serve``):
 
 =======  ====================  =====================================================
-POST     ``api/attempts``      ``{exercise_id, protocol, geometry?, started_at?, lang?}``
-                               → ``{attempt_id, user, result}``
+POST     ``api/attempts``      ``{exercise_id, protocol, geometry?, started_at?, lang?,
+                               series?, for_user?}`` → ``{attempt_id, user, result}``
+                               (``for_user``: staff only, ``exercise grade --user``)
 GET      ``api/attempts``      ``?user=`` (staff, else own) ``&exercise_id=``
 POST     ``api/events``        ``{kind, payload?, exercise_id?, at?}``
 GET      ``api/events``        ``?kind=&exercise_id=&since=&user=``
@@ -161,6 +162,15 @@ class ProgressAPI:
         """Grade a submission on the server and record it under ``who.name``."""
         from simulator.exercises.grader import grade
 
+        name = who.name
+        for_user = body.get("for_user")
+        if for_user not in (None, "", who.name):
+            if not who.staff:
+                raise ApiError(403, "only staff record an attempt for another trainee",
+                               "seule l'équipe pédagogique enregistre une tentative pour un autre élève")
+            if not isinstance(for_user, str) or not for_user.strip() or len(for_user) > 80:
+                raise ApiError(400, "for_user is a user name", "for_user est un identifiant")
+            name = for_user.strip()
         ex = self.exercise(body.get("exercise_id"))
         protocol = body.get("protocol") or {}
         geometry = body.get("geometry")
@@ -176,12 +186,12 @@ class ProgressAPI:
         series = body.get("series")
         if isinstance(series, dict) and "series" in inspect.signature(grade).parameters:
             extra["series"] = series  # the console's series this protocol acquired (recorded)
-        result = grade(ex, protocol, geometry, lang, store=self.store, user=who.name, since=started,
+        result = grade(ex, protocol, geometry, lang, store=self.store, user=name, since=started,
                        **extra)
         attempt_id = self.store.record_attempt(
-            who.name, ex.id, protocol, result, exercise_version=ex.version, geometry=geometry,
+            name, ex.id, protocol, result, exercise_version=ex.version, geometry=geometry,
             started_at=started, submitted_at=now, lang=lang)
-        return {"attempt_id": attempt_id, "user": who.name, "result": to_jsonable(result.to_dict())}
+        return {"attempt_id": attempt_id, "user": name, "result": to_jsonable(result.to_dict())}
 
     def record_event(self, who: Identity, body: Mapping[str, Any]) -> dict[str, Any]:
         """Record one of :data:`EVENT_KINDS` for ``who.name``."""

@@ -147,7 +147,8 @@ class ProgressClient:
 
     def submit(self, exercise_id: str, protocol: Mapping[str, Any],
                geometry: Mapping[str, Any] | None = None, *, started_at: datetime | None = None,
-               lang: str = "fr", series: Mapping[str, Any] | None = None) -> tuple[int, Any]:
+               lang: str = "fr", series: Mapping[str, Any] | None = None,
+               for_user: str | None = None) -> tuple[int, Any]:
         """Send one attempt; the server grades and records it. Returns (attempt id, the
         server's :class:`~simulator.exercises.grader.GradeResult`). Kept for a retry when it
         cannot be delivered."""
@@ -155,6 +156,8 @@ class ProgressClient:
                 "geometry": dict(geometry) if geometry else None,
                 "started_at": _iso(started_at), "lang": lang,
                 "series": json.loads(json.dumps(dict(series), default=str)) if series else None}
+        if for_user:
+            body["for_user"] = for_user  # staff only: the server refuses it from a trainee
         try:
             self.retry_pending()
         except ProgressError:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import http.cookiejar
 import json
+import os
 import re
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -269,3 +272,33 @@ def base64_csv(link_html: str) -> str:
     m = re.search(r"base64,([A-Za-z0-9+/=]+)", link_html)
     assert m, link_html
     return base64.b64decode(m.group(1)).decode("utf-8")
+
+
+def _grade_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    from simulator.paths import course_dir
+
+    full = {k: v for k, v in os.environ.items() if k not in ("MERM_PROGRESS_URL", "MERM_LAB_URL",
+                                                              "JUPYTERHUB_API_TOKEN", "MERM_STAFF_TOKEN")}
+    full.update(env)
+    return subprocess.run([sys.executable, "-m", "simulator", "exercise", "grade",
+                           str(course_dir() / "exercises" / "mr_remote_coaching.yaml"), *args],
+                          capture_output=True, text=True, timeout=300, env=full)
+
+
+def test_exercise_grade_records_only_for_staff(hub: Hub, tokens: dict[str, str]) -> None:
+    out = _grade_cli("--lang", "en", env={})
+    assert "not recorded" in out.stdout and out.returncode in (0, 1)
+    before = len(ProgressStore(hub.db_url).attempts(username="carol"))
+    out = _grade_cli("--user", "carol", "--lang", "en", "--progress-url", hub.service,
+                     env={"JUPYTERHUB_API_TOKEN": tokens["bob"]})
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "only staff record" in out.stderr and "nothing was recorded" in out.stderr
+    out = _grade_cli("--user", "carol", "--lang", "en", "--json", "--progress-url", hub.service,
+                     env={"JUPYTERHUB_API_TOKEN": tokens["teacher"]})
+    assert out.returncode in (0, 1), out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["recorded"]["user"] == "carol"
+    rows = ProgressStore(hub.db_url).attempts(username="carol")
+    assert len(rows) == before + 1 and rows[-1]["id"] == answer["recorded"]["attempt_id"]
+    out = _grade_cli("--user", "carol", env={})
+    assert out.returncode == 2 and "--progress-url" in out.stderr
