@@ -10,6 +10,9 @@ it) open rooms on this hub — what a shared JupyterHub gives each user's server
 ``$MERM_HUB_USER_KEY`` instead of the secret — and exits. ``--class-link`` asks the running
 hub (``--hub-url``, else ``$MERM_HUB_URL``, else this port on localhost) for its open rooms and
 prints them with one link that opens every console on the mentor page (instructor role).
+Rooms, their expiry and who held control are kept in a store (``--db-url``, else
+``$MERM_DB_URL``, the progress store's engine, else ``$MERM_HOME/hub-rooms.sqlite``): a
+restarted hub serves them again, with control back to each trainee.
 ``--verify-audit FILE`` checks the hash chain of an audit file and names its first edited,
 missing or reordered line (exit 2), or prints a summary with the head hash (exit 0).
 """
@@ -65,6 +68,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--voila-port", type=int, default=8866, help="Voilà port whose origin is allowed"
     )
     parser.add_argument("--max-peers", type=int, default=8, help="peers per room (default 8)")
+    parser.add_argument(
+        "--db-url",
+        default=None,
+        help="SQLAlchemy URL of the room store (default: $MERM_DB_URL, else "
+        "$MERM_HOME/hub-rooms.sqlite)",
+    )
     parser.add_argument("--no-record", action="store_true", help="never record, even with consent")
     parser.add_argument(
         "--print-user-key",
@@ -224,6 +233,9 @@ def run(args: argparse.Namespace) -> int:
         audit_path=home / "audit" / "mentoring-audit.jsonl",
         recordings_dir=None if args.no_record else home / "recordings",
         prefix=args.prefix or os.environ.get("JUPYTERHUB_SERVICE_PREFIX") or "/",
+        store_url=args.db_url
+        or os.environ.get("MERM_DB_URL")
+        or f"sqlite:///{home / 'hub-rooms.sqlite'}",
     )
     print(f"MERM Lab mentoring hub on {config.base} (audit: {config.audit_path})", flush=True)
     web.run_app(

@@ -99,6 +99,7 @@ class Dispatch(HubState):
             if not peer.console:
                 raise forbidden
             seq = room.set_snapshot(msg.snapshot)
+            self._touch(rt)
             text = m.server_message("state", seq=seq, snapshot=msg.snapshot)
             self._broadcast(rt, text, console=True, exclude=peer.id)
             await self._update_recording(rt)
@@ -146,6 +147,7 @@ class Dispatch(HubState):
                 ).time,
             }
             room.chat.append(entry)
+            self._touch(rt)
             self._broadcast(rt, m.server_message("chat", **entry))
         elif isinstance(msg, (m.Annotate, m.ClearAnnotations)):
             if peer.role == "observer":
@@ -157,6 +159,7 @@ class Dispatch(HubState):
             else:
                 room.annotations.clear()
                 self._audit(rt, peer, "clear_annotations")
+            self._touch(rt)
             self._broadcast(
                 rt, m.server_message("annotations", items=room.annotations), console=True
             )

@@ -62,7 +62,7 @@ class HttpRoutes(HubState):
         label, modality, ttl = req.label, req.modality, req.ttl_s
         now = time.time()
         for old_id in [k for k, r in self.rooms.items() if r.room.expires < now and not r.conns]:
-            self.rooms.pop(old_id).source.stop()
+            self._forget(old_id)
         if account is not None and not self._make_way_for(account):
             return web.json_response(
                 {"error": f"{self.config.max_rooms_per_user} rooms in use by this account"},
@@ -78,6 +78,7 @@ class HttpRoutes(HubState):
             owner=account,
         )
         self.rooms[room_id] = rt
+        self._persist(rt)
         tokens = {
             r: sign_token(self.config.secret, room_id, r, exp)
             for r in ("trainee", "mentor", "observer", "instructor")
@@ -149,7 +150,7 @@ class HttpRoutes(HubState):
         idle = [room_id for room_id in own if not self.rooms[room_id].conns]
         while len(own) >= self.config.max_rooms_per_user and idle:
             room_id = idle.pop(0)
-            self.rooms.pop(room_id).source.stop()
+            self._forget(room_id)
             self.audit.append(room_id, account, "trainee", "close", {"why": "a newer room"})
             own.remove(room_id)
         return len(own) < self.config.max_rooms_per_user

@@ -28,6 +28,7 @@ from . import messages as m
 from .audit import AuditLog
 from .media import ConsoleSource
 from .room import Peer, Room
+from .room_store import RoomStore, StoredRoom
 from .tokens import TokenError, verify_user_key
 from .turn import TurnSettings, ice_servers
 from .url_prefix import normalise_prefix, origin_of, page_base
@@ -64,6 +65,7 @@ class HubConfig:
     audit_path: Path | None = None
     recordings_dir: Path | None = None
     prefix: str = "/"  # every route under it ($JUPYTERHUB_SERVICE_PREFIX behind JupyterHub)
+    store_url: str | None = None  # SQLAlchemy URL of the room store; None: rooms in memory only
 
     def __post_init__(self) -> None:
         self.prefix = normalise_prefix(self.prefix)
@@ -109,6 +111,7 @@ class RoomRuntime:
     ids: Any = field(default_factory=lambda: itertools.count(1))
     recorder: MediaRecorder | None = None
     owner: str | None = None  # the account whose user key opened it (None: staff)
+    created: float = field(default_factory=time.time)
 
 
 class HubState:
@@ -125,6 +128,80 @@ class HubState:
         self.rooms: dict[str, RoomRuntime] = {}
         self.audit = AuditLog(config.audit_path)
         self.relay = MediaRelay()
+        self.store = RoomStore(config.store_url) if config.store_url else None
+        self._dirty: set[str] = set()
+        self._flush_due: asyncio.TimerHandle | None = None
+        self._restore()
+
+    # ------------------------------------------------------------------ the room store
+    def _restore(self) -> None:
+        """Serve the stored rooms again; control goes back to each trainee, audited."""
+        if self.store is None:
+            return
+        for row in self.store.load(time.time()):
+            room = Room(row.room, row.label, row.modality, row.expires, self.config.max_peers)
+            room.next_peer, room.state_seq, room.snapshot = row.next_peer, row.state_seq, row.snapshot
+            room.annotations = list(row.annotations)
+            room.chat.extend(row.chat)
+            rt = RoomRuntime(room, ConsoleSource(), owner=row.owner, created=row.created)
+            self.rooms[row.room] = rt
+            self.audit.append(
+                row.room,
+                "hub",
+                "hub",
+                "restore",
+                {"why": "hub restart", "control": "trainee", "previous_holder": row.holder_name},
+            )
+            self._persist(rt)
+
+    def _row(self, rt: RoomRuntime) -> StoredRoom:
+        room = rt.room
+        holder = room.peers.get(room.lock.holder or "")
+        return StoredRoom(
+            room=room.id,
+            label=room.label,
+            modality=room.modality,
+            expires=room.expires,
+            owner=rt.owner,
+            created=rt.created,
+            next_peer=room.next_peer,
+            state_seq=room.state_seq,
+            snapshot=room.snapshot,
+            annotations=room.annotations,
+            chat=list(room.chat),
+            holder_name=holder.name if holder else None,
+        )
+
+    def _persist(self, rt: RoomRuntime) -> None:
+        """Write the room's row now (creation, control changes)."""
+        self._dirty.discard(rt.room.id)
+        if self.store is not None and rt.room.id in self.rooms:
+            self.store.put(self._row(rt))
+
+    def _touch(self, rt: RoomRuntime) -> None:
+        """The room changed often (state, chat, annotations): write it within half a second."""
+        if self.store is None:
+            return
+        self._dirty.add(rt.room.id)
+        if self._flush_due is None:
+            self._flush_due = asyncio.get_running_loop().call_later(0.5, self._flush)
+
+    def _flush(self) -> None:
+        self._flush_due = None
+        for room_id in list(self._dirty):
+            rt = self.rooms.get(room_id)
+            if rt is not None:
+                self._persist(rt)
+        self._dirty.clear()
+
+    def _forget(self, room_id: str) -> RoomRuntime:
+        """Close a room: out of memory and out of the store."""
+        rt = self.rooms.pop(room_id)
+        rt.source.stop()
+        self._dirty.discard(room_id)
+        if self.store is not None:
+            self.store.delete(room_id)
+        return rt
 
     # ------------------------------------------------------------------ helpers
     def _origin_ok(self, request: web.Request) -> bool:
@@ -155,7 +232,9 @@ class HubState:
                 conn.send(text, console=console)
 
     def _control(self, rt: RoomRuntime) -> None:
-        """Each peer gets the new control state once (the console on its data channel)."""
+        """Each peer gets the new control state once (the console on its data channel); the
+        store learns who holds control."""
+        self._persist(rt)
         text = m.server_message("control", **rt.room.control_view())
         console = rt.room.console_peer()
         self._broadcast(rt, text, exclude=console.id if console else None)

@@ -30,7 +30,7 @@ ROTATE_BYTES = 64 * 1024 * 1024
 ACTIONS = (
     "create", "close", "join", "leave", "request", "grant", "refuse", "release", "take_back",
     "command", "command_refused", "confirm_request", "confirm", "annotate",
-    "clear_annotations", "chat", "consent", "recording_start", "recording_stop",
+    "clear_annotations", "chat", "consent", "recording_start", "recording_stop", "restore",
 )  # fmt: skip
 
 

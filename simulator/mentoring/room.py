@@ -5,7 +5,6 @@ Pure bookkeeping, no I/O: the server asks the room and then does the talking.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -94,7 +93,7 @@ class Room:
     chat: deque = field(default_factory=lambda: deque(maxlen=_MAX_CHAT))
     pending_confirm: dict[int, dict[str, Any]] = field(default_factory=dict)
     consent: dict[str, bool] = field(default_factory=dict)
-    _ids: Any = field(default_factory=lambda: itertools.count(1))
+    next_peer: int = 1  # peer ids are never reused in a room, also across hub restarts
 
     def add_peer(self, role: str) -> Peer:
         """A new connection; raises :class:`RoomFull` past ``max_peers``."""
@@ -102,7 +101,8 @@ class Room:
             raise RoomFull(
                 f"room full ({self.max_peers} peers)", f"salle pleine ({self.max_peers} pairs)"
             )
-        peer = Peer(id=f"p{next(self._ids)}", role=role)
+        peer = Peer(id=f"p{self.next_peer}", role=role)
+        self.next_peer += 1
         self.peers[peer.id] = peer
         return peer
 

@@ -55,6 +55,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         await ws.prepare(request)
         conn = Conn(peer, rt, token, ws)
         rt.conns[peer.id] = conn
+        self._touch(rt)  # the room's next peer number
         room = rt.room
         await ws.send_str(
             m.server_message(
@@ -100,12 +101,15 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         if peer.name:
             self._audit(rt, peer, "leave")
             if held:
-                self._audit(rt, peer, "release", reason="left")
+                self._audit(rt, peer, "release", reason="hub stopped" if self._stopping else "left")
         await self._update_recording(rt)
         self._peers(rt)
         self._control(rt)
 
+    _stopping = False
+
     async def close(self) -> None:
+        self._stopping = True
         for rt in self.rooms.values():
             for conn in list(rt.conns.values()):
                 await conn.ws.close()
@@ -114,6 +118,11 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
             if rt.recorder is not None:
                 await rt.recorder.stop()
             rt.source.stop()
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+        self._flush()
+        if self.store is not None:
+            self.store.close()
         self.audit.close()
 
 

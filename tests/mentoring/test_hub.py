@@ -458,3 +458,82 @@ def test_a_prefix_a_url_cannot_carry_is_refused_in_one_line(bad: str) -> None:
 
     with pytest.raises(UserError, match="prefix"):
         HubConfig(secret=SECRET, prefix=bad)
+
+
+async def test_a_restarted_hub_serves_its_rooms_with_control_back_to_the_trainee(
+    tmp_path,
+) -> None:
+    """Rooms, expiry and control state live in the store (SQLite through SQLAlchemy): the
+    same tokens join after a restart, the last console state is there, control is the
+    trainee's again, and the audit says so."""
+    from conftest import start_hub
+
+    from simulator.mentoring.server import HubConfig
+    from tests.conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = HubConfig(
+        secret=SECRET,
+        public_url=url,
+        audit_path=tmp_path / "audit.jsonl",
+        store_url=f"sqlite:///{tmp_path / 'rooms.sqlite'}",
+    )
+    runner, _ = await start_hub(config, port)
+    room = await create_room(url, SECRET, "MR 1", "mr", name="Alice")
+    trainee = HubClient(url, room["tokens"]["trainee"], "Alice", client="kernel")
+    mentor = HubClient(url, room["tokens"]["mentor"], "Dr M")
+    await trainee.connect()
+    await mentor.connect()
+    await trainee.send({"type": "state", "snapshot": {"protocol": {"tr_ms": 750}}})
+    await mentor.wait_for("state")
+    await mentor.send({"type": "request_control"})
+    await trainee.wait_for("control", lambda c: c["pending"])
+    await trainee.send({"type": "grant", "peer": mentor.peer_id})
+    await mentor.wait_for("control", lambda c: c["holder"] == mentor.peer_id)
+    await mentor.send({"type": "chat", "text": "before"})
+    await mentor.wait_for("chat")
+    await asyncio.sleep(0.7)  # the store's half-second write of state and chat
+    old_ids = {trainee.peer_id, mentor.peer_id}
+    await runner.cleanup()  # the hub stops (its clients see the socket close)
+    await trainee.close()
+    await mentor.close()
+    runner, app = await start_hub(config, port)
+    try:
+        async with HubClient(url, room["tokens"]["mentor"], "Dr M") as again:
+            w = again.welcome
+            assert (w["room"], w["label"]) == (room["room"], "MR 1")
+            assert w["snapshot"] == {"protocol": {"tr_ms": 750}}
+            assert w["control"]["holder"] is None, "control is back with the trainee"
+            assert [c["text"] for c in w["chat"]] == ["before"]
+            assert again.peer_id not in old_ids, "peer ids are not reused"
+        events = await _audit(url, room)
+        restore = [e for e in events if e["action"] == "restore"]
+        # a hub that stops cleanly hands control back first; one killed says so on restart
+        release = [e for e in events if e["action"] == "release"]
+        assert [(e["actor"], e["detail"]["reason"]) for e in release] == [("Dr M", "hub stopped")]
+        assert len(restore) == 1 and restore[0]["detail"]["previous_holder"] is None
+        assert restore[0]["detail"]["control"] == "trainee"
+        listing = await (await _staff_list(url)).json()
+        assert [r["room"] for r in listing["rooms"]] == [room["room"]]
+    finally:
+        await runner.cleanup()
+
+
+async def _staff_list(url: str):  # noqa: ANN202
+    http = aiohttp.ClientSession()
+    resp = await http.get(
+        url + "/api/rooms", headers={"Authorization": "Bearer " + SECRET.decode()}
+    )
+    await resp.read()
+    await http.close()
+    return resp
+
+
+def test_a_room_store_that_cannot_open_is_one_line(tmp_path) -> None:
+    from simulator.errors import UserError
+    from simulator.mentoring.room_store import RoomStore
+
+    for url in ("nosuchdb://x", f"sqlite:///{tmp_path}/missing/dir/rooms.sqlite", "::"):
+        with pytest.raises(UserError, match="room store"):
+            RoomStore(url)
