@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ import pytest
 from simulator.exercises import load_course
 from simulator.paths import course_dir
 from tests.conftest import free_port
+from tests.lab_signin import signed_in_opener
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90  # hang guard only
@@ -98,8 +98,9 @@ def test_serve_course_reaches_the_kernels(tmp_path: Path) -> None:
         deadline = time.monotonic() + START_TIMEOUT_S
         page = ""
         while time.monotonic() < deadline and proc.poll() is None:
-            try:
-                with urllib.request.urlopen(url, timeout=60) as r:  # noqa: S310
+            try:  # serve asks a trainee's name first (tests/lab_signin.py)
+                opener = signed_in_opener(f"http://127.0.0.1:{port}", "Probe")
+                with opener.open(url, timeout=60) as r:
                     page = r.read().decode()
                     break
             except OSError:
