@@ -153,7 +153,8 @@ class SignOutHandler(LabCaller, ProgressHandler):
 
 class LandingHandler(LabCaller, ProgressHandler):
     """``/``: the landing page of :mod:`simulator.lab.landing` (``landing_page(lang=, user=,
-    staff=)`` → HTML), else the MR console; a visitor signs in first."""
+    staff=)`` → HTML; ``lang`` is ``?lang=`` or the browser's first language, two letters:
+    fr, en, de…), else the MR console; a visitor signs in first."""
 
     def prepare(self) -> None:
         return None
@@ -169,8 +170,11 @@ class LandingHandler(LabCaller, ProgressHandler):
         except ImportError:
             self.redirect("/voila/render/mr_console.ipynb")
             return
+        accept = (self.request.headers.get("Accept-Language") or "").split(",")[0]
+        lang = (self.get_argument("lang", None) or accept.split("-")[0].split(";")[0].strip() or "fr")
         self.set_header("Cache-Control", "no-store")
-        self.finish(landing_page(lang=self.lang, user=who.name if who else None, staff=staff is not None))
+        self.finish(landing_page(lang=lang.lower()[:2], user=who.name if who else None,
+                                 staff=staff is not None))
 
 
 def gated(handler: type) -> type:
