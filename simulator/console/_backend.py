@@ -48,6 +48,7 @@ class ScanResult:
     protocol: Any = None  # the protocol it was acquired with (set by the session)
     geometry: Any = None  # the planned slice stack (MR; set by the session)
     number: int = 0  # 1, 2, … in the order of the exam (set by the session)
+    patient: str = ""  # the patient it was acquired on (set by the session)
     unit: str = ""  # display unit of ``images``: "" (MR stored values 0–4095) or "SUV"
 
 

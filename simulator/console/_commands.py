@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from simulator.console._backend import jsonable
 from simulator.console._events import SessionEvents
 from simulator.console.i18n import localize_warning
+from simulator.console.words import param_value
 from simulator.errors import ParameterError, UserError
 
 __all__ = ["CommandsMixin"]
@@ -161,7 +162,8 @@ class CommandsMixin(SessionEvents):
         editable = getattr(self, "exercise_editable", None)
         if editable is not None and name not in editable and role in ("trainee", "mentor"):
             raise UserError(
-                self._locked_text(name, editable, "en"), self._locked_text(name, editable, "fr")
+                self._locked_text(name, editable, "de" if self.lang == "de" else "en"),
+                self._locked_text(name, editable, "fr"),
             )
         try:
             new_value = _coerce(before, value)
@@ -186,10 +188,11 @@ class CommandsMixin(SessionEvents):
         text = (
             self._attribution(name, actor, role)
             if remote
-            else self.t("param_ok", param=self.t(name), value=after)
+            else self.t("param_ok", param=self.t(name), value=param_value(name, after, self.lang))
         )
         if "phase_dir" in changes and name != "phase_dir":
-            text += f" ({self.t('phase_dir')} → {changes['phase_dir']})"
+            pd = param_value("phase_dir", changes["phase_dir"], self.lang)
+            text += f" ({self.t('phase_dir')} → {pd})"
         if self.warnings:
             text += " — " + self.t(
                 "warning", msg="; ".join(localize_warning(w, self.lang) for w in self.warnings)

@@ -28,6 +28,9 @@ __all__ = [
     "font",
 ]
 
+#: The "simulated" banner in German (French and English: ``simulator.SIMULATED_BANNER*``).
+_BANNER_DE = "SIMULIERT — NICHT FÜR DIE DIAGNOSE"
+
 _FONT_PATHS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
@@ -119,7 +122,7 @@ def draw_text(
 
 def draw_banner(img: Image.Image, lang: str) -> None:
     """Burn the "simulated — not for diagnosis" banner along the bottom of ``img``."""
-    text = SIMULATED_BANNER_FR if lang == "fr" else SIMULATED_BANNER
+    text = {"fr": SIMULATED_BANNER_FR, "de": _BANNER_DE}.get(lang, SIMULATED_BANNER)
     size = max(9, min(16, img.width // 34))
     draw = ImageDraw.Draw(img)
     box = draw.textbbox((0, 0), text, font=font(size))

@@ -174,7 +174,13 @@ class ScanMixin(SessionEvents):
                     live({"type": "preview", "image": image, "iteration": 0})
                 scan = self.backend.scan(protocol, geometry, anatomy, rng, live, name)
                 result["scan"] = display_scale(
-                    dataclasses.replace(scan, protocol=protocol, geometry=geometry, number=number)
+                    dataclasses.replace(
+                        scan,
+                        protocol=protocol,
+                        geometry=geometry,
+                        number=number,
+                        patient=getattr(getattr(self, "patient", None), "name", "") or "",
+                    )
                 )
             except UserError as exc:
                 result["error"] = exc.message(self.lang)
@@ -231,9 +237,21 @@ class ScanMixin(SessionEvents):
         self._emit({k: v for k, v in event.items() if k != "image"})
 
     def _series_label(self, protocol: Any) -> str:
+        from simulator.console.words import param_value
+
         if self.modality == "mr":
-            return f"{protocol.sequence.upper()} {protocol.orientation} TR{protocol.tr_ms:g}/TE{protocol.te_ms:g}"
-        return f"PET {getattr(protocol, 'activity_mbq', 0):g} MBq {getattr(protocol, 'minutes_per_bed', 0):g} min/bed"
+            seq = param_value("sequence", protocol.sequence, self.lang)
+            plane = param_value("orientation", protocol.orientation, self.lang)
+            fs = " FS" if getattr(protocol, "fat_sat", False) else ""
+            ai = " AI" if getattr(protocol, "ai_denoise", False) else ""
+            return f"{seq}{fs} {plane} TR {protocol.tr_ms:g} / TE {protocol.te_ms:g} ms{ai}"
+        recon = param_value("recon", getattr(protocol, "recon", ""), self.lang)
+        ai = " AI" if getattr(protocol, "ai_denoise", False) else ""
+        beds = int(getattr(protocol, "beds", 1) or 1)
+        return (
+            f"PET {getattr(protocol, 'activity_mbq', 0):g} MBq · "
+            f"{beds} × {getattr(protocol, 'minutes_per_bed', 0):g} min · {recon}{ai}"
+        )
 
     def add_series(self, result: ScanResult) -> None:
         """Append an acquired series and show it (middle slice, auto window)."""

@@ -184,7 +184,7 @@ class Shell:
         self.title = labels(W.HTML(), title_key, "value")
         self.title.add_class("merm-title")
         self.lang = W.ToggleButtons(
-            options=[("FR", "fr"), ("EN", "en")], value=labels.lang, style={"button_width": "44px"}
+            options=[("FR", "fr"), ("EN", "en"), ("DE", "de")], value=labels.lang, style={"button_width": "44px"}
         )
         self.lang.add_class("merm-lang")
         self.clock = labels(

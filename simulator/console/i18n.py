@@ -1,8 +1,8 @@
-"""French and English strings of the consoles, the language choice and live relabelling.
+"""French, English and German strings of the consoles, the language choice, live relabelling.
 
 The language comes, in order, from the ``lang`` argument, the Voilà URL (``?lang=fr``),
 ``MERM_LANG``, the browser (``HTTP_ACCEPT_LANGUAGE`` when Voilà forwards the header), then
-``LANG``; English when none says French. Widgets register the string key of each label
+``LANG``; English when none says French or German. German texts are in :mod:`.i18n_de`. Widgets register the string key of each label
 with a :class:`Labels` registry so that the whole console switches language in place.
 """
 
@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["STRINGS", "LANGS", "detect_lang", "tr", "Labels", "query_params"]
+__all__ = ["STRINGS", "LANGS", "detect_lang", "tr", "pick", "Labels", "query_params"]
 
-LANGS = ("fr", "en")
+LANGS = ("fr", "en", "de")
 
-#: key -> (fr, en)
+#: key -> (fr, en); German in :data:`simulator.console.i18n_de.DE`
 STRINGS: Mapping[str, tuple[str, str]] = {
     # titles and groups
     "mr_title": ("Console IRM", "MR console"),
@@ -259,6 +259,10 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "q_clips": ("Clip d'anévrisme, valve, prothèse ?", "Aneurysm clip, valve or prosthesis?"),
     "q_pregnant": ("Grossesse possible ?", "Possible pregnancy?"),
     "motion_level": ("Mouvement attendu : {level}", "Expected motion: {level}"),
+    "motion_none": ("aucun", "none"),
+    "motion_low": ("faible", "low"),
+    "motion_moderate": ("modéré", "moderate"),
+    "motion_severe": ("important", "severe"),
     "calm": ("calme", "calm"),
     "anxious": ("anxieux·se", "anxious"),
     "claustrophobic": ("claustrophobe", "claustrophobic"),
@@ -305,6 +309,8 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     ),
     "nema_table": ("Tableau NEMA CRC / VF", "NEMA CRC / BV table"),
     "sphere_mm": ("Sphère (mm)", "Sphere (mm)"),
+    "sphere_hot": ("chaude", "hot"),
+    "sphere_cold": ("froide", "cold"),
     "crc": ("CRC (%)", "CRC (%)"),
     "bv": ("VF (%)", "BV (%)"),
     "counts": ("Coups", "Counts"),
@@ -317,6 +323,8 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "matrix": ("Matrice", "Matrix"),
     "phase_oversampling_pct": ("Suréch. phase (%)", "Phase oversampl. (%)"),
     "psf_modelling": ("Modélisation de la PSF", "PSF modelling"),
+    "bed_overlap_pct": ("Recouvrement des pas (%)", "Bed overlap (%)"),
+    "range_top_mm": ("Début de la zone (mm)", "Range start (mm)"),
     "count_losses": ("Pertes de comptage (temps mort)", "Count losses (dead time)"),
     "refocus_deg": ("Refocalisation (°)", "Refocusing (°)"),
     "concatenations": ("Concaténations", "Concatenations"),
@@ -379,7 +387,8 @@ def _norm(value: str | None) -> str | None:
 
 
 def detect_lang(lang: str | None = None, env: Mapping[str, str] | None = None) -> str:
-    """Pick ``"fr"`` or ``"en"`` (argument, URL, MERM_LANG, browser, LANG; else English)."""
+    """Pick ``"fr"``, ``"en"`` or ``"de"`` (argument, URL, MERM_LANG, browser, LANG; else
+    English)."""
     env = os.environ if env is None else env
     browser = (env.get("HTTP_ACCEPT_LANGUAGE") or "").split(",")[0]
     for candidate in (
@@ -401,8 +410,22 @@ def tr(key: str, lang: str, **kwargs: Any) -> str:
     pair = STRINGS.get(key)
     if pair is None:
         return key
-    text = pair[0] if lang == "fr" else pair[1]
+    if lang == "de":
+        from simulator.console.i18n_de import DE
+
+        text = DE.get(key, pair[1])
+    else:
+        text = pair[0] if lang == "fr" else pair[1]
     return text.format(**kwargs) if kwargs else text
+
+
+def pick(lang: str, fr: str, en: str, de: str | None = None) -> str:
+    """One of three renderings by language (German falls back to English when absent)."""
+    if lang == "fr":
+        return fr
+    if lang == "de" and de is not None:
+        return de
+    return en
 
 
 class Labels:
@@ -489,14 +512,36 @@ _WARNINGS_FR: tuple[tuple[str, str], ...] = (
 )
 
 
+#: German renderings of the same warnings, in the order of :data:`_WARNINGS_FR`.
+_WARNINGS_DE: tuple[str, ...] = (
+    "effektive TE {0} ms (ein Vielfaches des Echoabstands {1} ms)",
+    "{0} Schichten passen nicht in eine TR (max. {1}): {2} Konkatenationen, Messzeit vervielfacht",
+    "SAR {0} W/kg nahe der Grenze {1} W/kg",
+    "Fettverschiebung {0} px: Chemical-Shift-Artefakt sichtbar",
+    "Echozug {0}: Unschärfe von Geweben mit kurzer T2",
+    "niedriges SNR ({0} der Referenz)",
+    "R = {0} mit {1} Kanälen: starkes g-Faktor-Rauschen",
+    "Aktivität {0} MBq unter der EANM-Empfehlung ({1} MBq für {2} kg bei {3} min pro Bett): "
+    "verrauschtes Bild zu erwarten",
+    "Aktivität {0} MBq mehr als das Doppelte der EANM-Empfehlung ({1} MBq): {2} mSv für den "
+    "Patienten bei wenig Bildgewinn (ALARA)",
+    "Untersuchung von {0} min: Patienten halten selten so lange still",
+    "Anreicherung {0} min außerhalb des EANM-Fensters 55–75 min: SUV nicht mit Referenzwerten "
+    "vergleichbar",
+    "MLEM nutzt in jeder Iteration alle Winkel: Subsets werden ignoriert",
+    "{0}×{1} = {2} Subiterationen: ohne Nachfilter sehr verrauschtes Bild",
+)
+
+
 def localize_warning(text: str, lang: str) -> str:
-    """A physics warning in ``lang`` (French from the table above; unknown ones stay English)."""
-    if lang != "fr":
+    """A physics warning in ``lang`` (French and German from the tables above; unknown ones
+    stay English)."""
+    if lang not in ("fr", "de"):
         return text
     import re
 
-    for pattern, template in _WARNINGS_FR:
+    for i, (pattern, template) in enumerate(_WARNINGS_FR):
         m = re.fullmatch(pattern, text.strip())
         if m:
-            return template.format(*m.groups())
+            return (template if lang == "fr" else _WARNINGS_DE[i]).format(*m.groups())
     return text

@@ -22,6 +22,7 @@ from simulator.console.planning import Planning
 from simulator.console.queue import QueuePanel
 from simulator.console.session import ConsoleSession
 from simulator.console.viewer import Viewer
+from simulator.console.words import preset_label
 
 __all__ = ["build_mr_console", "MRConsole"]
 
@@ -47,7 +48,7 @@ class MRConsole:
             W.Dropdown(options=["brain", "knee", "spine"], value=s.anatomy_name), "anatomy"
         )
         self.anatomy.add_class("merm-anatomy")
-        self.preset = L(W.Dropdown(options=self._preset_options()), "preset_name")
+        self.preset = L(W.Dropdown(options=self._preset_options()), "preset_name")  # T1 SE…
         self.preset.add_class("merm-preset")
         self.coils = L(
             W.Dropdown(
@@ -154,8 +155,9 @@ class MRConsole:
     def _anatomy_options(self) -> list[tuple[str, str]]:
         return [(self.L.t(a), a) for a in ("brain", "knee", "spine")]
 
-    def _preset_options(self) -> list[str]:
-        return self.session.backend.preset_names(self.session.anatomy_name)
+    def _preset_options(self) -> list[tuple[str, str]]:
+        names = self.session.backend.preset_names(self.session.anatomy_name)
+        return [(preset_label(n), n) for n in names]
 
     def _exercise_options(self) -> list[tuple[str, Any]]:
         return [(self.L.t("free_practice"), None)] + [
@@ -189,10 +191,16 @@ class MRConsole:
         if self._syncing:
             return
         s = self.session
-        s.set_anatomy(self.anatomy.value, None)
-        s.apply_command(
-            {"type": "set_param", "name": "body_part", "value": _BODY_PART[self.anatomy.value]}
-        )
+        anatomy = self.anatomy.value
+        # patient-first: another region is another patient, from that region's scenarios
+        current = s.patient.key if s.patient is not None else None
+        if current not in SCENARIOS or SCENARIOS[current].anatomy != anatomy:
+            key = next((k for k, p in SCENARIOS.items() if p.anatomy == anatomy), None)
+            if key is not None:
+                self.patient.scenario.value = key  # admits the patient (anatomy, screening)
+        if s.anatomy_name != anatomy:
+            s.set_anatomy(anatomy, None)
+        s.apply_command({"type": "set_param", "name": "body_part", "value": _BODY_PART[anatomy]})
         self._after_anatomy()
 
     def _after_anatomy(self) -> None:

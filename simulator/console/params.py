@@ -18,6 +18,7 @@ import ipywidgets as W
 from simulator.console import _shared
 from simulator.console.ai_saving import saving_html
 from simulator.console.i18n import Labels, tr
+from simulator.console.words import param_value
 from simulator.durations import format_mmss
 
 __all__ = ["MR_GROUPS", "MR_CHOICES", "PET_GROUPS", "PET_CHOICES", "ParamCard", "consequences_html"]
@@ -157,6 +158,15 @@ class ParamCard:
         self.apply_locks()
 
     def _relabel(self, lang: str) -> None:
+        self._syncing = True
+        try:  # choice labels (orientation, on/off words) follow the language
+            for name, w in self.fields.items():
+                if isinstance(w, W.Dropdown):
+                    v = w.value
+                    w.options = [(param_value(name, o[1], lang), o[1]) for o in w.options]
+                    w.value = v
+        finally:
+            self._syncing = False
         self.refresh()
         self.apply_locks()
 
@@ -188,7 +198,8 @@ class ParamCard:
         style = _shared.description_style("150px")
         if options is not None:
             opts = list(options) if value in options else [value, *options]
-            w: W.Widget = W.Dropdown(options=opts, value=value, layout=box, style=style)
+            labelled = [(param_value(name, o, self.L.lang), o) for o in opts]
+            w: W.Widget = W.Dropdown(options=labelled, value=value, layout=box, style=style)
         elif isinstance(value, bool):
             w = W.Checkbox(value=value, indent=False, layout=box)
         elif isinstance(value, int):
@@ -223,8 +234,8 @@ class ParamCard:
         try:
             for name, w in self.fields.items():
                 v = getattr(self.session.protocol, name)
-                if isinstance(w, W.Dropdown) and v not in w.options:
-                    w.options = [v, *w.options]
+                if isinstance(w, W.Dropdown) and v not in [o[1] for o in w.options]:
+                    w.options = [(param_value(name, v, self.L.lang), v), *w.options]
                 if w.value != v:
                     w.value = v
         finally:

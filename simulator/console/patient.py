@@ -46,6 +46,17 @@ QUESTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def _in_lang(lang: str, fr: str, en: str, de: str | None = None) -> str:
+    """fr / en / de text (German from :data:`simulator.console.i18n_de.DE_TEXTS` by default)."""
+    if lang == "fr":
+        return fr
+    if lang == "de":
+        from simulator.console.i18n_de import DE_TEXTS
+
+        return de or DE_TEXTS.get(en, en)
+    return en
+
+
 @dataclass(frozen=True)
 class Implant:
     """An implant or condition: ``status`` is ``safe``, ``conditional`` or ``unsafe``."""
@@ -56,7 +67,7 @@ class Implant:
     status: str
 
     def label(self, lang: str) -> str:
-        return self.label_fr if lang == "fr" else self.label_en
+        return _in_lang(lang, self.label_fr, self.label_en)
 
 
 @dataclass(frozen=True)
@@ -74,13 +85,15 @@ class Patient:
     indication_en: str
     state: str
     implants: tuple[Implant, ...] = ()
+    indication_de: str = ""
 
     @property
     def motion(self) -> str:
         return MOTION_BY_STATE[self.state]
 
     def indication(self, lang: str) -> str:
-        return self.indication_fr if lang == "fr" else self.indication_en
+        de = getattr(self, "indication_de", "")
+        return _in_lang(lang, self.indication_fr, self.indication_en, de or None)
 
 
 _PM = Implant(
@@ -248,6 +261,7 @@ def patient_from_exercise(ex: Any) -> Patient:
         p.indication.get("en"),
         state,
         implants,
+        p.indication.get("de"),
     )
 
 
@@ -351,7 +365,7 @@ class PatientCard:
             f"<tr><th>{t('age')}</th><td>{p.age} {t('years')}</td></tr>"
             f"<tr><th>{t('weight')}</th><td>{p.weight_kg:g} kg</td></tr>"
             f"<tr><th>{t('indication')}</th><td>{p.indication(lang)}</td></tr>"
-            f"<tr><th>{t('state')}</th><td>{t(p.state)} — {t('motion_level', level=p.motion)}</td></tr>"
+            f"<tr><th>{t('state')}</th><td>{t(p.state)} — {t('motion_level', level=t('motion_' + p.motion))}</td></tr>"
             f"<tr><th>{t('implants')}</th><td>{implants}</td></tr></table>"
         )
 

@@ -20,7 +20,7 @@ import ipywidgets as W
 import numpy as np
 
 from simulator.console import _render, _shell, hospital_panel
-from simulator.console.i18n import Labels, detect_lang
+from simulator.console.i18n import Labels, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
 from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
@@ -32,7 +32,94 @@ PHANTOM_CHOICES = [
     ("NEMA IEC 8:1", ("nema-iec", "8")),
     ("torso", ("torso", None)),
     ("brain / cerveau", ("brain", None)),
+    ("Patient corps entier / whole-body patient", ("patient", None)),
 ]
+
+#: Texts of the exam-planning panel: key → (fr, en, de).
+_PLAN_TEXT = {
+    "plan_title": ("Planification de l'examen", "Exam planning", "Untersuchungsplanung"),
+    "range_top_mm": ("Début du champ (mm sous le vertex)", "Range start (mm below vertex)",
+                     "Beginn (mm unter dem Scheitel)"),
+    "bed_overlap_pct": ("Recouvrement des lits (%)", "Bed overlap (%)", "Bettüberlappung (%)"),
+    "exam_time": ("Durée d'examen : {beds} × {mpb} = <b>{total}</b>",
+                  "Exam time: {beds} × {mpb} = <b>{total}</b>",
+                  "Untersuchungszeit: {beds} × {mpb} = <b>{total}</b>"),
+    "exam_ref": ("Référence {beds} lits : {std} par lit = {t_std} ; avec IA, {ai} par lit = "
+                 "{t_ai}", "Reference {beds} beds: {std} per bed = {t_std}; with AI, {ai} per "
+                 "bed = {t_ai}", "Referenz {beds} Betten: {std} pro Bett = {t_std}; mit KI, {ai} "
+                 "pro Bett = {t_ai}"),
+    "range": ("Champ planifié : {top:.0f}–{bottom:.0f} mm sous le vertex",
+              "Planned range: {top:.0f}–{bottom:.0f} mm below the vertex",
+              "Geplanter Bereich: {top:.0f}–{bottom:.0f} mm unter dem Scheitel"),
+    "necr_title": ("NECR du patient selon l'activité injectée (un lit)",
+                   "Patient NECR against injected activity (one bed)",
+                   "Patienten-NECR gegen injizierte Aktivität (ein Bett)"),
+    "necr_now": ("{a:.0f} MBq : NECR {n:.0f} kcps — pic {pn:.0f} kcps à {pa:.0f} MBq ; "
+                 "au-delà, plus de dose pour moins de signal",
+                 "{a:.0f} MBq: NECR {n:.0f} kcps — peak {pn:.0f} kcps at {pa:.0f} MBq; "
+                 "beyond it, more dose for less signal",
+                 "{a:.0f} MBq: NECR {n:.0f} kcps — Maximum {pn:.0f} kcps bei {pa:.0f} MBq; "
+                 "darüber mehr Dosis für weniger Signal"),
+}
+
+
+def plan_text(key: str, lang: str, **kw: Any) -> str:
+    """A text of the planning panel in ``lang``."""
+    fr, en, de = _PLAN_TEXT[key]
+    return pick(lang, fr, en, de).format(**kw)
+
+
+def scout_png(mip: np.ndarray, beds_mm: list[tuple[float, float]], dz_mm: float,
+              px_mm: float, width: int = 180) -> bytes:
+    """The coronal MIP (black on white, as PET MIPs are read) with the planned beds."""
+    from PIL import Image, ImageDraw
+
+    top = float(np.percentile(mip, 99.5)) or 1.0
+    gray = (255 - np.clip(mip / top, 0, 1) * 255).astype(np.uint8)
+    h = int(round(gray.shape[0] * dz_mm / px_mm * width / gray.shape[1]))
+    img = Image.fromarray(gray).resize((width, max(h, 1))).convert("RGB")
+    draw = ImageDraw.Draw(img, "RGBA")
+    scale = img.height / (gray.shape[0] * dz_mm)
+    colours = ((230, 120, 0), (0, 120, 220))
+    for k, (t, b) in enumerate(beds_mm):
+        c = colours[k % 2]
+        inset = 2 + 3 * (k % 2)
+        draw.rectangle((inset, t * scale, width - 1 - inset, b * scale - 1),
+                       outline=(*c, 255), fill=(*c, 18), width=2)
+        draw.text((inset + 3, t * scale + 2), str(k + 1), fill=(*c, 255))
+    return _render.png_bytes(img)
+
+
+def necr_svg(curve: list[tuple[float, float]], current_mbq: float, width: int = 360,
+             height: int = 150) -> str:
+    """NECR (kcps) against injected activity (MBq) as an inline SVG, current activity marked."""
+    xs = np.array([a for a, _ in curve])
+    ys = np.array([n for _, n in curve])
+    x_max, y_max = float(xs.max()), float(ys.max()) * 1.1 or 1.0
+    m = 30
+
+    def px(a: float, n: float) -> tuple[float, float]:
+        return m + (width - m - 5) * a / x_max, height - m + 10 - (height - m) * n / y_max
+
+    pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in (px(a, n) for a, n in curve))
+    cx, _ = px(current_mbq, 0.0)
+    k = int(np.argmax(ys))
+    peak_x, peak_y = px(float(xs[k]), float(ys[k]))
+    y0 = height - m + 10
+    return (
+        f"<svg class='merm-necr-plot' width='{width}' height='{height}' "
+        f"style='background:#fff;border:1px solid #ccc'>"
+        f"<line x1='{m}' y1='{y0}' x2='{width - 5}' y2='{y0}' stroke='#888'/>"
+        f"<line x1='{m}' y1='5' x2='{m}' y2='{y0}' stroke='#888'/>"
+        f"<polyline fill='none' stroke='#c05000' stroke-width='2' points='{pts}'/>"
+        f"<line x1='{cx:.1f}' y1='5' x2='{cx:.1f}' y2='{y0}' stroke='#0070c0' "
+        f"stroke-dasharray='4 3'/>"
+        f"<circle cx='{peak_x:.1f}' cy='{peak_y:.1f}' r='3' fill='#c05000'/>"
+        f"<text x='{m}' y='{height - 2}' font-size='10'>0</text>"
+        f"<text x='{width - 60}' y='{height - 2}' font-size='10'>{x_max:.0f} MBq</text>"
+        f"<text x='2' y='12' font-size='10'>{y_max:.0f}</text>"
+        f"<text x='{m + 4}' y='14' font-size='10'>kcps</text></svg>"
+    )
 
 
 def suv_at(series: Any, z: int, row: int, col: int) -> tuple[float, float]:
@@ -46,7 +133,9 @@ def nema_table_html(nema: dict, lang: str, t: Any) -> str:
     """CRC / BV per sphere (percent) from ``metrics["nema"]`` of an IEC scan."""
     crc, bv, kind = nema.get("crc", {}), nema.get("bv", {}), nema.get("kind", {})
     rows = "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{kind.get(k, '')}</td><td>{100 * crc[k]:.1f}</td>"
+        f"<tr><td>{html.escape(str(k).removeprefix('sphere_'))}</td>"
+        f"<td>{t('sphere_' + kind[k]) if kind.get(k) in ('hot', 'cold') else ''}</td>"
+        f"<td>{100 * crc[k]:.1f}</td>"
         f"<td>{100 * bv.get(k, float('nan')):.1f}</td></tr>"
         for k in crc
     )
@@ -108,6 +197,7 @@ class PETConsole:
         injection = W.VBox(
             [self.phantom, W.HBox([self.eanm, self.eanm_text]), W.HBox([self.inject, self.uptake])]
         )
+        self._build_plan()
         self.viewer = Viewer(s, L, on_click=self.probe_frame)
         self.probe_x = L(
             W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x"
@@ -140,7 +230,7 @@ class PETConsole:
         self._mentor_box = W.VBox()  # built when its tab first opens (aiortc imports ~1 s)
         self.tabs = W.Tab(
             children=[
-                W.VBox([injection, self.params.widget]),
+                W.VBox([injection, self.params.widget, self.plan_box]),
                 self.nema,
                 self.exercise_box,
                 self._mentor_box,
@@ -180,6 +270,97 @@ class PETConsole:
             self.shell.show_message(L.t("unknown_exercise", id=wanted), "error")
             self.tabs.selected_index = 2
         threading.Thread(target=self._load_course, daemon=True, name="merm-course").start()
+
+    # -------------------------------------------------------------- exam planning
+    def _build_plan(self) -> None:
+        """Scout MIP with the planned beds, exam time, NECR against activity."""
+        s = self.session
+        self.plan_title = W.HTML()
+        self.range_top = W.BoundedFloatText(min=0.0, max=1500.0, step=10.0,
+                                            layout=W.Layout(width="300px"))
+        self.range_top.add_class("merm-range-top")
+        self.overlap = W.BoundedFloatText(min=0.0, max=50.0, step=5.0,
+                                          layout=W.Layout(width="300px"))
+        self.overlap.add_class("merm-bed-overlap")
+        for box, name in ((self.range_top, "range_top_mm"), (self.overlap, "bed_overlap_pct")):
+            box.style.description_width = "initial"
+            box.observe(
+                lambda ch, name=name: None
+                if self._syncing or ch["new"] == getattr(s.protocol, name)
+                else s.apply_command({"type": "set_param", "name": name, "value": ch["new"]}),
+                "value",
+            )
+        self.scout = W.Image(format="png", layout=W.Layout(width="180px"))
+        self.scout.add_class("merm-scout")
+        self.exam_time = W.HTML()
+        self.exam_time.add_class("merm-exam-time")
+        self.necr = W.HTML()
+        self.necr.add_class("merm-necr")
+        self._scout_key: tuple[Any, ...] | None = None
+        self.plan_box = W.VBox(
+            [
+                self.plan_title,
+                W.HBox(
+                    [
+                        self.scout,
+                        W.VBox([self.range_top, self.overlap, self.exam_time, self.necr]),
+                    ]
+                ),
+            ]
+        )
+        self.plan_box.add_class("merm-plan")
+
+    def refresh_plan(self) -> None:
+        """Redraw the planning panel from the protocol and the patient."""
+        from simulator.pet import wholebody
+        from simulator.pet.protocol import necr_against_activity
+
+        lang, p = self.L.lang, self.session.protocol
+        self.plan_title.value = f"<b>{plan_text('plan_title', lang)}</b>"
+        self.range_top.description = plan_text("range_top_mm", lang)
+        self.overlap.description = plan_text("bed_overlap_pct", lang)
+        self._syncing = True
+        try:
+            self.range_top.value = float(p.range_top_mm)
+            self.overlap.value = float(p.bed_overlap_pct)
+        finally:
+            self._syncing = False
+        mpb = p.minutes_per_bed * 60.0
+        lines = [
+            plan_text("exam_time", lang, beds=p.beds, mpb=format_mmss(mpb),
+                      total=format_mmss(wholebody.exam_time_s(p.beds, p.minutes_per_bed))),
+            plan_text(
+                "exam_ref", lang, beds=p.beds,
+                std=format_mmss(60 * wholebody.STANDARD_MIN_PER_BED),
+                t_std=format_mmss(wholebody.exam_time_s(p.beds, wholebody.STANDARD_MIN_PER_BED)),
+                ai=format_mmss(60 * wholebody.AI_MIN_PER_BED),
+                t_ai=format_mmss(wholebody.exam_time_s(p.beds, wholebody.AI_MIN_PER_BED)),
+            ),
+        ]
+        whole_body = self.session.anatomy_name == "patient"
+        if whole_body:
+            ph = self.session.anatomy
+            beds = wholebody.planned_beds_mm(ph, p)
+            if beds:
+                lines.append(plan_text("range", lang, top=beds[0][0], bottom=beds[-1][1]))
+            key = (id(ph), tuple(beds))
+            if key != self._scout_key:
+                self._scout_key = key
+                self.scout.value = scout_png(
+                    wholebody.scout_mip(ph), beds, ph.voxel_mm[0], ph.voxel_mm[2]
+                )
+        self.scout.layout.display = None if whole_body else "none"
+        self.range_top.layout.display = self.overlap.layout.display = (
+            None if whole_body else "none"
+        )
+        self.exam_time.value = "<br>".join(lines)
+        curve = necr_against_activity(p)
+        now = necr_against_activity(p, [p.activity_mbq])[0][1]
+        pa, pn = max(curve, key=lambda t: t[1])
+        self.necr.value = (
+            f"<b>{plan_text('necr_title', lang)}</b><br>{necr_svg(curve, p.activity_mbq)}<br>"
+            + plan_text("necr_now", lang, a=p.activity_mbq, n=now, pn=pn, pa=pa)
+        )
 
     # -------------------------------------------------------------- exercises
     def _exercise_options(self) -> list[tuple[str, Any]]:
@@ -262,6 +443,7 @@ class PETConsole:
                 text += " — " + t("uptake_done")
             self.uptake.value = f"<b>{text}</b>"
         self.refresh_nema()
+        self.refresh_plan()
 
     def _on_language(self, lang: str) -> None:
         self._title_tabs()
@@ -331,6 +513,7 @@ class PETConsole:
                     "warning",
                 )
         if kind == "anatomy":
+            self.refresh_plan()
             key = (event["anatomy"], event.get("pathology"))
             match = [
                 v

@@ -17,7 +17,8 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _ai_view, _render
-from simulator.console.i18n import Labels, localize_warning
+from simulator.console.i18n import Labels
+from simulator.console.words import metrics_rows
 from simulator.errors import UserError
 
 __all__ = ["Viewer", "WL_PRESETS", "metrics_html"]
@@ -34,23 +35,12 @@ FRAME_W, FRAME_H = 560, 480
 
 
 def metrics_html(metrics: dict, lang: str) -> str:
-    """A compact table of a series' metrics (numbers and warnings)."""
-    rows = []
-    for k, v in metrics.items():
-        if isinstance(v, float):
-            v = f"{v:.4g}"
-        elif isinstance(v, (list, tuple)):
-            v = (
-                " × ".join(f"{x:.3g}" for x in v)
-                if v and all(isinstance(x, (int, float)) for x in v)
-                else "; ".join(localize_warning(str(x), lang) for x in v) or "—"
-            )
-        elif isinstance(v, dict):
-            v = ", ".join(
-                f"{a}={b:.3g}" if isinstance(b, float) else f"{a}={b}" for a, b in v.items()
-            )
-        rows.append(f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>")
-    return "<table class='merm-metrics-table'>" + "".join(rows) + "</table>"
+    """A compact table of a series' metrics: human names, units (:func:`.words.metrics_rows`)."""
+    rows = "".join(
+        f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in metrics_rows(metrics, lang)
+    )
+    return "<table class='merm-metrics-table'>" + rows + "</table>"
 
 
 class Viewer:
@@ -291,7 +281,11 @@ class Viewer:
         s = self.session
         self._syncing = True
         try:
-            names = [(f"{ser.name}", i) for i, ser in enumerate(s.series)]
+            # each series listed under its patient (patient-first)
+            names = [
+                (f"{ser.patient} — {ser.name}" if ser.patient else ser.name, i)
+                for i, ser in enumerate(s.series)
+            ]
             for dd, val in ((self.series_a, s.compare[0]), (self.series_b, s.compare[1])):
                 if list(dd.options) != names:
                     dd.options = names
@@ -313,8 +307,9 @@ class Viewer:
                 self.width.readout_format = self.level.readout_format = fmt
                 self.width.value = min(max(s.window[1], self.width.min), self.width.max)
                 self.level.value = min(max(s.window[0], self.level.min), self.level.max)
+                who = f"{cur.patient} — " if cur.patient else ""
                 self.metrics.value = (
-                    f"<b>{self.L.t('metrics')}</b> — {html.escape(cur.name)}"
+                    f"<b>{self.L.t('metrics')}</b> — {html.escape(who + cur.name)}"
                     + metrics_html(cur.metrics, self.L.lang)
                 )
             self.zoom.value = s.zoom

@@ -82,8 +82,10 @@ def _text_errors(value: Any, path: tuple[str | int, ...]) -> list[Problem]:
         return [(path, "expected a mapping {fr: ..., en: ...}")]
     out: list[Problem] = []
     for k in value:
-        if k not in ("fr", "en"):
-            out.append((path + (k,), f"unknown language '{k}' (expected fr, en)"))
+        if k not in ("fr", "en", "de"):
+            out.append((path + (k,), f"unknown language '{k}' (expected fr, en, de)"))
+    if "de" in value and (not isinstance(value["de"], str) or not value["de"].strip()):
+        out.append((path + ("de",), "'de' must be a non-empty string"))
     for lang in ("fr", "en"):
         if lang not in value:
             out.append((path, f"missing '{lang}' text"))

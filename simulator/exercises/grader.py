@@ -87,7 +87,8 @@ class GradeResult:
 
 
 def _lang(lang: str | None) -> str:
-    return "en" if str(lang or "fr").startswith("en") else "fr"
+    lang = str(lang or "fr")
+    return "en" if lang.startswith("en") else ("de" if lang.startswith("de") else "fr")
 
 
 #: Protocol fields that describe the patient, not the trainee's choices: the exercise fixes
@@ -161,7 +162,8 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
     geometry : mapping or Geometry, optional
         The planned slice geometry (MR), merged over the exercise's start geometry.
     lang : str
-        ``"fr"`` or ``"en"``: the language of the feedback and error.
+        ``"fr"``, ``"en"`` or ``"de"``: the language of the feedback (German where the file
+        has it, else English) and error.
     store, user, since : optional
         Progress store and trainee for event-based metrics (``mentor_called``).
     series : mapping, optional

@@ -46,6 +46,10 @@ __all__ = [
     "GIBBS_PIXEL_MM",
     "FDG_MSV_PER_MBQ",
     "objective_label",
+    "objective_target",
+    "format_value",
+    "metric_label",
+    "tissue_name",
 ]
 
 OPS = ("<=", ">=", "==", "between", "present", "absent")
@@ -195,17 +199,129 @@ TISSUE_NAMES: Mapping[str, tuple[str, str]] = {
 }
 
 
-def _tissue(name: str, lang: str) -> str:
-    fr, en = TISSUE_NAMES.get(name, (name.replace("_", " "), name.replace("_", " ")))
+#: German names of the tissues and regions (same keys as :data:`TISSUE_NAMES`).
+TISSUE_NAMES_DE: Mapping[str, str] = {
+    "white_matter": "weiße Substanz", "gray_matter": "graue Substanz", "csf": "Liquor",
+    "fat": "Fett", "muscle": "Muskel", "bone_marrow": "Knochenmark", "red_marrow": "rotes Mark",
+    "marrow_oedema": "Knochenmarködem", "cartilage": "Knorpel", "meniscus": "Menisken",
+    "synovial_fluid": "Gelenkflüssigkeit", "disc": "Bandscheiben", "spinal_cord": "Rückenmark",
+    "lesion_ms": "MS-Läsionen", "liver": "Leber", "blood": "Blut", "skin": "Haut",
+    "tendon": "Sehne", "bone_cortex": "Kortikalis", "ligament": "Band", "lung": "Lunge",
+    "background": "Hintergrund",
+}
+#: French and English names of tissues the objectives rarely name but the consoles show.
+_MORE_TISSUES: Mapping[str, tuple[str, str]] = {
+    "blood": ("sang", "blood"), "skin": ("peau", "skin"), "tendon": ("tendon", "tendon"),
+    "bone_cortex": ("os cortical", "cortical bone"), "ligament": ("ligament", "ligament"),
+    "lung": ("poumon", "lung"), "background": ("fond", "background"),
+}
+#: German labels of the metrics (English and French are in :data:`METRICS`).
+METRICS_DE: Mapping[str, str] = {
+    "scan_time_s": "Messzeit", "snr_rel": "relatives SNR", "sar_w_kg": "SAR",
+    "sar_fraction": "SAR / Grenzwert", "fat_shift_px": "Fettverschiebung",
+    "pixel_mm": "Pixelgröße in der Ebene", "voxel_mm3": "Voxelvolumen",
+    "chemical_shift": "Chemical-Shift-Artefakt", "snr": "SNR", "cnr": "CNR",
+    "signal_ratio": "Signalverhältnis", "wrap": "Einfaltung", "motion": "Bewegungsartefakte",
+    "gibbs": "Gibbs-Artefakt", "coverage": "Abdeckung", "ssim": "SSIM zur Wahrheit",
+    "scan_time_min": "Messzeit", "activity_mbq": "injizierte Aktivität",
+    "dose_msv": "effektive Dosis", "crc": "Kontrastwiederherstellung",
+    "bv": "Hintergrundvariabilität", "suv_max": "SUVmax", "suv_mean": "SUVmean",
+    "liver_cov": "Leberrauschen (VK)", "counts_m": "wahre Koinzidenzen (Millionen)",
+    "ai_denoise": "KI-Entrauschung", "param": "Parameter", "mentor_called": "Mentor gerufen",
+}
+
+
+def _lang3(lang: Any) -> str:
+    lang = str(lang or "fr")
+    return "en" if lang.startswith("en") else ("de" if lang.startswith("de") else "fr")
+
+
+def tissue_name(name: str, lang: str) -> str:
+    """A tissue or region as the trainee reads it (``white_matter`` → ``substance blanche``;
+    ``sphere_10`` → ``sphere 10 mm``)."""
+    lang = _lang3(lang)
+    if name.startswith("sphere_") and name[7:].isdigit():
+        word = {"fr": "sphère", "en": "sphere", "de": "Kugel"}[lang]
+        return f"{word} {name[7:]} mm"
+    plain = name.replace("_", " ")
+    if lang == "de":
+        return TISSUE_NAMES_DE.get(name, plain)
+    fr, en = TISSUE_NAMES.get(name) or _MORE_TISSUES.get(name) or (plain, plain)
     return en if lang == "en" else fr
+
+
+def _tissue(name: str, lang: str) -> str:
+    return tissue_name(name, lang)
+
+
+def metric_label(metric: str, lang: str) -> str:
+    """A metric's name in ``lang``."""
+    spec = METRICS[metric]
+    lang = _lang3(lang)
+    return {"fr": spec.fr, "en": spec.en, "de": METRICS_DE.get(metric, spec.en)}[lang]
+
+
+#: Metrics that are fractions, shown in percent.
+_PERCENT = ("crc", "bv", "coverage", "sar_fraction", "liver_cov")
+_WORDS = {
+    "present": {"fr": "présent", "en": "present", "de": "vorhanden"},
+    "absent": {"fr": "absent", "en": "absent", "de": "nicht vorhanden"},
+    "yes": {"fr": "oui", "en": "yes", "de": "ja"},
+    "no": {"fr": "non", "en": "no", "de": "nein"},
+    "between": {"fr": "entre {a} et {b}", "en": "between {a} and {b}", "de": "zwischen {a} und {b}"},
+}
+_OP_SIGNS = {"<=": "≤", ">=": "≥", "==": "="}
+
+
+def _unit(obj: Any) -> str:
+    spec = METRICS[obj.metric]
+    if obj.metric == "param":
+        from simulator.console.i18n import tr
+
+        label = tr(str(obj.args.get("name", "")), "en")
+        return label[label.index("(") + 1 : label.rindex(")")] if "(" in label else ""
+    return spec.unit
+
+
+def format_value(obj: Any, value: Any, lang: str) -> str:
+    """A measured or target value as the console writes it: durations ``mm:ss``, fractions
+    in percent, numbers with their unit, yes/no for true/false (never a Python literal)."""
+    lang = _lang3(lang)
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return _WORDS["yes" if value else "no"][lang]
+    if not isinstance(value, int | float):
+        return str(value)
+    v = float(value)
+    if obj.metric in ("scan_time_s", "scan_time_min"):
+        from simulator.durations import format_mmss
+
+        return format_mmss(v * (60.0 if obj.metric == "scan_time_min" else 1.0))
+    if obj.metric in _PERCENT:
+        return f"{100 * v:.0f} %"
+    text = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    unit = _unit(obj)
+    return f"{text} {unit}" if unit else text
+
+
+def objective_target(obj: Any, lang: str = "fr") -> str:
+    """The target in the console's words: ``≤ 02:00``, ``≥ 1.1``, ``≤ 2 W/kg``,
+    ``between 3 mm and 5 mm``, ``absent``."""
+    lang = _lang3(lang)
+    if obj.op in ("present", "absent"):
+        return _WORDS[obj.op][lang]
+    if obj.op == "between" and obj.range is not None:
+        a, b = (format_value(obj, x, lang) for x in obj.range)
+        return _WORDS["between"][lang].format(a=a, b=b)
+    return f"{_OP_SIGNS.get(obj.op, obj.op)} {format_value(obj, obj.value, lang)}"
 
 
 def objective_label(obj: Any, lang: str = "fr") -> str:
     """What an objective measures, in the trainee's language (``rapport de signal
     (substance blanche / substance grise)``)."""
-    lang = "en" if str(lang).startswith("en") else "fr"
-    spec = METRICS[obj.metric]
-    base = spec.en if lang == "en" else spec.fr
+    lang = _lang3(lang)
+    base = metric_label(obj.metric, lang)
     args = obj.args
     if "tissues" in args:
         extra = " / ".join(_tissue(t, lang) for t in args["tissues"])
@@ -213,6 +329,10 @@ def objective_label(obj: Any, lang: str = "fr") -> str:
         extra = f"{args['sphere_mm']:g} mm"
     elif any(k in args for k in ("tissue", "structure", "region")):
         extra = _tissue(args.get("tissue") or args.get("structure") or args["region"], lang)
+    elif "name" in args:
+        from simulator.console.i18n import tr
+
+        extra = tr(str(args["name"]), lang)
     else:
-        extra = args.get("name", "")
+        extra = ""
     return f"{base} ({extra})" if extra else base

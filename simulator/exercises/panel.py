@@ -22,7 +22,7 @@ import ipywidgets as W
 
 from simulator.exercises import _protocol
 from simulator.exercises.grader import GradeResult, grade, live_status
-from simulator.exercises.objectives import objective_label
+from simulator.exercises.objectives import format_value, objective_label, objective_target
 from simulator.exercises.schema import Exercise
 from simulator.exercises.store import EVENT_EXERCISE_OPENED, EVENT_MENTOR_CALLED
 
@@ -32,32 +32,44 @@ __all__ = ["ExercisePanel", "record_mentor_call", "MENTOR_EVENT_TYPES"]
 #: mentor"; the panel records :data:`EVENT_MENTOR_CALLED` in the store when it sees one.
 MENTOR_EVENT_TYPES = ("mentor_called", "call_mentor", "mentor_call")
 
-_TXT = {
-    "submit": ("Soumettre", "Submit"),
-    "hint": ("Indice", "Hint"),
-    "no_more_hints": ("Plus d'indice.", "No more hints."),
-    "reset": ("Recommencer", "Start again"),
-    "objectives": ("Objectifs", "Objectives"),
-    "patient": ("Patient", "Patient"),
-    "pending": ("mesuré à la soumission", "measured on submit"),
-    "score": ("Note", "Score"),
-    "grading": ("Correction en cours…", "Grading…"),
-    "saved": ("Tentative enregistrée.", "Attempt saved."),
-    "not_saved": ("Tentative NON enregistrée : ", "Attempt NOT saved: "),
-    "call_mentor": ("Appeler un mentor", "Call a mentor"),
-    "mentor_called": ("Mentor appelé.", "Mentor called."),
-    "target": ("cible", "target"),
-    "measured": ("mesuré", "measured"),
-    "editable": ("Paramètres modifiables", "Parameters you may change"),
-    "steps": ("Avant de soumettre", "Before you submit"),
+_TXT = {  # key: (fr, en, de)
+    "submit": ("Soumettre", "Submit", "Abgeben"),
+    "hint": ("Indice", "Hint", "Hinweis"),
+    "no_more_hints": ("Plus d'indice.", "No more hints.", "Keine weiteren Hinweise."),
+    "reset": ("Recommencer", "Start again", "Neu beginnen"),
+    "objectives": ("Objectifs", "Objectives", "Ziele"),
+    "patient": ("Patient", "Patient", "Patient"),
+    "pending": ("mesuré à la soumission", "measured on submit", "gemessen bei der Abgabe"),
+    "score": ("Note", "Score", "Punkte"),
+    "grading": ("Correction en cours…", "Grading…", "Bewertung läuft…"),
+    "saved": ("Tentative enregistrée.", "Attempt saved.", "Versuch gespeichert."),
+    "not_saved": ("Tentative NON enregistrée : ", "Attempt NOT saved: ",
+                  "Versuch NICHT gespeichert: "),
+    "call_mentor": ("Appeler un mentor", "Call a mentor", "Mentor rufen"),
+    "mentor_called": ("Mentor appelé.", "Mentor called.", "Mentor gerufen."),
+    "target": ("cible", "target", "Ziel"),
+    "measured": ("mesuré", "measured", "gemessen"),
+    "editable": ("Paramètres modifiables", "Parameters you may change", "Änderbare Parameter"),
+    "implants": ("implants", "implants", "Implantate"),
+    "years": ("ans", "years", "Jahre"),
+    "steps": ("Avant de soumettre", "Before you submit", "Vor der Abgabe"),
     "step_screening": ("valider le questionnaire de sécurité IRM (onglet Patient)",
-                       "validate the MR safety screening (Patient tab)"),
+                       "validate the MR safety screening (Patient tab)",
+                       "den MRT-Sicherheitsfragebogen bestätigen (Reiter Patient)"),
     "step_series": ("acquérir une série avec le protocole à soumettre (Acquérir)",
-                    "acquire a series with the protocol you submit (Scan)"),
-    "steps_done": ("Prêt : la série {name} sera soumise.", "Ready: series {name} will be submitted."),
-    "missing": ("Soumission impossible : il reste à {what}.", "Cannot submit yet: still to {what}."),
-    "graded_series": ("Série corrigée : {name}", "Graded series: {name}"),
+                    "acquire a series with the protocol you submit (Scan)",
+                    "eine Serie mit dem abzugebenden Protokoll messen (Messen)"),
+    "steps_done": ("Prêt : la série {name} sera soumise.", "Ready: series {name} will be submitted.",
+                   "Bereit: Serie {name} wird abgegeben."),
+    "missing": ("Soumission impossible : il reste à {what}.", "Cannot submit yet: still to {what}.",
+                "Abgabe noch nicht möglich: noch {what}."),
+    "graded_series": ("Série corrigée : {name}", "Graded series: {name}", "Bewertete Serie: {name}"),
 }
+
+def _lang(lang: Any) -> str:
+    lang = str(lang or "fr")
+    return "en" if lang.startswith("en") else ("de" if lang.startswith("de") else "fr")
+
 
 #: Event recorded beside each attempt: the series it graded (number, name, protocol).
 EVENT_ATTEMPT_SERIES = "attempt_series"
@@ -89,7 +101,7 @@ class ExercisePanel:
         self.exercise = exercise
         self.store = store
         self.user = user
-        self.lang = "en" if str(lang).startswith("en") else "fr"
+        self.lang = _lang(lang)
         self.opened_at = datetime.now(UTC)
         self.result: GradeResult | None = None
         self.live: dict[str, bool | None] = {}
@@ -112,12 +124,12 @@ class ExercisePanel:
 
     # ---------------------------------------------------------------- helpers
     def t(self, key: str) -> str:
-        fr, en = _TXT[key]
-        return en if self.lang == "en" else fr
+        fr, en, de = _TXT[key]
+        return {"fr": fr, "en": en, "de": de}.get(self.lang, en)
 
     def set_lang(self, lang: str) -> None:
-        """Switch the panel's language (fr/en)."""
-        self.lang = "en" if str(lang).startswith("en") else "fr"
+        """Switch the panel's language (fr/en/de)."""
+        self.lang = _lang(lang)
         self.submit.description = self.t("submit")
         self.hint_button.description = self.t("hint")
         self.reset_button.description = self.t("reset")
@@ -167,26 +179,30 @@ class ExercisePanel:
         self._render_header()
 
     def _render_header(self) -> None:
+        from simulator.console.i18n import tr
+        from simulator.console.patient import IMPLANTS
+
         ex, lang = self.exercise, self.lang
         p = ex.patient
-        state = html.escape(p.state)
-        implants = ", ".join(p.implants) or "—"
-        editable = ", ".join(ex.editable)
+        state = html.escape(tr(p.state, lang))
+        implants = ", ".join(IMPLANTS[k].label(lang) if k in IMPLANTS else k.replace("_", " ")
+                             for k in p.implants) or "—"
+        editable = ", ".join(tr(n, lang) for n in ex.editable)
         self.header.value = (
             f"<h3 style='margin:4px 0'>{html.escape(ex.title.get(lang))}</h3>"
             f"<p>{html.escape(ex.brief.get(lang))}</p>"
-            f"<p style='font-size:90%'><b>{self.t('patient')}</b>: {html.escape(p.name)}, {p.age}, "
-            f"{p.weight_kg:g} kg — {html.escape(p.indication.get(lang))} — {state}; "
-            f"implants: {html.escape(implants)}<br><b>{self.t('editable')}</b>: "
-            f"<code>{html.escape(editable)}</code></p>"
+            f"<p style='font-size:90%'><b>{self.t('patient')}</b>: {html.escape(p.name)}, "
+            f"{p.age} {self.t('years')}, {p.weight_kg:g} kg — "
+            f"{html.escape(p.indication.get(lang))} — {state}; {self.t('implants')}: "
+            f"{html.escape(implants)}<br><b>{self.t('editable')}</b>: {html.escape(editable)}</p>"
         )
 
     def _row(self, obj: Any, status: bool | None, measured: Any = None, feedback: str = "") -> str:
         label = objective_label(obj, self.lang)
         color, icon = _COLORS[status], _ICONS[status]
-        detail = f"{self.t('target')} {html.escape(obj.target_text())}"
+        detail = f"{self.t('target')} {html.escape(objective_target(obj, self.lang))}"
         if measured is not None:
-            m = f"{measured:.3g}" if isinstance(measured, float) else str(measured)
+            m = format_value(obj, measured, self.lang)
             detail = f"{self.t('measured')} {html.escape(m)}, " + detail
         elif status is None:
             detail += f" — {self.t('pending')}"

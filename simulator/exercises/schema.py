@@ -62,14 +62,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Text:
-    """A text in French and English."""
+    """A text in French and English, and optionally German."""
 
     fr: str
     en: str
+    de: str | None = None
 
     def get(self, lang: str = "fr") -> str:
-        """The text in ``lang`` (``fr`` unless it starts with ``en``)."""
-        return self.en if str(lang).startswith("en") else self.fr
+        """The text in ``lang``: ``en``, ``de`` (English where the file has no German), else
+        ``fr``."""
+        lang = str(lang)
+        if lang.startswith("de"):
+            return self.de or self.en
+        return self.en if lang.startswith("en") else self.fr
 
 
 @dataclass(frozen=True)
@@ -158,7 +163,7 @@ class Exercise:
 
 
 def _text(d: Mapping[str, str]) -> Text:
-    return Text(fr=d["fr"], en=d["en"])
+    return Text(fr=d["fr"], en=d["en"], de=d.get("de"))
 
 
 def _setup(d: Mapping[str, Any]) -> Setup:
