@@ -137,11 +137,22 @@ def _uid(*parts: Any) -> str:
     return make_uid("worklist", *parts)
 
 
-def _default_protocol(anatomy: str) -> str:
+#: The protocol a radiologist would ask for, by pathology (else the anatomy's first preset).
+_PROTOCOL_FOR = {
+    "ms_lesions": "flair",
+    "tumour": "t2_tse",
+    "meniscal_tear": "pd_fs",
+    "bone_marrow_oedema": "t2_fs",
+    "disc_herniation": "t2_tse_sag",
+}
+
+
+def _default_protocol(anatomy: str, pathology: str | None = None) -> str:
     import simulator.mr as mr
 
-    presets = mr.PRESETS.get(anatomy) if hasattr(mr.PRESETS, "get") else None
-    name = next(iter(presets)) if presets else ""
+    presets = list(mr.PRESETS.get(anatomy) or ()) if hasattr(mr.PRESETS, "get") else []
+    wanted = _PROTOCOL_FOR.get(pathology or "")
+    name = wanted if wanted in presets else (presets[0] if presets else "")
     return f"{anatomy}/{name}" if name else anatomy
 
 
@@ -169,7 +180,7 @@ def procedure_for_scenario(
     fp = _dicom_patient(FictitiousPatient, p)
     digest = hashlib.sha1(f"{name}|{start.isoformat()}".encode()).hexdigest()
     accession = f"ML{start:%y%m%d}{int(digest[:6], 16) % 10000:04d}"[:16]
-    protocol = _default_protocol(p.anatomy)
+    protocol = _default_protocol(p.anatomy, p.pathology)
     what = {"brain": "MR brain", "knee": "MR knee", "spine": "MR lumbar spine"}.get(
         p.anatomy, f"MR {p.anatomy}"
     )

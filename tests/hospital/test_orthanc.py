@@ -146,13 +146,26 @@ def test_worklist_add_is_what_cfind_returns_and_the_console_lists(orthanc, monke
     assert len(listed) == len(scenario_names()) + 1
     labels = [label for label, _ in picker.dropdown.options][1:]
     assert labels == [sp.label for sp in listed]
-    knee = next(i for i, sp in enumerate(listed) if sp.protocol.startswith("knee/"))
-    picker.dropdown.value = knee
-    sp = listed[knee]
+    ms = next(i for i, sp in enumerate(listed) if sp.patient_id == "MERM-MS")
+    picker.dropdown.value = ms  # what the trainee does
+    sp = listed[ms]
     exam = exam_for(c.session)
     assert exam.study.accession_number == sp.accession_number
     assert exam.study.study_uid == sp.study_uid and exam.study.request.protocol == sp.protocol
-    assert c.session.anatomy_name == "knee" and c.session.patient.key == "knee"
+    # The patient card is the scenario's (implants and all), the protocol the one requested.
+    assert c.session.patient.key == "ms" and c.session.pathology == "ms_lesions"
+    assert sp.protocol == "brain/flair" and c.session.anatomy_name == "brain"
+    import simulator.mr as mr
+
+    flair = mr.preset("brain", "flair")
+    p = c.session.protocol
+    assert (p.sequence, p.tr_ms, p.te_ms, p.ti_ms) == (
+        flair.sequence,
+        flair.tr_ms,
+        flair.te_ms,
+        flair.ti_ms,
+    )
+    assert "LEROY" in c.patient.card.value
     assert sp.accession_number in picker.status.value and sp.protocol in picker.status.value
     # The mentor's page shows the worklist entry (the session's snapshot carries it).
     assert c.session.snapshot()["worklist"]["accession"] == sp.accession_number
