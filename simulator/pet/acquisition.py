@@ -20,7 +20,7 @@ attenuation factors exp(−∫μ) and ``n`` the detector efficiencies (fixed per
 Time of flight is modelled as its effective sensitivity gain G = D/Δx (see
 :func:`simulator.pet._scanner.tof_gain`): each component is drawn as Poisson(G · mean) / G,
 which has the mean of a non-TOF scan and the variance of one G times longer. The TOF kernel
-itself is not simulated.
+itself is not simulated. The prompts are drawn once, Poisson of the sum of the three means.
 """
 
 from __future__ import annotations
@@ -168,14 +168,6 @@ def filter_runs(
     return out
 
 
-def _poisson(
-    rng: np.random.Generator, mean: NDArray[np.float32], gain: float
-) -> NDArray[np.float32]:
-    if gain == 1.0:
-        return rng.poisson(mean).astype(np.float32)
-    return (rng.poisson(mean * gain) / gain).astype(np.float32)
-
-
 def acquire(
     phantom: Phantom,
     protocol: PETProtocol,
@@ -305,13 +297,21 @@ def acquire(
     body = (ph.mu_per_cm[list(idx)] > 0.05).sum(axis=(1, 2)) * px * px
     diameter = float(2.0 * np.sqrt(np.mean(body) / np.pi)) if body.size else 0.0
     gain = scanner.tof_gain(protocol.tof_ps, diameter)
+    means = [float(v.sum(dtype=np.float64)) for v in (trues, scatter, randoms)]
     if noiseless:
-        t_m, s_m, r_m = trues, scatter, randoms
+        prompts = (trues + scatter + randoms).astype(np.float32)
+        tc, sc, rc = means
     else:
+        # One Poisson draw of the prompts (a sum of independent Poisson variables is
+        # Poisson); the realised trues/scatter/randoms totals are its multinomial split,
+        # which is their exact joint law given the prompts' total.
         assert rng is not None
-        t_m, s_m, r_m = (_poisson(rng, v, gain) for v in (trues, scatter, randoms))
-    prompts = (t_m + s_m + r_m).astype(np.float32)
-    tc, sc, rc = (float(v.sum(dtype=np.float64)) for v in (t_m, s_m, r_m))
+        drawn = rng.poisson((trues + scatter + randoms) * np.float32(gain))
+        n_drawn = int(drawn.sum(dtype=np.int64))
+        prompts = (drawn if gain == 1.0 else drawn / gain).astype(np.float32)
+        m_sum = sum(means)
+        split = rng.multinomial(n_drawn, [v / m_sum for v in means]) if m_sum > 0 else [0, 0, 0]
+        tc, sc, rc = (float(v) / gain for v in split)
     total = tc + sc + rc
     counts = {
         "trues": tc,

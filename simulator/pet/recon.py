@@ -20,14 +20,16 @@ from the band-limited spatial ramp (Kak & Slaney, ch. 3) before back-projection.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulator.pet._scanner import PSF_FWHM_MM
 from simulator.pet.acquisition import FWHM_TO_SIGMA, Sinogram, filter_runs
-from simulator.pet.projector import Projector, get_projector
+from simulator.pet.projector import Projector, get_projector, matmul
 from simulator.pet.protocol import PETProtocol
 
 __all__ = [
@@ -37,6 +39,8 @@ __all__ = [
     "fbp_filter",
     "recon_projector",
     "postfilter",
+    "sensitivity_images",
+    "cached_sensitivity",
 ]
 
 ArrayF = NDArray[np.float32]
@@ -50,6 +54,7 @@ def iter_em(
     iterations: int,
     subsets: int = 1,
     x0: ArrayF | None = None,
+    sensitivity: Sensitivity | None = None,
 ) -> Iterator[tuple[int, ArrayF]]:
     """OSEM (MLEM when ``subsets == 1``) in column layout; yields after each iteration.
 
@@ -62,6 +67,9 @@ def iter_em(
         ``subsets`` must divide the projector's angles.
     x0 : ndarray, shape (n_pixels_in_fov, n_slices), optional
         Positive start image; default uniform with the data's net counts.
+    sensitivity : Sensitivity, optional
+        The subsets' sensitivity images for these weights (:func:`sensitivity_images`),
+        when already computed.
 
     Yields
     ------
@@ -73,23 +81,66 @@ def iter_em(
     w = np.asarray(weights, np.float32)
     b = np.asarray(background, np.float32)
     local = [(a_s, t_s, y[rows], w[rows], b[rows]) for a_s, t_s, rows in parts]
-    sens = [t_s @ w_s for _, t_s, _, w_s, _ in local]
+    if sensitivity is None:
+        sensitivity = sensitivity_images(projector, w, subsets)
+    total, inv_sens = sensitivity
     if x0 is None:
-        total = sum(s for s in sens)
         net = np.maximum((y - b).sum(axis=0, dtype=np.float64), 1e-12)
         x = np.ones((projector.pixels.size, y.shape[1]), np.float32)
-        x *= (net / np.maximum(total.sum(axis=0, dtype=np.float64), 1e-30)).astype(np.float32)
+        x *= (net / np.maximum(total, 1e-30)).astype(np.float32)
     else:
         x = np.array(x0, dtype=np.float32, copy=True)
-    inv_sens = [
-        np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(np.float32) for s in sens
-    ]
     for it in range(1, iterations + 1):
         for (a_s, t_s, y_s, w_s, b_s), inv in zip(local, inv_sens, strict=True):
-            fwd = w_s * (a_s @ x) + b_s
-            ratio = np.divide(y_s, fwd, out=np.zeros_like(fwd), where=fwd > 0)
-            x *= (t_s @ (w_s * ratio)) * inv
+            fwd = matmul(a_s, x)
+            fwd *= w_s
+            fwd += b_s
+            # y/ȳ where ȳ > 0, else 0 (ȳ ≥ 0 and stays 0 there), times w, in place
+            np.divide(y_s, fwd, out=fwd, where=fwd > 0)
+            fwd *= w_s
+            back = matmul(t_s, fwd)
+            back *= inv
+            x *= back
         yield it, x.copy()
+
+
+#: Per-column total sensitivity (float64, shape (n_slices,)) and each subset's 1/(A_sᵀ w_s)
+#: (0 where it vanishes).
+Sensitivity = tuple[NDArray[np.float64], list[ArrayF]]
+
+
+def sensitivity_images(projector: Projector, weights: ArrayF, subsets: int) -> Sensitivity:
+    """The subsets' sensitivity images A_sᵀ w_s, as OSEM needs them (see :func:`iter_em`)."""
+    w = np.asarray(weights, np.float32)
+    sens = [matmul(t_s, w[rows]) for _, t_s, rows in projector.subsets(subsets)]
+    total = np.sum([s.sum(axis=0, dtype=np.float64) for s in sens], axis=0)
+    inv = [np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(np.float32) for s in sens]
+    return total, inv
+
+
+#: Sensitivity images per sinogram, per (projector, subsets, corrections): a second
+#: reconstruction of the same data (other iterations, filter, matrix) reuses them.
+_SENS_CACHE: weakref.WeakKeyDictionary[Sinogram, dict[tuple[Any, ...], Sensitivity]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def cached_sensitivity(
+    sinogram: Sinogram, protocol: PETProtocol, projector: Projector, weights: ArrayF,
+    subsets: int,
+) -> Sensitivity:
+    """:func:`sensitivity_images` of ``sinogram``'s weights, computed once per projector,
+    subset split and attenuation correction (the only setting the weights depend on)."""
+    key = (
+        projector.n, projector.pixel_mm, projector.psf_fwhm_mm, projector.geometry, subsets,
+        protocol.attenuation_correction,
+    )
+    per = _SENS_CACHE.setdefault(sinogram, {})
+    if key not in per:
+        if len(per) >= 4:
+            per.clear()
+        per[key] = sensitivity_images(projector, weights, subsets)
+    return per[key]
 
 
 def poisson_log_likelihood(data: ArrayF, expected: ArrayF) -> float:
@@ -127,7 +178,7 @@ def _fbp(projector: Projector, line_integrals: ArrayF, window: str) -> ArrayF:
     spec = np.fft.rfft(sino, n=filt.size, axis=2) * filt[: filt.size // 2 + 1]
     q = np.fft.irfft(spec, n=filt.size, axis=2)[:, :, : g.n_radial].astype(np.float32)
     scale = np.pi / g.n_angles * g.bin_mm / projector.pixel_mm**2
-    return (projector.transpose @ projector.sino_to_columns(q)) * np.float32(scale)
+    return matmul(projector.transpose, projector.sino_to_columns(q)) * np.float32(scale)
 
 
 def recon_projector(sinogram: Sinogram, matrix: int, psf_fwhm_mm: float = 0.0) -> Projector:
@@ -191,7 +242,8 @@ def _iterate(sinogram: Sinogram, p: PETProtocol) -> Iterator[tuple[int, ArrayF, 
         yield 1, _fbp(proj, pre, p.fbp_window), proj
         return
     subsets = 1 if p.recon == "mlem" else p.subsets
-    for it, x in iter_em(proj, y, w, b, p.iterations, subsets):
+    sens = cached_sensitivity(sinogram, p, proj, w, subsets)
+    for it, x in iter_em(proj, y, w, b, p.iterations, subsets, sensitivity=sens):
         yield it, x, proj
 
 
