@@ -11,14 +11,22 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 from simulator.errors import ParameterError
 from simulator.pet import _scanner as scanner
 from simulator.pet.countrate import bed_losses
 from simulator.pet.tracers import TRACERS, decay_factor, frame_decay_factor
 
-__all__ = ["PETProtocol", "PETDerived", "check_protocol", "derive", "RECONS", "EANM_MBQ_MIN_PER_KG"]
+__all__ = [
+    "PETProtocol",
+    "PETDerived",
+    "check_protocol",
+    "derive",
+    "necr_against_activity",
+    "RECONS",
+    "EANM_MBQ_MIN_PER_KG",
+]
 
 RECONS: tuple[str, ...] = ("fbp", "mlem", "osem")
 FBP_WINDOWS: tuple[str, ...] = ("ramp", "hann")
@@ -274,6 +282,23 @@ def derive(
         expected_nec=trues**2 / prompts if prompts > 0 else 0.0,
         tof_gain=scanner.tof_gain(p.tof_ps, diameter_mm),
     )
+
+
+def necr_against_activity(
+    p: PETProtocol, activities_mbq: list[float] | None = None
+) -> list[tuple[float, float]]:
+    """(injected MBq, NECR kcps of one bed) of this patient and protocol over activities.
+
+    The same count-rate model as :func:`derive` (dead time, randoms ∝ singles²): NECR
+    rises about linearly at low activity, then less and less, and falls past its peak.
+    Default activities: 25–2400 MBq in 25-MBq steps (past the peak of a 70-kg patient).
+    """
+    grid = activities_mbq or [25.0 * k for k in range(1, 97)]
+    out = []
+    for a in grid:
+        d = derive(replace(p, activity_mbq=float(a)))
+        out.append((float(a), d.expected_nec / d.frame_s / 1e3))
+    return out
 
 
 PROTOCOL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PETProtocol))

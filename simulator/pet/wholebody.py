@@ -228,3 +228,27 @@ def summed_counts(results: Sequence[BedResult]) -> dict[str, float]:
     c["randoms_fraction"] = c["randoms"] / tot if tot > 0 else 0.0
     return c
 
+
+
+#: Minutes per bed of a standard whole-body FDG exam (EANM: 2–4 min per bed on a
+#: Biograph mCT-class scanner) and with AI denoising at half the time (SubtlePET: 90 → 45 s
+#: per bed on its scanners; Weyts K. et al., EJNMMI 2022).
+STANDARD_MIN_PER_BED = 3.0
+AI_MIN_PER_BED = 1.5
+
+
+def exam_time_s(beds: int, minutes_per_bed: float) -> float:
+    """Acquisition time of the exam: beds × minutes per bed (bed moves not counted)."""
+    return 60.0 * beds * minutes_per_bed
+
+
+def scout_mip(phantom: Phantom) -> NDArray[np.float32]:
+    """Coronal maximum-intensity projection of the activity, head at row 0 (z, x)."""
+    return np.ascontiguousarray(phantom.activity_bqml.max(axis=1)[::-1]).astype(np.float32)
+
+
+def planned_beds_mm(phantom: Phantom, protocol: PETProtocol) -> list[tuple[float, float]]:
+    """Each planned bed as (top, bottom) in mm below the phantom's top (MIP rows × dz)."""
+    nz, dz = phantom.shape[0], phantom.voxel_mm[0]
+    beds, _ = plan_beds(nz, dz, protocol)
+    return [((nz - b.stop) * dz, (nz - b.first) * dz) for b in beds]
