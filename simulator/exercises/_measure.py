@@ -81,11 +81,15 @@ class Context:
 
                 ex = self.exercise
                 ph = pet.make_phantom(ex.phantom, **ex.phantom_options)
-                kwargs: dict[str, Any] = (
-                    {"slices": list(ex.grade_slices)} if ex.grade_slices else {}
-                )
                 # the image depends on the real patient; the entered weight only enters the SUV
                 real = dataclasses.replace(self.protocol, weight_kg=float(ex.patient.weight_kg))
+                from simulator.pet.scanner import is_multibed
+
+                # a bed-by-bed exam images its whole planned range (the scanner refuses slices)
+                kwargs: dict[str, Any] = (
+                    {"slices": list(ex.grade_slices)}
+                    if ex.grade_slices and not is_multibed(ph, real) else {}
+                )
                 self._cache["series"] = pet.scan(ph, real, rng=np.random.default_rng(ex.seed),
                                                  seed=ex.seed, **kwargs)
         return self._cache["series"]
