@@ -28,7 +28,12 @@ CREATE_TIMEOUT_S = 15.0
 
 class HubUnavailable(UserError, ConnectionError):
     """The hub could not open a room: unreachable, timed out, refused, or not a MERM Lab hub
-    at that address (a 404 or an HTML page, e.g. a wrong URL prefix)."""
+    at that address (a 404 or an HTML page, e.g. a wrong URL prefix). ``status`` is the
+    HTTP status of a refusal (``None`` when nothing answered)."""
+
+    def __init__(self, en: str, fr: str | None = None, status: int | None = None) -> None:
+        super().__init__(en, fr)
+        self.status = status
 
 
 def ws_url(hub_url: str, token: str) -> str:
@@ -160,6 +165,7 @@ class HubClient:
             raise HubUnavailable(
                 f"hub refused the connection ({exc.status})",
                 f"le hub a refusé la connexion ({exc.status})",
+                status=exc.status,
             ) from exc
         except (aiohttp.ClientError, OSError) as exc:
             await self._http.close()

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
 
 from ._draw import draw_overlay
-from .client import HubClient
+from .client import HubClient, HubUnavailable
 from .console_link import ConsoleLike
 from .media import VIDEO_CLOCK_HZ
 
@@ -125,7 +126,8 @@ class TraineeLink:
         size: tuple[int, int] = (640, 480),
     ) -> None:
         self.session = session
-        self.client = HubClient(hub_url, token, name, client="kernel")
+        self.hub_url, self.token, self.name = hub_url, token, name
+        self.fps, self.size = fps, size
         self.annotations: list[dict[str, Any]] = []
         self.control: dict[str, Any] = {"holder": None, "holder_name": None, "pending": []}
         self.pending_confirms: dict[int, dict[str, Any]] = {}
@@ -133,13 +135,31 @@ class TraineeLink:
         self.chat: list[dict[str, Any]] = []
         self.rtt_ms: float | None = None
         self.connected = False
-        self.track = ConsoleTrack(session, fps, size, annotations=lambda: self.annotations)
+        self.reconnecting = False
+        self.reconnects = 0
+        self.gave_up: HubUnavailable | None = None  # why reconnecting stopped (room gone…)
+        self.track = self._new_track()
+        self.client = self._new_client()
         self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self._state_due = False
         self._ping_task: asyncio.Task[None] | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._closing = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self.client.on_message(self._on_message)
         session.on_change(self._on_change)
+
+    def _new_track(self) -> ConsoleTrack:
+        return ConsoleTrack(self.session, self.fps, self.size, annotations=lambda: self.annotations)
+
+    def _new_client(self) -> HubClient:
+        client = HubClient(self.hub_url, self.token, self.name, client="kernel")
+
+        async def on_message(msg: dict[str, Any]) -> None:
+            if client is self.client:  # a closed connection's last words are not news
+                await self._on_message(msg)
+
+        client.on_message(on_message)
+        return client
 
     def on_event(self, listener: Callable[[dict[str, Any]], None]) -> None:
         """Call ``listener(msg)`` on every hub message (the panel redraws from it)."""
@@ -148,18 +168,52 @@ class TraineeLink:
     async def start(self) -> None:
         """Join the room, publish video and the data channel, send the first snapshot."""
         self._loop = asyncio.get_running_loop()
+        await self._join()
+        self._ping_task = asyncio.ensure_future(self._ping_loop())
+
+    async def _join(self) -> None:
         welcome = await self.client.connect()
+        self.pending_confirms.clear()  # a restarted hub forgot them
         self._absorb(welcome)
         await self.client.start_media(video=self.track)
         self.connected = True
-        await self.send_state()
-        self._ping_task = asyncio.ensure_future(self._ping_loop())
+        await self.send_state()  # the console's state, also to a hub that restarted
         self._emit({"type": "_connected"})
 
+    async def _reconnect(self, first_delay_s: float = 0.5, max_delay_s: float = 5.0) -> None:
+        """The hub went away: try again with backoff (0.5, 1, 2, 4, 5, 5… s) until it
+        answers, the room is gone or the token expired, or the trainee hangs up."""
+        self.reconnecting = True
+        self._emit({"type": "_reconnecting"})
+        await self.client.close()
+        delay = first_delay_s
+        while not self._closing:
+            await asyncio.sleep(delay)
+            if self._closing:
+                break
+            self.track.stop()
+            self.track, self.client = self._new_track(), self._new_client()
+            try:
+                await self._join()
+                self.reconnects += 1
+                break
+            except HubUnavailable as exc:
+                await self.client.close()
+                if exc.status in (401, 404):  # token expired or room gone: nothing to rejoin
+                    self.gave_up = exc
+                    break
+            except (ConnectionError, OSError, TimeoutError, aiohttp.ClientError):
+                await self.client.close()
+            delay = min(delay * 2, max_delay_s)
+        self.reconnecting = False
+        self._emit({"type": "_connected" if self.connected else "_closed"})
+
     async def close(self) -> None:
+        self._closing = True
         self.connected = False
-        if self._ping_task is not None:
-            self._ping_task.cancel()
+        for task in (self._ping_task, self._reconnect_task):
+            if task is not None:
+                task.cancel()
         self.track.stop()
         await self.client.close()
         self._emit({"type": "_closed"})
@@ -205,7 +259,13 @@ class TraineeLink:
         n = 0
         while True:
             n += 1
-            await self.client.send_console({"type": "ping", "id": n, "t": time.perf_counter()})
+            if self.connected:
+                try:
+                    await self.client.send_console(
+                        {"type": "ping", "id": n, "t": time.perf_counter()}
+                    )
+                except (ConnectionError, RuntimeError, AssertionError):
+                    pass  # the hub went away: the reconnection takes over
             await asyncio.sleep(every_s)
 
     # ----------------------------------------------------------------- incoming
@@ -218,6 +278,9 @@ class TraineeLink:
             self.peers = msg["peers"]
         if "chat" in msg:
             self.chat = list(msg["chat"])
+
+    def _reconnected(self, _task: asyncio.Task[None]) -> None:
+        self._reconnect_task = None
 
     def _emit(self, msg: dict[str, Any]) -> None:
         for listener in self._listeners:
@@ -266,4 +329,7 @@ class TraineeLink:
             self.chat.append(msg)
         elif kind == "_closed":
             self.connected = False
+            if not self._closing and self._reconnect_task is None:
+                self._reconnect_task = asyncio.ensure_future(self._reconnect())
+                self._reconnect_task.add_done_callback(self._reconnected)
         self._emit(msg)

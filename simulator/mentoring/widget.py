@@ -50,6 +50,7 @@ TEXT = {
         "decline": "Decline", "send": "Send", "record": "I agree to this session being recorded",
         "camera": "Camera and microphone", "error": "Could not open a room: {e}",
         "no_link": "the connection to the hub failed ({e})",
+        "reconnecting": "reconnecting…", "gave_up": "Connection lost: {e}",
     },
     "fr": {
         "title": "Mentor à distance", "call": "Appeler un mentor", "hang_up": "Raccrocher",
@@ -63,6 +64,22 @@ TEXT = {
         "decline": "Refuser", "send": "Envoyer", "record": "J'accepte l'enregistrement de la séance",
         "camera": "Caméra et micro", "error": "Impossible d'ouvrir une salle : {e}",
         "no_link": "la connexion au hub a échoué ({e})",
+        "reconnecting": "reconnexion…", "gave_up": "Connexion perdue : {e}",
+    },
+    "de": {
+        "title": "Mentor aus der Ferne", "call": "Mentor rufen", "hang_up": "Auflegen",
+        "no_hub": "Mentoring-Hub nicht verfügbar (Labor mit merm-lab serve starten).",
+        "calling": "Raum wird geöffnet…", "connected": "Verbunden", "closed": "Nicht verbunden",
+        "mentor_link": "Mentor-Link", "observer_link": "Beobachter-Link", "expires": "läuft ab",
+        "latency": "Umlaufzeit", "control": "Steuerung", "you": "Sie (Auszubildende/r)",
+        "asks": "bittet um die Steuerung", "grant": "Gewähren", "refuse": "Ablehnen",
+        "take_back": "Steuerung zurücknehmen", "confirm_q": "{actor} möchte die PET-Aufnahme "
+        "starten (ionisierende Strahlung). Vom Scannerraum aus bestätigen?",
+        "confirm": "Aufnahme starten", "decline": "Ablehnen", "send": "Senden",
+        "record": "Ich bin mit der Aufzeichnung dieser Sitzung einverstanden",
+        "camera": "Kamera und Mikrofon", "error": "Kein Raum geöffnet: {e}",
+        "no_link": "die Verbindung zum Hub ist fehlgeschlagen ({e})",
+        "reconnecting": "Verbindung wird wiederhergestellt…", "gave_up": "Verbindung verloren: {e}",
     },
 }  # fmt: skip
 
@@ -78,6 +95,12 @@ def hub_credential() -> bytes:
     per user on a shared JupyterHub), else the hub secret (one machine, :func:`hub_secret`)."""
     key = os.environ.get("MERM_HUB_USER_KEY", "").strip()
     return key.encode() if key else hub_secret()
+
+
+def _lang(lang: str) -> str:
+    """``"fr"``, ``"de"`` or ``"en"`` (the console's languages)."""
+    text = str(lang)
+    return "fr" if text.startswith("fr") else "de" if text.startswith("de") else "en"
 
 
 def _button(label: str, css: str, style: str = "") -> W.Button:
@@ -97,7 +120,7 @@ class MentorPanel(W.VBox):
         Base URL of the hub (``$MERM_HUB_URL`` when ``None``); without one the panel
         says that mentoring is not available.
     lang : str
-        ``"fr"`` or ``"en"``.
+        ``"fr"``, ``"en"`` or ``"de"``.
     name : str
         The trainee's name as mentors and the audit log see it.
     """
@@ -112,7 +135,7 @@ class MentorPanel(W.VBox):
     ) -> None:
         self.session = session
         self.hub_url = hub_url or os.environ.get("MERM_HUB_URL")
-        self.lang = "fr" if str(lang).startswith("fr") else "en"
+        self.lang = _lang(lang)
         self.name = name or os.environ.get("JUPYTERHUB_USER") or os.environ.get("USER") or "trainee"
         self._secret = secret
         self.link: TraineeLink | None = None
@@ -184,8 +207,8 @@ class MentorPanel(W.VBox):
         return TEXT[self.lang][key].format(**kw)
 
     def set_lang(self, lang: str) -> None:
-        """Switch the panel's language (``"fr"``/``"en"``)."""
-        self.lang = "fr" if str(lang).startswith("fr") else "en"
+        """Switch the panel's language (``"fr"``/``"en"``/``"de"``)."""
+        self.lang = _lang(lang)
         self.title.value = f"<b>{self.t('title')}</b>"
         for button, key in (
             (self.call_button, "call"), (self.hang_up_button, "hang_up"), (self.grant_button, "grant"),
@@ -286,6 +309,14 @@ class MentorPanel(W.VBox):
             self.status.value = self.t("no_hub")
         elif self.error:
             self.status.value = f"<span style='color:#b00020'>{html.escape(self.error)}</span>"
+        elif link is not None and link.reconnecting:
+            self.status.value = (
+                f"<span class='merm-reconnecting' style='color:#b26a00'>"
+                f"{self.t('reconnecting')}</span>"
+            )
+        elif link is not None and link.gave_up:
+            why = html.escape(self.t("gave_up", e=link.gave_up.message(self.lang)))
+            self.status.value = f"<span style='color:#b00020'>{why}</span>"
         elif link is not None:
             self.status.value = self.t("connected") if live else self.t("calling")
         else:

@@ -214,3 +214,66 @@ def test_building_the_panel_loads_neither_aiortc_nor_av() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]", out.stdout
+
+
+async def test_the_panel_says_reconnecting_and_the_link_rejoins_a_restarted_hub(tmp_path) -> None:
+    from conftest import start_hub
+
+    from simulator.mentoring.server import HubConfig
+    from tests.conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = HubConfig(
+        secret=SECRET,
+        public_url=url,
+        audit_path=tmp_path / "audit.jsonl",
+        store_url=f"sqlite:///{tmp_path / 'rooms.sqlite'}",
+    )
+    runner, _ = await start_hub(config, port)
+    console = FakeConsole()
+    panel = MentorPanel(console, url, lang="fr", name="Alice", secret=SECRET)
+    panel.call_button.click()
+    await until(lambda: panel.link is not None and panel.link.connected)
+    link = panel.link
+    try:
+        await runner.cleanup()
+        await until(lambda: link.reconnecting)
+        assert "reconnexion…" in panel.status.value
+        panel.set_lang("de")
+        assert "Verbindung wird wiederhergestellt…" in panel.status.value
+        console.params["tr_ms"] = 900.0  # changed while the hub was away
+        runner, _ = await start_hub(config, port)
+        await until(lambda: link.connected and not link.reconnecting, timeout=15.0)
+        assert panel.status.value == "Verbunden" and link.reconnects == 1
+        async with HubClient(url, panel.room["tokens"]["mentor"], "Dr M") as mentor:
+            state = mentor.welcome["snapshot"]
+            assert state["protocol"]["tr_ms"] == 900.0, "the kernel sent its state again"
+    finally:
+        await panel.hang_up()
+        await runner.cleanup()
+
+
+async def test_a_room_that_did_not_survive_ends_the_retries_in_one_line(tmp_path) -> None:
+    from conftest import start_hub
+
+    from simulator.mentoring.server import HubConfig
+    from tests.conftest import free_port
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    config = HubConfig(secret=SECRET, public_url=url)  # no store: rooms die with the hub
+    runner, _ = await start_hub(config, port)
+    panel = MentorPanel(FakeConsole(), url, lang="en", name="Alice", secret=SECRET)
+    panel.call_button.click()
+    await until(lambda: panel.link is not None and panel.link.connected)
+    link = panel.link
+    await runner.cleanup()
+    runner, _ = await start_hub(config, port)
+    try:
+        await until(lambda: link.gave_up is not None, timeout=15.0)
+        assert not link.reconnecting and "Connection lost" in panel.status.value
+        assert "404" in panel.status.value
+    finally:
+        await panel.hang_up()
+        await runner.cleanup()

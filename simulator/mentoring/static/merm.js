@@ -2,21 +2,30 @@
 (() => {
 "use strict";
 
-const LANG = (new URLSearchParams(location.search).get("lang") ||
-  navigator.language || "en").startsWith("fr") ? "fr" : "en";
+const ASKED = (new URLSearchParams(location.search).get("lang") || navigator.language || "en");
+const LANG = ASKED.startsWith("fr") ? "fr" : ASKED.startsWith("de") ? "de" : "en";
 const TEXT = {
   en: { trainee: "trainee", you: "you", control: "Control", request: "Request control",
     release: "Release", scan: "Scan", set: "Set", send: "Send", clear: "Clear annotations",
     connecting: "connecting…", live: "live", closed: "disconnected", latency: "round trip",
     pending: "waiting for the trainee's confirmation", asks: "asks", audit: "audit (CSV)",
     camera: "camera", add: "Add console", arrow: "arrow", circle: "circle", text: "text",
-    notice: "Simulated — not for diagnosis" },
+    notice: "Simulated — not for diagnosis", reconnecting: "reconnecting…",
+    expired: "invitation expired" },
   fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
     release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
     clear: "Effacer les annotations", connecting: "connexion…", live: "en direct",
     closed: "déconnecté", latency: "aller-retour", pending: "en attente de la confirmation du stagiaire",
     asks: "demande", audit: "journal (CSV)", camera: "caméra", add: "Ajouter une console",
-    arrow: "flèche", circle: "cercle", text: "texte", notice: "Simulé — pas pour le diagnostic" },
+    arrow: "flèche", circle: "cercle", text: "texte", notice: "Simulé — pas pour le diagnostic",
+    reconnecting: "reconnexion…", expired: "invitation expirée" },
+  de: { trainee: "Auszubildende/r", you: "Sie", control: "Steuerung", request: "Steuerung anfragen",
+    release: "Steuerung abgeben", scan: "Aufnehmen", set: "Setzen", send: "Senden",
+    clear: "Anmerkungen löschen", connecting: "Verbindung…", live: "live", closed: "getrennt",
+    latency: "Umlaufzeit", pending: "wartet auf die Bestätigung der/des Auszubildenden",
+    asks: "fragt", audit: "Protokoll (CSV)", camera: "Kamera", add: "Konsole hinzufügen",
+    arrow: "Pfeil", circle: "Kreis", text: "Text", notice: "Simuliert — nicht für die Diagnose",
+    reconnecting: "Verbindung wird wiederhergestellt…", expired: "Einladung abgelaufen" },
 }[LANG];
 
 function el(tag, attrs = {}, ...children) {
@@ -55,13 +64,37 @@ class RoomClient {
   constructor(token, name, handlers, localMedia) {
     this.token = token; this.name = name; this.h = handlers; this.localMedia = localMedia;
     this.welcome = null; this.pc = null; this.dc = null; this.av = new Map(); this.seq = 0;
-    this.pings = new Map();
+    this.pings = new Map(); this.backoff = 500; this.closing = false; this.pinger = null;
+    this.reconnects = 0;
+  }
+  // Seconds since 1970 until which the invitation is valid (its claims, base64url JSON).
+  expiry() {
+    try {
+      const b64 = this.token.split(".")[0].replace(/-/g, "+").replace(/_/g, "/");
+      return JSON.parse(atob(b64 + "===".slice((b64.length + 3) % 4))).exp;
+    } catch (e) { return 0; }
   }
   connect() {
     this.ws = new WebSocket(hubUrl(`ws?token=${encodeURIComponent(this.token)}`, true));
     this.ws.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
-    this.ws.onclose = () => this.h.status && this.h.status(TEXT.closed);
+    this.ws.onclose = () => this.retry();
   }
+  // The hub went away (restart, network): try again with backoff, 0.5 s doubling to 5 s,
+  // until the invitation expires; the welcome that follows restores the tile.
+  retry() {
+    if (this.closing) return;
+    this.dropMedia();
+    if (Date.now() / 1000 >= this.expiry()) { if (this.h.status) this.h.status(TEXT.expired); return; }
+    if (this.h.status) this.h.status(TEXT.reconnecting);
+    setTimeout(() => this.connect(), this.backoff);
+    this.backoff = Math.min(this.backoff * 2, 5000);
+  }
+  dropMedia() {
+    if (this.pinger) { clearInterval(this.pinger); this.pinger = null; }
+    if (this.pc) { this.pc.close(); this.pc = null; this.dc = null; }
+    for (const id of [...this.av.keys()]) this.avClose(id);
+  }
+  close() { this.closing = true; this.dropMedia(); if (this.ws) this.ws.close(); }
   send(msg) { if (this.ws.readyState === 1) this.ws.send(JSON.stringify(msg)); }
   sendConsole(msg) {
     if (this.dc && this.dc.readyState === "open") this.dc.send(JSON.stringify(msg)); else this.send(msg);
@@ -74,11 +107,11 @@ class RoomClient {
     pc.ontrack = (ev) => { videoEl.srcObject = new MediaStream([ev.track]); videoEl.play().catch(() => {}); };
     this.dc = pc.createDataChannel("console");
     this.dc.onmessage = (ev) => this.onMessage(JSON.parse(ev.data));
-    this.dc.onopen = () => this.h.status && this.h.status(TEXT.live);
+    this.dc.onopen = () => { this.backoff = 500; if (this.h.status) this.h.status(TEXT.live); };
     await pc.setLocalDescription(await pc.createOffer());
     await waitIce(pc);
     this.send({ type: "offer", sdp: pc.localDescription.sdp });
-    setInterval(() => this.ping(), 1000);
+    this.pinger = setInterval(() => this.ping(), 1000);
   }
   ping() {
     this.seq += 1;
@@ -87,6 +120,8 @@ class RoomClient {
   async onMessage(msg) {
     switch (msg.type) {
       case "welcome":
+        if (this.welcome) this.reconnects += 1;
+        this.dropMedia();
         this.welcome = msg;
         this.send({ type: "hello", name: this.name, client: "browser" });
         if (this.localMedia) this.send({ type: "av_ready", on: true });
