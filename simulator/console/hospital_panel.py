@@ -19,35 +19,87 @@ import ipywidgets as W
 
 __all__ = ["WorklistPicker", "PacsPanel", "attach", "patient_for_procedure", "TEXTS"]
 
-#: The panel's own texts (fr, en).
+#: The panel's own texts (fr, en, de).
 TEXTS: dict[str, dict[str, str]] = {
-    "worklist": {"fr": "Liste de travail", "en": "Worklist"},
-    "worklist_refresh": {"fr": "Actualiser", "en": "Refresh"},
-    "worklist_none": {"fr": "(aucune procédure planifiée)", "en": "(no scheduled procedure)"},
-    "worklist_pick": {"fr": "— choisir une procédure —", "en": "— choose a procedure —"},
-    "worklist_count": {"fr": "{n} procédure(s) planifiée(s)", "en": "{n} scheduled procedure(s)"},
+    "worklist": {
+        "fr": "Liste de travail",
+        "en": "Worklist",
+        "de": "Arbeitsliste",
+    },
+    "worklist_refresh": {
+        "fr": "Actualiser",
+        "en": "Refresh",
+        "de": "Aktualisieren",
+    },
+    "worklist_none": {
+        "fr": "(aucune procédure planifiée)",
+        "en": "(no scheduled procedure)",
+        "de": "(keine geplante Untersuchung)",
+    },
+    "worklist_pick": {
+        "fr": "— choisir une procédure —",
+        "en": "— choose a procedure —",
+        "de": "— Untersuchung wählen —",
+    },
+    "worklist_count": {
+        "fr": "{n} procédure(s) planifiée(s)",
+        "en": "{n} scheduled procedure(s)",
+        "de": "{n} geplante Untersuchung(en)",
+    },
     "worklist_chosen": {
         "fr": "Accession {acc} — {proc} — protocole {protocol}",
         "en": "Accession {acc} — {proc} — protocol {protocol}",
+        "de": "Accession {acc} — {proc} — Protokoll {protocol}",
     },
-    "send_pacs": {"fr": "Envoyer au PACS", "en": "Send to PACS"},
-    "resend_pacs": {"fr": "Renvoyer les séries en échec", "en": "Resend failed series"},
-    "pacs_sending": {"fr": "Envoi à {addr}…", "en": "Sending to {addr}…"},
-    "pacs_no_series": {"fr": "aucune série à envoyer", "en": "no series to send"},
-    "pacs_sent": {"fr": "envoyée", "en": "sent"},
-    "pacs_failed": {"fr": "échec", "en": "failed"},
-    "pacs_view": {"fr": "voir", "en": "view"},
+    "send_pacs": {
+        "fr": "Envoyer au PACS",
+        "en": "Send to PACS",
+        "de": "An PACS senden",
+    },
+    "resend_pacs": {
+        "fr": "Renvoyer les séries en échec",
+        "en": "Resend failed series",
+        "de": "Fehlgeschlagene Serien erneut senden",
+    },
+    "pacs_sending": {
+        "fr": "Envoi à {addr}…",
+        "en": "Sending to {addr}…",
+        "de": "Senden an {addr}…",
+    },
+    "pacs_no_series": {
+        "fr": "aucune série à envoyer",
+        "en": "no series to send",
+        "de": "keine Serie zum Senden",
+    },
+    "pacs_sent": {
+        "fr": "envoyée",
+        "en": "sent",
+        "de": "gesendet",
+    },
+    "pacs_failed": {
+        "fr": "échec",
+        "en": "failed",
+        "de": "fehlgeschlagen",
+    },
+    "pacs_view": {
+        "fr": "voir",
+        "en": "view",
+        "de": "ansehen",
+    },
     "pacs_summary": {
         "fr": "{sent}/{n} série(s) envoyée(s) à {addr}",
         "en": "{sent}/{n} series sent to {addr}",
+        "de": "{sent}/{n} Serie(n) an {addr} gesendet",
     },
     "pacs_not_saved": {
         "fr": "envoi non enregistré dans le suivi : {why}",
         "en": "send not recorded in the progress store: {why}",
+        "de": "Senden nicht im Fortschritt gespeichert: {why}",
     },
     "pacs_resend_hint": {
         "fr": "à renvoyer : séries {which} (les fichiers sont conservés)",
         "en": "to resend: series {which} (the files are kept)",
+        "de": "erneut senden: Serien {which} (die Dateien bleiben erhalten)",
     },
 }
 

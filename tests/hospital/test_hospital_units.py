@@ -190,3 +190,22 @@ def test_pacs_sent_objective_reads_the_send_events() -> None:
     assert measure(obj, ctx) is True
     (row,) = pacs_rows(store)  # the latest outcome of the series
     assert row["state"] == "sent" and row["exercise_id"] == "ex-pacs"
+
+
+def test_pet_console_gets_send_to_pacs_and_texts_have_three_languages(monkeypatch) -> None:
+    from simulator.console.hospital_panel import TEXTS
+    from simulator.console.pet_console import PETConsole
+
+    assert all(set(v) == {"fr", "en", "de"} for v in TEXTS.values())
+    monkeypatch.setenv("MERM_PACS", "ORTHANC@127.0.0.1:1")
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    c = PETConsole(lang="en")
+    assert (
+        "merm-send-pacs" in c.pacs.button._dom_classes
+        and c.pacs.button.description == "Send to PACS"
+    )
+    c.L.switch("fr")
+    assert c.pacs.button.description == "Envoyer au PACS"
+    monkeypatch.setenv("MERM_PACS", "not an address")
+    bad = PETConsole(lang="en")
+    assert not hasattr(bad, "pacs") and "AET@host:port" in bad.session.message
