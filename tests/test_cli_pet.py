@@ -246,3 +246,17 @@ def test_whole_body_series_suv_from_tags_and_dciodvfy(tmp_path: Path) -> None:
         check = subprocess.run(["dciodvfy", str(f)], capture_output=True, text=True, timeout=60)
         lines = (check.stdout + check.stderr).splitlines()
         assert [ln for ln in lines if ln.startswith("Error")] == [], f
+
+
+def test_nema_preset_scans_at_5_3_kbqml(tmp_path: Path) -> None:
+    out = tmp_path / "nema"
+    res = run_cli(
+        "pet", "scan", "--phantom", "nema-iec", "--nema", "--set", "matrix=64", "--set",
+        "subsets=7", "--seed", "1", "--out", str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["protocol"]["uptake_min"] == 0.0
+    assert metrics["protocol"]["minutes_per_bed"] == pytest.approx(4.86)
+    bg = metrics["nema"]["background_bqml"]["sphere_37"]
+    assert bg == pytest.approx(5300.0, rel=BACKGROUND_TOL)

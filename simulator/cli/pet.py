@@ -46,6 +46,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--phantom", required=True, help="nema-iec, brain, torso or patient (whole body)"
     )
     scan.add_argument(
+        "--nema",
+        action="store_true",
+        help="start from the NEMA NU 2 image-quality acquisition (5.3 kBq/mL at the scan "
+        "start, 100 cm in 30 min); --set still applies",
+    )
+    scan.add_argument(
         "--height-cm", type=float, default=175.0, help="whole-body patient: height (140–210)"
     )
     scan.add_argument(
@@ -153,7 +159,10 @@ def run(args: argparse.Namespace) -> int:
 
     if args.phantom not in pet.PHANTOMS:
         raise ParameterError("phantom", args.phantom, ", ".join(pet.PHANTOMS))
-    proto = apply_sets(pet.PETProtocol(), parse_sets(args.set, pet.PETProtocol))
+    from simulator.pet.protocol import nema_iq_protocol
+
+    start = nema_iq_protocol() if args.nema else pet.PETProtocol()
+    proto = apply_sets(start, parse_sets(args.set, pet.PETProtocol))
     warnings = tuple(pet.check_protocol(proto))
     kwargs: dict[str, Any] = {"activity_mbq": proto.activity_mbq, "weight_kg": proto.weight_kg}
     if args.phantom == "nema-iec":

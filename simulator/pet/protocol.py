@@ -24,6 +24,8 @@ __all__ = [
     "check_protocol",
     "derive",
     "necr_against_activity",
+    "nema_iq_protocol",
+    "NEMA_BACKGROUND_BQML",
     "RECONS",
     "EANM_MBQ_MIN_PER_KG",
 ]
@@ -299,6 +301,34 @@ def necr_against_activity(
         d = derive(replace(p, activity_mbq=float(a)))
         out.append((float(a), d.expected_nec / d.frame_s / 1e3))
     return out
+
+
+#: NEMA NU 2-2018 §7 (image quality): background 5.3 kBq/mL (±5 %) at the start of the scan.
+NEMA_BACKGROUND_BQML = 5300.0
+#: ... and an emission time that simulates a whole-body scan of 100 cm in 30 min.
+_NEMA_WB_CM, _NEMA_WB_MIN = 100.0, 30.0
+
+
+def nema_iq_protocol(weight_kg: float = 70.0, **overrides: object) -> PETProtocol:
+    """The NU 2 image-quality acquisition: 5.3 kBq/mL at the scan start, standard time.
+
+    The IEC phantom's background is SUV 1, i.e. activity/weight: scanning at injection
+    (uptake 0) with activity = 5.3 kBq/mL × weight gives the NEMA background at the start
+    of the scan. The time per bed is 30 min × (axial step / 100 cm), the axial step being
+    the field of view less the bed overlap (216 mm × 0.75 = 162 mm: 4.86 min).
+    ``overrides`` replace any other field (reconstruction settings…).
+    """
+    base = PETProtocol()
+    step_cm = scanner.AXIAL_FOV_MM * (1.0 - base.bed_overlap_pct / 100.0) / 10.0
+    minutes = round(_NEMA_WB_MIN * step_cm / _NEMA_WB_CM, 2)
+    p = replace(
+        base,
+        activity_mbq=round(NEMA_BACKGROUND_BQML * weight_kg * 1e-3, 2),
+        weight_kg=weight_kg,
+        uptake_min=0.0,
+        minutes_per_bed=minutes,
+    )
+    return replace(p, **overrides)  # type: ignore[arg-type]
 
 
 PROTOCOL_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(PETProtocol))
