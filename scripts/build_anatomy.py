@@ -6,7 +6,9 @@ Usage::
 
 The brain comes from the MNI ICBM152 2009 template shipped inside nilearn's wheel (no
 download; nilearn is needed only here, never at runtime). The knee and the lumbar spine are
-modelled procedurally. Each volume is saved with ``np.savez_compressed`` as ``labels``
+modelled procedurally; every volume is then warped and textured
+(``simulator/mr/_anatomy_texture.py``: no straight boundaries, trabecular marrow, muscle
+fascicles, fibrous septa of fat). Each volume is saved with ``np.savez_compressed`` as ``labels``
 (z, y, x) uint8, ``names``, ``voxel_mm``, ``origin_mm``, ``landmark_names``, ``landmark_mm``.
 With ``--png DIR``, mid-plane label maps and a crude T1 contrast are written for inspection.
 """
@@ -46,6 +48,13 @@ def _spine() -> dict[str, object]:
 
 
 BUILDERS = {"brain": _brain, "knee": _knee, "spine": _spine}
+
+
+def build(name: str) -> dict[str, object]:
+    """Build one volume: the shapes, then warp and textures (fixed seeds)."""
+    from simulator.mr._anatomy_texture import refine_named
+
+    return refine_named(name, BUILDERS[name]())
 
 
 def save(name: str, vol: dict[str, object]) -> Path:
@@ -133,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for name in args.names or list(BUILDERS):
         if not args.no_build:
-            vol = BUILDERS[name]()
+            vol = build(name)
             path = save(name, vol)
             labels = np.asarray(vol["labels"])
             print(f"{name}: {labels.shape} -> {path} ({path.stat().st_size / 1e6:.2f} MB)")

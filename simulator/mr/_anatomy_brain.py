@@ -49,10 +49,20 @@ def _ras_to_lps(p: tuple[float, float, float]) -> tuple[float, float, float]:
 def _neck(paint: Painter, grid: Grid, z_bottom: float) -> None:
     """Upper neck below the template's lowest slice ``z_bottom`` (native LPS mm)."""
     x, y, z = grid.axes()
-    below = z < z_bottom + 8.0
+    # Up to 40 mm above the template's lowest slice the neck only fills air, so that it
+    # meets the head under the skull base without a gap.
+    band = (z >= z_bottom + 8.0) & (z < z_bottom + 40.0)
+    below = (z < z_bottom + 8.0) | band
     soft = ("air", "skin", "fat", "muscle")
-    r = np.sqrt((x / 54.0) ** 2 + ((y - 18.0) / 52.0) ** 2)
+    # The neck narrows below the skull base (sternocleidomastoids converge), then widens a
+    # little toward the shoulders: a curved outline on coronal slices, not a block.
+    t = np.clip((z - (z_bottom - 45.0)) / 53.0, 0.0, 1.0)
+    low = np.clip(((z_bottom - 45.0) - z) / 30.0, 0.0, 1.0)
+    rx = 48.0 + 14.0 * t ** 2 + 6.0 * low
+    ry = 50.0 + 6.0 * t ** 2
+    r = np.sqrt((x / rx) ** 2 + ((y - 18.0 + 4.0 * t) / ry) ** 2)
     keep = ~paint.is_(*[n for n in paint.names if n not in soft])
+    keep &= ~band | paint.is_("air")
     paint.paint((r <= 1.0) & below, "skin", keep)
     paint.paint((r <= 1.0 - 2.0 / 52.0) & below, "fat", keep)
     paint.paint((r <= 1.0 - 8.0 / 52.0) & below, "muscle", keep)
@@ -147,7 +157,19 @@ def build_brain(
     temporal = np.clip(1.0 - ((z - 5.0) / 30.0) ** 2 - ((y + 5.0) / 45.0) ** 2, 0.0, 1.0)
     temporal = temporal * (np.abs(x) > 35.0)
     muscle_mm = (1.0 + 7.0 * temporal).astype(np.float32)
-    skull_out, fat_mm, skin_mm = 6.5, 3.5, 2.0
+    # Skull and scalp thickness vary over the vault (thicker frontal and occipital bone,
+    # thinner temporal squama; scalp fat thicker at the back): no concentric rings.
+    rng = np.random.default_rng(1152)
+    vary = [ndimage.zoom(ndimage.gaussian_filter(rng.standard_normal(
+        tuple(n // 4 + 2 for n in shape)).astype(np.float32), 5.0), 4, order=1)[
+        : shape[0], : shape[1], : shape[2]] for _ in range(2)]
+    vary = [v / max(float(v.std()), 1e-9) for v in vary]
+    squama = np.clip(1.0 - ((z - 0.0) / 35.0) ** 2, 0.0, 1.0) * (np.abs(x) > 45.0)
+    skull_out = np.clip(6.5 + 1.4 * vary[0] + 1.5 * (np.abs(y) / 90.0) - 2.0 * squama,
+                        3.5, 10.0).astype(np.float32)
+    fat_mm = np.clip(3.5 + 1.5 * vary[1] + 2.0 * np.clip(y / 90.0, 0.0, 1.0), 1.0,
+                     8.0).astype(np.float32)
+    skin_mm = 2.0
     head_core = (d_out <= skull_out + muscle_mm + fat_mm) | face
     head_core = ndimage.gaussian_filter(head_core.astype(np.float32), 2.0) > 0.5
     head = head_core | (ndimage.distance_transform_edt(~head_core) <= skin_mm)
@@ -159,7 +181,7 @@ def build_brain(
     depth = ndimage.distance_transform_edt(head_core)
     paint.paint(face & (depth > 4.0) & (d_out > skull_out), "muscle")
     paint.paint((d_out > 0) & (d_out <= skull_out), "bone_cortex")
-    paint.paint((d_out > 1.5) & (d_out <= skull_out - 2.0), "bone_marrow")
+    paint.paint((d_out > 1.5) & (d_out <= skull_out - 1.8), "bone_marrow")  # diploë
 
     # Face: bony orbits with eyes, orbital fat and optic nerves; ethmoid cells, nasal
     # cavity and maxillary sinuses (air in bony shells).

@@ -29,6 +29,20 @@ TIBIA_Z = -CART_MM
 MEDIAL_X, LATERAL_X = 21.0, -21.0
 
 
+def _belly(grid: Grid, a: tuple[float, float, float], b: tuple[float, float, float],
+           r_mid: float, r_end: float) -> np.ndarray:
+    """Fusiform muscle belly along a–b: radius r_end at the ends, r_mid in the middle."""
+    x, y, z = grid.axes()
+    pa, pb = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    ab = pb - pa
+    t = np.clip(((x - pa[0]) * ab[0] + (y - pa[1]) * ab[1] + (z - pa[2]) * ab[2])
+                / float(ab @ ab), 0.0, 1.0)
+    d2 = (x - pa[0] - t * ab[0]) ** 2 + (y - pa[1] - t * ab[1]) ** 2 + (
+        z - pa[2] - t * ab[2]) ** 2
+    r = r_end + (r_mid - r_end) * np.sin(np.pi * t)
+    return d2 <= r * r
+
+
 def _meniscus(grid: Grid, cx: float, opening: float, horn_gap: float) -> np.ndarray:
     """C-shaped wedge on the tibial plateau around compartment centre x = cx."""
     x, y, z = grid.axes()
@@ -63,13 +77,22 @@ def build_knee() -> dict[str, object]:
     paint.paint(limb, "skin")
     paint.paint(r <= 1.0 - 2.0 / 58.0, "fat")
     inner = r <= 1.0 - 11.0 / 58.0
-    # Thigh muscles (quadriceps around the femur, hamstrings behind), leg muscles below.
-    # Vastus medialis and the hamstrings reach lower medially and behind; the calf muscles
-    # start higher behind the tibia than in front.
-    thigh_end = 45.0 - 18.0 * np.clip((x + y) / 60.0, 0.0, 1.0)
-    leg_start = -38.0 + 12.0 * np.clip(y / 40.0, 0.0, 1.0)
-    paint.paint(inner & (z > thigh_end), "muscle")
-    paint.paint(inner & (z < leg_start), "muscle")
+    # Muscle bellies (fusiform, fat between them): quadriceps around the femur — vastus
+    # medialis reaching lowest, beside the patella — hamstrings behind, and below the joint
+    # tibialis anterior, the peroneal group, soleus and popliteus.
+    bellies = (
+        ((30.0, -4.0, 115.0), (21.0, -22.0, 34.0), 21.0, 7.0),     # vastus medialis
+        ((-31.0, 0.0, 115.0), (-27.0, -19.0, 52.0), 19.0, 6.0),    # vastus lateralis
+        ((0.0, -20.0, 115.0), (0.0, -29.0, 60.0), 15.0, 6.0),      # vastus intermedius/RF
+        ((23.0, 33.0, 115.0), (25.0, 27.0, -4.0), 15.0, 5.0),      # semimembranosus
+        ((-23.0, 33.0, 115.0), (-35.0, 24.0, -22.0), 14.0, 5.0),   # biceps femoris
+        ((-12.0, -20.0, -38.0), (-15.0, -23.0, -118.0), 13.0, 9.0),  # tibialis anterior
+        ((-30.0, -6.0, -34.0), (-31.0, -9.0, -118.0), 11.0, 8.0),  # peroneal group
+        ((0.0, 34.0, -42.0), (0.0, 40.0, -118.0), 24.0, 16.0),     # soleus
+        ((-30.0, 18.0, -6.0), (14.0, 24.0, -42.0), 7.0, 4.0),      # popliteus
+    )
+    for a, b, r_mid, r_end in bellies:
+        paint.paint(_belly(grid, a, b, r_mid, r_end), "muscle", inner)
     # Gastrocnemius heads behind the condyles, running down into the calf.
     for side in (1.0, -1.0):
         gastro = capsule(grid, (17.0 * side, 40.0, 22.0), (10.0 * side, 42.0, -110.0), 15.0)
@@ -79,9 +102,14 @@ def build_knee() -> dict[str, object]:
     paint.paint(capsule(grid, (44.0, 22.0, 110.0), (36.0, 24.0, -60.0), 9.0), "muscle", inner)
     paint.paint(capsule(grid, (20.0, 42.0, 110.0), (26.0, 30.0, -8.0), 9.0), "muscle", inner)
     paint.paint(capsule(grid, (-30.0, 38.0, 110.0), (-34.0, 26.0, -22.0), 10.0), "muscle", inner)
-    # Popliteal artery and vein in the fat of the popliteal fossa.
-    paint.paint(capsule(grid, (-2.0, 30.0, 110.0), (-2.0, 30.0, -110.0), 3.5), "blood")
-    paint.paint(capsule(grid, (5.0, 34.0, 110.0), (5.0, 34.0, -110.0), 4.5), "blood")
+    # Popliteal artery and vein in the fat of the popliteal fossa: from the adductor hiatus
+    # (medial, deep) down and laterally, closest to the capsule at the joint line, then
+    # between the gastrocnemius heads; the vein behind and a little lateral of the artery.
+    artery = [(14.0, 24.0, 110.0), (6.0, 28.0, 60.0), (0.0, 27.0, 20.0), (-3.0, 26.0, -10.0),
+              (-6.0, 30.0, -50.0), (-10.0, 34.0, -110.0)]
+    vein = [(x_ + 3.0, y_ + 5.0, z_) for x_, y_, z_ in artery]
+    paint.paint(polyline_distance(grid, artery) <= 3.2, "blood")
+    paint.paint(polyline_distance(grid, vein) <= 4.2, "blood")
 
     # Suprapatellar recess: a thin film of synovial fluid behind the quadriceps tendon.
     paint.paint(ellipsoid(grid, (0.0, -29.0, 46.0), (24.0, 2.0, 18.0)), "synovial_fluid")

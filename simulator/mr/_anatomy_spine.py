@@ -6,7 +6,7 @@ red marrow), discs (annulus and nucleus), pedicles, laminae, transverse and spin
 a thecal sac with the cord ending in a conus at L1–L2 and the cauda equina below, exiting
 nerve roots in foraminal fat, epidural fat, psoas, quadratus lumborum and erector spinae
 muscles, kidneys, liver, aorta and IVC, bowel, abdominal wall, subcutaneous fat and skin.
-Sizes follow adult lumbar morphometry (bodies 25–27 mm high, 40–50 mm wide; discs 8–12 mm).
+Sizes follow adult lumbar morphometry (bodies 25–27 mm high, 40–50 mm wide; discs 8–10 mm at the centre, before the warp of _anatomy_texture).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from simulator.mr._anatomy_shapes import Grid, Painter, ellipsoid
 VOXEL_MM = 1.0
 LEVELS = ("T12", "L1", "L2", "L3", "L4", "L5")
 HEIGHT_MM = (24.0, 25.0, 26.0, 27.0, 27.0, 26.0)
-DISC_MM = (8.0, 9.0, 10.0, 11.0, 12.0, 11.0)  # below each level (L5: L5–S1)
+DISC_MM = (8.0, 8.5, 9.0, 9.5, 10.0, 9.5)  # below each level (L5: L5–S1)
 HALF_WIDTH_MM = (20.0, 21.0, 22.0, 23.0, 24.0, 25.0)
 HALF_DEPTH_MM = (14.0, 15.0, 16.0, 16.5, 17.0, 17.0)
 CANAL_MM = 11.0  # canal centre behind the posterior body wall
@@ -117,11 +117,15 @@ def build_spine() -> dict[str, object]:
         return ((x - xc) / rx) ** 2 + ((y - yc - v * sec) / (rv * sec)) ** 2 <= 1.0
 
     # Body outline, skin, subcutaneous fat, abdominal wall, then the abdominal cavity.
-    body = ((x / 145.0) ** 2 + ((y + 22.0) / 118.0) ** 2) <= 1.0
+    # The trunk is narrowest at the waist (L3) and widens toward the ribs and the pelvis;
+    # subcutaneous fat is thicker over the flanks and the lower back.
+    waist = (z / 150.0) ** 2
+    wx, wy = 1.0 + 0.10 * waist, 1.0 + 0.05 * waist
+    body = ((x / (145.0 * wx)) ** 2 + ((y + 22.0) / (118.0 * wy)) ** 2) <= 1.0
     paint.paint(body, "skin")
-    paint.paint(((x / 142.5) ** 2 + ((y + 22.0) / 115.5) ** 2) <= 1.0, "fat")
-    wall = ((x / 122.0) ** 2 + ((y + 26.0) / 98.0) ** 2) <= 1.0
-    cavity = ((x / 112.0) ** 2 + ((y + 28.0) / 88.0) ** 2) <= 1.0
+    paint.paint(((x / (142.5 * wx)) ** 2 + ((y + 22.0) / (115.5 * wy)) ** 2) <= 1.0, "fat")
+    wall = ((x / (122.0 * wx)) ** 2 + ((y + 26.0) / (98.0 * wy)) ** 2) <= 1.0
+    cavity = ((x / (112.0 * wx)) ** 2 + ((y + 28.0) / (88.0 * wy)) ** 2) <= 1.0
     paint.paint(wall, "muscle")
     paint.paint(cavity, "bowel")
     # Mesenteric fat between bowel loops: smoothed noise (fixed seed) at 4 mm, thresholded.
@@ -149,7 +153,9 @@ def build_spine() -> dict[str, object]:
         paint.paint(psoas & (z < z_t12 + 10.0), "muscle")
         ql = tube(side * 62.0, 32.0, 16.0, 9.0) & (z < z_t12 + 20.0) & (z > at("L5")[1])
         paint.paint(ql, "muscle")
-        paint.paint(tube(side * 34.0, 52.0, 28.0, 22.0), "muscle", body)
+        # Erector spinae: bulkier toward the sacrum, where it is the thickest muscle.
+        paint.paint(tube(side * (32.0 + 4.0 * grow), 52.0, 24.0 + 8.0 * grow,
+                         19.0 + 6.0 * grow), "muscle", body)
     # Aorta (left of midline) dividing at L4 into the iliacs; IVC on the right.
     z_l4 = at("L4")[1]
     aorta_y = yc - 30.0 * sec

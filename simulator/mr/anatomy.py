@@ -2,8 +2,10 @@
 
 The volumes are precomputed by ``scripts/build_anatomy.py`` (the brain from the MNI ICBM152
 2009 template, see ``simulator/mr/data/MNI_ICBM152_LICENSE.txt``; the knee and the spine
-modelled procedurally) and shipped as compressed label arrays, so loading one takes a few tens
-of milliseconds. Pathology is painted on a copy at load time (:mod:`simulator.mr._pathology`).
+modelled procedurally), then warped and textured (``_anatomy_texture``: no straight
+boundaries, left–right asymmetry, trabecular marrow, muscle fascicles, fibrous septa of
+fat), and shipped as compressed label arrays, so loading one takes a few tens of
+milliseconds. Pathology is painted on a copy at load time (:mod:`simulator.mr._pathology`).
 
 Coordinates follow DICOM LPS with z toward the head: array axis 2 runs toward the patient's
 left (+x), axis 1 toward posterior (+y), axis 0 toward the head (+z). ``origin_mm`` is the
@@ -11,7 +13,7 @@ patient position of the centre of voxel ``[0, 0, 0]``.
 
 Volumes (shape z, y, x; voxel; landmarks in ``Anatomy.landmarks``):
 
-* ``brain``: 204 x 205 x 175, 1 mm; head and upper neck from the MNI ICBM152 2009 template
+* ``brain``: 205 x 212 x 171, 1 mm; head and upper neck from the MNI ICBM152 2009 template
   scaled to adult native size; landmarks ``ac``, ``pc``, ``brain_centre``.
 * ``knee``: 276 x 201 x 201, 0.8 mm; right knee in extension (+x medial); landmarks
   ``joint_line_centre``, ``patella_centre``, ``medial_meniscus_posterior_horn``,

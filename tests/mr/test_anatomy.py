@@ -240,8 +240,9 @@ def test_bad_placement_seed_raises(seed: object) -> None:
 def test_shipped_knee_matches_its_generator() -> None:
     # The procedural volumes are deterministic: the shipped data is not stale.
     from simulator.mr._anatomy_knee import build_knee
+    from simulator.mr._anatomy_texture import refine_named
 
-    built = build_knee()
+    built = refine_named("knee", build_knee())
     shipped = load_anatomy("knee")
     assert tuple(built["names"]) == shipped.names  # type: ignore[arg-type]
     assert np.array_equal(built["labels"], shipped.labels)  # type: ignore[arg-type]
