@@ -391,9 +391,11 @@ def attach(console: Any, exam_box: Any = None, viewer_box: Any = None) -> None:
     """
     from simulator.errors import UserError
     from simulator.hospital.address import from_env
+    from simulator.hospital.exam import watch
     from simulator.hospital.orthanc import web_base
 
     session, labels = console.session, console.L
+    watch(session)  # one exam (one Study) per patient admitted
     try:
         worklist = from_env("MERM_WORKLIST")
         pacs = from_env("MERM_PACS")

@@ -281,11 +281,11 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
             raise UserError("no series to export", "aucune série à exporter")
         result = self.series[idx]
         # One study per exam, series numbered in acquisition order (simulator.hospital.exam).
-        from simulator.hospital.exam import exam_for
+        from simulator.hospital.exam import exam_of_series
 
         buf = io.BytesIO()
         with tempfile.TemporaryDirectory() as tmp:
-            paths = exam_for(self).write_series(self, idx, Path(tmp))
+            paths = exam_of_series(self, idx).write_series(self, idx, Path(tmp))
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in paths:
                     zf.write(path, Path(path).name)

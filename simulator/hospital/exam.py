@@ -17,18 +17,32 @@ from typing import Any
 
 from simulator.dicom.study import Study
 
-__all__ = ["Exam", "exam_for", "set_worklist_entry", "send_exam", "outbox", "hospital_snapshot"]
+__all__ = [
+    "Exam",
+    "exam_for",
+    "exam_of_series",
+    "watch",
+    "set_worklist_entry",
+    "send_exam",
+    "outbox",
+    "hospital_snapshot",
+]
 
 _LOCK = threading.Lock()
 
 
 @dataclass
 class Exam:
-    """The study of one console session and the procedure it was scheduled for.
+    """One patient's exam on a console: its Study, its series, the procedure it was for.
 
     Attributes
     ----------
     study : Study
+    first_index : int
+        Index in ``session.series`` of the exam's first series (the console keeps every
+        series of the session; a new patient opens a new exam from the next one).
+    patient : object
+        The console patient the exam is for (None: the default fictitious patient).
     procedure : ScheduledProcedure or None
         The worklist entry the exam was started from.
     statuses : dict
@@ -36,26 +50,35 @@ class Exam:
     """
 
     study: Study
+    first_index: int = 0
+    patient: Any = None
     procedure: Any = None
     statuses: dict[str, Any] = field(default_factory=dict)
 
+    def indices(self, session: Any, end: int | None = None) -> range:
+        """Indices of the exam's series in ``session.series`` (up to the next exam's)."""
+        stop = len(session.series) if end is None else end
+        return range(self.first_index, stop)
+
     def series_time(self, session: Any, index: int) -> _dt.datetime:
-        """When series ``index`` (0-based) was acquired on the exam clock (MR)."""
+        """When series ``index`` was acquired on the exam clock (MR): the exam start plus
+        the scan times of the exam's series before it."""
         elapsed = 0.0
-        for result in session.series[:index]:
+        for result in session.series[self.first_index : index]:
             elapsed += float((result.metrics or {}).get("scan_time_s", 0.0) or 0.0)
         return self.study.started_at + _dt.timedelta(seconds=round(elapsed))
 
     def write_series(self, session: Any, index: int, out_dir: str | Path) -> list[Path]:
-        """Write series ``index`` of ``session`` into ``out_dir`` as part of this study."""
+        """Write series ``index`` of ``session`` into ``out_dir`` as part of this study
+        (Series Number: its rank in the exam, from 1)."""
         import simulator.dicom as dicom
         from simulator.console.session import _dicom_patient
 
         result = session.series[index]
         patient = None
-        if session.patient is not None:
-            patient = _dicom_patient(dicom.FictitiousPatient, session.patient)
-        number = index + 1
+        if self.patient is not None:
+            patient = _dicom_patient(dicom.FictitiousPatient, self.patient)
+        number = index - self.first_index + 1
         if result.kind == "mr":
             return dicom.write_mr_series(
                 result.series,
@@ -74,45 +97,94 @@ class Exam:
             study=self.study,
         )
 
-    def write_all(self, session: Any, root: str | Path) -> list[Path]:
-        """Every series of the session, one folder each (``S001``, ``S002``…) under ``root``."""
-        folders = []
-        for i in range(len(session.series)):
-            folder = Path(root) / f"S{i + 1:03d}"
-            self.write_series(session, i, folder)
-            folders.append(folder)
-        return folders
-
 
 def _new_study(session: Any) -> Study:
     from simulator.dicom._common import make_uid
 
     now = _dt.datetime.now().replace(microsecond=0)
-    uid = make_uid("console-exam", session.modality, id(session), now.isoformat())
+    n = len(getattr(session, "hospital_exams", ()))
+    uid = make_uid("console-exam", session.modality, id(session), n, now.isoformat())
     return Study(study_uid=uid, started_at=now)
 
 
+def _exams(session: Any) -> list[Exam]:
+    exams = getattr(session, "hospital_exams", None)
+    if exams is None:
+        exams = []
+        session.hospital_exams = exams
+    return exams
+
+
+def _open(session: Any, exam: Exam) -> Exam:
+    exams = _exams(session)
+    if exams and exams[-1].first_index == exam.first_index:
+        exams[-1] = exam  # nothing scanned yet in the last exam: this one replaces it
+    else:
+        exams.append(exam)
+    session.hospital_exam = exam
+    return exam
+
+
+def watch(session: Any) -> None:
+    """Open a new exam whenever ``session`` admits another patient (idempotent).
+
+    The consoles call it when they open; :func:`exam_for` calls it too, so that a script
+    that changes patients after its first send gets one study per patient.
+    """
+    if getattr(session, "_hospital_watched", False) or not hasattr(session, "on_change"):
+        return
+    session._hospital_watched = True
+
+    def on_event(event: dict[str, Any]) -> None:
+        if not isinstance(event, dict) or event.get("type") != "patient":
+            return
+        patient = getattr(session, "patient", None)
+        with _LOCK:
+            exam = getattr(session, "hospital_exam", None)
+            if exam is not None and exam.patient is patient:
+                return
+            first = len(session.series)
+            _open(session, Exam(study=_new_study(session), first_index=first, patient=patient))
+
+    session.on_change(on_event)
+
+
 def exam_for(session: Any) -> Exam:
-    """The exam of ``session`` (kept on the session as ``hospital_exam``), opened if needed."""
+    """The current exam of ``session`` (``session.hospital_exam``), opened if needed; a new
+    patient opens a new exam (a new Study) from the next series (see :func:`watch`)."""
+    watch(session)
     with _LOCK:
         exam = getattr(session, "hospital_exam", None)
         if exam is None:
-            exam = Exam(study=_new_study(session))
-            session.hospital_exam = exam
+            patient = getattr(session, "patient", None)
+            exam = _open(session, Exam(study=_new_study(session), patient=patient))
         return exam
 
 
+def exam_of_series(session: Any, index: int) -> Exam:
+    """The exam series ``index`` of ``session`` belongs to (the last opened before it)."""
+    current = exam_for(session)
+    for exam in reversed(_exams(session)):
+        if exam.first_index <= index:
+            return exam
+    return current
+
+
 def set_worklist_entry(session: Any, procedure: Any) -> Exam:
-    """Start the session's exam from a worklist entry (its study, accession, procedure)."""
+    """Start a new exam of the session from a worklist entry (its study, accession,
+    procedure), from the next series on."""
     import dataclasses
 
     now = _dt.datetime.now().replace(microsecond=0)
     with _LOCK:
         # The study UID, accession and request are the worklist's; the clock is the exam's.
         exam = Exam(
-            study=dataclasses.replace(procedure.study(), started_at=now), procedure=procedure
+            study=dataclasses.replace(procedure.study(), started_at=now),
+            first_index=len(session.series),
+            patient=getattr(session, "patient", None),
+            procedure=procedure,
         )
-        session.hospital_exam = exam
+        _open(session, exam)
     _emit(session, {"type": "worklist", **hospital_snapshot(session)})
     return exam
 
@@ -190,8 +262,8 @@ def send_exam(
     exam = exam_for(session)
     root = outbox(exam)
     folders = []
-    for i in range(len(session.series)):
-        folder = root / f"S{i + 1:03d}"
+    for i in exam.indices(session):
+        folder = root / f"S{i - exam.first_index + 1:03d}"
         exam.write_series(session, i, folder)  # same exam, same bytes: safe to rewrite
         folders.append(folder)
     if only_failed:

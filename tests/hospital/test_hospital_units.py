@@ -209,3 +209,42 @@ def test_pet_console_gets_send_to_pacs_and_texts_have_three_languages(monkeypatc
     monkeypatch.setenv("MERM_PACS", "not an address")
     bad = PETConsole(lang="en")
     assert not hasattr(bad, "pacs") and "AET@host:port" in bad.session.message
+
+
+def test_a_new_patient_is_a_new_study_numbered_from_one(monkeypatch) -> None:
+    import io
+    import zipfile
+
+    from pydicom import dcmread
+
+    from simulator.console.patient import SCENARIOS
+    from simulator.console.session import ConsoleSession
+    from simulator.hospital.exam import watch
+
+    s = ConsoleSession("mr", lang="en", seed=6)
+    watch(s)  # what the consoles do when they open
+    small = dataclasses.replace(s.protocol, slices=2, matrix_read=64, matrix_phase=64)
+
+    def scan() -> None:
+        s.set_screening("ok")
+        assert s.load_protocol(small)["ok"]
+        s.clock = "max"
+        s.apply_command({"type": "scan"})
+        s.wait(120)
+        assert s.scan_state == "done", s.message
+
+    s.set_patient(SCENARIOS["headache"])
+    scan()
+    scan()
+    s.set_patient(SCENARIOS["ms"])
+    scan()
+
+    def head(i: int):
+        _, data = s.dicom_zip(i)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            return dcmread(io.BytesIO(zf.read(zf.namelist()[0])))
+
+    a, b, c = head(0), head(1), head(2)
+    assert a.StudyInstanceUID == b.StudyInstanceUID != c.StudyInstanceUID
+    assert [int(x.SeriesNumber) for x in (a, b, c)] == [1, 2, 1]
+    assert a.PatientID == b.PatientID == "MERM-HEADACHE" and c.PatientID == "MERM-MS"
