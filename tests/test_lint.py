@@ -41,7 +41,7 @@ def test_no_test_imports_a_bare_conftest() -> None:
     offenders = [
         str(p.relative_to(tests))
         for p in tests.rglob("*.py")
-        if any(line.startswith(("from conftest import", "import conftest"))
+        if any(line.lstrip().startswith(("from conftest import", "import conftest"))
                for line in p.read_text(encoding="utf-8").splitlines())
     ]
     assert offenders == []

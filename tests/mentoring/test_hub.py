@@ -410,7 +410,7 @@ async def test_after_a_restart_the_audit_exports_and_numbering_goes_on(hub) -> N
 async def test_every_route_lives_under_the_service_prefix(tmp_path) -> None:
     """Under $JUPYTERHUB_SERVICE_PREFIX every route, page, script, WebSocket and API URL is
     below the prefix; the pages refer to them relatively; nothing is served at the root."""
-    from conftest import start_hub
+    from tests.mentoring.conftest import start_hub
 
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
@@ -466,7 +466,7 @@ async def test_a_restarted_hub_serves_its_rooms_with_control_back_to_the_trainee
     """Rooms, expiry and control state live in the store (SQLite through SQLAlchemy): the
     same tokens join after a restart, the last console state is there, control is the
     trainee's again, and the audit says so."""
-    from conftest import start_hub
+    from tests.mentoring.conftest import start_hub
 
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
