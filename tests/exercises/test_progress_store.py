@@ -92,6 +92,12 @@ def exercise_store(store: ProgressStore) -> None:
     csv_text = store.export_csv()
     lines = csv_text.strip().splitlines()
     assert lines[0].startswith("attempt_id,username") and len(lines) == 1 + 4
+    # a serve sign-in names the cohort, for a known trainee and for a new one
+    store.set_cohort("alice", "MERM-2026")
+    store.set_cohort("dana", "MERM-2027")
+    assert {r["username"] for r in store.attempts(cohort="MERM-2026")} == {"alice"}
+    cohorts = {t["username"]: t["cohort"] for t in store.trainees()}
+    assert cohorts["alice"] == "MERM-2026" and cohorts["dana"] == "MERM-2027" and cohorts["bob"] is None
 
 
 def concurrent(store: ProgressStore, url: str) -> None:
