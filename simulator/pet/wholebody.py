@@ -111,6 +111,12 @@ def plan_beds(
         warnings.append(
             f"the range stops {beds[-1].first * slice_mm:.0f} mm above the end of the patient"
         )
+    past = (top - (protocol.beds - 1) * step - nb) * slice_mm
+    if beds and past < -slice_mm:
+        warnings.append(
+            f"the last bed reaches {-past:.0f} mm past the end of the modelled body: fewer "
+            "beds or more overlap would cover the same range"
+        )
     return tuple(beds), warnings
 
 

@@ -151,3 +151,11 @@ def test_patient_range_warns_when_it_leaves_the_patient() -> None:
     ph = make_phantom("patient")
     beds, warnings = plan_beds(ph.shape[0], ph.voxel_mm[0], dataclasses.replace(WB, beds=2))
     assert len(beds) == 2 and any("above the end" in w for w in warnings)
+
+
+def test_range_past_the_patient_warns() -> None:
+    ph = make_phantom("patient")
+    p = PETProtocol(beds=8, bed_overlap_pct=25.0)
+    beds, warnings = plan_beds(ph.shape[0], ph.voxel_mm[0], p)
+    assert any("past the end" in w for w in warnings)
+    assert beds[-1].first == 0
