@@ -13,7 +13,7 @@ command -v dciodvfy >/dev/null 2>&1 || need+=(dicom3tools)
 # plugin (the real PACS of the hospital-workflow tests).
 command -v dcm2pnm >/dev/null 2>&1 || need+=(dcmtk)
 command -v dcm2niix >/dev/null 2>&1 || need+=(dcm2niix)
-command -v Orthanc >/dev/null 2>&1 || need+=(orthanc)
+{ [ -x /usr/sbin/Orthanc ] || command -v Orthanc >/dev/null 2>&1; } || need+=(orthanc)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # npm: configurable-http-proxy, JupyterHub's proxy (the end-to-end school test, tests/deploy)
 command -v npm >/dev/null 2>&1 || need+=(npm)
