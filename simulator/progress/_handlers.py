@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from tornado import web
 
+from simulator.errors import UserError
 from simulator.progress import pages
 from simulator.progress.api import (
     FORBIDDEN_STAFF,
@@ -113,6 +115,15 @@ class ProgressHandler(web.RequestHandler):
             data = await asyncio.get_running_loop().run_in_executor(None, run, who)
         except ApiError as err:
             self.refuse(err)
+            return
+        except UserError as exc:  # e.g. the store refused a value
+            self.refuse(ApiError(400, exc.en, exc.fr))
+            return
+        except SQLAlchemyError as exc:
+            self.refuse(ApiError(503, f"the progress database does not answer ({type(exc).__name__}); "
+                                      "nothing was recorded, try again",
+                                 f"la base de progression ne répond pas ({type(exc).__name__}) ; "
+                                 "rien n'a été enregistré, réessayez"))
             return
         self.send_json(data)
 
