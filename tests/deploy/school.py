@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 INSTRUCTORS = "merm-instructors"
 START_TIMEOUT_S = 120  # hang guard: the hub, proxy and both services answer well before
+CULL_IDLE_S = 20  # short, so that the culling of a closed page is seen within the test
 
 
 @dataclass(frozen=True)
@@ -254,14 +255,25 @@ def environ_of(pid: int) -> str:
         return ""
 
 
-def log_in(browser, school: School, who: Account, timeout_ms: int = 180_000):  # noqa: ANN001, ANN201
+def log_in(browser, school: School, who: Account, next_path: str | None = None,  # noqa: ANN001, ANN201
+           timeout_ms: int = 180_000):
     """A new browser context logged in as ``who`` on the school's login page; the page lands
-    where the server opens (the course's landing page or the MR console)."""
+    on ``next_path`` (``/services/…``), else where the user's server opens (the course's
+    landing page or the MR console)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1050}, locale="en-US")
     page = context.new_page()
     page.set_default_timeout(timeout_ms)
-    page.goto(f"{school.url}/hub/login")
+    page.goto(f"{school.url}/hub/login" + (f"?next={next_path}" if next_path else ""))
     page.fill("#username_input", who.name)
     page.fill("#password_input", who.password)
     page.click("#login_submit")
     return page
+
+
+def poll(page, expression: str, timeout_s: float = 30.0):  # noqa: ANN001, ANN202
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(expression)
+        if value or time.monotonic() > deadline:
+            return value
+        page.wait_for_timeout(250)
