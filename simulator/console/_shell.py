@@ -49,6 +49,15 @@ CSS = """
 .merm-message {min-height:22px; padding:2px 8px; border-radius:3px;}
 .merm-card th {text-align:left; padding-right:12px; color:#2a5d8f;}
 .merm-panel-missing {color:#7a5b00; font-style:italic;}
+/* the exam bar (Scan, Stop, progress, clock) stays on screen while the page scrolls */
+.merm-root {overflow:visible !important;}
+.jp-OutputArea:has(.merm-root), .jp-OutputArea-child:has(.merm-root),
+.jp-OutputArea-output:has(.merm-root) {overflow:visible !important;}
+.merm-scanbar {position:sticky; top:0; z-index:20; overflow:visible !important;
+  box-shadow:0 2px 4px rgba(0,0,0,0.25);}
+.merm-scanbar .merm-clock {margin-left:auto;}
+.merm-locked input, .merm-locked select {background:#eceff3; color:#5a6b7c;}
+.merm-lock-note {color:#5a6b7c; font-size:12px;}
 </style>
 """
 
@@ -217,12 +226,12 @@ class Shell:
                 self.title,
                 self.controller,
                 W.HBox([], layout=W.Layout(flex="1")),
-                self.clock,
                 self.lang,
             ]
         )
         self.header.add_class("merm-header")
-        self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining])
+        # the exam bar: Scan, Stop, one progress readout (bar + % and time left), the clock
+        self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining, self.clock])
         self.scanbar.add_class("merm-scanbar")
         self.lang.observe(lambda ch: session.set_lang(ch["new"]), "value")
         self.clock.observe(lambda ch: setattr(session, "clock", ch["new"]), "value")

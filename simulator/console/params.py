@@ -191,7 +191,7 @@ class ParamCard:
             self.lock_note.value = ""
         else:
             names = ", ".join(self.L.t(n) for n in sorted(editable)) or "—"
-            self.lock_note.value = f"🔒 {html.escape(self.L.t('locked_note', allowed=names))}"
+            self.lock_note.value = html.escape(self.L.t("locked_note", allowed=names))
 
     def _field(self, name: str, value: Any, options: list | None) -> W.Widget:
         box = _shared.layout(width="280px")

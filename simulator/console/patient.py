@@ -316,7 +316,9 @@ class PatientCard:
             lab = W.Label(layout=_shared.layout(width="290px"), style=_shared.label_style())
             labels(lab, key, "value")
             rows.append(W.HBox([lab, tb], layout=_shared.layout()))
-        self.validate = W.Button(button_style="warning", icon="check")
+        self.validate = W.Button(
+            button_style="warning", icon="check", layout=_shared.layout(width="auto")
+        )
         labels(self.validate, "safety_validate")
         self.validate.add_class("merm-safety-validate")
         self.result = W.HTML()

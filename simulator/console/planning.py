@@ -143,8 +143,8 @@ class Planning:
         self.angle = labels(W.FloatSlider(min=-45, max=45, step=1), "angle")
         for key, w in (("x", self.cx), ("y", self.cy), ("z", self.cz), ("angle", self.angle)):
             w.add_class(f"merm-plan-{key}")
-            w.style = {"description_width": "150px"}
-            w.layout = W.Layout(width="420px")
+            w.style = {"description_width": "180px"}
+            w.layout = W.Layout(width="450px")
             w.continuous_update = False
             w.observe(lambda ch: self._moved(), "value")
         self.wrap = W.HTML()

@@ -31,7 +31,7 @@ WL_PRESETS = {
     "wl_wide": (0.6, 1.6),
 }
 
-FRAME_W, FRAME_H = 560, 480
+FRAME_W, FRAME_H = 544, 420  # image + slice + W/L fit beside the card at 1366×768
 
 
 def metrics_html(metrics: dict, lang: str) -> str:
@@ -71,7 +71,7 @@ class Viewer:
         self.zoom = labels(W.FloatSlider(min=1.0, max=4.0, step=0.25, value=1.0), "zoom")
         self.zoom.add_class("merm-zoom")
         self.mode = W.ToggleButtons(
-            options=self._mode_options(), value="single", style={"button_width": "108px"}
+            options=self._mode_options(), value="single", style={"button_width": "122px"}
         )
         self.mode.add_class("merm-view-mode")
         # "What the AI changed": its own button, enabled only for a series denoised by AI
@@ -93,7 +93,7 @@ class Viewer:
         self.link.add_class("merm-download-link")
         self.hint = labels(W.HTML(), "drag_hint", "value")
         for w in (self.slice, self.width, self.level, self.zoom):
-            w.style = {"description_width": "80px"}
+            w.style = {"description_width": "120px"}
             w.layout = W.Layout(width="340px")
         self.slice.observe(
             lambda ch: self._cmd({"type": "set_slice", "index": ch["new"] - 1}), "value"
@@ -115,14 +115,15 @@ class Viewer:
         labels.on_switch(self._relabel)
         self._drag: tuple[float, float, float, float] | None = None
         self.events = self._attach_events()
-        controls = W.VBox([self.slice, W.HBox([self.preset]), self.width, self.level, self.zoom])
+        # slice and W/L right under the image; preset and zoom after them
+        controls = W.VBox([self.slice, self.width, self.level, W.HBox([self.preset]), self.zoom])
         compare = W.VBox([self.mode, self.ai_view, W.HBox([self.series_a, self.series_b])])
         self.widget = W.VBox(
             [
                 self.image,
+                controls,
                 self.ai_explain,
                 self.hint,
-                controls,
                 compare,
                 self.metrics,
                 W.HBox([self.download, self.link]),
