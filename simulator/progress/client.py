@@ -17,11 +17,13 @@
 A remote client grades nothing that counts: the server grades the submitted protocol and
 records its own result. A submission that cannot be delivered (server unreachable,
 credential refused) raises :class:`ProgressError` with a one-line message in French and
-English and is kept in :attr:`ProgressClient.pending`; the next call retries it.
+English and is kept in :attr:`ProgressClient.pending` (and in ``$MERM_HOME/pending/``, so a
+new kernel of the same trainee sends it too); the next submission retries it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -30,6 +32,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from simulator.errors import UserError
@@ -40,7 +43,17 @@ __all__ = ["ProgressError", "ProgressClient", "NoProgressService", "StaffReader"
 
 
 class ProgressError(UserError):
-    """The progress server could not take or give the data (one line, fr/en)."""
+    """The progress server could not take or give the data (one line, fr/en); ``status`` is
+    the HTTP status of a refusal, ``None`` when the server was not reached."""
+
+    def __init__(self, en: str, fr: str | None = None, status: int | None = None) -> None:
+        super().__init__(en, fr)
+        self.status = status
+
+    @property
+    def worth_retrying(self) -> bool:
+        """Whether sending the same attempt later may work (unreachable, signed out, 5xx)."""
+        return self.status is None or self.status == 401 or self.status >= 500
 
 
 def result_from_dict(data: Mapping[str, Any]) -> Any:
@@ -79,13 +92,43 @@ class ProgressClient:
     remote = True
 
     def __init__(self, base_url: str, authorization: str | None, user: str,
-                 staff_authorization: str | None = None, timeout_s: float = 60.0) -> None:
+                 staff_authorization: str | None = None, timeout_s: float = 60.0,
+                 pending_path: Path | None = None) -> None:
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.authorization = authorization
         self.staff_authorization = staff_authorization
         self.user = user
         self.timeout_s = timeout_s
-        self.pending: list[dict[str, Any]] = []
+        self.pending_path = pending_path
+        self.pending: list[dict[str, Any]] = self._load_pending()
+
+    # ------------------------------------------------------------------ kept attempts
+    def _load_pending(self) -> list[dict[str, Any]]:
+        if self.pending_path is None:
+            return []
+        try:
+            data = json.loads(self.pending_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return []
+        return [d for d in data if isinstance(d, dict)] if isinstance(data, list) else []
+
+    def _save_pending(self) -> None:
+        if self.pending_path is None:
+            return
+        try:
+            if not self.pending:
+                self.pending_path.unlink(missing_ok=True)
+                return
+            self.pending_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.pending_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.pending, default=str), encoding="utf-8")
+            tmp.replace(self.pending_path)
+        except OSError:
+            pass  # kept in memory still
+
+    def _keep(self, body: dict[str, Any]) -> None:
+        self.pending.append(body)
+        self._save_pending()
 
     # ------------------------------------------------------------------ transport
     def _request(self, method: str, path: str, body: Mapping[str, Any] | None = None,
@@ -118,10 +161,10 @@ class ProgressClient:
                 raise ProgressError(
                     "the progress service refused your credential (signed out or token expired): "
                     "reload the page", "le service de progression refuse votre identifiant "
-                    "(déconnecté ou jeton expiré) : rechargez la page") from None
+                    "(déconnecté ou jeton expiré) : rechargez la page", 401) from None
             en = detail.get("error") or f"the progress service answered {exc.code}"
             fr = detail.get("error_fr") or f"le service de progression a répondu {exc.code}"
-            raise ProgressError(en, fr) from None
+            raise ProgressError(en, fr, exc.code) from None
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "reason", exc)
             raise ProgressError(f"the progress service does not answer at {self.base_url} ({reason})",
@@ -140,9 +183,15 @@ class ProgressClient:
         first failure, which raises)."""
         sent = 0
         while self.pending:
-            self._request("POST", "api/attempts", self.pending[0])
+            try:
+                self._request("POST", "api/attempts", self.pending[0])
+                sent += 1
+            except ProgressError as exc:
+                if exc.worth_retrying:
+                    raise
+                # refused for good (an exercise since removed…): sending again cannot help
             self.pending.pop(0)
-            sent += 1
+            self._save_pending()
         return sent
 
     def submit(self, exercise_id: str, protocol: Mapping[str, Any],
@@ -161,13 +210,13 @@ class ProgressClient:
         try:
             self.retry_pending()
         except ProgressError:
-            self.pending.append(body)
+            self._keep(body)
             raise
         try:
             answer = self._request("POST", "api/attempts", body)
         except ProgressError as exc:
-            if "exercise" not in exc.en:  # a refused exercise will be refused again
-                self.pending.append(body)
+            if exc.worth_retrying:  # a refused exercise would be refused again
+                self._keep(body)
             raise
         return int(answer["attempt_id"]), result_from_dict(answer["result"])
 
@@ -306,6 +355,14 @@ def submit_remote(client: Any, exercise: Any, protocol: Mapping[str, Any],
     return result, attempt_id, None
 
 
+def _pending_path(env: Mapping[str, str], url: str, name: str) -> Path | None:
+    """Where the attempts not yet delivered are kept: one file per server and trainee in
+    ``$MERM_HOME/pending/`` (several trainees share one home under ``serve``)."""
+    home = env.get("MERM_HOME") or str(Path.home() / ".merm-lab")
+    key = hashlib.sha256(f"{url}\n{name}".encode()).hexdigest()[:16]
+    return Path(home) / "pending" / f"attempts-{key}.json"
+
+
 def progress_client(environ: Mapping[str, str] | None = None) -> Any:
     """The progress client for this kernel (see the module docstring for the choice)."""
     env = os.environ if environ is None else environ
@@ -313,12 +370,14 @@ def progress_client(environ: Mapping[str, str] | None = None) -> Any:
     name = kernel_display_name(dict(env)) or env.get("USER") or "trainee"
     if hub_url:
         return ProgressClient(hub_url, f"token {token}" if token else None, name,
-                              staff_authorization=f"token {token}" if token else None)
+                              staff_authorization=f"token {token}" if token else None,
+                              pending_path=_pending_path(env, hub_url, name))
     if env.get("MERM_LAB_URL"):
         creds = kernel_credentials(dict(env))
-        return ProgressClient(env["MERM_LAB_URL"].rstrip("/") + "/merm/",
-                              f"Bearer {creds['trainee']}" if "trainee" in creds else None, name,
-                              staff_authorization=f"Bearer {creds['staff']}" if "staff" in creds else None)
+        lab = env["MERM_LAB_URL"].rstrip("/") + "/merm/"
+        return ProgressClient(lab, f"Bearer {creds['trainee']}" if "trainee" in creds else None, name,
+                              staff_authorization=f"Bearer {creds['staff']}" if "staff" in creds else None,
+                              pending_path=_pending_path(env, lab, name))
     if env.get("JUPYTERHUB_USER"):
         return NoProgressService(name)
     from simulator.exercises.store import ProgressStore

@@ -173,35 +173,47 @@ def test_staff_log_in_with_hub_oauth_through_the_proxy(hub: Hub) -> None:
     assert status == 403 and "staff only" in text
 
 
-def test_the_kernel_client_submits_with_its_token_and_keeps_what_fails(hub: Hub, tokens: dict[str, str]) -> None:
+def test_the_kernel_client_submits_with_its_token_and_keeps_what_fails(
+        hub: Hub, tokens: dict[str, str], tmp_path: Path) -> None:
     from simulator.exercises.grader import GradeResult
 
+    home = str(tmp_path / "bob-home")
     client = progress_client({"MERM_PROGRESS_URL": hub.service, "JUPYTERHUB_API_TOKEN": tokens["bob"],
-                              "JUPYTERHUB_USER": "bob"})
+                              "JUPYTERHUB_USER": "bob", "MERM_HOME": home})
     attempt_id, result = client.submit("mr-remote-coaching", {}, lang="fr")
     assert isinstance(result, GradeResult) and attempt_id > 0
     assert result.objectives and result.lang == "fr"
     assert [a["id"] for a in client.my_attempts()] == [attempt_id]
     # a refused token: a clear line, in both languages
     bad = progress_client({"MERM_PROGRESS_URL": hub.service, "JUPYTERHUB_API_TOKEN": "expired",
-                           "JUPYTERHUB_USER": "bob"})
+                           "JUPYTERHUB_USER": "bob", "MERM_HOME": home})
     with pytest.raises(ProgressError) as exc:
         bad.submit("mr-remote-coaching", {})
     assert "refused your credential" in exc.value.en and "refuse votre identifiant" in exc.value.fr
-    # an unreachable service: the attempt is kept and goes through once it answers again
-    down = progress_client({"MERM_PROGRESS_URL": "http://127.0.0.1:9/services/merm-progress/",
-                            "JUPYTERHUB_API_TOKEN": tokens["bob"], "JUPYTERHUB_USER": "bob"})
+    # an exercise the service does not have: said, and not kept (it would be refused again)
+    with pytest.raises(ProgressError) as exc:
+        client.submit("no-such-exercise", {})
+    assert exc.value.status == 400 and "unknown exercise" in exc.value.en and client.pending == []
+    # an unreachable service: the attempt is kept, on disk too, and goes through once it
+    # answers again, from a new kernel of the same trainee
+    down_env = {"MERM_PROGRESS_URL": "http://127.0.0.1:9/services/merm-progress/",
+                "JUPYTERHUB_API_TOKEN": tokens["bob"], "JUPYTERHUB_USER": "bob", "MERM_HOME": home}
+    down = progress_client(down_env)
     with pytest.raises(ProgressError) as exc:
         down.submit("mr-remote-coaching", {"tr_ms": 500.0})
     assert "does not answer" in exc.value.en and "ne répond pas" in exc.value.fr
-    assert len(down.pending) == 1
-    down.base_url = hub.service
-    assert down.retry_pending() == 1 and down.pending == []
+    assert len(down.pending) == 1 and down.pending_path is not None and down.pending_path.exists()
+    again = progress_client(down_env)  # the kernel was restarted
+    assert len(again.pending) == 1
+    again.base_url = hub.service
+    assert again.retry_pending() == 1 and again.pending == []
+    assert not down.pending_path.exists()
     assert len(client.my_attempts()) == 2
 
 
 def test_no_service_configured_records_nothing_and_says_so() -> None:
-    client = progress_client({"JUPYTERHUB_USER": "alice", "JUPYTERHUB_API_TOKEN": "x"})
+    client = progress_client({"JUPYTERHUB_USER": "alice", "JUPYTERHUB_API_TOKEN": "x",
+                              "MERM_HOME": "/nonexistent"})
     with pytest.raises(ProgressError) as exc:
         client.submit("mr-remote-coaching", {})
     assert "not recorded" in exc.value.en and "pas enregistrées" in exc.value.fr
@@ -216,7 +228,8 @@ def test_the_service_environment_is_the_only_holder_of_the_db_url(hub: Hub) -> N
     assert Path(hub.log).read_text().count("merm-progress") > 0
 
 
-def test_the_exercise_panel_submits_through_the_service(hub: Hub, tokens: dict[str, str]) -> None:
+def test_the_exercise_panel_submits_through_the_service(hub: Hub, tokens: dict[str, str],
+                                                       tmp_path: Path) -> None:
     """A real console session and exercise panel whose store is the kernel's client."""
     from simulator.console.session import ConsoleSession
     from simulator.exercises.loader import load_exercise
@@ -227,7 +240,8 @@ def test_the_exercise_panel_submits_through_the_service(hub: Hub, tokens: dict[s
     session.clock = "max"
     ex = load_exercise(course_dir() / "exercises" / "mr_t1_contrast.yaml")
     env = {"MERM_PROGRESS_URL": "http://127.0.0.1:9/services/merm-progress/",  # down at first
-           "JUPYTERHUB_API_TOKEN": tokens["bob"], "JUPYTERHUB_USER": "bob"}
+           "JUPYTERHUB_API_TOKEN": tokens["bob"], "JUPYTERHUB_USER": "bob",
+           "MERM_HOME": str(tmp_path / "home")}
     client = progress_client(env)
     panel = ExercisePanel(session, ex, client, client.user, "en")
     assert "NOT saved" in panel.message.value and "does not answer" in panel.message.value
