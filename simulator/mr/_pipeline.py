@@ -20,6 +20,7 @@ from simulator.mr.acquisition import (
     complex_normal,
     image_space_noise,
     noise_sd,
+    normal_blocks,
     object_image,
     sampling,
 )
@@ -28,6 +29,7 @@ from simulator.mr.coils import COIL_RADIUS_MM, coil_maps
 from simulator.mr.geometry import ObjectK, SlicePlan, default_geometry, object_kspace, plan_slices
 from simulator.mr.motion import motion_phase
 from simulator.mr.protocol import Geometry, MRProtocol
+from simulator.mr.recon import combine_acquired
 from simulator.mr.rules import MRDerived, derive
 
 
@@ -72,6 +74,10 @@ class SliceData:
         coil images (:func:`~simulator.mr.acquisition.image_space_noise`).
     noisy_kspace : ndarray of complex64, shape (coils, n_phase, n_read), or None
         Undersampled acquisition: the sampled k-space with its noise.
+    combined : ndarray of complex64, shape (n_phase, n_read), or None
+        Fully sampled acquisition asked for its combination
+        (:func:`~simulator.mr.recon.combine_acquired`): the noisy combined image, its noise
+        combined as it was drawn (``white_noise`` is then None).
     """
 
     obj: ObjectK
@@ -82,10 +88,11 @@ class SliceData:
     image_noise: bool
     white_noise: NDArray[np.complex64] | None
     noisy_kspace: NDArray[np.complex64] | None
+    combined: NDArray[np.complex64] | None = None
 
     def noiseless_part(self) -> SliceData:
         """The same slice without its noise (what the noiseless images need)."""
-        return dataclasses.replace(self, white_noise=None, noisy_kspace=None)
+        return dataclasses.replace(self, white_noise=None, noisy_kspace=None, combined=None)
 
     def noisy_images(self) -> NDArray[np.complex64]:
         """Fully sampled acquisition: the coil images with their receiver noise."""
@@ -108,8 +115,8 @@ class SliceData:
         noise was drawn on them)."""
         if self.noisy_kspace is not None:
             return self.noisy_kspace
-        if not self.image_noise:
-            raise ValueError("the noisy data of this slice were dropped")
+        if not self.image_noise or self.combined is not None:
+            raise ValueError("the noisy coil data of this slice were not kept")
         return fft2(self.noisy_images())
 
 
@@ -163,8 +170,14 @@ def slice_list(slices: object, n: int) -> list[int]:
     return out
 
 
-def acquire_slice(anatomy: Anatomy, st: Setup, i: int) -> SliceData:
-    """Acquire slice ``i`` of the plan (noise and motion drawn from ``st.rng``)."""
+def acquire_slice(anatomy: Anatomy, st: Setup, i: int,
+                  combine_with: tuple[NDArray[np.complex64], NDArray[np.complex128]] | None = None,
+                  ) -> SliceData:
+    """Acquire slice ``i`` of the plan (noise and motion drawn from ``st.rng``).
+
+    ``combine_with=(maps, psi)``: a fully sampled slice comes back combined
+    (``SliceData.combined``), with the same noise as without it.
+    """
     p, plan = st.protocol, st.plan
     obj = object_kspace(anatomy, _key(plan.centers_mm[i]), _key(plan.u_phase),
                         _key(plan.u_read), _key(plan.normal), plan.d_phase_mm, plan.d_read_mm,
@@ -182,6 +195,13 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int) -> SliceData:
                               st.rng, p.nex)
     m = object_image(p, plan, obj, st.samp, motion)
     if image_space_noise(p, st.samp):
+        n_noise = p.coils * plan.n_phase * plan.n_read
+        if combine_with is not None:
+            stream = None if st.rng is None else normal_blocks(st.rng, n_noise, noise_sd(p))
+            combined = combine_acquired(m, maps_ext, combine_with[0], None, combine_with[1],
+                                        stream)
+            return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, None, None,
+                             combined)
         white = None if st.rng is None else complex_normal(
             st.rng, (p.coils, plan.n_phase, plan.n_read), noise_sd(p))
         return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, white, None)

@@ -20,6 +20,7 @@ share of it in the reconstruction, as on a scanner.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +35,7 @@ from simulator.mr.signal import echo_of_line, line_weights
 
 __all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace", "object_image",
            "coil_images", "image_space_noise", "noisy_coil_images", "EncodingOperator",
-           "complex_normal", "coil_noise", "add_coil_noise", "add_mixed_noise",
+           "complex_normal", "normal_blocks", "coil_noise", "add_coil_noise", "add_mixed_noise",
            "add_kspace_noise", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
 
 #: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
@@ -236,6 +237,45 @@ def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray
 _NOISE_BLOCK = 1 << 16
 
 
+def normal_blocks(rng: np.random.Generator, n: int,
+                  sd: float) -> Iterator[tuple[int, NDArray[np.complex64]]]:
+    """The stream of :func:`complex_normal` block by block: ``(start, block)`` pairs over
+    ``n`` samples, the same numbers in the same order.
+
+    Each ``block`` is a buffer that the next step overwrites: use it before asking for the
+    next one (a consumer that combines the noise as it comes never holds all of it).
+    """
+    block = min(n, _NOISE_BLOCK)
+    buf = np.empty(block, dtype=np.complex64)
+    radius = np.empty(block, dtype=np.float32)
+    theta = np.empty(block, dtype=np.float32)
+    cos = np.empty(block, dtype=np.float32)
+    bits = rng.bit_generator
+    scale = np.float32(-2.0 * sd * sd)
+    angle = np.float32(2 * np.pi / 2.0**32)
+    for start in range(0, n, block):
+        m = min(block, n - start)
+        if m != block:
+            buf, radius, theta, cos = buf[:m], radius[:m], theta[:m], cos[:m]
+        words = bits.random_raw(m).view(np.uint32)
+        w1, w2 = words[:m], words[m:]
+        np.right_shift(w1, np.uint32(8), out=w1)
+        np.subtract(np.uint32(1 << 24), w1, out=w1)          # 1 … 2²⁴
+        np.copyto(radius, w1, casting="unsafe")
+        radius *= np.float32(2.0**-24)                       # u₁ in (0, 1]
+        np.log(radius, out=radius)
+        radius *= scale
+        np.sqrt(radius, out=radius)
+        np.copyto(theta, w2, casting="unsafe")
+        theta *= angle
+        np.cos(theta, out=cos)
+        np.sin(theta, out=theta)
+        part = buf.view(np.float32).reshape(m, 2)
+        np.multiply(cos, radius, out=part[:, 0])
+        np.multiply(theta, radius, out=part[:, 1])
+        yield start, buf
+
+
 def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],
                    sd: float) -> NDArray[np.complex64]:
     """Complex Gaussian noise, SD ``sd`` on each of the real and imaginary channels.
@@ -252,35 +292,8 @@ def complex_normal(rng: np.random.Generator, shape: tuple[int, ...],
     """
     n = int(np.prod(shape))
     out = np.empty(n, dtype=np.complex64)
-    part = out.view(np.float32).reshape(n, 2)
-    block = min(n, _NOISE_BLOCK)
-    radius = np.empty(block, dtype=np.float32)
-    theta = np.empty(block, dtype=np.float32)
-    cos = np.empty(block, dtype=np.float32)
-    bits = rng.bit_generator
-    scale = np.float32(-2.0 * sd * sd)
-    angle = np.float32(2 * np.pi / 2.0**32)
-    for start in range(0, n, block):
-        m = min(block, n - start)
-        if m != block:
-            radius, theta, cos = radius[:m], theta[:m], cos[:m]
-        words = bits.random_raw(m).view(np.uint32)
-        w1, w2 = words[:m], words[m:]
-        np.right_shift(w1, np.uint32(8), out=w1)
-        np.subtract(np.uint32(1 << 24), w1, out=w1)          # 1 … 2²⁴
-        np.copyto(radius, w1, casting="unsafe")
-        radius *= np.float32(2.0**-24)                       # u₁ in (0, 1]
-        np.log(radius, out=radius)
-        radius *= scale
-        np.sqrt(radius, out=radius)
-        np.copyto(theta, w2, casting="unsafe")
-        theta *= angle
-        np.cos(theta, out=cos)
-        np.sin(theta, out=theta)
-        cos *= radius
-        theta *= radius
-        part[start:start + m, 0] = cos
-        part[start:start + m, 1] = theta
+    for start, blk in normal_blocks(rng, n, sd):
+        out[start:start + blk.size] = blk
     return out.reshape(shape)
 
 

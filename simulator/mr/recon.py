@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -125,8 +127,9 @@ def _acquired_weights(maps_ext: Array, maps: Array, psi: Array | None,
 
 
 def combine_acquired(image: NDArray[np.complex64], maps_ext: Array, maps: Array,
-                     white: NDArray[np.complex64] | None,
-                     psi: Array | None = None) -> NDArray[np.complex64]:
+                     white: NDArray[np.complex64] | None, psi: Array | None = None,
+                     stream: Iterable[tuple[int, NDArray[np.complex64]]] | None = None,
+                     ) -> NDArray[np.complex64]:
     """Roemer combination of fully sampled coil images without forming them.
 
     The coil images are ``I_c = Σ_f C_(c,f)·m_f + n_c``: the object ``m`` on the extended
@@ -150,6 +153,10 @@ def combine_acquired(image: NDArray[np.complex64], maps_ext: Array, maps: Array,
         White noise ``z`` (None: noiseless).
     psi : ndarray, shape (coils, coils), optional
         Receiver noise covariance of the combination weights.
+    stream : iterable of (start, block), optional
+        The same white noise as ``(start, block)`` pieces of its flat (C-order) array
+        (:func:`~simulator.mr.acquisition.normal_blocks`), combined as they come: the
+        noise is never held whole, and each piece is used while it is in cache.
     """
     n_phase = maps.shape[1]
     gain, weights = _acquired_weights(maps_ext, maps, psi, n_phase)
@@ -162,6 +169,18 @@ def combine_acquired(image: NDArray[np.complex64], maps_ext: Array, maps: Array,
         for c in range(weights.shape[0]):
             np.multiply(weights[c], white[c], out=tmp)
             out += tmp
+    if stream is not None:
+        plane = out.size
+        flat, wflat, tflat = out.reshape(-1), weights.reshape(weights.shape[0], -1), tmp.reshape(-1)
+        for start, blk in stream:
+            pos = 0
+            while pos < blk.size:
+                c, o = divmod(start + pos, plane)
+                take = min(blk.size - pos, plane - o)
+                t = tflat[:take]
+                np.multiply(wflat[c, o:o + take], blk[pos:pos + take], out=t)
+                flat[o:o + take] += t
+                pos += take
     return out
 
 

@@ -312,11 +312,11 @@ def scan(
     outside = 0.0
     names: tuple[str, ...] = ()
     for i in idx:
-        sd = acquire_slice(anatomy, st, i)
+        sd = acquire_slice(anatomy, st, i, combine_with=(fov_maps, psi))
         outside = max(outside, sd.obj.outside_share)
         c: NDArray[Any]
-        if sd.image_noise:      # fully sampled: one coil combination, noise included
-            c = combine_acquired(sd.image, sd.maps_ext, fov_maps, sd.white_noise, psi)
+        if sd.combined is not None:     # fully sampled: one coil combination, noise included
+            c = sd.combined
         else:
             c = reconstruct(sd.kspace(), fov_maps, r, n_sym, psi)
         imgs.append(np.abs(c).astype(np.float32))
