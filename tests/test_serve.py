@@ -240,6 +240,19 @@ def test_instructor_pages_need_the_printed_token(lab: Lab) -> None:
     assert status == 200 and csv_text.startswith("attempt_id,username")
     status, board, _ = _get(f"{lab.base}/merm/board", opener=staff)
     assert status == 200 and "merm-board" in board
+    # a trainee's console opens a room on the lab's hub: the board lists it, with a Watch link
+    hub = re.search(r"hub\s+(http://\S+)", lab.output())
+    assert hub, lab.output()
+    home = Path(lab.output().split("HOME ", 1)[1].split("\n", 1)[0])
+    secret = (home / "hub-secret").read_text().strip()
+    req = urllib.request.Request(hub.group(1) + "/api/rooms", method="POST",
+                                 data=json.dumps({"label": "MR — Bob", "name": "Bob"}).encode(),
+                                 headers={"Authorization": f"Bearer {secret}",
+                                          "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=60) as r:
+        assert r.status == 200
+    status, board, _ = _get(f"{lab.base}/merm/board", opener=staff)
+    assert status == 200 and "MR — Bob" in board and "merm-board-watch" in board
 
 
 def test_exercise_grade_records_with_the_printed_token(lab: Lab) -> None:

@@ -89,6 +89,14 @@ class HubCaller(HubOAuthenticated):
 
     ctx: Context
 
+    @property
+    def staff_refusal(self) -> ApiError:  # type: ignore[override]
+        group = self.ctx.extra["staff"].group
+        return ApiError(403, f"staff only: this page is for the instructors (JupyterHub group "
+                             f"{group!r} or admins)",
+                        f"réservé à l'équipe pédagogique : cette page est pour les formateurs "
+                        f"(groupe JupyterHub {group!r} ou administrateurs)")
+
     def check_hub_user(self, model: dict[str, Any]) -> dict[str, Any]:
         return model  # any identified account may call; the API decides what it may do
 

@@ -116,7 +116,7 @@ def test_staff_pages_refuse_a_trainee_and_serve_staff(hub: Hub, tokens: dict[str
         status, text = call("GET", hub.service + page, token=tokens["bob"],
                             headers={"Accept-Language": "fr-FR,fr;q=0.9"})
         assert status == 403, (page, text)
-        assert "équipe pédagogique" in text and "staff only" in text
+        assert "équipe pédagogique" in text and "staff only" in text and "merm-instructors" in text
     status, text = call("GET", hub.service + "instructor", token=tokens["teacher"])
     assert status == 200 and "merm-progress" in text and ">alice<" in text
     status, text = call("GET", hub.service + "instructor.csv", token=tokens["teacher"])
