@@ -218,6 +218,13 @@ def _add_user_scopes(c: Any, scopes: list[str]) -> None:
     c.JupyterHub.load_roles = roles
 
 
+def _with_host(url: str, host: str) -> str:
+    """``url`` with its host replaced (the port and path kept)."""
+    parts = urlsplit(url)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return parts._replace(netloc=netloc).geturl()
+
+
 def _progress_spec() -> Any | None:
     """:mod:`simulator.progress.spec` where the progress service is installed, else None."""
     try:
@@ -241,6 +248,8 @@ def configure(
     turn_secret_file: str | Path | None = None,
     cull_idle_s: int = 900,
     python: str = sys.executable,
+    bind_ip: str = "127.0.0.1",
+    internal_host: str | None = None,
 ) -> Deployment:
     """Configure JupyterHub config object ``c`` for MERM Lab (see the module docstring).
 
@@ -271,6 +280,13 @@ def configure(
         Idle time after which a kernel with no page connected is shut down.
     python : str
         Interpreter that runs the services (one with MERM Lab installed).
+    bind_ip : str
+        Address the two services listen on, and JupyterHub's proxy routes to (loopback on
+        one server; the hub pod's IP on Kubernetes, where the proxy and the users' servers
+        are other pods).
+    internal_host : str, optional
+        Host name the users' kernels reach the services by (default ``bind_ip``; the hub's
+        Kubernetes Service, ``hub``, under Zero to JupyterHub).
 
     Returns
     -------
@@ -298,11 +314,12 @@ def configure(
     base_url = "/" + str(_get(c.JupyterHub, "base_url", "/")).strip("/")
     base_url = base_url.rstrip("/") + "/"
     hub_prefix = f"{base_url}services/{HUB_SERVICE}/"
-    hub_internal = f"http://127.0.0.1:{hub_port}"
-    hub_url = hub_internal + hub_prefix.rstrip("/")
+    hub_internal = f"http://{bind_ip}:{hub_port}"
+    kernels_host = internal_host or bind_ip
+    hub_url = f"http://{kernels_host}:{hub_port}" + hub_prefix.rstrip("/")
 
     # the mentoring hub, a managed service that alone reads the secret file
-    command = [python, "-m", "simulator", "hub", "--port", str(hub_port),
+    command = [python, "-m", "simulator", "hub", "--ip", bind_ip, "--port", str(hub_port),
                "--secret-file", str(secret_path), "--public-url", public.rstrip("/"),
                "--allow-origin", origin]
     if turn_url:
@@ -330,14 +347,17 @@ def configure(
     spec = _progress_spec()
     if spec is not None:
         port = _port("progress_port", progress_port or spec.DEFAULT_PORT)
-        _merge_service(c, spec.service_spec(
-            db_url=db, hub_url=hub_url, hub_secret=secret.decode(),
+        entry = spec.service_spec(
+            db_url=db, hub_url=hub_internal + hub_prefix.rstrip("/"), hub_secret=secret.decode(),
             instructors_group=instructors_group,
             course_dir=str(course) if course is not None else None, port=port, python=python,
             extra_env={"MERM_HOME": str(state / "progress")},
-        ))
+        )
+        entry["url"] = _with_host(entry["url"], bind_ip)  # it listens where its URL says
+        _merge_service(c, entry)
         _merge_role(c, spec.service_role())
-        user_env.update(spec.user_environment(port))
+        user_env.update({k: _with_host(v, kernels_host)
+                         for k, v in spec.user_environment(port).items()})
         services.append(spec.SERVICE_NAME)
         user_scopes.append(f"access:services!service={spec.SERVICE_NAME}")
         server_scopes += list(getattr(spec, "SERVER_TOKEN_SCOPES", ())) or [

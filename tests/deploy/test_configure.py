@@ -142,3 +142,19 @@ def test_tljh_plugin_through_its_entry_point(tmp_path: Path,
     pm.hook.tljh_custom_jupyterhub_config(c=c)
     assert {s["name"] for s in c.JupyterHub.services} >= {"merm-hub"}
     assert (tmp_path / "hub-secret").is_file()
+
+
+def test_kubernetes_addresses(tmp_path: Path) -> None:
+    """Zero to JupyterHub: the services listen on the hub pod's IP (the proxy's route), the
+    users' pods reach them through the ``hub`` Service."""
+    c = Config()
+    d = configure(c, state_dir=tmp_path, bind_ip="10.1.2.3", internal_host="hub")
+    hub = next(s for s in c.JupyterHub.services if s["name"] == "merm-hub")
+    assert hub["url"] == "http://10.1.2.3:8890"
+    assert hub["command"][hub["command"].index("--ip") + 1] == "10.1.2.3"
+    assert d.hub_url == "http://hub:8890/services/merm-hub"
+    assert c.Spawner.environment["MERM_HUB_URL"] == d.hub_url
+    progress = [s for s in c.JupyterHub.services if s["name"] == "merm-progress"]
+    if progress:  # the progress service is installed
+        assert progress[0]["url"].startswith("http://10.1.2.3:")
+        assert c.Spawner.environment["MERM_PROGRESS_URL"].startswith("http://hub:")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -34,9 +35,17 @@ def test_env_var_chooses_another_course(tmp_path: Path, monkeypatch: pytest.Monk
 @pytest.mark.timeout(300)
 def test_wheel_ships_the_course(tmp_path: Path) -> None:
     """``pip wheel .`` then an install into a plain folder: the course is package data."""
+    # a clean copy of the sources: no egg-info of an editable install, whose file list
+    # would otherwise stand in for the package-data configuration under test
+    src = tmp_path / "src"
+    junk = shutil.ignore_patterns("*.egg-info", "build", "__pycache__", ".ipynb_checkpoints")
+    for name in ("simulator", "course"):
+        shutil.copytree(ROOT / name, src / name, symlinks=True, ignore=junk)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
     wheels = tmp_path / "wheels"
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(ROOT)], check=True,
+    subprocess.run([*pip, "wheel", "--no-deps", "-w", str(wheels), str(src)], check=True,
                    cwd=tmp_path, timeout=240)
     (wheel,) = wheels.glob("merm_lab-*.whl")
     site = tmp_path / "site"
@@ -53,9 +62,10 @@ def test_wheel_ships_the_course(tmp_path: Path) -> None:
     )
     env = {k: v for k, v in os.environ.items() if k != "MERM_COURSE_DIR"}
     env["PYTHONPATH"] = str(site)  # ahead of the venv's editable link to the checkout
-    out = subprocess.run([sys.executable, "-P", "-c", probe], cwd=tmp_path, env=env, check=True,
-                         capture_output=True, text=True, timeout=120).stdout
-    found = json.loads(out)
+    run = subprocess.run([sys.executable, "-P", "-c", probe], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    found = json.loads(run.stdout)
     assert found["pkg"].startswith(str(site))
     assert found["course"].startswith(str(site)) and not found["course"].startswith(str(ROOT))
     assert found["exercises"] == sorted(load_course(ROOT / "course" / "exercises"))
