@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from simulator.pet._scanner import PSF_FWHM_MM
 from simulator.pet.acquisition import FWHM_TO_SIGMA, Sinogram, filter_runs
-from simulator.pet.projector import Projector, get_projector, matmul
+from simulator.pet.projector import Projector, get_projector, get_tof_projector, matmul
 from simulator.pet.protocol import PETProtocol
 
 __all__ = [
@@ -184,6 +184,11 @@ def _fbp(projector: Projector, line_integrals: ArrayF, window: str) -> ArrayF:
 def recon_projector(sinogram: Sinogram, matrix: int, psf_fwhm_mm: float = 0.0) -> Projector:
     """The projector of a ``matrix × matrix`` image over the sinogram's field of view."""
     g = sinogram.geometry
+    if sinogram.tof_bins:
+        return get_tof_projector(
+            matrix, sinogram.fov_mm / matrix, g.n_angles, g.n_radial // sinogram.tof_bins,
+            g.bin_mm, psf_fwhm_mm, sinogram.tof_bins, sinogram.tof_fwhm_mm,
+        )
     return get_projector(
         matrix, sinogram.fov_mm / matrix, g.n_angles, g.n_radial, g.bin_mm, psf_fwhm_mm
     )
@@ -232,9 +237,32 @@ def _model(
     return y, cols(np.asarray(w, np.float32)), cols(np.asarray(b, np.float32))
 
 
+def _without_tof(sinogram: Sinogram) -> Sinogram:
+    """The non-TOF sinogram of TOF-binned data (bins added; per-line factors kept)."""
+    from dataclasses import replace
+
+    from simulator.pet.projector import SinogramGeometry, tof_unfold_sum
+
+    k, g = sinogram.tof_bins, sinogram.geometry
+    r = g.n_radial // k
+    return replace(
+        sinogram,
+        prompts=tof_unfold_sum(sinogram.prompts, k),
+        scatter=tof_unfold_sum(sinogram.scatter, k),
+        randoms=tof_unfold_sum(sinogram.randoms, k),
+        attenuation=np.ascontiguousarray(sinogram.attenuation[..., :r]),
+        normalisation=np.ascontiguousarray(sinogram.normalisation[..., :r]),
+        geometry=SinogramGeometry(g.n_angles, r, g.bin_mm),
+        tof_bins=0,
+        tof_fwhm_mm=0.0,
+    )
+
+
 def _iterate(sinogram: Sinogram, p: PETProtocol) -> Iterator[tuple[int, ArrayF, Projector]]:
     """Unfiltered image columns after each iteration (FBP: once)."""
     psf = PSF_FWHM_MM if (p.psf_modelling and p.recon != "fbp") else 0.0
+    if p.recon == "fbp" and sinogram.tof_bins:  # FBP of the TOF bins added up
+        sinogram = _without_tof(sinogram)
     proj = recon_projector(sinogram, p.matrix, psf)
     y, w, b = _model(sinogram, p, proj)
     if p.recon == "fbp":
