@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,9 @@ __all__ = ["SeriesStatus", "echo", "send_series", "series_folders", "TIMEOUT_S"]
 
 #: SOP Class UID of the Verification service (C-ECHO).
 VERIFICATION = "1.2.840.10008.1.1"
+
+#: Association attempts before "the server closed the connection" (see :func:`associate`).
+_TRIES = 4
 
 #: Network timeouts (connect, association, each message); stops a hang, not a budget.
 TIMEOUT_S = 15.0
@@ -100,7 +104,14 @@ def associate(addr: DicomAddress, contexts: Iterable[Any]) -> Any:
     AE title, this station not allowed) and aborted are told apart.
     """
     reachable(addr, TIMEOUT_S)
-    assoc = _ae(contexts).associate(addr.host, addr.port, ae_title=addr.aet)
+    ae = _ae(contexts)
+    # A peer that rejects closes its socket right after the A-ASSOCIATE-RJ; pynetdicom now
+    # and then sees the close first and reports an abort. Asking again tells them apart.
+    for attempt in range(_TRIES):
+        assoc = ae.associate(addr.host, addr.port, ae_title=addr.aet)
+        if assoc.is_established or assoc.is_rejected:
+            break
+        time.sleep(0.2 * (attempt + 1))
     if assoc.is_established:
         return assoc
     if assoc.is_rejected:
