@@ -81,14 +81,14 @@ def build_knee() -> dict[str, object]:
     # medialis reaching lowest, beside the patella — hamstrings behind, and below the joint
     # tibialis anterior, the peroneal group, soleus and popliteus.
     bellies = (
-        ((30.0, -4.0, 115.0), (21.0, -22.0, 34.0), 21.0, 7.0),     # vastus medialis
-        ((-31.0, 0.0, 115.0), (-27.0, -19.0, 52.0), 19.0, 6.0),    # vastus lateralis
-        ((0.0, -20.0, 115.0), (0.0, -29.0, 60.0), 15.0, 6.0),      # vastus intermedius/RF
-        ((23.0, 33.0, 115.0), (25.0, 27.0, -4.0), 15.0, 5.0),      # semimembranosus
-        ((-23.0, 33.0, 115.0), (-35.0, 24.0, -22.0), 14.0, 5.0),   # biceps femoris
-        ((-12.0, -20.0, -38.0), (-15.0, -23.0, -118.0), 13.0, 9.0),  # tibialis anterior
+        ((30.0, -4.0, 115.0), (21.0, -22.0, 34.0), 26.0, 8.0),     # vastus medialis
+        ((-31.0, 0.0, 115.0), (-27.0, -19.0, 52.0), 24.0, 7.0),    # vastus lateralis
+        ((0.0, -20.0, 115.0), (0.0, -29.0, 60.0), 17.0, 6.0),      # vastus intermedius/RF
+        ((23.0, 33.0, 115.0), (25.0, 27.0, -4.0), 18.0, 5.0),      # semimembranosus
+        ((-23.0, 33.0, 115.0), (-35.0, 24.0, -22.0), 17.0, 5.0),   # biceps femoris
+        ((-12.0, -20.0, -38.0), (-15.0, -23.0, -118.0), 15.0, 10.0),  # tibialis anterior
         ((-30.0, -6.0, -34.0), (-31.0, -9.0, -118.0), 11.0, 8.0),  # peroneal group
-        ((0.0, 34.0, -42.0), (0.0, 40.0, -118.0), 24.0, 16.0),     # soleus
+        ((0.0, 34.0, -42.0), (0.0, 40.0, -118.0), 27.0, 18.0),     # soleus
         ((-30.0, 18.0, -6.0), (14.0, 24.0, -42.0), 7.0, 4.0),      # popliteus
     )
     for a, b, r_mid, r_end in bellies:

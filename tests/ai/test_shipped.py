@@ -48,7 +48,9 @@ def test_mr_network_lowers_noise_in_flat_tissue_of_a_real_scan():
     noisy, clean = s.images[0], s.noiseless[0]
     # flat: bright enough tissue where the noise-free image has almost no curvature
     level = float(np.percentile(clean, 99))
-    flat = ndimage.uniform_filter(np.abs(ndimage.laplace(clean)), 5) < 0.01 * level
+    # (2 % of the level: the anatomy is textured, marrow, fascicles and septa, so no tissue
+    # is perfectly flat)
+    flat = ndimage.uniform_filter(np.abs(ndimage.laplace(clean)), 5) < 0.02 * level
     flat &= ndimage.binary_erosion(clean > 0.2 * level, iterations=3)
     # one tissue (the one with most flat pixels), so that the SD is noise, not contrast
     lab = s.labels[0]
