@@ -177,6 +177,12 @@ class LandingHandler(LabCaller, ProgressHandler):
                                  staff=staff is not None))
 
 
+def _lesson_handler() -> type:
+    from simulator.lab.landing import lesson_handler
+
+    return lesson_handler()
+
+
 def gated(handler: type) -> type:
     """``handler`` (Voilà's render handler) that sends an unsigned visitor to the sign-in."""
 
@@ -235,6 +241,7 @@ class LabVoila(Voila):
             ("/", type("Landing", (LandingHandler,), {}), {"ctx": ctx}),
             (PREFIX + "signin", SignInHandler, {"ctx": ctx}),
             (PREFIX + "signout", SignOutHandler, {"ctx": ctx}),
+            (PREFIX + r"lessons/([A-Za-z0-9_-]+)", _lesson_handler()),  # read-only lessons
             *api_routes(PREFIX, LabCaller, ctx),
         ]
         self.log.info("MERM Lab: sign-in at %ssignin, instructor page at %sinstructor",
