@@ -306,6 +306,36 @@ def test_the_voila_instructor_dashboard_is_for_the_token_holder(lab: Lab, browse
         staff.close()
 
 
+@pytest.mark.browser
+def test_a_trainee_signs_in_and_the_console_records_under_the_name(tmp_path: Path, browser) -> None:  # noqa: ANN001
+    """In Chromium, the shipped course: a new trainee opening an exercise link gives a name
+    and cohort, lands on the MR console with the exercise, and the exercise's opening is
+    recorded under that name (through the lab server, not a database of the kernel)."""
+    lab = _start(tmp_path, ROOT / "course")
+    try:
+        _get(lab.base + "/merm/signin")
+        context = browser.new_context(locale="en-GB", viewport={"width": 1366, "height": 768})
+        page = context.new_page()
+        page.goto(f"{lab.base}/voila/render/mr_console.ipynb?exercise=mr-t1-contrast")
+        page.fill(".merm-signin-name", "Claire Martin")
+        page.fill(".merm-signin-cohort", "MERM-2026")
+        page.click(".merm-signin-submit")
+        page.wait_for_selector(".merm-exercise-panel", state="attached", timeout=180_000)
+        assert "exercise=mr-t1-contrast" in page.url
+        assert page.locator(".merm-panel-missing").count() == 0
+        context.close()
+        store = ProgressStore(f"sqlite:///{tmp_path / 'home' / 'progress.sqlite'}")
+        deadline = time.monotonic() + ANSWER_TIMEOUT_S
+        while not store.events(kind="exercise_opened") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert [(e["username"], e["exercise_id"]) for e in store.events(kind="exercise_opened")] == [
+            ("Claire Martin", "mr-t1-contrast")]
+        assert {t["username"]: t["cohort"] for t in store.trainees()} == {"Claire Martin": "MERM-2026"}
+        store.close()
+    finally:
+        _stop(lab)
+
+
 def test_serve_refuses_a_missing_course(tmp_path: Path) -> None:
     out = subprocess.run(
         [sys.executable, "-m", "simulator", "serve", "--course", str(tmp_path / "nope")],
