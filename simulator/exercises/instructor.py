@@ -34,6 +34,7 @@ _TXT = {
     "progress": ("Progression par élève", "Progress per trainee"),
     "difficulty": ("Difficulté par exercice", "Difficulty per exercise"),
     "csv": ("Exporter en CSV", "Export CSV"),
+    "pacs": ("Séries envoyées au PACS", "Series sent to PACS"),
     "attempts": ("tentatives", "attempts"),
     "best": ("meilleure note", "best score"),
     "passed": ("réussi", "passed"),
@@ -103,6 +104,8 @@ class InstructorDashboard:
         self.difficulty = W.HTML()
         self.difficulty.add_class("merm-difficulty-table")
         self.download = W.HTML()
+        self.pacs = W.HTML()  # which series each trainee sent (simulator.hospital.progress)
+        self.pacs.add_class("merm-instructor-pacs")
         self.download.add_class("merm-export-csv")
         for w in (self.cohort, self.exercise, self.trainee):
             w.observe(lambda _c: self.render(), names="value")
@@ -113,6 +116,7 @@ class InstructorDashboard:
             W.HTML(f"<h3>{html.escape(t('progress'))}</h3>"), self.progress,
             W.HTML(f"<h3>{html.escape(t('difficulty'))}</h3>"), self.difficulty,
             self.download,
+            self.pacs,
         ])
         self.widget.add_class("merm-instructor")
         self.refresh()
@@ -172,10 +176,20 @@ class InstructorDashboard:
               "—" if r["attempts_to_pass"] is None else f"{r['attempts_to_pass']:.1f}"] for r in diff],
             "merm-difficulty",
         ) if diff else ""
+        self.pacs.value = self._pacs_section(trainee)
         csv_text = self.csv(cohort, exercise, trainee)
         b64 = base64.b64encode(csv_text.encode("utf-8")).decode("ascii")
         self.download.value = (f"<a download='merm-progress.csv' href='data:text/csv;base64,{b64}' "
                                f"class='merm-export-csv-link'>⬇ {html.escape(t('csv'))}</a>")
+
+    def _pacs_section(self, trainee: str | None) -> str:
+        from simulator.hospital.progress import pacs_rows, pacs_table_html
+
+        try:
+            table = pacs_table_html(pacs_rows(self.store, trainee), self.lang)
+        except Exception:  # a reader without the events (e.g. an older progress server)
+            return ""
+        return f"<h3>{html.escape(self.t('pacs'))}</h3>{table}" if table else ""
 
     def csv(self, cohort: str | None = None, exercise: str | None = None,
             trainee: str | None = None) -> str:

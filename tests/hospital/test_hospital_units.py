@@ -248,3 +248,41 @@ def test_a_new_patient_is_a_new_study_numbered_from_one(monkeypatch) -> None:
     assert a.StudyInstanceUID == b.StudyInstanceUID != c.StudyInstanceUID
     assert [int(x.SeriesNumber) for x in (a, b, c)] == [1, 2, 1]
     assert a.PatientID == b.PatientID == "MERM-HEADACHE" and c.PatientID == "MERM-MS"
+
+
+def test_instructor_dashboard_lists_the_series_each_trainee_sent() -> None:
+    from simulator.exercises.instructor import InstructorDashboard
+    from simulator.exercises.store import ProgressStore
+    from simulator.hospital.pacs import SeriesStatus
+    from simulator.hospital.progress import record_send
+
+    store = ProgressStore("sqlite://")
+    one = dict(study_uid="1.2.3", patient_id="P", files=3, folder="/x")
+    record_send(
+        store,
+        "ana",
+        [
+            SeriesStatus(series_uid="1.2.3.1", number=1, description="T1 SE", state="sent", **one),
+            SeriesStatus(
+                series_uid="1.2.3.2",
+                number=2,
+                description="FLAIR",
+                state="failed",
+                reason_en="unreachable",
+                **one,
+            ),
+        ],
+        pacs="ORTHANC@h:4242",
+    )
+    record_send(
+        store,
+        "ben",
+        [SeriesStatus(series_uid="9.1", number=1, description="PD FS", state="sent", **one)],
+        pacs="ORTHANC@h:4242",
+    )
+    dash = InstructorDashboard(store=store, lang="en")
+    text = dash.pacs.value
+    assert "Series sent to PACS" in text and text.count("<tr data-state=") == 3
+    assert "failed: unreachable" in text and "PD FS" in text
+    dash.trainee.value = "ben"  # the filter applies
+    assert dash.pacs.value.count("<tr data-state=") == 1
