@@ -83,7 +83,9 @@ class Dispatch(HubState):
         )
         if isinstance(msg, m.Hello):
             first = not peer.name
-            peer.name, peer.client = msg.name, msg.client
+            # in a room opened with a user key the trainee is that account, whatever it says
+            name = rt.owner if peer.role == "trainee" and rt.owner else msg.name
+            peer.name, peer.client = name, msg.client
             if peer.role == "trainee" and msg.client == "kernel":
                 old = room.console_peer()
                 if old is not None and old is not peer:

@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import fractions
 import json
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
-import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
@@ -24,6 +24,8 @@ from .console_link import ConsoleLike
 from .media import VIDEO_CLOCK_HZ
 
 __all__ = ["ConsoleTrack", "TraineeLink"]
+
+log = logging.getLogger("merm.mentoring")
 
 _TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_HZ)
 _MIN_INTERVAL_S = 1 / 30  # never more than 30 fps, even when the console changes fast
@@ -202,7 +204,8 @@ class TraineeLink:
                 if exc.status in (401, 404):  # token expired or room gone: nothing to rejoin
                     self.gave_up = exc
                     break
-            except (ConnectionError, OSError, TimeoutError, aiohttp.ClientError):
+            except Exception:  # noqa: BLE001 - any failure of an attempt: try again later
+                log.debug("reconnection attempt failed", exc_info=True)
                 await self.client.close()
             delay = min(delay * 2, max_delay_s)
         self.reconnecting = False
@@ -281,6 +284,9 @@ class TraineeLink:
 
     def _reconnected(self, _task: asyncio.Task[None]) -> None:
         self._reconnect_task = None
+        if not (self.connected or self._closing or self.gave_up):  # lost again meanwhile
+            self._reconnect_task = asyncio.ensure_future(self._reconnect())
+            self._reconnect_task.add_done_callback(self._reconnected)
 
     def _emit(self, msg: dict[str, Any]) -> None:
         for listener in self._listeners:

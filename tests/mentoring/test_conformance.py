@@ -855,3 +855,19 @@ async def test_the_audit_file_is_a_chain_that_verifies(hub) -> None:
     assert body["head"]["hash"] in out.stdout
     lines = hub.config.audit_path.read_text(encoding="utf-8").splitlines()
     assert any("é — ünïcode" in x for x in lines), "UTF-8, unescaped"
+
+
+async def test_in_a_user_key_room_the_trainee_is_the_account_whatever_hello_says(hub) -> None:
+    status, room, _ = await http("POST", hub.url + "/api/rooms", bearer=user_key(SECRET, "alice"))
+    assert status == 200
+    w = await Wire.open(hub.url, room["tokens"]["trainee"], name=None)
+    try:
+        await w.send({"type": "hello", "name": "bob", "client": "browser"})
+        peers = await w.next("peers")
+        assert [p["name"] for p in peers["peers"]] == ["alice"]
+        await w.send({"type": "chat", "text": "hi"})
+        assert (await w.next("chat"))["name"] == "alice"
+    finally:
+        await w.close()
+    _, audit, _ = await http("GET", f"{hub.url}/api/rooms/{room['room']}/audit", bearer=S)
+    assert {e["actor"] for e in audit["events"]} == {"alice"}

@@ -410,10 +410,9 @@ async def test_after_a_restart_the_audit_exports_and_numbering_goes_on(hub) -> N
 async def test_every_route_lives_under_the_service_prefix(tmp_path) -> None:
     """Under $JUPYTERHUB_SERVICE_PREFIX every route, page, script, WebSocket and API URL is
     below the prefix; the pages refer to them relatively; nothing is served at the root."""
-    from tests.mentoring.conftest import start_hub
-
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
+    from tests.mentoring.conftest import start_hub
 
     port = free_port()
     site = f"http://127.0.0.1:{port}"
@@ -466,10 +465,9 @@ async def test_a_restarted_hub_serves_its_rooms_with_control_back_to_the_trainee
     """Rooms, expiry and control state live in the store (SQLite through SQLAlchemy): the
     same tokens join after a restart, the last console state is there, control is the
     trainee's again, and the audit says so."""
-    from tests.mentoring.conftest import start_hub
-
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
+    from tests.mentoring.conftest import start_hub
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -142,10 +142,9 @@ async def test_panel_opens_its_room_with_the_account_key_from_the_environment(
 async def test_a_wrong_prefix_404_is_one_line_and_the_button_comes_back(tmp_path) -> None:
     """A real hub under /services/merm-hub/ asked at the site root answers 404 (not JSON):
     the panel says so in one line and lets the trainee try again."""
-    from tests.mentoring.conftest import start_hub
-
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
+    from tests.mentoring.conftest import start_hub
 
     port = free_port()
     site = f"http://127.0.0.1:{port}"
@@ -217,10 +216,9 @@ def test_building_the_panel_loads_neither_aiortc_nor_av() -> None:
 
 
 async def test_the_panel_says_reconnecting_and_the_link_rejoins_a_restarted_hub(tmp_path) -> None:
-    from tests.mentoring.conftest import start_hub
-
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
+    from tests.mentoring.conftest import start_hub
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -255,10 +253,9 @@ async def test_the_panel_says_reconnecting_and_the_link_rejoins_a_restarted_hub(
 
 
 async def test_a_room_that_did_not_survive_ends_the_retries_in_one_line(tmp_path) -> None:
-    from tests.mentoring.conftest import start_hub
-
     from simulator.mentoring.server import HubConfig
     from tests.conftest import free_port
+    from tests.mentoring.conftest import start_hub
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
