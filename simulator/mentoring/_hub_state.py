@@ -187,12 +187,12 @@ class HubState:
             self._flush_due = asyncio.get_running_loop().call_later(0.5, self._flush)
 
     def _flush(self) -> None:
+        """Write every room changed since the last flush, in one transaction."""
         self._flush_due = None
-        for room_id in list(self._dirty):
-            rt = self.rooms.get(room_id)
-            if rt is not None:
-                self._persist(rt)
+        rows = [self._row(self.rooms[r]) for r in self._dirty if r in self.rooms]
         self._dirty.clear()
+        if rows and self.store is not None:
+            self.store.put_many(rows)
 
     def _forget(self, room_id: str) -> RoomRuntime:
         """Close a room: out of memory and out of the store."""

@@ -1,7 +1,10 @@
 """Append-only, hash-chained audit log of a hub: who did what, when, in which room.
 
 Each event is one line of canonical JSON carrying the hash of the line before it
-(:mod:`.audit_chain`); each line is flushed and fsynced before the hub goes on. The log
+(:mod:`.audit_chain`). Each line is written to the file (flushed to the operating system)
+before the hub goes on, so a killed hub loses nothing it acknowledged; a background thread
+fsyncs the file as soon as lines are waiting (group commit, so the hub never waits on the
+disk), so a power cut loses at most the lines of the last few milliseconds. The log
 rotates by size or by UTC day: the full file is renamed ``<stem>.<first seq>.jsonl`` and
 the next line, in a fresh file, carries the previous file's head as its ``prev`` and the
 next ``seq``. A restarted hub reads every file of the log back, so numbering, chain and
@@ -15,6 +18,7 @@ import csv
 import io
 import json
 import os
+import threading
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -89,6 +93,7 @@ class AuditLog:
         self._events: list[AuditEvent] = []
         self._by_room: dict[str, list[AuditEvent]] = {}
         self._fh: IO[str] | None = None
+        self._syncer = _Syncer()
         self._size = 0
         self._day: str | None = None  # UTC day of the open file's first line
         if path is not None:
@@ -122,7 +127,7 @@ class AuditLog:
         detail: dict[str, Any] | None = None,
         now: datetime | None = None,
     ) -> AuditEvent:
-        """Record one event (on disk and fsynced first, when there is a file) and return it."""
+        """Record one event (written to its file first, when there is one) and return it."""
         when = (now or datetime.now(UTC)).astimezone(UTC)
         head = self.head
         obj: dict[str, Any] = {
@@ -155,13 +160,15 @@ class AuditLog:
             self._day = day
         self._fh.write(line)
         self._fh.flush()
-        os.fsync(self._fh.fileno())
+        self._syncer.due(self._fh.fileno())
         self._size += len(data)
 
     def _rotate(self) -> None:
         """Rename the full file after its first seq; the next line opens a fresh one."""
         assert self.path is not None
         if self._fh is not None:
+            os.fsync(self._fh.fileno())
+            self._syncer.forget()
             self._fh.close()
             self._fh = None
         first = json.loads(self.path.open(encoding="utf-8").readline())["seq"]
@@ -171,8 +178,15 @@ class AuditLog:
 
     def close(self) -> None:
         if self._fh is not None:
+            os.fsync(self._fh.fileno())
+            self._syncer.forget()
             self._fh.close()
             self._fh = None
+        self._syncer.stop()
+
+    def sync(self) -> None:
+        """Wait until every line written so far is fsynced."""
+        self._syncer.wait()
 
     def events(self, room: str | None = None) -> list[AuditEvent]:
         """Events in order, of one room or all."""
@@ -200,6 +214,60 @@ def log_files(path: Path) -> list[Path]:
     """The files of the log whose open file is ``path``, oldest first (rotated, then it)."""
     rotated = sorted(path.parent.glob(f"{path.stem}.[0-9]*{path.suffix}"))
     return rotated + ([path] if path.exists() else [])
+
+
+class _Syncer:
+    """A thread that fsyncs the open file whenever lines were written since the last fsync
+    (group commit); the hub's loop never waits on the disk."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._fd: int | None = None
+        self._written = self._synced = 0
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def due(self, fd: int) -> None:
+        with self._cond:
+            self._fd = fd
+            self._written += 1
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-fsync", daemon=True)
+                self._thread.start()
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._written == self._synced and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                fd, upto = self._fd, self._written
+            if fd is not None:
+                try:
+                    os.fsync(fd)
+                except OSError:  # closed under us (rotation fsyncs it itself)
+                    pass
+            with self._cond:
+                self._synced = max(self._synced, upto)
+                self._cond.notify_all()
+
+    def wait(self, timeout_s: float = 10.0) -> None:
+        with self._cond:
+            target = self._written
+            self._cond.wait_for(lambda: self._synced >= target or self._fd is None, timeout_s)
+
+    def forget(self) -> None:
+        """The file is being closed (after its own fsync): nothing left to sync in it."""
+        with self._cond:
+            self._fd, self._synced = None, self._written
+            self._cond.notify_all()
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify_all()
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -14,13 +14,28 @@ Run as a script (prints a table; about 30 s on two cores)::
    mentor, over ``--seconds`` s (target ≤ 1 core), with the frame rate the mentors got.
 
 Everything binds and connects on 127.0.0.1 (ICE restricted to loopback).
+
+``--load``: the hub's signalling under a class, alone (about 2.5 min)::
+
+    python tests/benchmarks/bench_mentoring.py --load [--load-rooms 100] [--load-seconds 60]
+
+100 rooms × 3 peers (the trainee's kernel, a mentor, an observer) on raw WebSockets, at the
+rates PROTOCOL.md documents for the project's clients ("Client rates"): the kernel sends
+its state twice a second and pings every 2 s, the mentor pings every second and drives a
+command every 5 s (applied and answered by the kernel), the observer pings every second and
+chats every 10 s. Reported: p50/p99 of the full round trip mentor → hub → kernel → hub →
+mentor, errors, hub CPU (cores) and RSS, and the largest room count within 1 core,
+from the CPU at 25, 50 (20 s each) and 100 rooms (linear fit). Video is not in this part: 300 aiortc
+peers do not fit on this machine; the hub's video cost per room is the CPU part above.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -29,6 +44,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import aioice.ice
 import numpy as np
 
@@ -200,6 +216,206 @@ async def hub_load(url: str, pid: int, rooms: int, seconds: float) -> tuple[floa
     return cores, fps
 
 
+# ------------------------------------------------------------------ the class load (--load)
+class LoadPeer:
+    """One raw WebSocket peer of the load: sends at its documented rates, answers as the
+    kernel would, keeps round trips and errors."""
+
+    def __init__(self, url: str, token: str, role: str, name: str) -> None:
+        self.url, self.token, self.role, self.name = url, token, role, name
+        self.rtt_ms: list[float] = []
+        self.errors: list[str] = []
+        self.sent = 0
+        self.results = 0  # commands answered by the kernel (mentor)
+        self.ws: aiohttp.ClientWebSocketResponse | None = None
+        self.peer = ""
+        self.until = float("inf")  # when the send loop stops (set before the start)
+
+    async def run(self, http: aiohttp.ClientSession, ready: asyncio.Event) -> None:
+        ws_url = self.url.replace("http://", "ws://") + "/ws?token=" + self.token
+        self.ws = ws = await http.ws_connect(ws_url)
+        self.peer = json.loads((await ws.receive()).data)["peer"]
+        client = "kernel" if self.role == "kernel" else "bot"
+        await ws.send_str(json.dumps({"type": "hello", "name": self.name, "client": client}))
+        reader = asyncio.ensure_future(self._read())
+        await ready.wait()
+        try:
+            await self._send_loop()
+        finally:
+            await ws.close()
+            reader.cancel()
+
+    async def _send(self, msg: dict) -> None:
+        assert self.ws is not None
+        self.sent += 1
+        await self.ws.send_str(json.dumps(msg))
+
+    async def _send_loop(self) -> None:
+        tick, n = 0, 0
+        await asyncio.sleep(random.random())  # peers out of step, as in a real class
+        while time.time() < self.until:
+            tick += 1  # 2 ticks a second
+            if self.role == "kernel":
+                await self._send({"type": "state", "snapshot": {"tick": tick, "protocol": {"tr_ms": 500}}})
+                if tick % 4 == 0:
+                    n += 1
+                    await self._send({"type": "ping", "id": n, "t": time.perf_counter()})
+            else:
+                if tick % 2 == 0:
+                    n += 1
+                    await self._send({"type": "ping", "id": n, "t": time.perf_counter()})
+                if self.role == "mentor" and tick % 10 == 0:
+                    command = {"type": "set_param", "name": "tr_ms", "value": 500 + tick % 7}
+                    await self._send({"type": "command", "id": tick, "command": command})
+                if self.role == "observer" and tick % 20 == 0:
+                    await self._send({"type": "chat", "text": f"note {tick}"})
+            await asyncio.sleep(0.5)
+
+    async def _read(self) -> None:
+        assert self.ws is not None
+        async for frame in self.ws:
+            msg = json.loads(frame.data)
+            kind = msg["type"]
+            if kind == "pong" and msg.get("via") == "console":
+                self.rtt_ms.append((time.perf_counter() - msg["t"]) * 1000)
+            elif kind == "error":
+                self.errors.append(msg["code"])
+            elif kind == "result" and msg.get("ok"):
+                self.results += 1
+            elif self.role == "kernel" and kind == "ping":
+                await self._send({"type": "pong", "id": msg["id"], "t": msg["t"], "to": msg["from"]})
+            elif self.role == "kernel" and kind == "apply":
+                await self._send({"type": "result", "id": msg["id"], "ok": True, "message": "",
+                                  "before": 500, "after": msg["command"]["value"]})
+            elif self.role == "kernel" and kind == "control" and msg["pending"]:
+                await self._send({"type": "grant", "peer": msg["pending"][0]["peer"]})
+
+
+async def _peers_main(url: str, rooms: list[dict], start_at: float, seconds: float) -> dict:
+    """One worker process's share of the class: its rooms' peers, from ``start_at`` (Unix
+    time) for ``seconds`` s; round trips, errors, commands answered and its own CPU."""
+    peers: list[LoadPeer] = []
+    for t in rooms:
+        i = t["i"]  # names unique across the hub: a mentor holds one console at a time
+        peers += [LoadPeer(url, t["trainee"], "kernel", f"trainee{i}"),
+                  LoadPeer(url, t["mentor"], "mentor", f"mentor{i}"),
+                  LoadPeer(url, t["observer"], "observer", f"observer{i}")]  # fmt: skip
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+        ready = asyncio.Event()
+        tasks = [asyncio.ensure_future(p.run(http, ready)) for p in peers]
+        while not all(p.peer for p in peers):  # every peer connected and said hello
+            failed = [t for t in tasks if t.done()]
+            if failed:
+                failed[0].result()  # raises what went wrong
+            if time.time() > start_at:
+                raise RuntimeError(f"{sum(not p.peer for p in peers)} peers not connected in time")
+            await asyncio.sleep(0.1)
+        for p in peers[1::3]:  # each mentor asks for control; its room's kernel grants it
+            assert p.ws is not None
+            await p.ws.send_str(json.dumps({"type": "request_control"}))
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        for p in peers:
+            p.rtt_ms.clear()
+            p.until = start_at + seconds
+        cpu0 = time.process_time()
+        ready.set()
+        await asyncio.sleep(max(0.0, start_at + seconds - time.time()))
+        cpu = time.process_time() - cpu0
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return {
+        "rtt_ms": [r for p in peers for r in p.rtt_ms],
+        "errors": [e for p in peers for e in p.errors],
+        "commands": sum(p.results for p in peers),
+        "sent": sum(p.sent for p in peers),
+        "client_cpu_s": cpu,
+    }
+
+
+def _peers_process(url: str, rooms: list[dict], start_at: float, seconds: float, out) -> None:  # noqa: ANN001
+    out.put(asyncio.run(_peers_main(url, rooms, start_at, seconds)))
+
+
+async def class_load(url: str, pid: int, rooms: int, seconds: float, workers: int) -> dict:
+    """``rooms`` rooms × 3 peers for ``seconds`` s, the peers spread over ``workers``
+    processes (one Python process alone would be the bottleneck): round trips, errors, hub
+    CPU and RSS."""
+    import multiprocessing as mp
+
+    tokens = []
+    async with aiohttp.ClientSession() as http:
+        for i in range(rooms):
+            async with http.post(url + "/api/rooms", json={"label": f"load {i}"},
+                                 headers={"Authorization": "Bearer " + SECRET}) as resp:
+                tokens.append((await resp.json())["tokens"] | {"i": i})  # fmt: skip
+    ctx = mp.get_context("fork")
+    out = ctx.Queue()
+    start_at = time.time() + 5.0 + rooms * 0.1  # time for every peer to connect
+    procs = [
+        ctx.Process(target=_peers_process, args=(url, tokens[w::workers], start_at, seconds, out))
+        for w in range(min(workers, rooms))
+    ]
+    for proc in procs:
+        proc.start()
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    cpu0, t0, load0 = cpu_seconds(pid), time.monotonic(), os.getloadavg()[0]
+    await asyncio.sleep(seconds)
+    cores = (cpu_seconds(pid) - cpu0) / (time.monotonic() - t0)
+    rss_mb = _status_kb(pid, "VmRSS") / 1024
+    parts = [await asyncio.to_thread(out.get, True, 120) for _ in procs]
+    for proc in procs:
+        proc.join(10)
+    rtts = [r for part in parts for r in part["rtt_ms"]]
+    errors = [e for part in parts for e in part["errors"]]
+    return {"rooms": rooms, "cores": cores, "rss_mb": rss_mb, "p50": pct(rtts, 50),
+            "p99": pct(rtts, 99), "pings": len(rtts), "errors": len(errors),
+            "msg_per_s": sum(p["sent"] for p in parts) / seconds,
+            "commands": sum(p["commands"] for p in parts),
+            "client_cores": sum(p["client_cpu_s"] for p in parts) / seconds,
+            "load": (load0 + os.getloadavg()[0]) / 2, "error_codes": sorted(set(errors))}  # fmt: skip
+
+
+def _status_kb(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+async def load_main(args: argparse.Namespace) -> None:
+    results = []
+    n, short = args.load_rooms, min(20.0, args.load_seconds)
+    for rooms, seconds in ((max(1, n // 4), short), (max(2, n // 2), short), (n, args.load_seconds)):
+        with tempfile.TemporaryDirectory() as home:  # a fresh hub: no rooms from the last run
+            port = 18000 + (os.getpid() + rooms) % 2000
+            hub = start_hub(port, home)
+            try:
+                results.append(
+                    await class_load(
+                        f"http://127.0.0.1:{port}", hub.pid, rooms, seconds, args.load_workers
+                    )
+                )
+                results[-1]["peak_rss_mb"] = _status_kb(hub.pid, "VmHWM") / 1024
+            finally:
+                hub.terminate()
+                hub.wait(10)
+    # cores = a + b·rooms, least squares over the three runs
+    xs = np.array([r["rooms"] for r in results], float)
+    ys = np.array([r["cores"] for r in results], float)
+    b, a = np.polyfit(xs, ys, 1)
+    within = int((1.0 - a) / b) if b > 0 else -1
+    print(f"{'rooms × 3 peers':16s} {'msg/s in':>9s} {'RTT p50':>8s} {'RTT p99':>8s} {'pings':>6s} "
+          f"{'errors':>6s} {'commands':>8s} {'hub CPU':>8s} {'RSS':>7s} {'peak RSS':>8s} {'clients':>7s} {'load':>5s}")  # fmt: skip
+    for r in results:
+        print(f"{int(r['rooms']):<16d} {r['msg_per_s']:9.0f} {r['p50']:6.1f}ms {r['p99']:6.1f}ms "
+              f"{int(r['pings']):6d} {int(r['errors']):6d} {int(r['commands']):8d} {r['cores']:6.3f} c "
+              f"{r['rss_mb']:5.0f}MB {r['peak_rss_mb']:6.0f}MB {r['client_cores']:5.2f} c {r['load']:5.1f} "
+              f"{r['error_codes'] or ''}")  # fmt: skip
+    print(f"hub CPU ≈ {a:.3f} + {b * 1000:.2f}e-3 × rooms cores; within 1 core: about {within} rooms "
+          f"({within / args.load_rooms:.0f}× the {args.load_rooms} measured); {os.cpu_count()} CPUs shared")  # fmt: skip
+
+
 async def main(args: argparse.Namespace) -> None:
     aioice.ice.get_host_addresses = lambda use_ipv4, use_ipv6: ["127.0.0.1"]
     with tempfile.TemporaryDirectory() as home:
@@ -243,4 +459,9 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--pings", type=int, default=200)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--load", action="store_true", help="only the class load (signalling)")
+    parser.add_argument("--load-rooms", type=int, default=100)
+    parser.add_argument("--load-seconds", type=float, default=60.0)
+    parser.add_argument("--load-workers", type=int, default=4, help="client processes")
+    ns = parser.parse_args()
+    asyncio.run(load_main(ns) if ns.load else main(ns))

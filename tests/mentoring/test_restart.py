@@ -5,7 +5,7 @@ aiortc, publishing a console) and a real mentor peer (the hub's mentor page in h
 Chromium, holding control). The hub is killed with SIGKILL, started again on the same
 files; both peers come back on their own, the console state is there, control is the
 trainee's (and the audit says so), the audit chain verifies, and every event acknowledged
-before the kill (the hub echoes a chat line only after its audit line is fsynced) is on disk.
+before the kill (the hub echoes a chat line only after its audit line is written) is on disk.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def test_kill_9_and_restart_mid_session(browser, tmp_path, artifacts_dir) -> Non
         page.click(".merm-set")
         page.wait_for_selector(".merm-param-tr_ms:has-text('750')")
         acked = []
-        for i in range(5):  # each echoed by the hub after its audit line is fsynced
+        for i in range(5):  # each echoed by the hub after its audit line is written
             text = f"before the crash {i}"
             run(link.say(text))
             _until(lambda t=text: any(c["text"] == t for c in link.chat))
