@@ -126,16 +126,17 @@ def _port(name: str, value: int) -> int:
     return value
 
 
-def _system_group_members(name: str) -> set[str]:
-    """Accounts in system group ``name`` (secondary members and those whose primary group
-    it is); empty when there is no such group."""
+def _system_group_members(name: str, prefix: str = "") -> set[str]:
+    """JupyterHub names of the accounts in system group ``name`` (secondary members and those
+    whose primary group it is; ``prefix`` removed, TLJH's ``jupyter-``); empty when there is
+    no such group."""
     try:
         group = grp.getgrnam(name)
     except KeyError:
         return set()
     members = set(group.gr_mem)
     members |= {p.pw_name for p in pwd.getpwall() if p.pw_gid == group.gr_gid}
-    return members
+    return {m[len(prefix):] for m in members if m.startswith(prefix)}
 
 
 def link_course(home: Path, course: Path, uid: int | None = None, gid: int | None = None) -> Path:
@@ -160,12 +161,13 @@ def link_course(home: Path, course: Path, uid: int | None = None, gid: int | Non
     return link
 
 
-def _pre_spawn_linker(course: Path, then: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+def _pre_spawn_linker(course: Path, then: Callable[[Any], Any] | None,
+                      prefix: str = "") -> Callable[[Any], Any]:
     """A ``Spawner.pre_spawn_hook`` that links the course into a local user's home."""
 
     def hook(spawner: Any) -> Any:
         try:
-            entry = pwd.getpwnam(spawner.user.name)
+            entry = pwd.getpwnam(prefix + spawner.user.name)
         except KeyError:
             entry = None  # not a system account (containers): the image holds the link
         if entry is not None and Path(entry.pw_dir).is_dir():
@@ -250,6 +252,7 @@ def configure(
     python: str = sys.executable,
     bind_ip: str = "127.0.0.1",
     internal_host: str | None = None,
+    system_user_prefix: str = "",
 ) -> Deployment:
     """Configure JupyterHub config object ``c`` for MERM Lab (see the module docstring).
 
@@ -287,6 +290,8 @@ def configure(
     internal_host : str, optional
         Host name the users' kernels reach the services by (default ``bind_ip``; the hub's
         Kubernetes Service, ``hub``, under Zero to JupyterHub).
+    system_user_prefix : str
+        What the system account name adds to the JupyterHub name (TLJH: ``jupyter-``).
 
     Returns
     -------
@@ -370,7 +375,7 @@ def configure(
     group = groups.get(instructors_group) or {}
     if isinstance(group, list):  # JupyterHub's older form: a list of user names
         group = {"users": group}
-    users = set(group.get("users", [])) | _system_group_members(instructors_group)
+    users = set(group.get("users", [])) | _system_group_members(instructors_group, system_user_prefix)
     groups[instructors_group] = {**group, "users": sorted(users)}
     c.JupyterHub.load_groups = groups
 
@@ -395,7 +400,7 @@ def configure(
     default_url = f"/voila/render/{COURSE_LINK}/dashboards/{landing}.ipynb"
     c.Spawner.default_url = default_url
     before = _get(c.Spawner, "pre_spawn_hook", None)
-    c.Spawner.pre_spawn_hook = _pre_spawn_linker(target, before)
+    c.Spawner.pre_spawn_hook = _pre_spawn_linker(target, before, system_user_prefix)
     args = [a for a in _get(c.Spawner, "args", [])
             if not a.startswith(("--MappingKernelManager.cull_", "--VoilaConfiguration.show_tr",
                                  "--VoilaConfiguration.http_header_envs"))]

@@ -2,7 +2,8 @@
 
 The TLJH installer's ``--plugin`` installs this package into the hub's environment; TLJH
 then calls :func:`tljh_extra_user_pip_packages` (the same package goes into the users'
-environment, so their kernels run the consoles) and :func:`tljh_custom_jupyterhub_config`
+environment, so their kernels run the consoles), :func:`tljh_new_user_create` (the course
+linked into each new home) and :func:`tljh_custom_jupyterhub_config`
 (:func:`simulator.deploy.jupyterhub.configure` with ``/srv/merm-lab`` as state folder:
 ``db-url`` and ``public-url`` there, one line each, choose the database and the address).
 """
@@ -10,13 +11,17 @@ environment, so their kernels run the consoles) and :func:`tljh_custom_jupyterhu
 from __future__ import annotations
 
 import json
+import pwd
 from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import Any, TypeVar
 
-from simulator.deploy.jupyterhub import DEFAULT_STATE_DIR, configure
+from simulator.deploy.jupyterhub import DEFAULT_STATE_DIR, configure, link_course
+from simulator.paths import course_dir
 
-__all__ = ["tljh_custom_jupyterhub_config", "tljh_extra_user_pip_packages", "pip_spec"]
+__all__ = ["tljh_custom_jupyterhub_config", "tljh_extra_user_pip_packages", "tljh_new_user_create",
+           "pip_spec"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,7 +68,19 @@ def tljh_extra_user_pip_packages() -> list[str]:
     return [pip_spec()]
 
 
+#: TLJH's system account of JupyterHub user ``name`` is ``jupyter-<name>``.
+SYSTEM_USER_PREFIX = "jupyter-"
+
+
 @hookimpl
 def tljh_custom_jupyterhub_config(c: Any) -> None:
     """The school set-up of :func:`simulator.deploy.jupyterhub.configure`."""
-    configure(c, state_dir=DEFAULT_STATE_DIR)
+    configure(c, state_dir=DEFAULT_STATE_DIR, system_user_prefix=SYSTEM_USER_PREFIX)
+
+
+@hookimpl
+def tljh_new_user_create(username: str) -> None:
+    """A new account's home gets ``~/merm-course`` before its first server starts (TLJH
+    creates the account after JupyterHub's pre-spawn hook has run)."""
+    entry = pwd.getpwnam(username)
+    link_course(Path(entry.pw_dir), course_dir(), entry.pw_uid, entry.pw_gid)

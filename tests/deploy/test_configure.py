@@ -128,6 +128,10 @@ class _Specs:
     def tljh_custom_jupyterhub_config(self, c):  # noqa: ANN001, ANN201
         """Custom JupyterHub config."""
 
+    @mark
+    def tljh_new_user_create(self, username):  # noqa: ANN001, ANN201
+        """After a new system user is created."""
+
 
 def test_tljh_plugin_through_its_entry_point(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,6 +146,8 @@ def test_tljh_plugin_through_its_entry_point(tmp_path: Path,
     pm.hook.tljh_custom_jupyterhub_config(c=c)
     assert {s["name"] for s in c.JupyterHub.services} >= {"merm-hub"}
     assert (tmp_path / "hub-secret").is_file()
+    hook = next(i for i in pm.hook.tljh_new_user_create.get_hookimpls() if i.plugin is tljh)
+    assert hook.function is tljh.tljh_new_user_create
 
 
 def test_kubernetes_addresses(tmp_path: Path) -> None:
