@@ -326,6 +326,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "bed_overlap_pct": ("Recouvrement des pas (%)", "Bed overlap (%)"),
     "range_top_mm": ("Début de la zone (mm)", "Range start (mm)"),
     "count_losses": ("Pertes de comptage (temps mort)", "Count losses (dead time)"),
+    "tof_bins": ("Classes TOF (0 = gain seul)", "TOF bins (0 = gain only)"),
     "refocus_deg": ("Refocalisation (°)", "Refocusing (°)"),
     "concatenations": ("Concaténations", "Concatenations"),
     "coils": ("Canaux d'antenne", "Coil channels"),

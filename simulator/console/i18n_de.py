@@ -241,6 +241,7 @@ DE: Mapping[str, str] = {
     "phase_oversampling_pct": "Phasen-OS (%)",
     "psf_modelling": "PSF-Modellierung",
     "count_losses": "Zählverluste (Totzeit)",
+    "tof_bins": "TOF-Klassen (0 = nur Gewinn)",
     "bed_overlap_pct": "Bettüberlappung (%)",
     "range_top_mm": "Bereichsbeginn (mm)",
     "refocus_deg": "Refokussierung (°)",
