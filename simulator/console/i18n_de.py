@@ -23,7 +23,7 @@ DE: Mapping[str, str] = {
     "tab_patient": "Patient",
     "tab_planning": "Planung",
     "tab_params": "Parameter",
-    "tab_queue": "Untersuchungsliste",
+    "tab_queue": "Messliste",
     "tab_exercise": "Übung",
     "tab_mentor": "Mentor",
     "tab_viewer": "Bildanzeige",

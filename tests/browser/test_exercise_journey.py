@@ -57,7 +57,8 @@ def cut_labels(page) -> list[str]:  # noqa: ANN001
     """Visible labels and buttons whose text overflows its box (cut or ellipsed)."""
     return page.evaluate(
         """() => [...document.querySelectorAll(
-              '.merm-root .widget-label, .merm-root button, .merm-root .widget-label-basic')]
+              '.merm-root .widget-label, .merm-root button, .merm-root .widget-label-basic,' +
+              ' .merm-root .lm-TabBar-tabLabel')]
             .filter(e => e.offsetParent !== null && e.innerText.trim()
                          && e.scrollWidth > e.clientWidth + 1)
             .map(e => e.innerText.trim())"""
