@@ -133,34 +133,42 @@ def _t(fn: Callable[[], object]) -> float:
     return 1000 * (time.perf_counter() - t0)
 
 
-def _fft_floor() -> Callable[[], object]:
+def _fft_floor(kind: str = "numpy") -> Callable[[], object]:
+    """One FFT of 8 × 256² complex64: ``numpy.fft.fft2`` (the floor the targets use) or
+    ``scipy.fft.fft2`` on one worker (the stricter floor on CPUs where it is faster)."""
+    import scipy.fft
+
     k = (np.random.default_rng(0).standard_normal((8, 256, 256, 2), dtype=np.float32)
          .view(np.complex64)[..., 0].copy())
+    if kind == "scipy":
+        return lambda: scipy.fft.fft2(k, workers=1)
     return lambda: np.fft.fft2(k)
 
 
 def interleaved(ours: Callable[[], object], peer: Callable[[], object] | None,
                 pairs: int = PAIRS) -> dict[str, float]:
-    """A/B/B/A with the FFT floor between: medians (ms) and the median of the per-pair
-    ratios (peer ÷ ours, ours ÷ FFT)."""
-    fft = _fft_floor()
-    a, b, f, r_peer, r_fft = [], [], [], [], []
+    """A/B/B/A with the FFT floors between: medians (ms) and the medians of the per-pair
+    ratios (peer ÷ ours, ours ÷ numpy FFT, ours ÷ scipy FFT)."""
+    fft, sfft = _fft_floor(), _fft_floor("scipy")
+    a, b, f, r_peer, r_fft, r_sfft = [], [], [], [], [], []
     for i in range(pairs):
         if i % 2 == 0:
             ta = _t(ours)
-            tf = _t(fft)
+            tf, ts = _t(fft), _t(sfft)
             tb = _t(peer) if peer else math.nan
         else:
             tb = _t(peer) if peer else math.nan
-            tf = _t(fft)
+            ts, tf = _t(sfft), _t(fft)
             ta = _t(ours)
         a.append(ta)
         b.append(tb)
         f.append(tf)
         r_peer.append(tb / ta)
         r_fft.append(ta / tf)
+        r_sfft.append(ta / ts)
     return {"ours_ms": statistics.median(a), "peer_ms": statistics.median(b),
             "fft_ms": statistics.median(f), "x_fft": statistics.median(r_fft),
+            "x_scipy_fft": statistics.median(r_sfft),
             "peer_over_ours": statistics.median(r_peer) if peer else math.nan}
 
 
@@ -362,8 +370,8 @@ def main() -> None:
                                        getattr(peer, attr) if peer else None)))
     rows.append(("20-slice series", interleaved(ours.series, None, max(5, PAIRS // 2))))
     # Cold start: fresh processes, ours and the peer's alternated.
-    fft = _fft_floor()
-    c_ours, c_peer, c_fft = [], [], []
+    fft, sfft = _fft_floor(), _fft_floor("scipy")
+    c_ours, c_peer, c_fft, c_sfft = [], [], [], []
     for i in range(3 if has_peer else 5):
         order = ("o", "p") if i % 2 == 0 else ("p", "o")
         for who in order:
@@ -372,22 +380,38 @@ def main() -> None:
             elif has_peer:
                 c_peer.append(1000 * cold_s(PEER_COLD))
         c_fft.append(statistics.median(_t(fft) for _ in range(5)))
+        c_sfft.append(statistics.median(_t(sfft) for _ in range(5)))
     cold = {"ours_ms": statistics.median(c_ours),
             "peer_ms": statistics.median(c_peer) if c_peer else math.nan,
             "fft_ms": statistics.median(c_fft)}
     cold["x_fft"] = cold["ours_ms"] / cold["fft_ms"]
+    cold["x_scipy_fft"] = cold["ours_ms"] / statistics.median(c_sfft)
     cold["peer_over_ours"] = cold["peer_ms"] / cold["ours_ms"]
     rows.append(("first image, fresh process", cold))
     print("\nload average after the cases:", loadavg())
     print(f"\n{'update (256², ours 8 coils, peer 1)':42} {'ours ms':>9} {'peer ms':>9} "
-          f"{'FFT ms':>8} {'× FFT':>7} {'peer÷ours':>10}")
+          f"{'FFT ms':>8} {'× FFT':>7} {'× scipy':>8} {'peer÷ours':>10}")
     for name, r in rows:
         print(f"{name:42} {r['ours_ms']:9.1f} {_fmt(r['peer_ms']):>9} {r['fft_ms']:8.1f} "
-              f"{r['x_fft']:7.2f} {_fmt(r['peer_over_ours']):>10}")
+              f"{r['x_fft']:7.2f} {r['x_scipy_fft']:8.2f} {_fmt(r['peer_over_ours']):>10}")
+    print("(FFT: numpy.fft.fft2 of 8×256² complex64, the floor of the targets; × scipy: the "
+          "same with scipy.fft on one worker)")
     print("\npieces on this CPU (median ms):")
     for name, ms in pieces().items():
         print(f"  {name:46} {ms:8.2f}")
-    sc = scaling(ours)
+    sc: dict[str, Any] = {}
+    if os.environ.get("MERM_BENCH_SCALING", "1") == "0":
+        print("scaling skipped (MERM_BENCH_SCALING=0)")
+    else:
+        sc = scaling(ours)
+        _print_scaling(sc)
+    print("load average at the end:", loadavg())
+    if os.environ.get("MERM_BENCH_JSON"):
+        Path(os.environ["MERM_BENCH_JSON"]).write_text(json.dumps(
+            {"machine": info, "rows": rows, "scaling": sc}, indent=1, default=str))
+
+
+def _print_scaling(sc: dict[str, Any]) -> None:
     print("\nscaling of the 20-slice series (fastest of 5, ms):")
     print("  by matrix side:", {k: round(v, 1) for k, v in sc["series_ms_by_side"].items()},
           f"→ exponent {sc['side_exponent']:.2f} (FFT-like ≈ 2)")
@@ -398,10 +422,6 @@ def main() -> None:
     c = sc["cache_512"]
     print(f"  k-space cache after the 512² series: {c['entries']} slices, {c['MiB']:.0f} MiB "
           f"of {c['budget_MiB']:.0f} MiB")
-    print("load average at the end:", loadavg())
-    if os.environ.get("MERM_BENCH_JSON"):
-        Path(os.environ["MERM_BENCH_JSON"]).write_text(json.dumps(
-            {"machine": info, "rows": rows, "scaling": sc}, indent=1, default=str))
 
 
 if __name__ == "__main__":
