@@ -140,6 +140,11 @@ def run() -> dict[str, float]:
     fbp = dataclasses.replace(PROTOCOL, recon="fbp")
     ours_fbp = _best(lambda: reconstruct(one, fbp))
     scan_s = _best(lambda: scan(ph, PROTOCOL, seed=1), repeat=2)
+    tof_p = dataclasses.replace(PROTOCOL, tof_ps=540.0, tof_bins=9)
+    t = time.perf_counter()
+    tof_sino = acquire(ph, tof_p, np.random.default_rng(1))
+    tof_cold = time.perf_counter() - t
+    tof_full = _best(lambda: reconstruct(tof_sino, tof_p), repeat=1)
     # the same slice (IEC sphere plane) on the 128 × 128 grid, inside skimage's circle
     from simulator.pet.scanner import to_image_grid
 
@@ -155,6 +160,8 @@ def run() -> dict[str, float]:
         ("ours FBP, single slice", ours_fbp, None),
         ("first use: acquisition + projector build (cold cache)", cold_s, None),
         (f"scan(): acquire + OSEM + analysis, full IEC {nz} slices", scan_s, None),
+        ("TOF-binned (9 bins, 540 ps): first acquisition, TOF projector built", tof_cold, None),
+        ("TOF-binned OSEM 3×21, full IEC (ratio = TOF / non-TOF)", tof_full, tof_full / full),
     ]
     for name, t in sk.items():
         ref = ours_fbp if "FBP" in name else per_it_batched
@@ -182,6 +189,10 @@ if __name__ == "__main__":
         raise SystemExit(0 if ok else 1)
     figures = run()
     figures.update(run_wholebody())
-    ok = figures["osem_full_s"] <= TARGET_S
+    ok = (
+        figures["osem_full_s"] <= TARGET_S
+        and figures["wholebody_6_s"] <= WB_TARGET_S
+        and figures["countrate_s"] <= COUNTRATE_TARGET_S
+    )
     print("target met" if ok else "target MISSED")
     raise SystemExit(0 if ok else 1)
