@@ -208,8 +208,9 @@ def test_user_key_names_its_account_and_nothing_else() -> None:
 
 
 def test_the_deploy_guide_derives_the_same_user_keys() -> None:
-    """``docs/deploy.md`` gives JupyterHub a standard-library function for the per-user keys
-    (JupyterHub's Python may not have MERM Lab): it must match :func:`user_key`."""
+    """Where ``docs/deploy.md`` gives JupyterHub a standard-library function for the per-user
+    keys, it must match :func:`user_key`; a guide that leaves them to
+    ``simulator.deploy.jupyterhub`` spells out no formula of its own."""
     import textwrap
     from pathlib import Path
     from types import SimpleNamespace
@@ -218,13 +219,18 @@ def test_the_deploy_guide_derives_the_same_user_keys() -> None:
 
     guide = (Path(__file__).resolve().parents[2] / "docs" / "deploy.md").read_text()
     lines = guide.splitlines()
-    start = next(i for i, line in enumerate(lines) if "def merm_user_key(spawner)" in line)
-    end = next(i for i in range(start, len(lines)) if not lines[i].strip())
-    namespace: dict = {"MASTER": KEY}
-    exec("import base64, hashlib, hmac\n" + textwrap.dedent("\n".join(lines[start:end])), namespace)
-    for name in ("alice", "jean.dupont@ifmem.fr", "zoé"):
-        spawner = SimpleNamespace(user=SimpleNamespace(name=name))
-        assert namespace["merm_user_key"](spawner) == user_key(KEY, name)
+    starts = [i for i, line in enumerate(lines) if "def merm_user_key(spawner)" in line]
+    if not starts:  # the guide leaves the keys to simulator.deploy.jupyterhub (user_key itself)
+        assert "merm-room-creator" not in guide, "a formula spelled out without its function"
+        assert "MERM_HUB_USER_KEY" in guide
+    for start in starts:
+        end = next(i for i in range(start, len(lines)) if not lines[i].strip())
+        namespace: dict = {"MASTER": KEY}
+        code = textwrap.dedent("\n".join(lines[start:end]))
+        exec("import base64, hashlib, hmac\n" + code, namespace)
+        for name in ("alice", "jean.dupont@ifmem.fr", "zoé"):
+            spawner = SimpleNamespace(user=SimpleNamespace(name=name))
+            assert namespace["merm_user_key"](spawner) == user_key(KEY, name)
 
 
 @pytest.mark.parametrize(
@@ -281,3 +287,24 @@ def test_ids_run_from_0_to_2_31_minus_1(kind: str) -> None:
         with pytest.raises(m.MessageError) as err:
             m.parse_client(json.dumps({"type": kind, "id": bad, **extra}))
         assert (err.value.code, err.value.ref) == ("bad_field", kind)
+
+
+def test_the_hub_refuses_a_secret_under_16_bytes() -> None:
+    from simulator.errors import UserError
+    from simulator.mentoring.server import MIN_SECRET_BYTES, HubConfig
+
+    assert MIN_SECRET_BYTES == 16
+    HubConfig(secret=b"s" * 16)
+    with pytest.raises(UserError, match="at least 16"):
+        HubConfig(secret=b"s" * 15)
+
+
+def test_audit_lines_are_in_the_file_when_append_returns(tmp_path) -> None:
+    path = tmp_path / "audit.jsonl"
+    log = AuditLog(path)
+    event = log.append("r1", "Alice", "trainee", "join")
+    # written (flushed) before append returns: another reader sees it now
+    assert json.loads(path.read_text().splitlines()[-1])["hash"] == event.hash
+    log.sync()
+    log.close()  # fsyncs and stops the group-commit thread
+    assert AuditLog(path).head["hash"] == event.hash
