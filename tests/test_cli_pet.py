@@ -208,6 +208,7 @@ def _qiba_suv(path: Path) -> tuple[np.ndarray, float]:
 
 
 @pytest.mark.slow
+@pytest.mark.dciodvfy
 def test_whole_body_series_suv_from_tags_and_dciodvfy(tmp_path: Path) -> None:
     """Two beds of the whole-body patient: one series over the range, per-slice frame
     times of each bed, liver SUV read back from the tags alone within 5 % of truth."""

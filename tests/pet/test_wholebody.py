@@ -124,6 +124,7 @@ def liver_beds():
     return ph, scan(ph, LIVER_BEDS, seed=3)
 
 
+@pytest.mark.slow
 def test_liver_suv_after_stitching_within_5_percent(liver_beds) -> None:
     """Noiseless: the stitched liver is quantitative (2 %); noisy: the mean of three
     exams (30-mm VOI, liver CoV ≈ 15 % at 2 min per bed) is within 5 %."""
