@@ -123,8 +123,12 @@ def accounts(prefix: str, trainees: int = 2) -> Iterator[list[Account]]:
                            capture_output=True, timeout=60)
         yield people
     finally:
-        for name in made:
-            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, timeout=30)
+        for name in made:  # what is left of the accounts' own processes (their servers)
+            for pid in processes_of(pwd.getpwnam(name).pw_uid):
+                try:
+                    os.kill(pid, 9)
+                except OSError:
+                    pass
         time.sleep(0.5)
         for name in made:
             subprocess.run(["userdel", "-r", "-f", name], capture_output=True, timeout=60)
