@@ -91,14 +91,6 @@ def fat_phasor(field_t: float, te_ms: float) -> complex:
                        for ppm, a in FAT_PEAKS))
 
 
-def _shift(fp: NDArray[np.complex128], fm: NDArray[np.complex128]) -> None:
-    """Dephasing by one gradient unit: F+ states move up, F− states down (in place)."""
-    fp[..., 1:] = fp[..., :-1].copy()
-    fm[..., :-1] = fm[..., 1:].copy()
-    fm[..., -1] = 0.0
-    fp[..., 0] = np.conj(fm[..., 0])
-
-
 def epg_echoes(t1_ms: NDArray[np.float64], t2_ms: NDArray[np.float64], *, flip_deg: float,
                refocus_deg: float, esp_ms: float, etl: int, tr_ms: float,
                ti_ms: float | None = None) -> NDArray[np.float64]:
@@ -129,39 +121,49 @@ def epg_echoes(t1_ms: NDArray[np.float64], t2_ms: NDArray[np.float64], *, flip_d
     t2 = np.asarray(t2_ms, dtype=np.float64)[None, :, None]
     n_t = t1.shape[1]
     k = etl + 2
-    fp = np.zeros((2, n_t, k), dtype=np.complex128)
-    fm = np.zeros_like(fp)
-    z = np.zeros_like(fp)
-    z[1, :, 0] = 1.0  # run 0 starts from Mz = 0, run 1 from Mz = 1: the map is affine
+    # States Ω = [F+, F−, Z] × (run, tissue, k). Run 0 starts from Mz = 0, run 1 from Mz = 1:
+    # a repetition is affine in its starting Mz, which gives the steady state exactly.
+    om = np.zeros((3, 2, n_t, k), dtype=np.complex128)
+    om[2, 1, :, 0] = 1.0
 
     def relax(tau: float) -> None:
         if tau <= 0.0:
             return
-        e1, e2 = np.exp(-tau / t1), np.exp(-tau / t2)
-        fp[...] *= e2
-        fm[...] *= e2
-        z[...] *= e1
-        z[..., 0] += (1.0 - e1[..., 0])
+        e1 = np.exp(-tau / t1)
+        om[:2] *= np.exp(-tau / t2)
+        om[2] *= e1
+        om[2, ..., 0] += 1.0 - e1[..., 0]
 
     if ti_ms is not None:
-        z[...] *= -1.0
+        om[2] *= -1.0
         relax(ti_ms)
     a = math.radians(flip_deg)
-    fp[..., 0] = math.sin(a) * z[..., 0]      # excitation about y: real positive F0
-    fm[..., 0] = math.sin(a) * z[..., 0]
-    z[..., 0] *= math.cos(a)
+    om[0, ..., 0] = math.sin(a) * om[2, ..., 0]      # excitation about y: real positive F0
+    om[1, ..., 0] = om[0, ..., 0]
+    om[2, ..., 0] *= math.cos(a)
     b = math.radians(refocus_deg)
     c2, s2, sb, cb = math.cos(b / 2) ** 2, math.sin(b / 2) ** 2, math.sin(b), math.cos(b)
+    rot = np.array([[c2, s2, -1j * sb], [s2, c2, 1j * sb], [-0.5j * sb, 0.5j * sb, cb]])
+    e1h, e2h = np.exp(-0.5 * esp_ms / t1), np.exp(-0.5 * esp_ms / t2)
+    rec = 1.0 - e1h[..., 0]
+    fp, fm, z = om[0], om[1], om[2]
+
+    def half() -> None:  # relaxation over ESP/2, then one unit of dephasing
+        fp[...] *= e2h
+        fm[...] *= e2h
+        z[...] *= e1h
+        z[..., 0] += rec
+        fp[..., 1:] = fp[..., :-1].copy()
+        fm[..., :-1] = fm[..., 1:].copy()
+        fm[..., -1] = 0.0
+        fp[..., 0] = np.conj(fm[..., 0])
+
     echoes = np.empty((etl, 2, n_t))
+    flat = om.reshape(3, -1)
     for n in range(etl):
-        relax(esp_ms / 2)
-        _shift(fp, fm)
-        p0, m0, z0 = fp.copy(), fm.copy(), z.copy()
-        fp[...] = c2 * p0 + s2 * m0 - 1j * sb * z0
-        fm[...] = s2 * p0 + c2 * m0 + 1j * sb * z0
-        z[...] = -0.5j * sb * p0 + 0.5j * sb * m0 + cb * z0
-        relax(esp_ms / 2)
-        _shift(fp, fm)
+        half()
+        flat[...] = rot @ flat
+        half()
         echoes[n] = fp[..., 0].real
     # Spoiling after the train, then recovery of Mz until the next repetition.
     rest = tr_ms - (ti_ms or 0.0) - etl * esp_ms
@@ -207,11 +209,11 @@ def _compute_table(p: MRProtocol, names: tuple[str, ...]) -> tuple[NDArray[np.co
             ti = p.ti_ms if p.sequence == "ir" else None
             kw = dict(flip_deg=p.flip_deg, refocus_deg=p.refocus_deg, esp_ms=esp, etl=etl,
                       tr_ms=p.tr_ms, ti_ms=ti)
-            water = epg_echoes(t1, t2, **kw).astype(np.complex128)  # type: ignore[arg-type]
             t2_fat = fat_t2_ms(p.field_t, esp)
-            fat_echo = epg_echoes(np.array([fat_p.t1_ms]), np.array([t2_fat]),
-                                  **kw)  # type: ignore[arg-type]
-            fat = np.repeat(fat_echo, len(names), axis=1).astype(np.complex128)
+            both = epg_echoes(np.append(t1, fat_p.t1_ms), np.append(t2, t2_fat),
+                              **kw)  # type: ignore[arg-type]
+            water = both[:, :-1].astype(np.complex128)
+            fat = np.repeat(both[:, -1:], len(names), axis=1).astype(np.complex128)
             if FLOWING in names:
                 t_stay = (np.arange(1, etl + 1) * esp) if turbo else np.array([te / 2])
                 keep = np.clip(1.0 - BLOOD_SPEED_MM_S * t_stay / 1000.0 / p.slice_mm, 0.0, 1.0)
@@ -237,12 +239,13 @@ def _effective_row(p: MRProtocol) -> int:
     return int(round(t.te_eff_ms / t.echo_spacing_ms)) - 1
 
 
+@functools.lru_cache(maxsize=64)
 def null_ti_ms(p: MRProtocol, tissue: str) -> float:
     """Inversion time that nulls ``tissue`` at the effective TE of an IR protocol.
 
     Solved on the same signal model as the images (EPG steady state with the protocol's TR,
-    echo train and refocusing angle), by bisection; for a long TR and 180° refocusing it is
-    the textbook ``T1 · ln 2``.
+    echo train and refocusing angle), by regula falsi around the textbook null
+    ``−T1 · ln((1 + e^(−TR/T1)) / 2)`` (``T1 · ln 2`` for a long TR).
 
     Parameters
     ----------
@@ -251,23 +254,40 @@ def null_ti_ms(p: MRProtocol, tissue: str) -> float:
     tissue : str
         Tissue of the table (``"fat"`` for STIR, ``"csf"`` for FLAIR).
     """
+    from simulator.mr.protocol import RANGES
+
     row = _effective_row(p)
 
     def signed(ti: float) -> float:
         water, fat = _compute_table(dataclasses.replace(p, ti_ms=ti, fat_sat=False), (tissue,))
         return float((water[row, 0] + fat[row, 0]).real)
 
-    from simulator.mr.protocol import RANGES
-
-    lo, hi = 1.0, min(max(p.tr_ms - timing(p).slice_time_ms, 2.0), RANGES["ti_ms"][1])
-    if signed(lo) >= 0.0 or signed(hi) <= 0.0:
-        return lo if signed(lo) >= 0.0 else hi
-    for _ in range(40):
-        mid = 0.5 * (lo + hi)
-        if signed(mid) < 0.0:
-            lo = mid
+    t1 = tissue_table(p.field_t)[tissue].t1_ms
+    guess = -t1 * math.log((1.0 + math.exp(-p.tr_ms / t1)) / 2.0)
+    top = min(max(p.tr_ms - timing(p).slice_time_ms, 2.0), RANGES["ti_ms"][1])
+    lo, hi = max(1.0, 0.7 * guess), min(top, 1.3 * guess)
+    if not (signed(lo) < 0.0 < signed(hi)):
+        lo, hi = 1.0, top
+        if signed(lo) >= 0.0 or signed(hi) <= 0.0:
+            return lo if signed(lo) >= 0.0 else hi
+    # Regula falsi (Illinois): the signal is smooth and monotonic in TI, a few steps do.
+    f_lo, f_hi = signed(lo), signed(hi)
+    side = 0
+    for _ in range(60):
+        mid = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        f_mid = signed(mid)
+        if abs(f_mid) < 1e-9 or hi - lo < 0.05:
+            return mid
+        if f_mid < 0.0:
+            lo, f_lo = mid, f_mid
+            if side == -1:
+                f_hi *= 0.5
+            side = -1
         else:
-            hi = mid
+            hi, f_hi = mid, f_mid
+            if side == 1:
+                f_lo *= 0.5
+            side = 1
     return 0.5 * (lo + hi)
 
 
