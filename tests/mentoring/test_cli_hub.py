@@ -64,6 +64,9 @@ def _secret_file(tmp_path) -> str:  # noqa: ANN001
         ["--print-user-key", ""],
         ["--class-link", "--hub-url", "http://127.0.0.1:9"],  # nothing listens there
         ["--print-user-key", "x" * 65],
+        ["--verify-audit", "/nonexistent/mentoring-audit.jsonl"],
+        ["--db-url", "nosuchdb://x"],
+        ["--prefix", "/a/../b"],
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(args: list[str], tmp_path) -> None:
