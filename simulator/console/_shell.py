@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import os
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -55,11 +56,49 @@ CSS = """
 .jp-OutputArea-output:has(.merm-root) {overflow:visible !important;}
 .merm-scanbar {position:sticky; top:0; z-index:20; overflow:visible !important;
   box-shadow:0 2px 4px rgba(0,0,0,0.25);}
+.merm-scanbar-row {align-items:center;}
 .merm-scanbar .merm-clock {margin-left:auto;}
+.merm-banner {background:#fff4ce; border:2px solid #b36b00; border-radius:4px; padding:4px 10px;
+  margin-top:6px; align-items:center;}
+.merm-banner .widget-html-content, .merm-banner .widget-label {color:#3d2a00 !important;
+  font-size:14px;}
+.merm-controller .widget-html-content {background:#b36b00; color:#fff !important; padding:2px 8px;
+  border-radius:3px; font-weight:bold;}
+.merm-held .merm-param input, .merm-held .merm-param select {background:#f3e6cc;}
 .merm-locked input, .merm-locked select {background:#eceff3; color:#5a6b7c;}
 .merm-lock-note {color:#5a6b7c; font-size:12px;}
 </style>
 """
+
+
+class Banner:
+    """The requests that cannot be missed, at the top of the console whatever tab is open:
+    a mentor asking for control (Grant / Refuse), the control held by a mentor ("Control:
+    name", Take back) and a PET remote start to confirm (Start / Decline). It shows the
+    mentor panel's own rows (the same widgets, a second view), visible while one is."""
+
+    def __init__(self) -> None:
+        self.widget = W.VBox([], layout=W.Layout(display="none"))
+        self.widget.add_class("merm-banner")
+        self._rows: list[W.Widget] = []
+
+    def attach(self, *rows: W.Widget) -> None:
+        """Show ``rows`` (mentor panel widgets) here too, while their own display says so."""
+        for row in rows:
+            if row in self._rows:
+                continue
+            self._rows.append(row)
+            row.layout.observe(lambda _ch: self.update(), "display")
+        self.widget.children = tuple(self._rows)
+        self.update()
+
+    def update(self) -> None:
+        shown = any(r.layout.display != "none" for r in self._rows)
+        self.widget.layout.display = None if shown else "none"
+
+
+#: The banner of each session's console (the mentor panel, built later, fills it).
+_BANNERS: weakref.WeakKeyDictionary[Any, Banner] = weakref.WeakKeyDictionary()
 
 
 def preheat_then_wait(modality: str) -> None:
@@ -111,6 +150,10 @@ def mentor_panel(session: ConsoleSession, labels: Labels) -> W.Widget:
         return missing_panel(labels, "mentor_panel", f"{type(exc).__name__}: {exc}")
     if hasattr(panel, "set_lang"):
         labels.on_switch(panel.set_lang)
+    banner = _BANNERS.get(session)
+    rows = [getattr(panel, n) for n in ("request_row", "confirm_box") if hasattr(panel, n)]
+    if banner is not None and rows:
+        banner.attach(*rows)
     return getattr(panel, "widget", panel)
 
 
@@ -230,9 +273,14 @@ class Shell:
             ]
         )
         self.header.add_class("merm-header")
-        # the exam bar: Scan, Stop, one progress readout (bar + % and time left), the clock
-        self.scanbar = W.HBox([self.scan, self.stop, self.progress, self.remaining, self.clock])
+        # the exam bar: Scan, Stop, one progress readout (bar + % and time left), the clock;
+        # under it the banner of requests that cannot wait (mentor control, PET remote start)
+        row = W.HBox([self.scan, self.stop, self.progress, self.remaining, self.clock])
+        row.add_class("merm-scanbar-row")
+        self.banner = Banner()
+        self.scanbar = W.VBox([row, self.banner.widget])
         self.scanbar.add_class("merm-scanbar")
+        _BANNERS[session] = self.banner
         self.lang.observe(lambda ch: session.set_lang(ch["new"]), "value")
         self.clock.observe(lambda ch: setattr(session, "clock", ch["new"]), "value")
         self.scan.on_click(lambda _b: session.apply_command({"type": "scan"}, "local", "trainee"))
@@ -271,15 +319,20 @@ class Shell:
         elif kind == "controller":
             who = event["controller"]
             self.controller.value = (
-                "" if who in ("trainee", "local") else f"🎮 {self.L.t('control_by', who=who)}"
+                "" if who in ("trainee", "local") else html.escape(self.L.t("control_by", who=who))
             )
+            self.update_scan_button()
         for h in self.handlers:
             h(event)
 
     def update_scan_button(self) -> None:
         ok, why = self.session.scan_allowed()
+        who = getattr(self.session, "controller", "trainee")
+        held = who not in ("trainee", "local", None, "")
+        if held:  # a mentor holds control: Scan is theirs until the trainee takes it back
+            ok, why = False, self.L.t("control_by", who=who)
         self.scan.disabled = (not ok) or self.session.scan_state == "running"
-        self.scan.tooltip = why
+        self.scan.tooltip = why or None
 
     def show_message(self, text: str, level: str = "info") -> None:
         colour = {"error": "#b00020", "warning": "#8a5a00", "info": "#1c4f80"}.get(level, "#1c4f80")

@@ -178,16 +178,24 @@ class ParamCard:
         """Lock the fields an exercise does not let the trainee change (and say which may)."""
         s = self.session
         editable = getattr(s, "exercise_editable", None)
+        who = getattr(s, "controller", "trainee")
+        held = who not in ("trainee", "local", None, "")  # a mentor holds control
+        if held:
+            self.widget.add_class("merm-held")
+        else:
+            self.widget.remove_class("merm-held")
         for name, w in self.fields.items():
             locked = editable is not None and name not in editable
-            w.disabled = locked
+            w.disabled = locked or held
             if locked:
                 w.add_class("merm-locked")
                 w.tooltip = self.L.t("param_locked_tip")
             else:
                 w.remove_class("merm-locked")
                 w.tooltip = None
-        if editable is None:
+        if held:
+            self.lock_note.value = html.escape(self.L.t("control_by", who=who))
+        elif editable is None:
             self.lock_note.value = ""
         else:
             names = ", ".join(self.L.t(n) for n in sorted(editable)) or "—"
