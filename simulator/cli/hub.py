@@ -237,9 +237,10 @@ def run(args: argparse.Namespace) -> int:
         or os.environ.get("MERM_DB_URL")
         or f"sqlite:///{home / 'hub-rooms.sqlite'}",
     )
+    app = make_app(config)  # opens the audit and the room store: a bad one says so first
     print(f"MERM Lab mentoring hub on {config.base} (audit: {config.audit_path})", flush=True)
     web.run_app(
-        make_app(config),
+        app,
         host=args.ip,
         port=args.port,
         print=None,
