@@ -1,7 +1,7 @@
 """Clinical starting protocols per anatomy, as a technologist finds them on the console.
 
 Each preset passes :func:`simulator.mr.rules.check_protocol`. Inversion times of FLAIR and
-STIR are computed from the tissue table (:func:`simulator.mr.signal.null_ti_ms`, the image's
+STIR are computed from the tissue table (:func:`simulator.mr.signal.inversion_null_ms`, the image's
 own signal model) so that CSF (FLAIR) or fat (STIR) is nulled at the chosen TR, echo train,
 refocusing angle and field. With the in-vivo fat T1 that scanners use, the STIR TI lands at
 the clinical values: about 160 ms at 1.5 T and 220 ms at 3 T. ``PRESETS["spine"]["t2_tse_sag"]`` is the reference lumbar T2 TSE
@@ -12,19 +12,30 @@ protocols are compared.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
 
 from simulator.errors import ParameterError
 from simulator.mr.protocol import MRProtocol
 from simulator.mr.rules import timing
-from simulator.mr.signal import null_ti_ms
+from simulator.mr.signal import inversion_null_ms
 
 __all__ = ["PRESETS", "preset", "null_ti_ms"]
 
 
+def null_ti_ms(t1_ms: float, tr_ms: float) -> float:
+    """Textbook inversion time that nulls a tissue of longitudinal relaxation ``t1_ms``.
+
+    Solves ``1 − 2·exp(−TI/T1) + exp(−TR/T1) = 0`` (180° refocusing, Mz zero after the
+    readout). The presets use :func:`simulator.mr.signal.inversion_null_ms`, the same null
+    on the image's signal model (echo train, refocusing angle).
+    """
+    return -t1_ms * math.log((1.0 + math.exp(-tr_ms / t1_ms)) / 2.0)
+
+
 def _ir(base: MRProtocol, tissue: str) -> MRProtocol:
-    return dataclasses.replace(base, ti_ms=round(null_ti_ms(base, tissue), 0))
+    return dataclasses.replace(base, ti_ms=round(inversion_null_ms(base, tissue), 0))
 
 
 def _brain() -> dict[str, MRProtocol]:

@@ -50,7 +50,7 @@ from simulator.mr.rules import GAMMA_MHZ_T, timing
 from simulator.mr.tissues import FAT_PEAKS, FAT_PROTONS, tissue_table
 
 __all__ = ["tissue_signal", "echo_of_line", "line_weights", "FAT_SAT_RESIDUAL", "epg_echoes",
-           "fat_t2_ms", "fat_phasor", "null_ti_ms", "BLOOD_SPEED_MM_S", "J_DECOUPLED_ESP_MS", "J_COUPLED_ESP_MS"]
+           "fat_t2_ms", "fat_phasor", "inversion_null_ms", "BLOOD_SPEED_MM_S", "J_DECOUPLED_ESP_MS", "J_COUPLED_ESP_MS"]
 
 #: Fraction of the fat signal left after spectral fat saturation.
 FAT_SAT_RESIDUAL = 0.03
@@ -240,7 +240,7 @@ def _effective_row(p: MRProtocol) -> int:
 
 
 @functools.lru_cache(maxsize=64)
-def null_ti_ms(p: MRProtocol, tissue: str) -> float:
+def inversion_null_ms(p: MRProtocol, tissue: str) -> float:
     """Inversion time that nulls ``tissue`` at the effective TE of an IR protocol.
 
     Solved on the same signal model as the images (EPG steady state with the protocol's TR,
