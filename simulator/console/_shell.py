@@ -28,7 +28,7 @@ CSS = """
   align-items:center;}
 .merm-header .widget-label, .merm-header .widget-html-content {color:#e8eef5;}
 .merm-title {font-size:18px; font-weight:bold; margin-right:24px;}
-.merm-scanbar {background:#263544; padding:6px 10px; align-items:center;}
+.merm-scanbar {background:#263544; padding:6px 10px; align-items:stretch;}
 .merm-scanbar .widget-label, .merm-scanbar .widget-html-content {color:#e8eef5;}
 .merm-dark {background:#0b0f14; color:#d0d8e0; padding:8px; border-radius:4px;}
 .merm-dark .widget-label, .merm-dark .widget-html-content, .merm-dark .widget-readout,
@@ -62,10 +62,10 @@ CSS = """
   margin-top:6px; align-items:center;}
 .merm-banner .widget-html-content, .merm-banner .widget-label {color:#3d2a00 !important;
   font-size:14px;}
-.merm-controller .widget-html-content {background:#b36b00; color:#fff !important; padding:2px 8px;
-  border-radius:3px; font-weight:bold;}
+.merm-held-by {background:#b36b00; color:#fff; padding:2px 8px; border-radius:3px;
+  font-weight:bold;}
 .merm-held .merm-param input, .merm-held .merm-param select {background:#f3e6cc;}
-.merm-locked input, .merm-locked select {background:#eceff3; color:#5a6b7c;}
+.merm-locked input, .merm-locked select {background:#eceff3 !important; color:#5a6b7c !important;}
 .merm-lock-note {color:#5a6b7c; font-size:12px;}
 </style>
 """
@@ -319,7 +319,9 @@ class Shell:
         elif kind == "controller":
             who = event["controller"]
             self.controller.value = (
-                "" if who in ("trainee", "local") else html.escape(self.L.t("control_by", who=who))
+                ""
+                if who in ("trainee", "local")
+                else f"<span class='merm-held-by'>{html.escape(self.L.t('control_by', who=who))}</span>"
             )
             self.update_scan_button()
         for h in self.handlers:
