@@ -192,6 +192,15 @@ def main(argv: list[str] | None = None) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stop)
+    if os.environ.get("JUPYTERHUB_SERVICE_NAME"):  # managed: never outlive the hub
+        parent = os.getppid()
+
+        def orphaned() -> None:
+            if os.getppid() != parent:
+                print("merm-progress: JupyterHub is gone, stopping", flush=True)
+                loop.stop()
+
+        ioloop.PeriodicCallback(orphaned, 2000).start()
     print(f"merm-progress listening on http://{host}:{port}", flush=True)
     loop.start()
     server.stop()

@@ -148,3 +148,31 @@ c.JupyterHub.load_roles = [{service_role()!r},
                 except subprocess.TimeoutExpired:
                     p.kill()
                     p.wait()
+            _reap(tmp)
+
+
+def _ours(tmp: Path) -> list[int]:
+    """Processes started for this hub (their environment names its folder): the services."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                env = Path(f"/proc/{entry}/environ").read_bytes()
+            except OSError:
+                continue
+            if str(tmp).encode() in env:
+                pids.append(int(entry))
+    return pids
+
+
+def _reap(tmp: Path) -> None:
+    """Wait for the hub's services to stop (JupyterHub signals them); kill any left after a
+    generous grace period, by pid."""
+    deadline = time.monotonic() + 20
+    while _ours(tmp) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in _ours(tmp):
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
