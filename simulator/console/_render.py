@@ -133,6 +133,29 @@ def draw_banner(img: Image.Image, lang: str) -> None:
     draw.text((x, y - box[1] // 2), text, font=font(size), fill=(255, 230, 230))
 
 
+#: Text of a mentor's annotation on the trainee's main image (px; WCAG-readable, ≥ 14).
+ANNOTATION_TEXT_PX = 16
+
+
+def draw_annotations(img: Image.Image, annotations: Sequence[dict]) -> None:
+    """A mentor's annotations (arrows, circles, text; fractions of the frame) over ``img``:
+    shapes as the mentor's page draws them (:func:`simulator.mentoring._draw.draw_overlay`),
+    text at :data:`ANNOTATION_TEXT_PX` with an outline."""
+    if not annotations:
+        return
+    from simulator.mentoring._draw import draw_overlay
+
+    shapes = [dict(a, text="") for a in annotations]
+    img.paste(Image.fromarray(draw_overlay(np.asarray(img), shapes, notice=False)))
+    w, h = img.size
+    for a in annotations:
+        if a.get("text"):
+            colour = a.get("color", "#ffd000")
+            fill = tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))
+            xy = (int(a["x0"] * (w - 1)) + 4, int(a["y0"] * (h - 1)) + 4)
+            draw_text(img, xy, str(a["text"]), size=ANNOTATION_TEXT_PX, fill=fill)
+
+
 def scale_to(
     rgb: NDArray[np.uint8], width: int, height: int, zoom: float = 1.0, aspect: float = 1.0
 ) -> Image.Image:

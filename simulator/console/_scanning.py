@@ -85,6 +85,7 @@ class ScanMixin(SessionEvents):
     window: tuple[float, float]
     windows: dict[int, tuple[float, float]]
     compare: tuple[int, int]
+    annotations: list[dict[str, Any]]
     scan_state: str
     progress: float
     live_image: NDArray[np.float32] | None
@@ -263,6 +264,10 @@ class ScanMixin(SessionEvents):
             self.windows[self.current] = self.window
             # compare: A the newest series, B the one before
             self.compare = (self.current, max(self.current - 1, 0))
+            # a mentor's annotations belong to the image they were drawn on, unless pinned
+            notes = getattr(self, "annotations", None)
+            if notes:
+                self.annotations = [a for a in notes if a.get("pinned")]
             self.live_image = None
         self._emit(
             {

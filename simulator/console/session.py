@@ -120,6 +120,8 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         #: The parameters an exercise lets the trainee change (None: free practice).
         self.exercise_editable: frozenset[str] | None = None
         self.exercise_id: str | None = None
+        #: The mentor's annotations on the main image (see :meth:`set_annotations`).
+        self.annotations: list[dict[str, Any]] = []
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -216,6 +218,12 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
     def is_locked(self, name: str) -> bool:
         """Whether the running exercise locks parameter ``name``."""
         return self.exercise_editable is not None and name not in self.exercise_editable
+
+    def set_annotations(self, items: Any) -> None:
+        """The mentor's annotations (fractions of the frame), drawn on the trainee's main
+        image; a new series clears them unless an annotation is ``pinned``."""
+        self.annotations = [dict(a) for a in (items or []) if isinstance(a, dict)]
+        self._emit({"type": "annotations", "count": len(self.annotations)})
 
     def set_controller(self, name: str | None) -> None:
         """Who holds control of the console (set by the mentoring link)."""

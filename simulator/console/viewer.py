@@ -130,7 +130,12 @@ class Viewer:
             ]
         )
         self.widget.add_class("merm-viewer")
+        session.on_change(self._on_session)
         self.refresh()
+
+    def _on_session(self, event: dict) -> None:
+        if event.get("type") == "annotations":  # a mentor drew on (or cleared) the image
+            self.refresh_image()
 
     def _mode_options(self) -> list[tuple[str, str]]:
         t = self.L.t
@@ -274,8 +279,10 @@ class Viewer:
         import numpy as np
         from PIL import Image
 
-        frame = self.session.render_frame(FRAME_W, FRAME_H)
-        self.image.value = _render.png_bytes(Image.fromarray(np.asarray(frame)))
+        frame = Image.fromarray(np.asarray(self.session.render_frame(FRAME_W, FRAME_H)))
+        # the mentor's annotations on the trainee's own image (not in the frame sent back)
+        _render.draw_annotations(frame, getattr(self.session, "annotations", []))
+        self.image.value = _render.png_bytes(frame)
 
     def refresh(self) -> None:
         """Sync every control with the session, then re-render."""

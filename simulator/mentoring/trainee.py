@@ -325,6 +325,9 @@ class TraineeLink:
         elif kind == "annotations":
             self.annotations = list(msg["items"])
             self.track.poke()
+            show = getattr(self.session, "set_annotations", None)  # the console's main image
+            if callable(show):
+                show(self.annotations)
         elif kind == "confirm_request":
             self.pending_confirms[msg["id"]] = msg
         elif kind == "confirm_done":
