@@ -4,6 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The whole script is one function that bash reads before running it: editing this file
+# during a run cannot change the run.
+main() {
+
 # System packages: Chromium for browser tests, dicom3tools for DICOM validation,
 # PostgreSQL for the progress store. Installed only when missing.
 need=()
@@ -39,12 +43,62 @@ PY=${PYTHON:-python3}
 export MERM_HOME="${MERM_HOME:-$(mktemp -d)}"
 export PYTHONDONTWRITEBYTECODE=1
 mkdir -p test-artifacts
-set +e
-.venv/bin/python -m pytest "$@"
-rc=$?
-set -e
-if [ "$rc" = 5 ]; then
-  echo "pytest collected no tests" >&2
-  exit 0
+rm -f test-artifacts/junit-*.xml
+
+# pytest's exit code 5 means "collected nothing" (a marker selected no test): not a failure.
+run_pytest() {
+  set +e
+  .venv/bin/python -m pytest "$@"
+  local rc=$?
+  set -e
+  if [ "$rc" = 5 ]; then
+    echo "pytest collected no tests for: $*" >&2
+    rc=0
+  fi
+  return "$rc"
+}
+
+# With arguments: one pytest call with them (slow tests stay deselected unless -m asks).
+if (($#)); then
+  run_pytest "$@"
+  return $?
 fi
-exit "$rc"
+
+# The whole suite, in steps that fail apart: lint, unit, integration (real Chromium,
+# PostgreSQL, dciodvfy/DCMTK, Orthanc), slow, and the school deployment (a real JupyterHub
+# with system users, as root).
+integration="browser or postgres or dciodvfy or orthanc"
+steps=(
+  "lint|tests/test_lint.py tests/test_layering.py|"
+  "unit|tests|not (slow or school or $integration)"
+  "integration|tests|($integration) and not (slow or school)"
+  "slow|tests|slow and not school"
+  "school|tests|school"
+)
+failed=()
+for step in "${steps[@]}"; do
+  IFS='|' read -r name paths marks <<<"$step"
+  echo "=== step: $name ==="
+  args=(-q --junitxml="test-artifacts/junit-$name.xml")
+  if [ "$name" = lint ]; then args+=(-m "slow or not slow"); else args+=(-m "$marks" --ignore=tests/test_lint.py --ignore=tests/test_layering.py); fi
+  # shellcheck disable=SC2086
+  run_pytest $paths "${args[@]}" || failed+=("$name")
+done
+
+# One closing line for the whole run, summed over the steps' JUnit reports.
+.venv/bin/python - "${failed[@]}" <<'PY'
+import glob, sys, xml.etree.ElementTree as ET
+n = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+for path in sorted(glob.glob("test-artifacts/junit-*.xml")):
+    for suite in ET.parse(path).getroot().iter("testsuite"):
+        for key in n:
+            n[key] += int(suite.get(key, 0))
+passed = n["tests"] - n["failures"] - n["errors"] - n["skipped"]
+if sys.argv[1:]:
+    print("failed steps: " + ", ".join(sys.argv[1:]))
+print(f"suite: {passed} passed, {n['failures'] + n['errors']} failed, {n['skipped']} skipped")
+PY
+((${#failed[@]} == 0))
+}
+
+main "$@"
