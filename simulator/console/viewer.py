@@ -87,7 +87,9 @@ class Viewer:
         self.series_b.add_class("merm-series-b")
         self.metrics = W.HTML()
         self.metrics.add_class("merm-metrics")
-        self.download = labels(W.Button(icon="download", layout=W.Layout(width="auto")), "download")
+        self.download = labels(
+            W.Button(icon="download", layout=W.Layout(width="auto", flex="0 0 auto")), "download"
+        )
         self.download.add_class("merm-download")
         self.link = W.HTML()
         self.link.add_class("merm-download-link")
@@ -117,7 +119,9 @@ class Viewer:
         self.events = self._attach_events()
         # slice and W/L right under the image; preset and zoom after them
         controls = W.VBox([self.slice, self.width, self.level, W.HBox([self.preset]), self.zoom])
-        compare = W.VBox([self.mode, self.ai_view, W.HBox([self.series_a, self.series_b])])
+        for dd in (self.series_a, self.series_b):  # patient — series names need the width
+            dd.layout = W.Layout(width="540px")
+        compare = W.VBox([self.mode, self.ai_view, self.series_a, self.series_b])
         self.widget = W.VBox(
             [
                 self.image,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import simulator.mr
@@ -130,13 +131,24 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     page.wait_for_function("() => document.querySelector('.merm-message').innerText.includes('TE')")
     page.locator(".merm-scan").click()
     page.wait_for_function("() => document.querySelectorAll('.merm-series-b option').length === 2")
-    page.locator(".merm-series-b select").select_option(index=1)
+    # by default A is the new series and B the one before: nothing to pick
+    page.wait_for_function(
+        "() => document.querySelector('.merm-series-a select').selectedIndex === 1"
+        " && document.querySelector('.merm-series-b select').selectedIndex === 0"
+    )
     page.locator(".merm-view-mode button").nth(1).click()
     page.wait_for_timeout(500)
     page.locator(".merm-viewer").screenshot(path=str(artifacts_dir / "mr_console_compare.png"))
+    src = page.locator("img.merm-image").get_attribute("src")
     page.locator(".merm-view-mode button").nth(2).click()
+    page.wait_for_function("s => document.querySelector('img.merm-image').src !== s", arg=src)
     page.wait_for_timeout(500)
-    page.locator(".merm-image").screenshot(path=str(artifacts_dir / "mr_console_difference.png"))
+    diff_png = artifacts_dir / "mr_console_difference.png"
+    page.locator(".merm-image").screenshot(path=str(diff_png))
+    from PIL import Image
+
+    diff = np.asarray(Image.open(diff_png).convert("RGB"), dtype=float)
+    assert diff[60:360, 60:480].std() > 5.0  # two different images: the difference is not black
     # planning: the stack drawn on the localizer; a click moves its centre
     page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab").nth(1).click()
     page.wait_for_function(
