@@ -57,25 +57,55 @@ def missing_tools() -> str | None:
     return None
 
 
+#: Runs of the school at the same time on one machine (a test and a benchmark, two
+#: checkouts) share the folder modes: the last one to finish puts them back.
+_USERS_FILE = Path("/run/merm-school-traversable")
+
+
 @contextmanager
 def traversable(*paths: Path) -> Iterator[list[Path]]:
     """Every folder above ``paths`` searchable by all (``o+x``) while the block runs, then
     as it was: the users' servers start this venv's Python, whose interpreter may live under
     root's home (pyenv), which is 0700. Nothing becomes listable or readable by this."""
-    changed: list[tuple[Path, int]] = []
+    import fcntl
+    import json
+
+    folders = []
+    for path in paths:
+        for folder in [*reversed(path.resolve().parents), path.resolve()]:
+            if folder.is_dir() and folder not in folders:
+                folders.append(folder)
+    lock = open(f"{_USERS_FILE}.lock", "a+")  # noqa: SIM115 (held for the whole block)
+
+    def update(change: int) -> dict:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            state = json.loads(_USERS_FILE.read_text()) if _USERS_FILE.exists() else {}
+            state.setdefault("runs", 0)
+            state.setdefault("modes", {})
+            if change > 0:
+                for folder in folders:
+                    mode = folder.stat().st_mode
+                    if not mode & 0o001:
+                        state["modes"].setdefault(str(folder), mode)
+                        folder.chmod(mode | 0o001)
+            state["runs"] += change
+            if state["runs"] <= 0:
+                for name, mode in sorted(state["modes"].items(), reverse=True):
+                    Path(name).chmod(mode)
+                _USERS_FILE.unlink(missing_ok=True)
+            else:
+                _USERS_FILE.write_text(json.dumps(state))
+            return state
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
     try:
-        for path in paths:
-            for folder in [*reversed(path.resolve().parents), path.resolve()]:
-                if not folder.is_dir():
-                    continue
-                mode = folder.stat().st_mode
-                if not mode & 0o001:
-                    folder.chmod(mode | 0o001)
-                    changed.append((folder, mode))
-        yield [f for f, _ in changed]
+        state = update(+1)
+        yield [Path(name) for name in state["modes"]]
     finally:
-        for folder, mode in reversed(changed):
-            folder.chmod(mode)
+        update(-1)
+        lock.close()
 
 
 def check_readable_by(user: str) -> None:
