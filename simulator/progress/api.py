@@ -41,12 +41,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from simulator.hospital.progress import EVENT_PACS_SENT
 from simulator.progress.identity import Identity
 
 __all__ = ["ApiError", "ProgressAPI", "EVENT_KINDS", "MAX_BODY_BYTES", "to_jsonable"]
 
-#: Events a trainee's console may record about itself.
-EVENT_KINDS = ("exercise_opened", "mentor_called", "hint_shown", "attempt_series")
+#: Events a trainee's console may record about itself (``pacs_sent``: the series the console
+#: sent to the PACS, which the instructor dashboard lists and an exercise may require).
+EVENT_KINDS = ("exercise_opened", "mentor_called", "hint_shown", "attempt_series", EVENT_PACS_SENT)
 #: The largest request body accepted (a protocol and its geometry are a few kB).
 MAX_BODY_BYTES = 256 * 1024
 

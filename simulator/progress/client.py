@@ -297,6 +297,14 @@ class StaffReader:
     def exercise_difficulty(self, cohort: str | None = None) -> list[dict[str, Any]]:
         return list(self._report(cohort)["difficulty"])
 
+    def events(self, username: str | None = None, *, kind: str | None = None,
+               exercise_id: str | None = None, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Anyone's events, read with staff rights (``username`` None: the whole class), e.g.
+        the ``pacs_sent`` events of the dashboard's "series sent to PACS" table."""
+        return list(self.client._request("GET", "api/events", query={
+            "user": username, "all": None if username else "1", "kind": kind,
+            "exercise_id": exercise_id, "since": _iso(since)}, staff=True)["events"])
+
     def export_csv(self, out: Any = None, cohort: str | None = None, exercise_id: str | None = None,
                    username_contains: str | None = None) -> str:
         return str(self.client._request("GET", "instructor.csv", query={

@@ -269,8 +269,16 @@ def test_the_voila_instructor_dashboard_reads_through_the_service(hub: Hub, toke
     monkeypatch.setenv("MERM_PROGRESS_URL", hub.service)
     monkeypatch.setenv("JUPYTERHUB_USER", "teacher")
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", tokens["teacher"])
+    sent = {"pacs": "ORTHANC@127.0.0.1:4242", "all_sent": True, "series": [
+        {"number": 1, "description": "T1 SE (SIMULATED)", "series_uid": "1.2.3", "state": "sent",
+         "reason": "", "viewer_url": ""}]}
+    status, _ = call("POST", hub.service + "api/events", {"kind": "pacs_sent", "payload": sent},
+                     token=tokens["alice"])
+    assert status == 200
     staff = InstructorDashboard(lang="en")
     assert "merm-progress" in staff.progress.value and ">alice<" in staff.progress.value
+    # the series each trainee sent to the PACS, read with staff rights through the service
+    assert "T1 SE (SIMULATED)" in staff.pacs.value and "alice" in staff.pacs.value
     assert "alice" in base64_csv(staff.download.value)
     monkeypatch.setenv("JUPYTERHUB_USER", "bob")
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", tokens["bob"])
@@ -278,6 +286,7 @@ def test_the_voila_instructor_dashboard_reads_through_the_service(hub: Hub, toke
     assert "merm-instructor-refused" in trainee.progress.value
     assert "équipe pédagogique" in trainee.progress.value and "alice" not in trainee.progress.value
     assert trainee.download.value == ""
+    assert "T1 SE" not in trainee.pacs.value
 
 
 def base64_csv(link_html: str) -> str:
