@@ -65,6 +65,11 @@ CSS = """
 .merm-held-by {background:#b36b00; color:#fff; padding:2px 8px; border-radius:3px;
   font-weight:bold;}
 .merm-held .merm-param input, .merm-held .merm-param select {background:#f3e6cc;}
+/* WCAG AA contrast (≥ 4.5:1) for white text on the action buttons */
+.merm-root .jupyter-button.mod-success {background-color:#1b6e2f;}
+.merm-root .jupyter-button.mod-danger {background-color:#b3261e;}
+.merm-root .jupyter-button.mod-primary {background-color:#1565c0;}
+.merm-root .jupyter-button.mod-warning {background-color:#8a4b00;}
 .merm-locked input, .merm-locked select {background:#eceff3 !important; color:#5a6b7c !important;}
 .merm-lock-note {color:#5a6b7c; font-size:12px;}
 </style>

@@ -44,6 +44,27 @@ def page_problems(page) -> list[str]:  # noqa: ANN001
     return out
 
 
+def _luminance(rgb: list[float]) -> float:
+    def f(c: float) -> float:
+        c /= 255.0
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (f(x) for x in rgb[:3])
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(page, selector: str) -> float:  # noqa: ANN001
+    """WCAG contrast ratio of an element's text colour on its background colour."""
+    fg, bg = page.evaluate(
+        """s => { const cs = getComputedStyle(document.querySelector(s));
+                  const n = c => c.match(/[\\d.]+/g).map(Number);
+                  return [n(cs.color), n(cs.backgroundColor)]; }""",
+        selector,
+    )
+    hi, lo = sorted((_luminance(fg), _luminance(bg)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def in_view(page, selector: str) -> bool:  # noqa: ANN001
     """Whether the element lies wholly inside the viewport."""
     return page.evaluate(
@@ -78,6 +99,8 @@ def test_exercise_journey(browser, mr_url: str, artifacts_dir: Path, lang: str) 
     assert page.locator(".merm-step-screening").is_visible()
     assert page.locator(".merm-step-series").is_visible()
     page.screenshot(path=str(artifacts_dir / f"journey_{lang}_1_blocked.png"))
+    for sel in (".merm-scan", ".merm-stop", ".merm-safety-validate"):
+        assert contrast(page, sel) >= 4.5, sel  # WCAG AA for the action buttons' text
     assert page_problems(page) == []
 
     # a parameter the exercise does not let change is locked on the card
