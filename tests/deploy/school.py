@@ -228,6 +228,18 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: fl
         time.sleep(0.5)
 
 
+def _stop_proxy(pid_file: Path) -> None:
+    """The proxy this school's JupyterHub started, if it outlived the hub (a hub stopped
+    the hard way leaves it: it runs in its own session)."""
+    try:
+        pid = int(pid_file.read_text().strip())
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return
+    if b"configurable-http-proxy" in cmd:
+        os.kill(pid, 15)
+
+
 @contextmanager
 def school(workdir: Path, people: list[Account], ports: list[int], cull_idle_s: int = 900,
            ) -> Iterator[School]:
@@ -265,6 +277,7 @@ def school(workdir: Path, people: list[Account], ports: list[int], cull_idle_s: 
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
                 proc.wait()
+            _stop_proxy(state / "proxy.pid")
 
 
 def processes_of(uid: int) -> list[int]:
