@@ -32,7 +32,6 @@ HELP = "Virtual MR scanner: scan an anatomy (DICOM, metrics.json, --truth) or a 
 
 _ORIENTATIONS = ("axial", "sagittal", "coronal")
 #: Phase directions lying in each plane, the usual one first.
-_IN_PLANE = {"axial": ("RL", "AP"), "sagittal": ("AP", "HF"), "coronal": ("RL", "HF")}
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -104,9 +103,11 @@ def _protocol(mr: Any, args: argparse.Namespace) -> Any:
         values.setdefault("orientation", args.orientation)
     orientation = values.get("orientation", proto.orientation)
     phase_dir = values.get("phase_dir", proto.phase_dir)
-    if "phase_dir" not in values and phase_dir not in _IN_PLANE.get(orientation, (phase_dir,)):
+    if "phase_dir" not in values:
+        from simulator.mr.planning import phase_dir_for
+
         # Like a console: a new orientation brings a phase direction that lies in its plane.
-        values["phase_dir"] = _IN_PLANE[orientation][0]
+        values["phase_dir"] = phase_dir_for(orientation, phase_dir)
     return apply_sets(proto, values), name
 
 

@@ -28,8 +28,8 @@ import scipy.fft
 from numpy.typing import NDArray
 
 from simulator.mr.anatomy import Anatomy
+from simulator.mr.planning import check_phase_dir
 from simulator.mr.protocol import Geometry, MRProtocol
-from simulator.mr.rules import check_phase_dir
 
 __all__ = ["SlicePlan", "plan_slices", "plane_axes", "object_kspace", "ObjectK", "OVERSAMPLE",
            "default_geometry", "wrap_share", "clear_cache"]

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import ParameterError
+from simulator.mr.planning import check_phase_dir
 from simulator.mr.protocol import MRProtocol
 
 __all__ = ["MRDerived", "derive", "check_protocol", "timing", "Timing",
-           "GAMMA_MHZ_T", "SAR_LIMITS_W_KG", "COIL_SNR_GAIN", "check_phase_dir"]
+           "GAMMA_MHZ_T", "SAR_LIMITS_W_KG", "COIL_SNR_GAIN"]
 
 #: Proton gyromagnetic ratio γ/2π in MHz/T.
 GAMMA_MHZ_T = 42.577
@@ -243,20 +244,6 @@ def _derive(p: MRProtocol) -> MRDerived:
         readout_ms=t.readout_ms,
         phase_lines_acquired=lines,
     )
-
-
-_IN_PLANE = {"axial": ("AP", "RL"), "sagittal": ("AP", "HF"), "coronal": ("RL", "HF")}
-
-
-def check_phase_dir(orientation: str, phase_dir: str) -> None:
-    """Raise ParameterError if ``phase_dir`` is not in the plane of ``orientation``."""
-    allowed = _IN_PLANE[orientation]
-    if phase_dir not in allowed:
-        raise ParameterError(
-            "phase_dir", phase_dir, ", ".join(allowed),
-            f"phase encoding must lie in the {orientation} plane",
-            f"le codage de phase doit être dans le plan {orientation}",
-        )
 
 
 def check_protocol(p: MRProtocol, anatomy: Any = None,
