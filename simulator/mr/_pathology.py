@@ -8,23 +8,41 @@ from ``numpy.random.default_rng((1, seed))``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-if TYPE_CHECKING:
-    from simulator.mr.anatomy import Anatomy
-
 Labels = NDArray[np.uint8]
+
+
+class LabelVolume(Protocol):
+    """What a painter reads of the healthy volume (``simulator.mr.anatomy.Anatomy`` has it):
+    the seam is declared here, so the painters do not import the anatomy module that calls
+    them."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def labels(self) -> Labels: ...
+    @property
+    def names(self) -> tuple[str, ...]: ...
+    @property
+    def voxel_mm(self) -> tuple[float, float, float]: ...
+    @property
+    def origin_mm(self) -> tuple[float, float, float]: ...
+    @property
+    def landmarks(self) -> Mapping[str, tuple[float, float, float]]: ...
+
+    def mm_to_index(self, point_mm: tuple[float, float, float]) -> tuple[float, float, float]: ...
 
 
 class _Canvas:
     """Mutable copy of an anatomy's labels with helpers in patient mm."""
 
-    def __init__(self, anat: Anatomy) -> None:
+    def __init__(self, anat: LabelVolume) -> None:
         self.anat = anat
         self.labels = np.array(anat.labels, copy=True)
         self.names = list(anat.names)
@@ -197,13 +215,13 @@ _PAINTERS: dict[str, Callable[[_Canvas, int | None], None]] = {
 
 
 def apply_pathology(
-    anat: Anatomy, pathology: str, placement_seed: int | None
+    anat: LabelVolume, pathology: str, placement_seed: int | None
 ) -> tuple[Labels, tuple[str, ...]]:
     """Return new labels and names with ``pathology`` painted into ``anat``.
 
     Parameters
     ----------
-    anat : Anatomy
+    anat : LabelVolume
         Healthy volume (not modified).
     pathology : str
         A key of ``PATHOLOGIES[anat.name]``.
