@@ -32,9 +32,10 @@ def _new_exercise(folder: Path) -> str:
     """An instructor's new exercise: a copy of one with a new id and title (fr, en, de)."""
     text = (ROOT / "course" / "exercises" / "mr_t1_contrast.yaml").read_text(encoding="utf-8")
     text = re.sub(r"(?m)^id: .*$", "id: my-new-t1", text, count=1)
-    text = re.sub(r'(?ms)^title:\n  fr: [^\n]*\n  en: [^\n]*\n',
+    text = re.sub(r'(?ms)^title:\n  fr: [^\n]*\n  en: [^\n]*\n(  de: [^\n]*\n)?',
                   'title:\n  fr: "Mon nouvel exercice T1"\n  en: "My new T1 exercise"\n'
                   '  de: "Meine neue T1-Übung"\n', text, count=1)
+    assert "Meine neue T1-Übung" in text
     (folder / "my_new_t1.yaml").write_text(text, encoding="utf-8")
     return "my-new-t1"
 
