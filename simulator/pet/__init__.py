@@ -13,7 +13,8 @@ Examples
 
 from simulator.pet.acquisition import Sinogram, acquire
 from simulator.pet.analysis import lesion_analysis, nema_analysis
-from simulator.pet.phantoms import PHANTOMS, Phantom, make_phantom
+from simulator.pet.catalogue import PHANTOMS, make_phantom
+from simulator.pet.phantoms import Phantom
 from simulator.pet.protocol import PETDerived, PETProtocol, check_protocol, derive
 from simulator.pet.recon import iter_reconstruct, reconstruct
 from simulator.pet.scanner import PETSeries, scan

@@ -17,13 +17,15 @@ phantom serves any injected activity: concentration = SUV × dose / weight (1 g 
 - ``"brain"``: the MR brain anatomy (:func:`simulator.mr.load_anatomy`) with FDG uptake,
   grey:white 4:1 (see :mod:`simulator.pet._brain`).
 
+The builders live here and in :mod:`simulator.pet._brain` and :mod:`simulator.pet.patient`;
+:func:`simulator.pet.catalogue.make_phantom` picks one by name.
+
 Attenuation coefficients at 511 keV: water/soft tissue 0.096, bone 0.13–0.17, lung 0.03,
 PMMA 0.11 per cm (e.g. Bailey D.L., *Positron Emission Tomography*, Springer 2005).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -34,9 +36,7 @@ from numpy.typing import NDArray
 from simulator.errors import ParameterError
 from simulator.pet._raster import Painter, shape2d_fraction
 
-__all__ = ["Phantom", "Feature", "make_phantom", "PHANTOMS", "IEC_SPHERES_MM"]
-
-PHANTOMS: tuple[str, ...] = ("nema-iec", "torso", "brain", "patient")
+__all__ = ["Phantom", "Feature", "IEC_SPHERES_MM"]
 IEC_SPHERES_MM: tuple[float, ...] = (10.0, 13.0, 17.0, 22.0, 28.0, 37.0)
 IEC_RING_MM = 57.2
 IEC_LUNG_MM = 51.0
@@ -282,65 +282,3 @@ def _torso(activity_mbq: float, weight_kg: float) -> Phantom:
         weight_kg=weight_kg,
         features=MappingProxyType(feats),
     )
-
-
-@functools.lru_cache(maxsize=4)
-def _base(name: str, ratio: float, cold_spheres: bool) -> Phantom:
-    """The phantom at its reference dose and weight (cached; other doses are rescaled)."""
-    if name == "nema-iec":
-        return _iec(ratio, cold_spheres, 370.0, 70.0)
-    if name == "torso":
-        return _torso(250.0, 70.0)
-    from simulator.pet._brain import brain_phantom
-
-    return brain_phantom(250.0, 70.0)
-
-
-def make_phantom(
-    name: str,
-    ratio: float = 4.0,
-    cold_spheres: bool = False,
-    activity_mbq: float | None = None,
-    weight_kg: float | None = None,
-    height_cm: float | None = None,
-    lesions: Mapping[str, tuple[float, float]] | None = None,
-) -> Phantom:
-    """Build a phantom (the geometry is cached, so a second call is cheap).
-
-    Parameters
-    ----------
-    name : str
-        ``"nema-iec"``, ``"torso"``, ``"brain"`` or ``"patient"``.
-    ratio : float
-        Sphere-to-background activity ratio of the IEC phantom (NEMA: 4 or 8; 1–20).
-    cold_spheres : bool
-        NEMA NU 2 variant: the 28 and 37 mm spheres are cold (water, no activity).
-    activity_mbq, weight_kg : float, optional
-        Dose and weight the concentrations are built for; the IEC default 370 MBq / 70 kg
-        gives NEMA's 5.3 kBq/mL background, the patients' 250 MBq / 70 kg. For the
-        whole-body patient the weight also sets the body's size.
-    height_cm : float, optional
-        Whole-body patient only: height (default 175 cm).
-    lesions : mapping, optional
-        Whole-body patient only: site → (diameter mm, SUV) (see
-        :data:`simulator.pet.patient.LESION_SITES`).
-
-    Examples
-    --------
-    >>> ph = make_phantom("nema-iec", ratio=4.0)
-    >>> round(float(ph.activity_bqml[25, 100, 40]))  # background, Bq/mL
-    5286
-    """
-    if name not in PHANTOMS:
-        raise ParameterError("phantom", name, ", ".join(PHANTOMS))
-    if name == "patient":
-        from simulator.pet.patient import patient_phantom
-
-        return patient_phantom(
-            activity_mbq or 250.0, weight_kg or 70.0, height_cm or 175.0, lesions
-        )
-    if not isinstance(ratio, (int, float)) or not 1.0 <= ratio <= 20.0:
-        raise ParameterError("ratio", ratio, "1–20")
-    iec = name == "nema-iec"
-    base = _base(name, float(ratio) if iec else 4.0, bool(cold_spheres) if iec else False)
-    return base.with_dose(activity_mbq or base.activity_mbq, weight_kg or base.weight_kg)
