@@ -19,6 +19,8 @@ from simulator.console._events import SessionEvents
 from simulator.console.i18n import localize_warning
 from simulator.console.words import param_value
 from simulator.errors import ParameterError, UserError
+from simulator.mr.planning import phase_dir_for
+from simulator.mr.protocol import MRProtocol
 
 __all__ = ["CommandsMixin"]
 
@@ -33,7 +35,6 @@ _COMMANDS = (
     "set_view",
 )
 #: Phase-encoding directions lying in each slice plane (the first is the console's default).
-_IN_PLANE = {"axial": ("RL", "AP"), "sagittal": ("AP", "HF"), "coronal": ("RL", "HF")}
 _ROLES_ALLOWED = {"local", "trainee", "mentor", "instructor"}
 
 
@@ -172,13 +173,9 @@ class CommandsMixin(SessionEvents):
                 name, value, "a number" if isinstance(before, (int, float)) else "a valid value"
             ) from None
         changes = {name: new_value}
-        if (
-            name == "orientation"
-            and new_value in _IN_PLANE
-            and self.protocol.phase_dir not in _IN_PLANE[new_value]
-        ):
+        if name == "orientation" and isinstance(self.protocol, MRProtocol):
             # as on a scanner: the phase direction follows the new slice plane
-            changes["phase_dir"] = _IN_PLANE[new_value][0]
+            changes["phase_dir"] = phase_dir_for(new_value, self.protocol.phase_dir)
         candidate = dataclasses.replace(self.protocol, **changes)
         with self._lock:
             self._set_protocol(candidate)  # raises ParameterError before any change
