@@ -11,7 +11,7 @@ from tests.browser.console_steps import scan_and_show_ai_change, set_field
 from tests.browser.voila_server import voila
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # hang guard, not a budget
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from tests.browser.voila_server import voila
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]  # hang guard, not a budget
 
 
 @pytest.fixture(scope="module")

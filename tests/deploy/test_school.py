@@ -13,7 +13,7 @@ from tests.browser.test_mr_console import screen_patient
 from tests.deploy.school import CULL_IDLE_S, School, environ_of, poll, processes_of
 
 pytestmark = [pytest.mark.school, pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.timeout(420)]  # hang guard for the school's set-up and each test
+              pytest.mark.timeout(900)]  # hang guard for the school's set-up and each test
 
 
 def test_each_trainee_logs_in_and_scans(consoles: dict, live_school: School) -> None:

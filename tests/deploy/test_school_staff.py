@@ -16,7 +16,7 @@ from tests.browser.test_mr_console import screen_patient
 from tests.deploy.school import Account, School, environ_of, log_in, poll, processes_of
 
 pytestmark = [pytest.mark.school, pytest.mark.slow, pytest.mark.browser,
-              pytest.mark.timeout(420)]  # hang guard for the school's set-up and each test
+              pytest.mark.timeout(900)]  # hang guard for the school's set-up and each test
 
 
 BOARD = "/services/merm-progress/board"
