@@ -4,8 +4,9 @@
 >>> ex = load_exercise("course/exercises/mr_t1_contrast.yaml")            # doctest: +SKIP
 >>> grade(ex, {"tr_ms": 500, "te_ms": 15}, lang="en").score               # doctest: +SKIP
 
-The widget parts (``ExercisePanel``, ``build_instructor_dashboard``) import ipywidgets and
-are loaded on first use.
+The widget parts (``ExercisePanel``, ``build_instructor_dashboard``, which need ipywidgets)
+and the progress store (``ProgressStore`` and its event names, which need SQLAlchemy) are
+loaded on first use, so checking and grading an exercise needs neither.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from simulator.exercises.grader import GradeResult, ObjectiveResult, grade, grad
 from simulator.exercises.loader import ExerciseError, check_exercise, load_course, load_exercise
 from simulator.exercises.objectives import METRICS, OPS
 from simulator.exercises.schema import Exercise, Objective
-from simulator.exercises.store import EVENT_EXERCISE_OPENED, EVENT_MENTOR_CALLED, ProgressStore
 
 __all__ = [
     "Exercise",
@@ -41,6 +41,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
+    if name in ("ProgressStore", "EVENT_MENTOR_CALLED", "EVENT_EXERCISE_OPENED"):
+        from simulator.exercises import store
+
+        return getattr(store, name)
     if name == "ExercisePanel":
         from simulator.exercises.panel import ExercisePanel
 

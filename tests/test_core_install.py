@@ -1,0 +1,61 @@
+"""The core install (numpy, scipy, pydicom, PyYAML) scans, writes DICOM and checks exercises
+without the web stack: a fresh interpreter refuses every console, hub, store and network
+package, as an install without those extras would, and runs the command line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: What the console, hub, store, school and hospital extras bring.
+EXTRAS_ONLY = ("ipywidgets", "ipyevents", "jupyterlab", "voila", "ipykernel", "IPython",
+               "aiohttp", "aiortc", "av", "PIL", "sqlalchemy", "jupyterhub", "pynetdicom",
+               "tornado", "jupyter_server", "psycopg", "zmq")
+
+RUNNER = """
+import importlib.abc, sys
+BLOCKED = set({blocked!r})
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
+        return None
+sys.meta_path.insert(0, Refuse())
+from simulator.cli import main
+sys.exit(main({argv!r}))
+"""
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+    code = RUNNER.format(blocked=EXTRAS_ONLY, argv=argv)
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600)  # hang guard
+
+
+def test_the_blocker_really_refuses_an_extra() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", RUNNER.format(blocked=EXTRAS_ONLY, argv=["--version"])
+         .replace("from simulator.cli import main", "import sqlalchemy")],
+        capture_output=True, text=True)
+    assert out.returncode != 0 and "No module named 'sqlalchemy'" in out.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["mr", "scan", "--anatomy", "brain", "--set", "slices=3", "--seed", "1"],
+    ["pet", "scan", "--phantom", "nema-iec", "--seed", "1"],
+])
+def test_scans_need_no_web_stack(argv: list[str], tmp_path: Path) -> None:
+    out = _run([*argv, "--out", str(tmp_path / "series")])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert list((tmp_path / "series").glob("*.dcm"))
+
+
+def test_exercise_check_needs_no_web_stack_nor_database() -> None:
+    out = _run(["exercise", "check", "course/exercises/mr_t1_contrast.yaml"])
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "OK" in out.stdout
