@@ -104,6 +104,15 @@ class ProgressHandler(web.RequestHandler):
         fr = {404: "page introuvable", 405: "méthode non permise"}.get(status_code, "la requête a échoué")
         self.refuse(ApiError(status_code, en, fr), page="text/html" in self.request.headers.get("Accept", ""))
 
+    async def _api_with_body(self, run: Callable[[Identity, Any], Any]) -> None:
+        """:meth:`_api` for a POST: its JSON body is parsed first, and a bad one refused."""
+        try:
+            body = parse_body(self.request.body)
+        except ApiError as err:
+            self.refuse(err)
+            return
+        await self._api(lambda who: run(who, body))
+
     async def _api(self, run: Callable[[Identity], Any], *, staff: bool = False) -> None:
         try:
             who = await self.api_caller()
@@ -145,12 +154,7 @@ class ProgressHandler(web.RequestHandler):
 
 class AttemptsHandler(ProgressHandler):
     async def post(self) -> None:
-        try:
-            body = parse_body(self.request.body)
-        except ApiError as err:
-            self.refuse(err)
-            return
-        await self._api(lambda who: self.ctx.api.submit(who, body))
+        await self._api_with_body(self.ctx.api.submit)
 
     async def get(self) -> None:
         q = self.query()
@@ -159,12 +163,7 @@ class AttemptsHandler(ProgressHandler):
 
 class EventsHandler(ProgressHandler):
     async def post(self) -> None:
-        try:
-            body = parse_body(self.request.body)
-        except ApiError as err:
-            self.refuse(err)
-            return
-        await self._api(lambda who: self.ctx.api.record_event(who, body))
+        await self._api_with_body(self.ctx.api.record_event)
 
     async def get(self) -> None:
         q = self.query()
