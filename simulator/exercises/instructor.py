@@ -19,34 +19,17 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.errors import UserError
+from simulator.exercises.report_words import REPORT_WORDS
 from simulator.exercises.store import ProgressStore
 
 __all__ = ["build_instructor_dashboard", "InstructorDashboard", "progress_rows", "difficulty_rows",
            "default_reader"]
 
 _TXT = {
-    "title": ("Suivi de la promotion", "Class progress"),
-    "cohort": ("Promotion", "Cohort"),
-    "exercise": ("Exercice", "Exercise"),
-    "trainee": ("Élève", "Trainee"),
+    **REPORT_WORDS,
     "all": ("(tous)", "(all)"),
     "refresh": ("Actualiser", "Refresh"),
-    "progress": ("Progression par élève", "Progress per trainee"),
-    "difficulty": ("Difficulté par exercice", "Difficulty per exercise"),
-    "csv": ("Exporter en CSV", "Export CSV"),
     "pacs": ("Séries envoyées au PACS", "Series sent to PACS"),
-    "attempts": ("tentatives", "attempts"),
-    "best": ("meilleure note", "best score"),
-    "passed": ("réussi", "passed"),
-    "time": ("temps (min)", "time (min)"),
-    "last": ("dernière soumission", "last submission"),
-    "mean": ("note moyenne", "mean score"),
-    "pass_rate": ("taux de réussite", "pass rate"),
-    "trainees": ("élèves", "trainees"),
-    "to_pass": ("tentatives jusqu'à réussite", "attempts to pass"),
-    "empty": ("Aucune tentative pour l'instant.", "No attempts yet."),
-    "yes": ("oui", "yes"),
-    "no": ("non", "no"),
 }
 
 

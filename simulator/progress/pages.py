@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
+from simulator.exercises.report_words import REPORT_WORDS
+
 __all__ = ["page_lang", "instructor_page", "board_page", "refusal_page", "signin_page", "T"]
 
 T: dict[str, tuple[str, str]] = {
-    "title": ("Suivi de la promotion", "Class progress"),
+    **REPORT_WORDS,
     "board": ("Tableau de la classe", "Class board"),
     "board_intro": ("Salles de mentorat ouvertes, une par console. « Observer » ouvre la console "
                     "de l'élève sur la page mentor.",
@@ -26,27 +28,9 @@ T: dict[str, tuple[str, str]] = {
     "hub_down": ("Le hub de mentorat ne répond pas : ", "The mentoring hub does not answer: "),
     "hub_none": ("Aucun hub de mentorat n'est configuré pour ce service.",
                  "No mentoring hub is configured for this service."),
-    "trainee": ("Élève", "Trainee"),
-    "cohort": ("Promotion", "Cohort"),
-    "exercise": ("Exercice", "Exercise"),
     "modality": ("Modalité", "Modality"),
     "peers": ("connectés", "connected"),
     "room": ("Salle", "Room"),
-    "attempts": ("tentatives", "attempts"),
-    "best": ("meilleure note", "best score"),
-    "passed": ("réussi", "passed"),
-    "time": ("temps (min)", "time (min)"),
-    "last": ("dernière soumission", "last submission"),
-    "mean": ("note moyenne", "mean score"),
-    "pass_rate": ("taux de réussite", "pass rate"),
-    "trainees": ("élèves", "trainees"),
-    "to_pass": ("tentatives jusqu'à réussite", "attempts to pass"),
-    "progress": ("Progression par élève", "Progress per trainee"),
-    "difficulty": ("Difficulté par exercice", "Difficulty per exercise"),
-    "csv": ("Exporter en CSV", "Export CSV"),
-    "empty": ("Aucune tentative pour l'instant.", "No attempts yet."),
-    "yes": ("oui", "yes"),
-    "no": ("non", "no"),
     "signed_in_as": ("Connecté en tant que", "Signed in as"),
     "signin_title": ("Bienvenue au MERM Lab", "Welcome to MERM Lab"),
     "signin_intro": ("Indiquez votre nom et votre promotion : vos tentatives, vos appels au "
