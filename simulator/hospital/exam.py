@@ -212,7 +212,12 @@ def hospital_snapshot(session: Any) -> dict[str, Any]:
         }
     if exam.statuses:
         out["pacs"] = [
-            {"series": st.number, "state": st.state, "reason": st.reason_en, "reason_fr": st.reason_fr}
+            {
+                "series": st.number,
+                "state": st.state,
+                "reason": st.reason_en,
+                "reason_fr": st.reason_fr,
+            }
             for st in sorted(exam.statuses.values(), key=lambda st: st.number)
         ]
     return out
