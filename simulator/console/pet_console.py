@@ -25,7 +25,7 @@ from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
 from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 
-__all__ = ["build_pet_console", "PETConsole", "suv_at", "nema_table_html"]
+__all__ = ["build_pet_console", "PETConsole", "PETPatientCard", "suv_at", "nema_table_html"]
 
 PHANTOM_CHOICES = [
     ("NEMA IEC 4:1", ("nema-iec", "4")),
@@ -148,6 +148,54 @@ def nema_table_html(nema: dict, lang: str, t: Any) -> str:
     )
 
 
+#: PET phantoms a worklist entry's protocol may name (``patient`` is the whole-body one).
+PATIENT_ANATOMIES = ("patient", "torso", "brain")
+
+
+class PETPatientCard:
+    """The PET patient step: the card of the patient admitted from the worklist (name, age,
+    weight, indication); admitting one sets the protocol's weight and the EANM activity for
+    it, and the whole-body, torso or brain phantom the entry's protocol names. Empty (the
+    console as it was) until a patient is admitted."""
+
+    def __init__(self, session: ConsoleSession, labels: Labels) -> None:
+        self.session, self.L = session, labels
+        self.card = W.HTML()
+        self.card.add_class("merm-patient-card")
+        self.widget = W.VBox([self.card])
+        labels.on_switch(lambda lang: self._show_card())
+
+    def admit_patient(self, p: Any) -> None:
+        """Admit ``p``: phantom from its anatomy, weight and EANM activity in the protocol."""
+        import dataclasses
+
+        s = self.session
+        if p.anatomy in PATIENT_ANATOMIES and p.anatomy != s.anatomy_name:
+            s.set_anatomy(p.anatomy, None)
+        s.set_patient(p)
+        weight = float(p.weight_kg)
+        if weight != s.protocol.weight_kg:
+            s.load_protocol(dataclasses.replace(s.protocol, weight_kg=weight), standard=False)
+        if s.protocol.weight_kg == weight:  # else refused (out of range), its message shown
+            eanm = float(round(s.consequences["eanm_activity_mbq"]))
+            s.load_protocol(dataclasses.replace(s.protocol, activity_mbq=eanm), standard=False)
+        self._show_card()
+
+    def _show_card(self) -> None:
+        p, t, lang = self.session.patient, self.L.t, self.L.lang
+        if p is None:
+            self.card.value = ""
+            return
+        self.card.value = (
+            "<table class='merm-card'>"
+            f"<tr><th>{t('name')}</th><td>{html.escape(p.name)} ({p.sex})</td></tr>"
+            f"<tr><th>{t('age')}</th><td>{p.age} {t('years')}</td></tr>"
+            f"<tr><th>{t('weight')}</th><td>{p.weight_kg:g} kg</td></tr>"
+            f"<tr><th>{t('indication')}</th><td>{html.escape(p.indication(lang))}</td></tr>"
+            "</table>"
+        )
+
+
 class PETConsole:
     """All widgets of the PET console and their wiring; ``.widget`` is the root."""
 
@@ -228,9 +276,11 @@ class PETConsole:
         self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
         self.exercise_box = W.VBox([self.exercise_dd])
         self._mentor_box = W.VBox()  # built when its tab first opens (aiortc imports ~1 s)
+        self.patient = PETPatientCard(s, L)
+        exam = W.VBox([self.patient.widget, injection, self.params.widget, self.plan_box])
         self.tabs = W.Tab(
             children=[
-                W.VBox([injection, self.params.widget, self.plan_box]),
+                exam,
                 self.nema,
                 self.exercise_box,
                 self._mentor_box,
@@ -258,7 +308,7 @@ class PETConsole:
         )
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-pet-console")
-        hospital_panel.attach(self, viewer_box=right)  # MERM_PACS: Send to PACS
+        hospital_panel.attach(self, exam_box=exam, viewer_box=right)  # MERM_WORKLIST / MERM_PACS
         self.shell.handlers.append(self._on_event)
         self.refresh_texts()
         if ex is not None:
