@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import datetime
 import json
 import threading
 import time
@@ -18,7 +20,7 @@ from mentoring_fakes import SECRET, FakeConsole
 from simulator.mentoring.client import create_room
 from simulator.mentoring.server import HubConfig, make_app
 from simulator.mentoring.trainee import TraineeLink
-from tests.conftest import free_port
+from tests.conftest import PAGE_HANG_GUARD_MS, free_port
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +30,7 @@ def live_hub(
     tmp_path,  # noqa: ANN001
     labels: tuple[str, ...],
     prefix: str = "/",
+    make_console=FakeConsole,  # noqa: ANN001
 ) -> Iterator[SimpleNamespace]:
     """Hub and one trainee kernel per label, on their own loop in a thread (Playwright's sync
     API owns ours)."""
@@ -53,7 +56,7 @@ def live_hub(
         for label in labels:
             room = await create_room(url, SECRET, label, "mr")
             link = TraineeLink(
-                FakeConsole(), url, room["tokens"]["trainee"], name=label, size=(320, 240)
+                make_console(), url, room["tokens"]["trainee"], name=label, size=(320, 240)
             )
             await link.start()
             rooms.append(room)
@@ -179,3 +182,76 @@ def test_mentor_page_works_under_a_jupyterhub_service_prefix(browser, tmp_path) 
             assert not failed, failed
         finally:
             context.close()
+
+
+def _console_with_worklist_and_failed_pacs():  # noqa: ANN202
+    """A real MR console whose exam comes from a worklist entry, with one real series whose
+    C-STORE failed (nothing listens on port 1): what the mentor's page must put in words."""
+    from simulator.console.hospital_panel import patient_for_procedure
+    from simulator.console.session import ConsoleSession
+    from simulator.hospital.address import parse_address
+    from simulator.hospital.exam import send_exam, set_worklist_entry
+    from simulator.hospital.worklist import procedure_for_scenario, scenario_names
+
+    s = ConsoleSession("mr", lang="en", seed=5)
+    sp = procedure_for_scenario(scenario_names()[0], datetime.datetime(2026, 12, 2, 9, 0))
+    s.set_patient(patient_for_procedure(sp))
+    s.set_screening("ok")
+    set_worklist_entry(s, sp)
+    small = dataclasses.replace(s.protocol, slices=3, matrix_read=64, matrix_phase=64)
+    assert s.load_protocol(small)["ok"]
+    s.clock = "max"
+    started = s.apply_command({"type": "scan"})
+    assert started["ok"], started
+    s.wait(180)
+    assert s.scan_state == "done", s.message
+    statuses = send_exam(s, parse_address("ORTHANC@127.0.0.1:1"))
+    assert [st.state for st in statuses] == ["failed"]
+    return s, sp
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_mentor_page_tells_worklist_and_pacs_in_words(browser, tmp_path, monkeypatch, lang) -> None:  # noqa: ANN001
+    """The worklist entry and each series' PACS status read as sentences of the page's
+    language (patient, procedure, accession; series, state, reason), never as JSON."""
+    monkeypatch.setenv("MERM_HOME", str(tmp_path / "home"))
+    session, sp = _console_with_worklist_and_failed_pacs()
+    snap = session.snapshot()
+    assert snap["worklist"]["accession"] == sp.accession_number and snap["pacs"]
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            mentor = live.rooms[0]["links"]["mentor"]
+            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+            page.wait_for_selector(".merm-state-pacs", timeout=PAGE_HANG_GUARD_MS)
+            rows = page.eval_on_selector_all(
+                "table.params tr", "rs => rs.map(r => [r.cells[0].innerText, r.cells[1].innerText])"
+            )
+            lines = dict(rows[-6:])  # the state lines follow the protocol's
+            worklist = page.inner_text(".merm-state-worklist")
+            pacs = page.inner_text(".merm-state-pacs")
+            scan = page.inner_text(".merm-state-scan")
+            window = page.inner_text(".merm-state-window")
+            page.screenshot(path=str(tmp_path / f"mentor_state_{lang}.png"))
+        finally:
+            page.close()
+    assert not errors, errors
+    for text in [worklist, pacs, scan, window]:
+        assert "{" not in text and '"' not in text and "null" not in text, text
+    assert sp.accession_number in worklist and sp.procedure_description in worklist
+    assert session.patient.name in worklist and sp.patient_id in worklist
+    series = session.series[0]
+    expected = {
+        "fr": ("Liste de travail", f"Série 1 {series.name} : échec (", "terminée"),
+        "en": ("Worklist", f"Series 1 {series.name}: failed (", "done"),
+    }[lang]
+    assert expected[0] in lines, lines
+    assert pacs.startswith(expected[1]), pacs
+    from simulator.hospital.exam import exam_for
+
+    (status,) = exam_for(session).statuses.values()
+    assert (status.reason_fr if lang == "fr" else status.reason_en) in pacs
+    assert scan == expected[2], scan
+    assert window.startswith("C ") and (" / L " if lang == "fr" else " / W ") in window, window
