@@ -8,13 +8,17 @@ the state and the clock; the backends own no state beyond caches of loaded volum
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import logging
+import os
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulator.console.ai_saving import mr_saving, pet_saving
+
+log = logging.getLogger(__name__)
 
 __all__ = ["MRBackend", "PETBackend", "ScanResult", "jsonable"]
 
@@ -32,6 +36,34 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, np.ndarray):
         return value.tolist() if value.size <= 64 else f"<array {value.shape}>"
     return value
+
+
+#: Environment variable a class server sets to cap each kernel's MR k-space cache (MiB).
+KSPACE_CACHE_ENV = "MERM_KSPACE_CACHE_MIB"
+
+
+def apply_kspace_cache_env(environ: Mapping[str, str] | None = None) -> int | None:
+    """Cap the MR k-space cache from ``$MERM_KSPACE_CACHE_MIB``, if it is set.
+
+    Returns the budget applied in MiB, or None when the variable is unset or not a whole
+    number of MiB (0 or more); a bad value is logged and the default budget kept, so a
+    typo in a server's configuration never stops a console.
+    """
+    raw = (os.environ if environ is None else environ).get(KSPACE_CACHE_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        mib = int(raw)
+        if mib < 0:
+            raise ValueError(raw)
+    except ValueError:
+        log.warning("%s=%r is not a whole number of MiB (0 or more); the default k-space "
+                    "cache budget is kept", KSPACE_CACHE_ENV, raw)
+        return None
+    from simulator.mr.geometry import set_cache_budget_bytes
+
+    set_cache_budget_bytes(mib * 2**20)
+    return mib
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -66,6 +98,7 @@ class MRBackend:
         import simulator.mr as mr
 
         self.mr = mr
+        apply_kspace_cache_env()
 
     def default_protocol(self, anatomy: str, name: str | None = None) -> Any:
         names = self.preset_names(anatomy)

@@ -249,6 +249,7 @@ def configure(
     turn_url: str | None = None,
     turn_secret_file: str | Path | None = None,
     cull_idle_s: int = 900,
+    kspace_cache_mib: int = 256,
     python: str = sys.executable,
     bind_ip: str = "127.0.0.1",
     internal_host: str | None = None,
@@ -281,6 +282,10 @@ def configure(
         coturn server and the file with its ``static-auth-secret``.
     cull_idle_s : int
         Idle time after which a kernel with no page connected is shut down.
+    kspace_cache_mib : int
+        Cap of each kernel's MR k-space cache (``$MERM_KSPACE_CACHE_MIB``). A laptop's
+        default is 1024 MiB; 256 MiB holds a trainee's 256² series and its rescans, and a
+        20-slice 512² series (about 440 MiB) recomputes its slices on a rescan instead.
     python : str
         Interpreter that runs the services (one with MERM Lab installed).
     bind_ip : str
@@ -301,6 +306,9 @@ def configure(
     _port("hub_port", hub_port)
     if not isinstance(cull_idle_s, int) or cull_idle_s < 10:
         raise UserError("cull_idle_s: at least 10 seconds", "cull_idle_s : au moins 10 secondes")
+    if not isinstance(kspace_cache_mib, int) or kspace_cache_mib < 0:
+        raise UserError("kspace_cache_mib: a whole number of MiB, 0 or more",
+                        "kspace_cache_mib : un nombre entier de Mio, 0 ou plus")
     if bool(turn_url) != bool(turn_secret_file):
         raise UserError("turn_url and turn_secret_file go together",
                         "turn_url et turn_secret_file vont ensemble")
@@ -387,6 +395,7 @@ def configure(
                         "never hold it)", name)
     env.update(user_env)
     env["MERM_HUB_URL"] = hub_url
+    env.setdefault("MERM_KSPACE_CACHE_MIB", str(kspace_cache_mib))
     env["MERM_HUB_USER_KEY"] = lambda spawner: user_key(secret, spawner.user.name)
     if course is not None:
         env["MERM_COURSE_DIR"] = str(course)

@@ -270,6 +270,33 @@ def clear_cache() -> None:
         _CACHE.clear()
 
 
+def set_cache_budget_bytes(budget_bytes: int) -> None:
+    """Set the memory budget of the per-slice k-space cache and evict down to it.
+
+    A class server caps it per kernel (``$MERM_KSPACE_CACHE_MIB``, read by the console), so
+    that many trainees fit in the server's memory; a laptop keeps the default.
+
+    Parameters
+    ----------
+    budget_bytes : int
+        New budget, 0 or more; 0 keeps only the newest slice.
+    """
+    global CACHE_BUDGET_BYTES
+    if budget_bytes < 0:
+        raise ValueError(f"cache budget must be 0 or more bytes, got {budget_bytes}")
+    with _CACHE_LOCK:
+        CACHE_BUDGET_BYTES = int(budget_bytes)
+        _evict_locked()
+
+
+def _evict_locked() -> None:
+    # least recently used first, always keeping the newest entry
+    total = sum(o.kspace.nbytes for o in _CACHE.values())
+    while total > CACHE_BUDGET_BYTES and len(_CACHE) > 1:
+        _, old = _CACHE.popitem(last=False)
+        total -= old.kspace.nbytes
+
+
 def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
                   u_p: tuple[float, float, float], u_r: tuple[float, float, float],
                   normal: tuple[float, float, float], d_p: float, d_r: float,
@@ -285,10 +312,7 @@ def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
     obj = _object_kspace(*key)  # type: ignore[arg-type]
     with _CACHE_LOCK:
         _CACHE[key] = obj
-        total = sum(o.kspace.nbytes for o in _CACHE.values())
-        while total > CACHE_BUDGET_BYTES and len(_CACHE) > 1:
-            _, old = _CACHE.popitem(last=False)
-            total -= old.kspace.nbytes
+        _evict_locked()
     return obj
 
 

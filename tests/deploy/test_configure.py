@@ -49,6 +49,7 @@ def test_services_secrets_and_user_keys(tmp_path: Path) -> None:
     assert any(a == "--MappingKernelManager.cull_connected=False" for a in c.Spawner.args)
     assert "--MappingKernelManager.cull_idle_timeout=900" in c.Spawner.args
     assert "access:services!service=merm-hub" in c.JupyterHub.extra_user_scopes
+    assert env["MERM_KSPACE_CACHE_MIB"] == "256"  # each kernel's k-space cache is capped
 
 
 def test_instructors_group_keeps_its_members(tmp_path: Path) -> None:
@@ -89,6 +90,7 @@ def test_state_files_choose_database_and_address(tmp_path: Path) -> None:
     {"public_url": "lab.school.example"},
     {"hub_port": 0},
     {"cull_idle_s": 1},
+    {"kspace_cache_mib": -1},
     {"turn_url": "turn:t.example:3478"},
 ])
 def test_bad_settings_say_what_is_allowed(tmp_path: Path, kwargs: dict) -> None:
