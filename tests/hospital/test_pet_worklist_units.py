@@ -1,0 +1,70 @@
+"""The PET console's worklist wiring without a server: unchanged when none is configured,
+one line when the worklist is unreachable, and what admitting a worklist patient sets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+#: EANM FDG guideline (Boellaard et al., EJNMMI 2015): A ≈ 7 MBq·min·bed⁻¹·kg⁻¹ × weight.
+EANM_MBQ_MIN_PER_KG = 7.0
+
+
+def test_pet_console_without_worklist_is_unchanged(monkeypatch) -> None:
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.pet_console import PETConsole
+
+    c = PETConsole(lang="en")
+    assert not hasattr(c, "worklist") and not hasattr(c, "pacs")
+    assert c.session.patient is None and c.patient.card.value == ""
+    assert c.session.anatomy_name == "nema-iec"
+
+
+def test_pet_console_with_unreachable_worklist_says_one_line(monkeypatch) -> None:
+    monkeypatch.setenv("MERM_WORKLIST", "WL@127.0.0.1:1")
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.pet_console import PETConsole
+
+    c = PETConsole(lang="fr")
+    assert c.worklist.widget is c.tabs.children[0].children[0]
+    assert c.worklist.refresh() == []
+    assert "injoignable" in c.worklist.status.value
+    assert "Traceback" not in c.worklist.status.value
+
+
+@pytest.mark.parametrize("weight_kg", [48.0, 95.0])
+def test_admitting_a_patient_sets_weight_and_eanm_activity(monkeypatch, weight_kg) -> None:
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.patient import SCENARIOS
+    from simulator.console.pet_console import PETConsole
+
+    c = PETConsole(lang="en")
+    p = dataclasses.replace(SCENARIOS["ms"], weight_kg=weight_kg)
+    c.patient.admit_patient(p)
+    proto = c.session.protocol
+    assert c.session.patient is p and proto.weight_kg == weight_kg
+    assert c.session.anatomy_name == "brain"  # the scenario's region, as a PET phantom
+    assert proto.activity_mbq == pytest.approx(
+        EANM_MBQ_MIN_PER_KG * weight_kg / proto.minutes_per_bed, abs=0.5
+    )
+    assert f"{weight_kg:g} kg" in c.patient.card.value
+    c.L.switch("de")
+    assert "Gewicht" in c.patient.card.value
+
+
+def test_a_weight_out_of_range_is_refused_with_a_message(monkeypatch) -> None:
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.patient import SCENARIOS
+    from simulator.console.pet_console import PETConsole
+
+    c = PETConsole(lang="en")
+    before = c.session.protocol
+    c.patient.admit_patient(dataclasses.replace(SCENARIOS["knee"], weight_kg=400.0))
+    assert c.session.protocol.weight_kg == before.weight_kg
+    assert c.session.protocol.activity_mbq == before.activity_mbq
+    assert "weight" in c.shell.message.value.lower() and "250" in c.shell.message.value
+    assert c.session.anatomy_name == "nema-iec"  # a knee is no PET phantom: kept
