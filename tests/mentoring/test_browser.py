@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import datetime
 import json
+import re
 import threading
 import time
 import urllib.request
@@ -211,7 +212,9 @@ def _console_with_worklist_and_failed_pacs():  # noqa: ANN202
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_mentor_page_tells_worklist_and_pacs_in_words(browser, tmp_path, monkeypatch, lang) -> None:  # noqa: ANN001
+def test_mentor_page_tells_worklist_and_pacs_in_words(
+    browser, tmp_path, monkeypatch, lang, artifacts_dir
+) -> None:  # noqa: ANN001
     """The worklist entry and each series' PACS status read as sentences of the page's
     language (patient, procedure, accession; series, state, reason), never as JSON."""
     monkeypatch.setenv("MERM_HOME", str(tmp_path / "home"))
@@ -233,8 +236,9 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(browser, tmp_path, monkeyp
             worklist = page.inner_text(".merm-state-worklist")
             pacs = page.inner_text(".merm-state-pacs")
             scan = page.inner_text(".merm-state-scan")
+            fat_sat = page.inner_text(".merm-param-fat_sat")
             window = page.inner_text(".merm-state-window")
-            page.screenshot(path=str(tmp_path / f"mentor_state_{lang}.png"))
+            page.screenshot(path=str(artifacts_dir / f"mentor_state_{lang}.png"), full_page=True)
         finally:
             page.close()
     assert not errors, errors
@@ -242,10 +246,10 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(browser, tmp_path, monkeyp
         assert "{" not in text and '"' not in text and "null" not in text, text
     assert sp.accession_number in worklist and sp.procedure_description in worklist
     assert session.patient.name in worklist and sp.patient_id in worklist
-    series = session.series[0]
+    name = re.sub(r"^1\s*:\s*", "", session.series[0].name)  # "1: SE axial …", number said once
     expected = {
-        "fr": ("Liste de travail", f"Série 1 {series.name} : échec (", "terminée"),
-        "en": ("Worklist", f"Series 1 {series.name}: failed (", "done"),
+        "fr": ("Liste de travail", f"Série 1 {name} : échec (", "terminée"),
+        "en": ("Worklist", f"Series 1 {name}: failed (", "done"),
     }[lang]
     assert expected[0] in lines, lines
     assert pacs.startswith(expected[1]), pacs
@@ -255,3 +259,4 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(browser, tmp_path, monkeyp
     assert (status.reason_fr if lang == "fr" else status.reason_en) in pacs
     assert scan == expected[2], scan
     assert window.startswith("C ") and (" / L " if lang == "fr" else " / W ") in window, window
+    assert fat_sat == {"fr": "non", "en": "no"}[lang] and not session.protocol.fat_sat, fat_sat
