@@ -238,6 +238,8 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
             scan = page.inner_text(".merm-state-scan")
             fat_sat = page.inner_text(".merm-param-fat_sat")
             window = page.inner_text(".merm-state-window")
+            header = (page.inner_text("#name-label"),
+                      page.get_attribute("#add-token", "placeholder"))
             page.screenshot(path=str(artifacts_dir / f"mentor_state_{lang}.png"), full_page=True)
         finally:
             page.close()
@@ -260,3 +262,6 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     assert scan == expected[2], scan
     assert window.startswith("C ") and (" / L " if lang == "fr" else " / W ") in window, window
     assert fat_sat == {"fr": "non", "en": "no"}[lang] and not session.protocol.fat_sat, fat_sat
+    # the header speaks the page's language too
+    assert header == {"fr": ("votre nom", "collez le lien d'invitation d'une console"),
+                      "en": ("your name", "paste a console's invitation link")}[lang], header
