@@ -8,6 +8,8 @@ state (anxious, claustrophobic, in pain, agitated) sets the expected motion of t
 
 from __future__ import annotations
 
+import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +25,7 @@ __all__ = [
     "QUESTIONS",
     "MOTION_BY_STATE",
     "screen",
+    "identity_rows",
     "PatientCard",
 ]
 
@@ -291,6 +294,17 @@ def screen(patient: Patient, answers: dict[str, bool | None]) -> tuple[str, str]
     return "ok", ""
 
 
+def identity_rows(p: Patient, t: Callable[..., str], lang: str) -> str:
+    """The card's rows that say who the patient is (name and sex, age, weight, indication),
+    as HTML table rows in the console's language; the MR and PET patient cards start with them."""
+    return (
+        f"<tr><th>{t('name')}</th><td>{html.escape(p.name)} ({p.sex})</td></tr>"
+        f"<tr><th>{t('age')}</th><td>{p.age} {t('years')}</td></tr>"
+        f"<tr><th>{t('weight')}</th><td>{p.weight_kg:g} kg</td></tr>"
+        f"<tr><th>{t('indication')}</th><td>{html.escape(p.indication(lang))}</td></tr>"
+    )
+
+
 class PatientCard:
     """Patient card + scenario picker + MR safety questionnaire (widgets)."""
 
@@ -363,11 +377,8 @@ class PatientCard:
         implants = ", ".join(i.label(lang) for i in p.implants) or t("none")
         self.card.value = (
             "<table class='merm-card'>"
-            f"<tr><th>{t('name')}</th><td>{p.name} ({p.sex})</td></tr>"
-            f"<tr><th>{t('age')}</th><td>{p.age} {t('years')}</td></tr>"
-            f"<tr><th>{t('weight')}</th><td>{p.weight_kg:g} kg</td></tr>"
-            f"<tr><th>{t('indication')}</th><td>{p.indication(lang)}</td></tr>"
-            f"<tr><th>{t('state')}</th><td>{t(p.state)} — {t('motion_level', level=t('motion_' + p.motion))}</td></tr>"
+            + identity_rows(p, t, lang)
+            + f"<tr><th>{t('state')}</th><td>{t(p.state)} — {t('motion_level', level=t('motion_' + p.motion))}</td></tr>"
             f"<tr><th>{t('implants')}</th><td>{implants}</td></tr></table>"
         )
 

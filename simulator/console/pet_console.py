@@ -11,6 +11,7 @@ hub holds it until then).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import threading
 import time
@@ -22,6 +23,7 @@ import numpy as np
 from simulator.console import _render, _shell, hospital_panel
 from simulator.console.i18n import Labels, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
+from simulator.console.patient import identity_rows
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
 from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 
@@ -167,8 +169,6 @@ class PETPatientCard:
 
     def admit_patient(self, p: Any) -> None:
         """Admit ``p``: phantom from its anatomy, weight and EANM activity in the protocol."""
-        import dataclasses
-
         s = self.session
         if p.anatomy in PATIENT_ANATOMIES and p.anatomy != s.anatomy_name:
             s.set_anatomy(p.anatomy, None)
@@ -186,14 +186,7 @@ class PETPatientCard:
         if p is None:
             self.card.value = ""
             return
-        self.card.value = (
-            "<table class='merm-card'>"
-            f"<tr><th>{t('name')}</th><td>{html.escape(p.name)} ({p.sex})</td></tr>"
-            f"<tr><th>{t('age')}</th><td>{p.age} {t('years')}</td></tr>"
-            f"<tr><th>{t('weight')}</th><td>{p.weight_kg:g} kg</td></tr>"
-            f"<tr><th>{t('indication')}</th><td>{html.escape(p.indication(lang))}</td></tr>"
-            "</table>"
-        )
+        self.card.value = f"<table class='merm-card'>{identity_rows(p, t, lang)}</table>"
 
 
 class PETConsole:
