@@ -67,24 +67,9 @@ def call(method: str, url: str, body: Any = None, token: str | None = None,
         return exc.code, exc.read().decode()
 
 
-def _wait(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"exited early: {log.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url, timeout=3)
-            return
-        except urllib.error.HTTPError:
-            return  # answering
-        except OSError:
-            time.sleep(0.3)
-    raise TimeoutError(f"{url} never answered: {log.read_text()[-3000:]}")
-
-
-def _wait_routed(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    """Wait until the proxy routes ``url``: JupyterHub answers its API before it has added
-    the services' routes to configurable-http-proxy, and until then the proxy says 404."""
+def _wait(url: str, proc: subprocess.Popen[bytes], log: Path,
+          not_yet: tuple[int, ...] = ()) -> None:
+    """Wait until ``url`` answers: any HTTP status counts, except those of ``not_yet``."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -93,12 +78,12 @@ def _wait_routed(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             urllib.request.urlopen(url, timeout=3)
             return
         except urllib.error.HTTPError as exc:
-            if exc.code not in (404, 503):
-                return  # the service itself answered (401 without a token)
+            if exc.code not in not_yet:
+                return  # answering
         except OSError:
             pass
         time.sleep(0.3)
-    raise TimeoutError(f"{url} never routed by the proxy: {log.read_text()[-3000:]}")
+    raise TimeoutError(f"{url} never answered: {log.read_text()[-3000:]}")
 
 
 @contextmanager
@@ -153,8 +138,10 @@ c.JupyterHub.load_roles = [{service_role()!r},
             _wait(f"http://127.0.0.1:{hub_port}/hub/api", procs[1], log)
             _wait(f"http://127.0.0.1:{svc_port}/services/merm-progress/api/whoami", procs[1], log)
             _wait(mentoring + "/", procs[0], tmp / "mentoring.log")
-            _wait_routed(f"http://127.0.0.1:{port}/services/merm-progress/api/whoami",
-                         procs[1], log)
+            # JupyterHub answers its API before it has added the services' routes to
+            # configurable-http-proxy; until then the proxy says 404 (or 503)
+            _wait(f"http://127.0.0.1:{port}/services/merm-progress/api/whoami", procs[1], log,
+                  not_yet=(404, 503))
             hub = Hub(f"http://127.0.0.1:{hub_port}/hub/api", f"http://127.0.0.1:{port}",
                       f"http://127.0.0.1:{svc_port}/services/merm-progress/", admin_token,
                       mentoring, hub_secret, db_url, log)
