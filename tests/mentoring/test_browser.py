@@ -260,7 +260,10 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     (status,) = exam_for(session).statuses.values()
     assert (status.reason_fr if lang == "fr" else status.reason_en) in pacs
     assert scan == expected[2], scan
-    assert window.startswith("C ") and (" / L " if lang == "fr" else " / W ") in window, window
+    # words, not letters: the video's burnt-in "W … L …" is width/level, and a French "L"
+    # (largeur) beside it would read as the level
+    assert re.fullmatch({"fr": r"centre [\d.]+ / largeur [\d.]+",
+                         "en": r"center [\d.]+ / width [\d.]+"}[lang], window), window
     assert fat_sat == {"fr": "non", "en": "no"}[lang] and not session.protocol.fat_sat, fat_sat
     # the header speaks the page's language too
     assert header == {"fr": ("votre nom", "collez le lien d'invitation d'une console"),

@@ -15,7 +15,7 @@ const TEXT = {
     worklist: "Worklist", pacs: "PACS", series: "Series", seriesCount: "series", slice: "slice",
     window: "window", scanState: "scan", sent: "sent", failed: "failed", pending_pacs: "not sent yet",
     idle: "ready", running: "running", done: "done", stopped: "stopped", error: "error",
-    none: "—", center: "C", width: "W", patient: "patient", yes: "yes", no: "no",
+    none: "—", center: "center", width: "width", patient: "patient", yes: "yes", no: "no",
     mentor: "mentor", yourName: "your name", invite: "paste a console's invitation link" },
   fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
     release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
@@ -27,7 +27,7 @@ const TEXT = {
     worklist: "Liste de travail", pacs: "PACS", series: "Série", seriesCount: "séries", slice: "coupe",
     window: "fenêtre", scanState: "acquisition", sent: "envoyée", failed: "échec", pending_pacs: "pas encore envoyée",
     idle: "prête", running: "en cours", done: "terminée", stopped: "arrêtée", error: "erreur",
-    none: "—", center: "C", width: "L", patient: "patient", yes: "oui", no: "non",
+    none: "—", center: "centre", width: "largeur", patient: "patient", yes: "oui", no: "non",
     mentor: "mentor", yourName: "votre nom", invite: "collez le lien d'invitation d'une console" },
   de: { trainee: "Auszubildende/r", you: "Sie", control: "Steuerung", request: "Steuerung anfragen",
     release: "Steuerung abgeben", scan: "Aufnehmen", set: "Setzen", send: "Senden",
@@ -39,7 +39,7 @@ const TEXT = {
     worklist: "Arbeitsliste", pacs: "PACS", series: "Serie", seriesCount: "Serien", slice: "Schicht",
     window: "Fenster", scanState: "Aufnahme", sent: "gesendet", failed: "fehlgeschlagen", pending_pacs: "noch nicht gesendet",
     idle: "bereit", running: "läuft", done: "fertig", stopped: "gestoppt", error: "Fehler",
-    none: "—", center: "C", width: "W", patient: "Patient", yes: "ja", no: "nein",
+    none: "—", center: "Zentrum", width: "Breite", patient: "Patient", yes: "ja", no: "nein",
     mentor: "Mentor", yourName: "Ihr Name", invite: "Einladungslink einer Konsole einfügen" },
 }[LANG];
 
