@@ -24,7 +24,7 @@ def test_environment_names_only_the_interpreter() -> None:
 
 def test_post_build_installs_the_package_and_writes_a_valid_config(tmp_path: Path) -> None:
     script = (BINDER / "postBuild").read_text()
-    assert "pip install" in script and " -e ." in script and "--no-deps" not in script
+    assert "pip install" in script and ' -e ".[all]"' in script and "--no-deps" not in script
     # run the config-writing part of postBuild with a fake pip and a temporary HOME
     fake = tmp_path / "bin"
     fake.mkdir()

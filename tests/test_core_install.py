@@ -4,8 +4,10 @@ package, as an install without those extras would, and runs the command line."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -59,3 +61,32 @@ def test_exercise_check_needs_no_web_stack_nor_database() -> None:
     out = _run(["exercise", "check", "course/exercises/mr_t1_contrast.yaml"])
     assert out.returncode == 0, out.stderr[-2000:]
     assert "OK" in out.stdout
+
+
+def _requirement_name(req: str) -> str:
+    return re.split(r"[\[<>=!~ ;]", req, maxsplit=1)[0].lower()
+
+
+def test_pyproject_core_is_physics_and_dicom_only() -> None:
+    """The core dependencies are what the blocked interpreter above may import, and every
+    blocked package comes with an extra, so that the core install is exactly this test's."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    core = {_requirement_name(r) for r in project["dependencies"]}
+    assert core == {"numpy", "scipy", "pydicom", "pyyaml"}
+    extras = project["optional-dependencies"]
+    in_extras = {_requirement_name(r) for reqs in extras.values() for r in reqs}
+    import_to_dist = {"PIL": "pillow", "IPython": None, "tornado": None, "jupyter_server": None,
+                      "zmq": None}  # None: comes with jupyterlab/voila, not named by us
+    for module in EXTRAS_ONLY:
+        dist = import_to_dist.get(module, module.lower())
+        assert dist is None or dist in in_extras, f"{module} is refused but in no extra"
+    # [all] is what serve needs; [test] holds all of it
+    assert "merm-lab[console,hub,store,hospital]" in extras["all"]
+    assert any(r.startswith("merm-lab[all") for r in extras["test"])
+
+
+def test_serve_on_a_core_install_says_what_to_install() -> None:
+    out = _run(["serve", "--no-hub"])
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr, out.stderr[-2000:]
+    assert "pip install 'merm-lab[all]'" in (out.stdout + out.stderr)

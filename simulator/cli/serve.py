@@ -73,7 +73,30 @@ def hub_available() -> bool:
     return importlib.util.find_spec("simulator.cli.hub") is not None
 
 
+#: What ``serve`` starts needs these packages (the ``console`` and ``store`` extras).
+SERVE_NEEDS = ("voila", "ipywidgets", "ipykernel", "PIL", "sqlalchemy")
+
+
+def missing_for_serve() -> list[str]:
+    """The packages ``serve`` needs that this environment lacks (a core-only install)."""
+    def absent(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is None
+        except (ImportError, ValueError):  # an import hook that refuses it, a broken package
+            return True
+
+    return [name for name in SERVE_NEEDS if absent(name)]
+
+
 def run(args: argparse.Namespace) -> int:
+    missing = missing_for_serve()
+    if missing:
+        raise UserError(
+            f"merm-lab serve needs the consoles ({', '.join(missing)} missing): "
+            "pip install 'merm-lab[all]'",
+            f"merm-lab serve a besoin des consoles ({', '.join(missing)} absent) : "
+            "pip install 'merm-lab[all]'",
+        )
     course = (args.course or course_dir()).resolve()
     dashboards = course / "dashboards"
     if not dashboards.is_dir():

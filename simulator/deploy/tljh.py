@@ -38,14 +38,16 @@ except ImportError:  # pragma: no cover - pluggy comes with TLJH (and with pytes
 DISTRIBUTION = "merm-lab"
 
 
-def pip_spec(dist: str = DISTRIBUTION) -> str:
-    """What ``pip install`` needs to install this very MERM Lab again: the URL it came from
-    (PEP 610 ``direct_url.json``: a Git commit, an archive or a folder), else name==version.
+def pip_spec(dist: str = DISTRIBUTION, extras: str = "all") -> str:
+    """What ``pip install`` needs to install this very MERM Lab again, with the consoles: the
+    URL it came from (PEP 610 ``direct_url.json``: a Git commit, an archive or a folder), else
+    name==version. ``extras`` is added (``merm-lab[all] @ …``): the core alone has no console.
     """
+    name = f"{dist}[{extras}]" if extras else dist
     try:
         d = metadata.distribution(dist)
     except metadata.PackageNotFoundError:
-        return dist
+        return name
     raw = d.read_text("direct_url.json")
     if raw:
         try:
@@ -57,9 +59,9 @@ def pip_spec(dist: str = DISTRIBUTION) -> str:
             vcs = info.get("vcs_info") or {}
             if vcs.get("vcs") == "git":
                 commit = vcs.get("commit_id")
-                return f"{dist} @ git+{url}" + (f"@{commit}" if commit else "")
-            return f"{dist} @ {url}"
-    return f"{dist}=={d.version}"
+                return f"{name} @ git+{url}" + (f"@{commit}" if commit else "")
+            return f"{name} @ {url}"
+    return f"{name}=={d.version}"
 
 
 @hookimpl

@@ -142,7 +142,7 @@ def test_tljh_plugin_through_its_entry_point(tmp_path: Path,
     assert pm.load_setuptools_entrypoints("tljh") >= 1  # pyproject [project.entry-points.tljh]
     assert tljh in pm.get_plugins()
     (spec,) = [s for specs in pm.hook.tljh_extra_user_pip_packages() for s in specs]
-    assert spec.startswith("merm-lab")
+    assert spec.startswith("merm-lab[all]")  # the users' kernels need the consoles
     monkeypatch.setattr(tljh, "DEFAULT_STATE_DIR", tmp_path)
     c = Config()
     pm.hook.tljh_custom_jupyterhub_config(c=c)
