@@ -90,3 +90,29 @@ def test_serve_on_a_core_install_says_what_to_install() -> None:
     assert out.returncode != 0
     assert "Traceback" not in out.stderr, out.stderr[-2000:]
     assert "pip install 'merm-lab[all]'" in (out.stdout + out.stderr)
+
+
+@pytest.mark.slow
+def test_a_real_core_install_scans_and_refuses_serve_in_words(tmp_path: Path) -> None:
+    """``pip install .`` in a fresh venv: only the core's four packages come, a scan writes
+    DICOM, and ``serve`` names the extra to install instead of a traceback."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    py = venv / "bin" / "python"
+    pip = subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+                          str(ROOT)], capture_output=True, text=True, timeout=1200)  # hang guard
+    assert pip.returncode == 0, pip.stderr[-2000:]
+    frozen = subprocess.run([str(py), "-m", "pip", "list", "--format=freeze"],
+                            capture_output=True, text=True, check=True).stdout.lower()
+    for extra_only in ("voila", "ipywidgets", "aiortc", "sqlalchemy", "pillow"):
+        assert f"{extra_only}==" not in frozen, f"the core install pulled {extra_only}"
+    merm = venv / "bin" / "merm-lab"
+    scan = subprocess.run([str(merm), "mr", "scan", "--anatomy", "brain", "--set", "slices=2",
+                           "--seed", "1", "--out", str(tmp_path / "series")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert scan.returncode == 0, scan.stderr[-2000:]
+    assert list((tmp_path / "series").glob("*.dcm"))
+    serve = subprocess.run([str(merm), "serve", "--no-hub"], capture_output=True, text=True,
+                           cwd=tmp_path, timeout=120)
+    assert serve.returncode != 0 and "Traceback" not in serve.stderr
+    assert "merm-lab[all]" in serve.stdout + serve.stderr
