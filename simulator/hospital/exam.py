@@ -26,6 +26,7 @@ __all__ = [
     "send_exam",
     "outbox",
     "hospital_snapshot",
+    "worklist_patient",
 ]
 
 _LOCK = threading.Lock()
@@ -76,7 +77,9 @@ class Exam:
 
         result = session.series[index]
         patient = None
-        if self.patient is not None:
+        if self.procedure is not None:
+            patient = worklist_patient(self.procedure)
+        if patient is None and self.patient is not None:
             patient = _dicom_patient(dicom.FictitiousPatient, self.patient)
         number = index - self.first_index + 1
         if result.kind == "mr":
@@ -96,6 +99,32 @@ class Exam:
             injected_at=self.study.started_at,
             study=self.study,
         )
+
+
+def worklist_patient(procedure: Any) -> Any:
+    """The DICOM patient of a worklist entry, as the worklist gives it (IHE Scheduled
+    Workflow: the modality copies the MWL's name, ID, birth date, sex, weight and size, so
+    the PACS files the images under the ordered patient); None where the entry is not a
+    ``SIMULATION^…`` patient (the console's own patient is written instead)."""
+    import simulator.dicom as dicom
+    from simulator.errors import UserError
+
+    try:
+        born = _dt.datetime.strptime(procedure.birth_date, "%Y%m%d").date()
+    except (TypeError, ValueError):
+        born = dicom.FictitiousPatient().birth_date
+    extra = {"height_m": procedure.height_m} if getattr(procedure, "height_m", 0) else {}
+    try:
+        return dicom.FictitiousPatient(
+            name=procedure.patient_name,
+            patient_id=procedure.patient_id,
+            birth_date=born,
+            sex=procedure.sex if procedure.sex in ("F", "M", "O") else "O",
+            weight_kg=procedure.weight_kg or 70.0,
+            **extra,
+        )
+    except UserError:
+        return None
 
 
 def _new_study(session: Any) -> Study:
