@@ -5,13 +5,15 @@ Examples
 ::
 
     merm-lab worklist add --scenario headache --to /var/lib/orthanc/worklists
+    merm-lab worklist add --modality PT --scenario lymphoma --to /var/lib/orthanc/worklists
     merm-lab worklist add --scenario all --to WL@127.0.0.1:4242 --folder /var/lib/orthanc/worklists
     merm-lab worklist list WL@127.0.0.1:4242
 
 ``--to DIR`` writes one ``.wl`` file per procedure into the worklist folder of Orthanc's
 worklist plugin. ``--to AET@host:port`` writes them into ``--folder`` (that server's worklist
 folder: DICOM has no service to push a worklist entry) and checks by C-FIND that the server
-now lists them.
+now lists them. ``--modality PT`` schedules the PET scenarios (FDG whole body, FDG brain)
+for the PET console, whose worklist picker asks for ``PT`` only.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from simulator.errors import UserError
 
 __all__ = ["HELP", "add_arguments", "run"]
 
-HELP = "Modality worklist: schedule procedures from the lab's scenarios (Orthanc .wl files)."
+HELP = "Modality worklist: schedule MR or PET procedures from the lab's scenarios (.wl files)."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +36,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "add", help="schedule scenario procedures", description="Schedule procedures."
     )
     add.add_argument("--scenario", required=True, help="a scenario key, or 'all' (a day's list)")
+    add.add_argument(
+        "--modality",
+        default="MR",
+        metavar="MR|PT",
+        help="MR (default: the MR console's patients) or PT (PET: FDG whole body, FDG brain); "
+        "a wrong --scenario lists that modality's scenarios",
+    )
     add.add_argument("--to", required=True, metavar="DIR|AET@host:port")
     add.add_argument(
         "--folder",
@@ -69,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
     from simulator.hospital.address import parse_address
     from simulator.hospital.worklist import (
         find_worklist,
+        parse_modality,
         procedure_for_scenario,
         scenario_names,
         write_worklist_files,
@@ -78,10 +88,11 @@ def run(args: argparse.Namespace) -> int:
         for sp in find_worklist(parse_address(args.address, "address")):
             print(f"{sp.accession_number}\t{sp.label}\t{sp.protocol}")
         return 0
-    names = scenario_names() if args.scenario == "all" else [args.scenario]
+    modality = parse_modality(args.modality)
+    names = scenario_names(modality) if args.scenario == "all" else [args.scenario]
     start = _start(args.start)
     procs = [
-        procedure_for_scenario(n, start + dt.timedelta(minutes=30 * i), i, args.station)
+        procedure_for_scenario(n, start + dt.timedelta(minutes=30 * i), i, args.station, modality)
         for i, n in enumerate(names)
     ]
     addr = None

@@ -1,6 +1,7 @@
 """Modality worklist: scheduled procedures from the lab's scenarios, and C-FIND to read them.
 
-An instructor fills a day's list with ``merm-lab worklist add --scenario NAME --to DIR``: one
+An instructor fills a day's list with ``merm-lab worklist add --scenario NAME --to DIR``
+(``--modality PT`` for the PET scenarios of :data:`PET_SCENARIOS`): one
 worklist file (``.wl``, a DICOM dataset as Orthanc's worklist plugin reads from its folder)
 per scheduled procedure step. The console's patient step asks the worklist server (C-FIND,
 Modality Worklist Information Model – FIND, PS3.4 K.6) and fills the patient card, the
@@ -28,6 +29,10 @@ from simulator.hospital.address import CALLING_AET, DicomAddress
 
 __all__ = [
     "ScheduledProcedure",
+    "PETScenario",
+    "PET_SCENARIOS",
+    "MODALITIES",
+    "parse_modality",
     "MWL_FIND",
     "PROTOCOL_SCHEME",
     "scenario_names",
@@ -72,6 +77,8 @@ class ScheduledProcedure:
         The lab's protocol key (``anatomy/preset``), from Scheduled Protocol Code Sequence.
     reason : str
         Reason for the requested procedure (the scenario's indication).
+    height_m : float
+        Patient Size (m); 0 when the worklist gives none.
     """
 
     patient_name: str
@@ -90,6 +97,7 @@ class ScheduledProcedure:
     start: _dt.datetime
     protocol: str
     reason: str = ""
+    height_m: float = 0.0
 
     @property
     def label(self) -> str:
@@ -124,8 +132,117 @@ def scenario_key(patient_id: str) -> str | None:
     return key if key in SCENARIOS else None
 
 
-def scenario_names() -> list[str]:
-    """The keys of the lab's patient scenarios (``simulator.console.patient.SCENARIOS``)."""
+#: The modalities ``worklist add`` schedules: MR (the MR console's scenarios) and PT.
+MODALITIES = ("MR", "PT")
+
+
+def parse_modality(text: str) -> str:
+    """``MR`` or ``PT`` from what a user typed (``mr``, ``PT``, ``pet``…).
+
+    Raises
+    ------
+    UserError
+        Any other value (the message lists the allowed ones).
+    """
+    value = text.strip().upper()
+    value = {"PET": "PT", "IRM": "MR", "MRI": "MR"}.get(value, value)
+    if value not in MODALITIES:
+        raise UserError(
+            f"--modality {text}: allowed MR, PT",
+            f"--modality {text} : valeurs permises MR, PT",
+        )
+    return value
+
+
+@dataclass(frozen=True)
+class PETScenario:
+    """A fictitious PET patient and the FDG procedure asked for them.
+
+    Attributes
+    ----------
+    key : str
+        Scenario key (``--scenario``); PatientID ``MERM-PT-<KEY>``.
+    name : str
+        ``FAMILY Given`` (written ``SIMULATION^FAMILY_Given``, as the MR scenarios).
+    age, sex, weight_kg, height_cm
+        Demographics; the weight sets the EANM activity, the height the SUL.
+    phantom : str
+        The PET console's phantom for it: ``patient`` (whole body) or ``brain``.
+    procedure : str
+        Requested Procedure Description (LO).
+    indication_en, indication_fr : str
+        Reason for the requested procedure (the worklist carries the English one, as
+        the MR scenarios' entries do).
+    """
+
+    key: str
+    name: str
+    age: int
+    sex: str
+    weight_kg: float
+    height_cm: float
+    phantom: str
+    procedure: str
+    indication_en: str
+    indication_fr: str
+
+    @property
+    def protocol(self) -> str:
+        """The lab's protocol key: ``<phantom>/fdg`` (the console loads the phantom)."""
+        return f"{self.phantom}/fdg"
+
+
+#: The PET scenarios: FDG oncology staging and restaging over the whole body, and FDG
+#: brain for cognitive decline (EANM procedure guidelines: Boellaard 2015 for tumour
+#: imaging, Guedj 2022 for the brain), each on the phantom the PET console has for it.
+PET_SCENARIOS: dict[str, PETScenario] = {
+    p.key: p
+    for p in (
+        PETScenario(
+            "lymphoma",
+            "MOREAU Paul",
+            47,
+            "M",
+            82.0,
+            178.0,
+            "patient",
+            "PET FDG whole body",
+            "Hodgkin lymphoma, initial staging",
+            "Lymphome de Hodgkin, bilan d'extension initial",
+        ),
+        PETScenario(
+            "lung_nodule",
+            "FAURE Hélène",
+            66,
+            "F",
+            58.0,
+            162.0,
+            "patient",
+            "PET FDG whole body",
+            "Solitary lung nodule 18 mm, characterisation",
+            "Nodule pulmonaire solitaire de 18 mm, caractérisation",
+        ),
+        PETScenario(
+            "dementia",
+            "ROUX Gérard",
+            72,
+            "M",
+            76.0,
+            171.0,
+            "brain",
+            "PET FDG brain",
+            "Memory decline for 1 year, suspected Alzheimer disease",
+            "Troubles mnésiques depuis 1 an, suspicion de maladie d'Alzheimer",
+        ),
+    )
+}
+
+
+def scenario_names(modality: str = "MR") -> list[str]:
+    """The keys of the lab's scenarios for ``modality``: the MR console's patients
+    (``simulator.console.patient.SCENARIOS``) or :data:`PET_SCENARIOS`."""
+    if parse_modality(modality) == "PT":
+        return list(PET_SCENARIOS)
     from simulator.console.patient import SCENARIOS
 
     return list(SCENARIOS)
@@ -156,26 +273,92 @@ def _default_protocol(anatomy: str, pathology: str | None = None) -> str:
     return f"{anatomy}/{name}" if name else anatomy
 
 
+def _unknown(name: str, modality: str) -> UserError:
+    known = ", ".join(scenario_names(modality))
+    other = "PT" if modality == "MR" else "MR"
+    hint_en = hint_fr = ""
+    if name in scenario_names(other):
+        hint_en = f" ({name} is a {other} scenario: add --modality {other})"
+        hint_fr = f" ({name} est un scénario {other} : ajoutez --modality {other})"
+    return UserError(
+        f"--scenario {name}: unknown for {modality}; allowed: {known}, all{hint_en}",
+        f"--scenario {name} : inconnu en {modality} ; valeurs permises : {known}, all{hint_fr}",
+    )
+
+
+def _pet_procedure(
+    name: str, start: _dt.datetime, index: int, station_aet: str
+) -> ScheduledProcedure:
+    from simulator.dicom.patient import FictitiousPatient
+
+    p = PET_SCENARIOS[name]
+    fp = FictitiousPatient(
+        name="SIMULATION^" + p.name.replace(" ", "_"),
+        patient_id=f"MERM-PT-{p.key.upper()}",
+        birth_date=_dt.date(2026 - p.age, 1, 1),
+        sex=p.sex,
+        weight_kg=p.weight_kg,
+        height_m=p.height_cm / 100.0,
+    )
+    digest = hashlib.sha1(f"PT|{name}|{start.isoformat()}".encode()).hexdigest()
+    return ScheduledProcedure(
+        patient_name=fp.name,
+        patient_id=fp.patient_id,
+        birth_date=fp.birth_date.strftime("%Y%m%d"),
+        sex=fp.sex,
+        weight_kg=float(fp.weight_kg),
+        accession_number=f"PT{start:%y%m%d}{int(digest[:6], 16) % 10000:04d}",
+        study_uid=_uid("PT", name, start.isoformat()),
+        procedure_id=f"RP{index + 1:03d}",
+        procedure_description=p.procedure,
+        step_id=f"SPS{index + 1:03d}",
+        step_description=f"{p.procedure} - protocol {p.protocol}",
+        modality="PT",
+        station_aet=station_aet,
+        start=start,
+        protocol=p.protocol,
+        reason=p.indication_en,
+        height_m=fp.height_m,
+    )
+
+
 def procedure_for_scenario(
-    name: str, start: _dt.datetime, index: int = 0, station_aet: str = CALLING_AET
+    name: str,
+    start: _dt.datetime,
+    index: int = 0,
+    station_aet: str = CALLING_AET,
+    modality: str = "MR",
 ) -> ScheduledProcedure:
     """The scheduled procedure of scenario ``name`` at ``start``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :func:`scenario_names` for ``modality``.
+    start : datetime
+        Scheduled start.
+    index : int
+        Rank in the day's list (Requested Procedure and Step IDs).
+    station_aet : str
+        Scheduled Station AE Title.
+    modality : {"MR", "PT"}
+        ``PT``: a PET scenario (:data:`PET_SCENARIOS`), PatientID ``MERM-PT-<KEY>``,
+        accession ``PT…``, protocol ``<phantom>/fdg``.
 
     Raises
     ------
     UserError
-        An unknown scenario (the message lists the known ones).
+        An unknown scenario (the message lists the known ones) or modality.
     """
     from simulator.console.patient import SCENARIOS
     from simulator.console.session import _dicom_patient
     from simulator.dicom.patient import FictitiousPatient
 
-    if name not in SCENARIOS:
-        known = ", ".join(SCENARIOS)
-        raise UserError(
-            f"--scenario {name}: unknown; allowed: {known}, all",
-            f"--scenario {name} : inconnu ; valeurs permises : {known}, all",
-        )
+    modality = parse_modality(modality)
+    if name not in scenario_names(modality):
+        raise _unknown(name, modality)
+    if modality == "PT":
+        return _pet_procedure(name, start, index, station_aet)
     p = SCENARIOS[name]
     fp = _dicom_patient(FictitiousPatient, p)
     digest = hashlib.sha1(f"{name}|{start.isoformat()}".encode()).hexdigest()
@@ -201,6 +384,7 @@ def procedure_for_scenario(
         start=start,
         protocol=protocol,
         reason=p.indication_en,
+        height_m=float(fp.height_m),
     )
 
 
@@ -212,6 +396,8 @@ def _dataset(sp: ScheduledProcedure) -> Dataset:
     ds.PatientBirthDate = sp.birth_date
     ds.PatientSex = sp.sex
     ds.PatientWeight = f"{sp.weight_kg:g}"
+    if sp.height_m > 0:
+        ds.PatientSize = f"{sp.height_m:g}"
     ds.AccessionNumber = sp.accession_number
     ds.ReferringPhysicianName = ""
     ds.StudyInstanceUID = sp.study_uid
@@ -276,6 +462,7 @@ def _query(modality: str | None) -> Dataset:
         "PatientBirthDate",
         "PatientSex",
         "PatientWeight",
+        "PatientSize",
         "AccessionNumber",
         "StudyInstanceUID",
         "RequestedProcedureID",
@@ -319,6 +506,10 @@ def _from_dataset(ds: Dataset) -> ScheduledProcedure:
         weight = float(ds.get("PatientWeight", 0) or 0)
     except (TypeError, ValueError):
         weight = 0.0
+    try:
+        height = float(ds.get("PatientSize", 0) or 0)
+    except (TypeError, ValueError):
+        height = 0.0
     return ScheduledProcedure(
         patient_name=str(ds.get("PatientName", "")),
         patient_id=str(ds.get("PatientID", "")),
@@ -336,6 +527,7 @@ def _from_dataset(ds: Dataset) -> ScheduledProcedure:
         start=start,
         protocol=protocol,
         reason=str(ds.get("ReasonForTheRequestedProcedure", "")),
+        height_m=height,
     )
 
 

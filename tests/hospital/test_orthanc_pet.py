@@ -70,3 +70,37 @@ def test_pet_console_lists_pt_entries_and_admits_the_one_chosen(orthanc, monkeyp
 
     mr_listed = MRConsole(lang="en").worklist.refresh()
     assert [sp.accession_number for sp in mr_listed] == [mr_entry.accession_number]
+
+
+def test_worklist_add_modality_pt_fills_the_pet_consoles_list(orthanc, monkeypatch, capsys):
+    """``merm-lab worklist add --modality PT`` against a real Orthanc: the server lists the
+    PET scenarios (C-FIND checked by the command itself, then by the test), the MR query
+    does not see them, and the PET console's picker lists them and admits the one chosen."""
+    from simulator.cli import main
+    from simulator.hospital.address import parse_address
+    from simulator.hospital.worklist import PET_SCENARIOS, find_worklist
+
+    argv = ["worklist", "add", "--modality", "PT", "--scenario", "all", "--to", orthanc.address]
+    argv += ["--folder", str(orthanc.worklists), "--start", "2026-03-02T08:00"]
+    mr_entry = procedure_for_scenario("headache", dt.datetime(2026, 3, 2, 8, 0))
+    write_worklist_files([mr_entry], orthanc.worklists)
+    assert main(argv) == 0
+    assert f"lists the {len(PET_SCENARIOS)} new entries" in capsys.readouterr().out
+    addr = parse_address(orthanc.address)
+    pt = find_worklist(addr, "PT")
+    assert len(pt) == len(PET_SCENARIOS) and {sp.modality for sp in pt} == {"PT"}
+    assert {sp.patient_id for sp in pt} == {f"MERM-PT-{k.upper()}" for k in PET_SCENARIOS}
+    assert {sp.height_m for sp in pt} == {p.height_cm / 100 for p in PET_SCENARIOS.values()}
+    assert [sp.accession_number for sp in find_worklist(addr, "MR")] == [mr_entry.accession_number]
+    monkeypatch.setenv("MERM_WORKLIST", orthanc.address)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.pet_console import PETConsole
+
+    c = PETConsole(lang="en")
+    listed = c.worklist.refresh()
+    assert [sp.accession_number for sp in listed] == [sp.accession_number for sp in pt]
+    brain = next(i for i, sp in enumerate(listed) if sp.protocol == "brain/fdg")
+    c.worklist.dropdown.value = brain
+    assert c.session.anatomy_name == "brain"
+    assert exam_for(c.session).study.accession_number == listed[brain].accession_number
+    assert "ROUX Gérard" in c.patient.card.value
