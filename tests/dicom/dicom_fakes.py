@@ -140,6 +140,8 @@ class FakePETSeries:
     warnings: tuple[str, ...]
     seed: int = 1
     phantom_name: str = ""
+    #: Each slice's bed start after the series start (a stitched whole-body series).
+    slice_start_offsets_s: tuple[float, ...] = ()
 
 
 def fake_pet_series(
