@@ -23,6 +23,7 @@ __all__ = [
     "to_rgb",
     "compose",
     "draw_banner",
+    "banner_top",
     "draw_text",
     "png_bytes",
     "font",
@@ -120,17 +121,45 @@ def draw_text(
     )
 
 
-def draw_banner(img: Image.Image, lang: str) -> None:
-    """Burn the "simulated — not for diagnosis" banner along the bottom of ``img``."""
+def _notice_top(img: Image.Image) -> int:
+    """Top row of the bilingual notice the mentor's video track burns in under the frame
+    (:data:`simulator.mentoring._draw.NOTICE`, drawn at ``(4, height - 14)`` in Pillow's
+    default font): the banner keeps clear of it."""
+    from simulator.mentoring._draw import NOTICE
+
+    top = ImageDraw.Draw(img).textbbox((4, img.height - 14), NOTICE)[1]
+    return min(int(top), img.height - 14)
+
+
+def _banner_layout(img: Image.Image, lang: str) -> tuple[str, int, int, int, int]:
+    """(text, font size, x, y of the text's top, top row of the band) of the banner."""
     text = {"fr": SIMULATED_BANNER_FR, "de": _BANNER_DE}.get(lang, SIMULATED_BANNER)
     size = max(9, min(16, img.width // 34))
-    draw = ImageDraw.Draw(img)
-    box = draw.textbbox((0, 0), text, font=font(size))
-    tw, th = box[2] - box[0], box[3] - box[1]
+    box = ImageDraw.Draw(img).textbbox((0, 0), text, font=font(size))
+    tw, th = int(box[2] - box[0]), int(box[3] - box[1])
     x = max(2, (img.width - tw) // 2)
-    y = img.height - th - 8
-    draw.rectangle((0, y - 4, img.width, img.height), fill=(90, 0, 0))
-    draw.text((x, y - box[1] // 2), text, font=font(size), fill=(255, 230, 230))
+    y = _notice_top(img) - 3 - th  # the banner's last text row stays above the notice
+    return text, size, x, y, max(0, y - 4)
+
+
+def banner_top(img: Image.Image, lang: str) -> int:
+    """Top row of the band :func:`draw_banner` burns into ``img`` (marks stay above it)."""
+    return _banner_layout(img, lang)[4]
+
+
+def draw_banner(img: Image.Image, lang: str) -> int:
+    """Burn the "simulated — not for diagnosis" banner along the bottom of ``img``.
+
+    The dark red band runs to the bottom edge; its own text sits above the bottom strip
+    where the mentor's video track writes its bilingual notice, so that the two lines never
+    overlap, whatever the frame size. Returns the band's top row.
+    """
+    text, size, x, y, top = _banner_layout(img, lang)
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((0, top, img.width, img.height), fill=(90, 0, 0))
+    off = draw.textbbox((0, 0), text, font=font(size))[1]
+    draw.text((x, y - off), text, font=font(size), fill=(255, 230, 230))
+    return top
 
 
 #: Text of a mentor's annotation on the trainee's main image (px; WCAG-readable, ≥ 14).
