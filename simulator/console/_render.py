@@ -24,6 +24,8 @@ __all__ = [
     "compose",
     "draw_banner",
     "banner_top",
+    "draw_findings",
+    "image_to_frame",
     "draw_text",
     "png_bytes",
     "font",
@@ -240,3 +242,87 @@ def frame_to_image(
     if not (0 <= u < cols and 0 <= v < rows):
         return None
     return int(u), int(v / (aspect if abs(aspect - 1.0) > 1e-3 else 1.0))
+
+
+def image_to_frame(
+    col: float,
+    row: float,
+    shape: tuple[int, ...],
+    width: int,
+    height: int,
+    zoom: float = 1.0,
+    aspect: float = 1.0,
+) -> tuple[float, float, float]:
+    """Forward of :func:`frame_to_image`: image (col, row) → frame (x, y), and the frame
+    pixels per image column (to size a mark drawn around a finding)."""
+    rows, cols = shape
+    stretch = aspect if abs(aspect - 1.0) > 1e-3 else 1.0
+    rows_s = max(1, round(rows * stretch)) if stretch != 1.0 else rows
+    cw, ch = cols / max(zoom, 1.0), rows_s / max(zoom, 1.0)
+    left, top = (cols - cw) / 2, (rows_s - ch) / 2
+    if zoom > 1.0:
+        left, top = round(left), round(top)
+        cw, ch = round(left + cw) - left, round(top + ch) - top
+    scale = min(width / cw, height / ch)
+    new_w, new_h = max(1, round(cw * scale)), max(1, round(ch * scale))
+    ox, oy = (width - new_w) // 2, (height - new_h) // 2
+    x = ox + (col - left) / cw * new_w
+    y = oy + (row * stretch - top) / ch * new_h
+    return x, y, new_w / cw
+
+
+#: Colours of the AI marks by the trainee's decision, and of a finding the trainee added.
+FINDING_COLOURS = {
+    None: (255, 208, 0),  # undecided: amber
+    "accept": (60, 220, 90),
+    "reject": (255, 80, 80),
+    "add": (80, 200, 255),
+}
+#: Text of a finding's id beside its mark (px).
+FINDING_TEXT_PX = 14
+
+
+def draw_findings(img: Image.Image, marks: Sequence[dict], bottom: int | None = None) -> None:
+    """The AI's findings (boxes) and the trainee's own (circles) with their ids, over ``img``.
+
+    ``marks`` are dicts with ``x``, ``y`` (frame pixels of the centre), ``rx``, ``ry``
+    (half-extent in frame pixels), ``id``, ``shape`` (``"box"`` or ``"circle"``),
+    ``decision`` (None, ``"accept"``, ``"reject"`` or ``"add"``) and ``centre`` (True on the
+    finding's own slice: a full line; False on a neighbouring slice it spans: a thin one).
+    Nothing is drawn at or below row ``bottom`` (the banner).
+    """
+    if not marks:
+        return
+    limit = img.height if bottom is None else bottom
+    layer = Image.new("RGB", img.size, (0, 0, 0))
+    mask = Image.new("L", img.size, 0)
+    draw, mdraw = ImageDraw.Draw(layer), ImageDraw.Draw(mask)
+    for m in marks:
+        colour = FINDING_COLOURS.get(m.get("decision"), FINDING_COLOURS[None])
+        rx, ry = max(float(m["rx"]), 5.0), max(float(m["ry"]), 5.0)
+        box = (m["x"] - rx, m["y"] - ry, m["x"] + rx, m["y"] + ry)
+        width = 2 if m.get("centre", True) else 1
+        for d, fill in ((draw, colour), (mdraw, 255)):
+            if m.get("shape") == "circle":
+                d.ellipse(box, outline=fill, width=width)
+            else:
+                d.rectangle(box, outline=fill, width=width)
+            if m.get("decision") == "reject":  # a rejected mark is struck through
+                d.line((box[0], box[3], box[2], box[1]), fill=fill, width=1)
+        label = str(m.get("id", ""))
+        tx, ty = int(box[2]) + 3, int(box[1]) - 2
+        tbox = ImageDraw.Draw(layer).textbbox((tx, ty), label, font=font(FINDING_TEXT_PX))
+        if tbox[2] > img.width - 2:  # no room on the right: write it on the left
+            tx = int(box[0]) - 3 - int(tbox[2] - tbox[0])
+        for d, fill in ((draw, colour), (mdraw, 255)):
+            d.text(
+                (tx, ty),
+                label,
+                font=font(FINDING_TEXT_PX),
+                fill=fill,
+                stroke_width=2,
+                stroke_fill=(0, 0, 0) if d is draw else 255,
+            )
+    if limit < img.height:
+        ImageDraw.Draw(mask).rectangle((0, limit, img.width, img.height), fill=0)
+    img.paste(layer, (0, 0), mask)

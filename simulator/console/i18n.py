@@ -367,6 +367,90 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     ),
     "free_practice": ("Pratique libre", "Free practice"),
     "language": ("Langue", "Language"),
+    # detection AI (simulator.findings) at the console
+    "findings_toggle": ("Résultats IA", "AI findings"),
+    "findings_toggle_tip": (
+        "Afficher les marques du détecteur IA sur l'image et leur liste",
+        "Show the detection AI's marks on the image and their list",
+    ),
+    "findings_title": ("Détection IA — à vous de décider", "Detection AI — your decision"),
+    "findings_on": ("Résultats IA affichés.", "AI findings shown."),
+    "findings_off": ("Résultats IA masqués.", "AI findings hidden."),
+    "findings_locked": (
+        "Cet exercice évalue votre propre lecture : les résultats IA restent masqués.",
+        "This exercise tests your own reading: the AI findings stay hidden.",
+    ),
+    "findings_none": (
+        "L'IA ne signale rien sur cette série (cela ne veut pas dire qu'il n'y a rien).",
+        "The AI flags nothing on this series (which does not mean there is nothing).",
+    ),
+    "findings_no_series": (
+        "Acquérez une série : l'IA l'analysera.",
+        "Acquire a series: the AI will analyse it.",
+    ),
+    "findings_unavailable": (
+        "Détecteur IA indisponible pour cette série : aucun résultat n'est affiché.",
+        "Detection AI unavailable for this series: no findings are shown.",
+    ),
+    "findings_failed": (
+        "Le détecteur IA a échoué sur cette série : aucun résultat n'est affiché.",
+        "The detection AI failed on this series: no findings are shown.",
+    ),
+    "findings_hidden": (
+        "Marques IA masquées. Vos propres ajouts restent visibles.",
+        "AI marks hidden. Your own findings stay visible.",
+    ),
+    "finding_accept": ("Accepter", "Accept"),
+    "finding_reject": ("Rejeter", "Reject"),
+    "finding_undo": ("Annuler", "Undo"),
+    "finding_goto": ("Voir", "Show"),
+    "finding_goto_tip": ("Aller à la coupe {slice}", "Go to slice {slice}"),
+    "finding_add": ("Ajouter une lésion manquée", "Add a missed finding"),
+    "finding_add_armed": (
+        "Cliquez sur l'image au centre de la lésion (coupe affichée).",
+        "Click the image at the centre of the lesion (on the slice shown).",
+    ),
+    "finding_add_kind": ("Type", "Type"),
+    "finding_any": ("non précisé", "unspecified"),
+    "finding_confidence": ("confiance {pct} %", "confidence {pct}%"),
+    "finding_slice": ("coupe {slice}", "slice {slice}"),
+    "finding_slices": ("coupes {first}–{last}", "slices {first}–{last}"),
+    "decision_none": ("à décider", "to decide"),
+    "decision_accept": ("acceptée", "accepted"),
+    "decision_reject": ("rejetée", "rejected"),
+    "decision_add": ("ajoutée par vous", "added by you"),
+    "finding_accepted": ("{id} acceptée : {what}", "{id} accepted: {what}"),
+    "finding_rejected": ("{id} rejetée : {what}", "{id} rejected: {what}"),
+    "finding_added": (
+        "{id} ajoutée par vous (coupe {slice}).",
+        "{id} added by you (slice {slice}).",
+    ),
+    "finding_undone": ("Décision sur {id} annulée.", "Decision on {id} undone."),
+    "finding_unknown": (
+        "Résultat « {id} » inconnu sur cette série (résultats : {allowed}).",
+        "Finding '{id}' is not on this series (findings: {allowed}).",
+    ),
+    "finding_bad_kind": ("Pour {id} : accepter ou rejeter.", "For {id}: accept or reject."),
+    "finding_outside": (
+        "Cliquez à l'intérieur de l'image pour marquer une lésion.",
+        "Click inside the image to mark a lesion.",
+    ),
+    "finding_bad_label": (
+        "Type de lésion inconnu (types : {allowed}).",
+        "Unknown finding type (types: {allowed}).",
+    ),
+    "by_actor": ("par {role} {actor}", "by {role} {actor}"),
+    "findings_honesty": (
+        "Ce que vaut ce détecteur (sensibilité, faux positifs par examen, échecs hors entraînement : mouvement, faible dose, séquence inconnue, image débruitée par IA) : docs/findings.md",
+        "How good this detector is (sensitivity, false positives per exam, failures outside its training: motion, low dose, unseen sequence, AI-denoised input): docs/findings.md",
+    ),
+    "findings_figures": ("Chiffres de l'évaluation", "Evaluation figures"),
+    "label_ms_lesion": ("lésion de SEP", "MS lesion"),
+    "label_tumour": ("tumeur", "tumour"),
+    "label_disc_herniation": ("hernie discale", "disc herniation"),
+    "label_meniscal_tear": ("déchirure méniscale", "meniscal tear"),
+    "label_bone_marrow_oedema": ("œdème osseux", "bone-marrow oedema"),
+    "label_pet_hot_lesion": ("foyer hypermétabolique", "hot lesion"),
 }
 
 

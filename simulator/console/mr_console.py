@@ -15,13 +15,14 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _shell, hospital_panel
+from simulator.console.findings_panel import FindingsPanel
 from simulator.console.i18n import Labels, detect_lang
 from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard
 from simulator.console.patient import SCENARIOS, PatientCard, patient_from_exercise
 from simulator.console.planning import Planning
 from simulator.console.queue import QueuePanel
 from simulator.console.session import ConsoleSession
-from simulator.console.viewer import Viewer
+from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 from simulator.console.words import preset_label
 
 __all__ = ["build_mr_console", "MRConsole"]
@@ -61,7 +62,12 @@ class MRConsole:
         self.patient = PatientCard(s, L, on_patient=lambda p: self._after_anatomy())
         self.params = ParamCard(s, L, MR_GROUPS, {**MR_CHOICES})
         self.planning = Planning(s, L)
-        self.viewer = Viewer(s, L)
+        self.findings = FindingsPanel(s, L)
+        # a click on the image marks a finding the AI missed (when armed in the list)
+        self.viewer = Viewer(
+            s, L, on_click=lambda x, y: self.findings.on_image_click(x, y, FRAME_W, FRAME_H)
+        )
+        self.viewer.attach_beside(self.findings.widget)
         self.queue = QueuePanel(s, L, on_load=self.params.sync)
         self._syncing = False
         self.anatomy.observe(lambda ch: self._anatomy_changed(), "value")

@@ -24,15 +24,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from simulator.console import _render
 from simulator.console._backend import MRBackend, PETBackend, ScanResult, jsonable
 from simulator.console._commands import CommandsMixin
-from simulator.console._events import Listener
+from simulator.console._events import Listener, SessionEvents
 from simulator.console._scanning import CLOCKS, ScanMixin, format_mmss
 from simulator.console._view_state import VIEW_MODES as VIEW_MODES
 from simulator.console._view_state import ViewMixin
 from simulator.errors import UserError
 
-__all__ = ["ConsoleSession", "CLOCKS", "format_mmss"]
+__all__ = ["ConsoleSession", "CLOCKS", "format_mmss", "FINDINGS_COMMANDS"]
 
 
 def _dicom_patient(cls: Any, p: Any) -> Any:
@@ -57,7 +58,339 @@ def _hospital_snapshot(session: Any) -> dict:
     return hospital_snapshot(session)
 
 
-class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
+#: Console commands of the AI findings (see :class:`FindingsMixin`).
+FINDINGS_COMMANDS = ("show_findings", "decide_finding", "add_finding", "undo_finding")
+_FINDINGS_ROLES = ("local", "trainee", "mentor", "instructor")
+#: Radius (image pixels) of the circle drawn round a finding the trainee added.
+_ADDED_RADIUS_PX = 6.0
+
+
+class FindingsMixin(SessionEvents):
+    """The detection AI at the console: what it found on each series, whether its marks are
+    shown, and what the trainee decided (accept, reject, add a missed finding).
+
+    The findings are :func:`simulator.findings.detect` run on the series itself, once per
+    series, when the marks are first asked for; nothing is invented when the detector is
+    missing or fails (the list then says why). Every change goes through
+    :meth:`~simulator.console._commands.CommandsMixin.apply_command`, is attributed to its
+    actor and emitted as a ``findings`` event like the other console actions.
+    """
+
+    series: list[ScanResult]
+    current: int
+    slice_index: int
+    seed: int
+    lang: str
+    zoom: float
+    view_mode: str
+    live_image: Any
+    _lock: threading.RLock
+
+    def _init_findings(self) -> None:
+        self.findings_shown = False
+        #: An exercise that tests the trainee's own eye locks the toggle (off).
+        self.findings_locked = False
+        self._findings: dict[int, tuple[Any, ...]] = {}
+        self._findings_error: dict[int, str] = {}
+        self._decisions: dict[int, dict[str, str]] = {}
+        self._added: dict[int, list[Any]] = {}
+
+    # ------------------------------------------------------------------ state
+    def set_findings_policy(self, shown: bool = False, locked: bool = False) -> None:
+        """An exercise's setting of the AI findings: shown or not, and whether the trainee
+        may switch them; the decisions of an earlier exercise are forgotten."""
+        with self._lock:
+            self.findings_shown, self.findings_locked = bool(shown), bool(locked)
+            self._decisions.clear()
+            self._added.clear()
+        self._emit(
+            {
+                "type": "findings",
+                "action": "policy",
+                "shown": self.findings_shown,
+                "locked": self.findings_locked,
+            }
+        )
+
+    def findings_of(self, index: int | None = None) -> tuple[Any, ...]:
+        """The detector's findings on series ``index`` (default: current), run once."""
+        idx = self.current if index is None else index
+        if not 0 <= idx < len(self.series):
+            return ()
+        with self._lock:
+            if idx not in self._findings:
+                self._findings[idx] = self._detect(idx)
+            return self._findings[idx]
+
+    def findings_error(self, index: int | None = None) -> str:
+        """Why series ``index`` has no findings list ('' when the detector ran)."""
+        idx = self.current if index is None else index
+        self.findings_of(idx)
+        return self._findings_error.get(idx, "")
+
+    def _detect(self, idx: int) -> tuple[Any, ...]:
+        result = self.series[idx]
+        try:
+            import simulator.findings as findings
+
+            detect = getattr(findings, "detect", None)
+            if detect is None or result.series is None:
+                self._findings_error[idx] = "findings_unavailable"
+                return ()
+            rng = np.random.default_rng([self.seed, max(result.number, idx + 1), 19])
+            out = tuple(detect(result.series, rng=rng))
+        except Exception as exc:  # a detector failure never breaks the console
+            self._findings_error[idx] = "findings_failed"
+            self._findings_failure = f"{type(exc).__name__}: {exc}"
+            return ()
+        self._findings_error.pop(idx, None)
+        return out
+
+    def finding_decisions(self, index: int | None = None) -> dict[str, str]:
+        """finding id → ``"accept"`` or ``"reject"`` on series ``index`` (default: current)."""
+        idx = self.current if index is None else index
+        return dict(self._decisions.get(idx, {}))
+
+    def added_findings(self, index: int | None = None) -> list[Any]:
+        """The findings the trainee added on series ``index`` (``Decision`` of kind add)."""
+        idx = self.current if index is None else index
+        return list(self._added.get(idx, []))
+
+    def findings_state(self, index: int | None = None) -> dict[str, Any]:
+        """The ``findings`` entry of :meth:`snapshot` for series ``index``: ``shown``,
+        ``items`` (the detector's findings while shown), ``decisions`` and ``added``."""
+        idx = self.current if index is None else index
+        items = self.findings_of(idx) if self.findings_shown else ()
+        return {
+            "shown": bool(self.findings_shown),
+            "items": [f.to_dict() for f in items],
+            "decisions": self.finding_decisions(idx),
+            "added": [d.to_dict() for d in self.added_findings(idx)],
+        }
+
+    def findings_record(self) -> list[dict[str, Any]]:
+        """Every series on which the trainee saw findings or decided, with its protocol and
+        geometry: what an exercise attempt carries to the grader (and stores)."""
+        out = []
+        for idx, result in enumerate(self.series):
+            decided = self._decisions.get(idx) or self._added.get(idx)
+            if not (decided or (idx in self._findings and self.findings_shown)):
+                continue
+            out.append(
+                {
+                    "series": int(result.number or idx + 1),
+                    "protocol": jsonable(result.protocol),
+                    "geometry": jsonable(result.geometry),
+                    "items": [f.to_dict() for f in self._findings.get(idx, ())],
+                    "decisions": dict(self._decisions.get(idx, {})),
+                    "added": [d.to_dict() for d in self._added.get(idx, [])],
+                    "shown": bool(self.findings_shown),
+                }
+            )
+        return out
+
+    def _sync_metrics(self, idx: int) -> None:
+        """The series' metrics carry its findings and decisions (snapshot, attempt, DICOM)."""
+        if 0 <= idx < len(self.series):
+            record = self.findings_state(idx)
+            record["items"] = [f.to_dict() for f in self._findings.get(idx, ())]
+            self.series[idx].metrics["ai_findings"] = record
+
+    # ------------------------------------------------------------------ commands
+    def _finding_error(self, key: str, **kw: Any) -> UserError:
+        """A refusal in the console's language (German in the English slot, as elsewhere)."""
+        from simulator.console.i18n import tr
+
+        return UserError(tr(key, "de" if self.lang == "de" else "en", **kw), tr(key, "fr", **kw))
+
+    def _findings_command(self, command: dict, actor: str, role: str) -> dict:
+        from simulator.console.i18n import tr
+
+        if role not in _FINDINGS_ROLES:
+            return {
+                "ok": False,
+                "message": tr("not_allowed", self.lang, role=role),
+                "before": None,
+                "after": None,
+            }
+        kind = command["type"]
+        idx = self.current
+        if kind == "show_findings":
+            on = bool(command.get("on", True))
+            if self.findings_locked and role in ("local", "trainee", "mentor") and on:
+                raise self._finding_error("findings_locked")
+            before, self.findings_shown = self.findings_shown, on
+            if on:
+                self.findings_of()
+            self._sync_metrics(idx)
+            return self._finding_event(
+                "show",
+                actor,
+                role,
+                before,
+                on,
+                on=on,
+                text=tr("findings_on" if on else "findings_off", self.lang),
+            )
+        if not 0 <= idx < len(self.series):
+            raise self._finding_error("no_series")
+        if kind == "add_finding":
+            return self._add_finding(command, actor, role)
+        fid = str(command.get("id", ""))
+        added = {d.finding_id: d for d in self._added.get(idx, [])}
+        known = {f.id: f for f in self.findings_of()}
+        if fid not in known and fid not in added:
+            allowed = ", ".join(list(known) + list(added)) or "—"
+            raise self._finding_error("finding_unknown", id=fid, allowed=allowed)
+        decisions = self._decisions.setdefault(idx, {})
+        prior: str | None = decisions.get(fid) or ("add" if fid in added else None)
+        if kind == "undo_finding":
+            if fid in added:
+                self._added[idx] = [d for d in self._added[idx] if d.finding_id != fid]
+            decisions.pop(fid, None)
+            self._sync_metrics(idx)
+            return self._finding_event(
+                "undo",
+                actor,
+                role,
+                prior,
+                None,
+                id=fid,
+                text=tr("finding_undone", self.lang, id=fid),
+            )
+        decision = str(command.get("kind", ""))
+        if decision not in ("accept", "reject") or fid not in known:
+            raise self._finding_error("finding_bad_kind", id=fid)
+        decisions[fid] = decision
+        self._sync_metrics(idx)
+        f = known[fid]
+        return self._finding_event(
+            "decide",
+            actor,
+            role,
+            prior,
+            decision,
+            id=fid,
+            kind=decision,
+            label=f.label,
+            text=tr(f"finding_{decision}ed", self.lang, id=fid, what=f.text_in(self.lang)),
+        )
+
+    def _add_finding(self, command: dict, actor: str, role: str) -> dict:
+        from simulator.console.i18n import tr
+        from simulator.findings import FINDING_LABELS, Decision
+
+        idx = self.current
+        images = self.series[idx].images
+        n, rows, cols = images.shape
+        k = int(command.get("slice", self.slice_index))
+        r, c = float(command["row"]), float(command["col"])
+        if not (0 <= k < n and 0 <= r < rows and 0 <= c < cols):
+            raise self._finding_error("finding_outside")
+        label = command.get("label") or None
+        if label is not None and label not in FINDING_LABELS:
+            raise self._finding_error("finding_bad_label", allowed=", ".join(FINDING_LABELS))
+        mine = self._added.setdefault(idx, [])
+        used = {d.finding_id for d in mine}
+        number = 1
+        while f"T{number}" in used:
+            number += 1
+        d = Decision("add", f"T{number}", slice_index=k, centre_rc=(r, c), label=label)
+        mine.append(d)
+        self._sync_metrics(idx)
+        return self._finding_event(
+            "add",
+            actor,
+            role,
+            None,
+            "add",
+            id=d.finding_id,
+            kind="add",
+            slice=k,
+            row=r,
+            col=c,
+            label=label,
+            text=tr("finding_added", self.lang, id=d.finding_id, slice=k + 1),
+        )
+
+    def _finding_event(
+        self, action: str, actor: str, role: str, before: Any, after: Any, text: str, **fields: Any
+    ) -> dict:
+        from simulator.console.i18n import tr
+
+        result = self.series[self.current] if 0 <= self.current < len(self.series) else None
+        event = {
+            "type": "findings",
+            "action": action,
+            "actor": actor,
+            "role": role,
+            "series": result.number if result is not None else None,
+            **fields,
+        }
+        self._emit(event)
+        if actor != "local":
+            text += " — " + tr(
+                "by_actor", self.lang, role=tr(f"role_{role}", self.lang), actor=actor
+            )
+        self._say(text, "info", actor=actor, role=role)
+        return {"ok": True, "message": text, "before": before, "after": after}
+
+    # ------------------------------------------------------------------ drawing
+    def finding_marks(self, width: int, height: int) -> list[dict[str, Any]]:
+        """The marks :func:`._render.draw_findings` draws on the frame now: the AI's
+        findings on the slices they span (while shown) and the trainee's own."""
+        idx = self.current
+        if (
+            self.live_image is not None
+            or self.view_mode != "single"
+            or not 0 <= idx < len(self.series)
+        ):
+            return []
+        result = self.series[idx]
+        shape = result.images.shape[1:]
+        k = self.slice_index
+        decisions = self._decisions.get(idx, {})
+        marks = []
+
+        def place(col: float, row: float, ry: float, rx: float, **kw: Any) -> None:
+            x, y, scale = _render.image_to_frame(
+                col + 0.5, row + 0.5, shape, width, height, self.zoom, result.aspect
+            )
+            if 0 <= x < width and 0 <= y < height:
+                marks.append(
+                    {"x": x, "y": y, "rx": rx * scale, "ry": ry * scale * result.aspect, **kw}
+                )
+
+        if self.findings_shown:
+            for f in self.findings_of(idx):
+                half = (f.n_slices - 1) / 2.0
+                if abs(k - f.slice_index) <= half + 1e-9:
+                    place(
+                        f.centre_rc[1],
+                        f.centre_rc[0],
+                        f.extent_px[0],
+                        f.extent_px[1],
+                        id=f.id,
+                        shape="box",
+                        decision=decisions.get(f.id),
+                        centre=k == f.slice_index,
+                    )
+        for d in self._added.get(idx, []):
+            if d.slice_index == k and d.centre_rc is not None:
+                place(
+                    d.centre_rc[1],
+                    d.centre_rc[0],
+                    _ADDED_RADIUS_PX,
+                    _ADDED_RADIUS_PX,
+                    id=d.finding_id,
+                    shape="circle",
+                    decision="add",
+                    centre=True,
+                )
+        return marks
+
+
+class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
     """State of one trainee console (MR or PET).
 
     Parameters
@@ -128,6 +461,26 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         self._lock = threading.RLock()
         self.consequences = self._consequences(self.protocol)
         self.warnings = self.backend.check(self.protocol)
+        self._init_findings()
+
+    # ------------------------------------------------------------------ findings hooks
+    def _apply(self, command: dict, actor: str, role: str) -> dict:
+        if isinstance(command, dict) and command.get("type") in FINDINGS_COMMANDS:
+            return self._findings_command(command, actor, role)
+        return super()._apply(command, actor, role)
+
+    def render_frame(self, width: int = 640, height: int = 480) -> NDArray[np.uint8]:
+        """What the trainee sees (see :meth:`ViewMixin.render_frame`) with the AI's marks
+        and the trainee's own findings: the mentor's video shows the same marks."""
+        frame = super().render_frame(width, height)
+        marks = self.finding_marks(width, height)
+        if not marks:
+            return frame
+        from PIL import Image
+
+        img = Image.fromarray(frame)
+        _render.draw_findings(img, marks, bottom=_render.banner_top(img, self.lang))
+        return np.asarray(img, dtype=np.uint8)
 
     # ------------------------------------------------------------------ anatomy
     @property
@@ -207,6 +560,8 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
         """Enter an exercise (only ``editable`` parameters may change) or free practice (None)."""
         self.exercise_id = exercise_id
         self.exercise_editable = None if exercise_id is None else frozenset(editable or ())
+        if exercise_id is None and self.findings_locked:  # free practice: the toggle is free
+            self.findings_locked = False
         self._emit(
             {
                 "type": "exercise",
@@ -273,6 +628,8 @@ class ConsoleSession(CommandsMixin, ScanMixin, ViewMixin):
             "patient": jsonable(self.patient),
             "screening": self.screening,
             "message": self.message,
+            # the detection AI: shown or not, its findings on the current series, decisions
+            "findings": self.findings_state(),
             # the worklist entry and the PACS status of the exam (simulator.hospital)
             **_hospital_snapshot(self),
         }

@@ -47,7 +47,7 @@ class Viewer:
     """Widgets around a session's rendered frame."""
 
     def __init__(
-        self, session: Any, labels: Labels, on_click: Callable[[int, int], None] | None = None
+        self, session: Any, labels: Labels, on_click: Callable[[int, int], object] | None = None
     ) -> None:
         self.session, self.L, self.on_click = session, labels, on_click
         self._syncing = False
@@ -138,8 +138,20 @@ class Viewer:
         self.refresh()
 
     def _on_session(self, event: dict) -> None:
-        if event.get("type") == "annotations":  # a mentor drew on (or cleared) the image
+        # a mentor drew on (or cleared) the image; the AI's marks or a decision changed
+        if event.get("type") in ("annotations", "findings"):
             self.refresh_image()
+
+    def attach_beside(self, widget: W.Widget) -> None:
+        """Put ``widget`` right under the image, above the slice and W/L controls (the AI
+        findings list: the trainee reads it with the image in view)."""
+        children = list(self.widget.children)
+        self.widget.children = [children[0], widget, *children[1:]]
+
+    def click_frame(self, x: int, y: int) -> None:
+        """What a click at frame pixel (x, y) does (``on_click``), without a mouse."""
+        if self.on_click is not None:
+            self.on_click(int(x), int(y))
 
     def _mode_options(self) -> list[tuple[str, str]]:
         t = self.L.t

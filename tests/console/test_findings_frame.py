@@ -1,4 +1,4 @@
-"""The frame the mentor receives: its burnt-in lines.
+"""The frame the mentor receives: its burnt-in lines and the mapping the AI marks use.
 
 Issue 14: the console's "SIMULATED — NOT FOR DIAGNOSIS" banner was drawn over the bilingual
 notice that the mentor's video track writes along the bottom of every frame
@@ -37,3 +37,21 @@ def test_banner_and_mentor_notice_never_overlap(size: tuple[int, int], lang: str
     assert top <= text_rows[0]  # the band holds the banner's text…
     assert (banner[top:, :, 0] >= 90).all()  # …and runs to the bottom, under the notice
     assert _render.banner_top(Image.new("RGB", (w, h)), lang) == top
+
+
+@pytest.mark.parametrize("zoom", [1.0, 2.0])
+@pytest.mark.parametrize("aspect", [1.0, 1.25])
+@pytest.mark.parametrize("shape", [(64, 64), (96, 128)])
+def test_image_to_frame_inverts_frame_to_image(
+    zoom: float, aspect: float, shape: tuple[int, int]
+) -> None:
+    """A mark drawn at a pixel's centre is read back as that pixel by a click there."""
+    rows, cols = shape
+    for r, c in (
+        (rows // 2, cols // 2),
+        (rows // 3, cols // 3 + 1),
+        (rows // 2 + 5, cols // 2 - 7),
+    ):
+        x, y, scale = _render.image_to_frame(c + 0.5, r + 0.5, shape, 544, 420, zoom, aspect)
+        assert scale > 0
+        assert _render.frame_to_image(x, y, shape, 544, 420, zoom, aspect) == (c, r)
