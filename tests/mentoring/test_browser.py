@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,6 +33,7 @@ def live_hub(
     labels: tuple[str, ...],
     prefix: str = "/",
     make_console=FakeConsole,  # noqa: ANN001
+    modality: str = "mr",
 ) -> Iterator[SimpleNamespace]:
     """Hub and one trainee kernel per label, on their own loop in a thread (Playwright's sync
     API owns ours)."""
@@ -55,7 +57,7 @@ def live_hub(
         await web.TCPSite(runner, "127.0.0.1", port).start()
         rooms, links = [], []
         for label in labels:
-            room = await create_room(url, SECRET, label, "mr")
+            room = await create_room(url, SECRET, label, modality)
             link = TraineeLink(
                 make_console(), url, room["tokens"]["trainee"], name=label, size=(320, 240)
             )
@@ -121,6 +123,8 @@ def test_mentor_page_decodes_console_and_drives_it(browser, live_room, artifacts
         page.click(".merm-set")
         page.wait_for_selector(".merm-param-tr_ms:has-text('750')")
         assert live_room.console.params["tr_ms"] == 750.0
+        # the outcome names the parameter and its values as the card does, not the key
+        assert page.inner_text(".merm-result") == "✓ TR: 500 ms → 750 ms"
         assert live_room.console.log[-1][:2] == ("DrWeb", "mentor")
 
         # people's audio/video: the trainee's call page and the mentor page see each other
@@ -185,8 +189,8 @@ def test_mentor_page_works_under_a_jupyterhub_service_prefix(browser, tmp_path) 
             context.close()
 
 
-def _console_with_worklist_and_failed_pacs():  # noqa: ANN202
-    """A real MR console whose exam comes from a worklist entry, with one real series whose
+def _console_with_worklist_and_failed_pacs(lang: str = "en"):  # noqa: ANN202
+    """A real MR console, in ``lang``, whose exam comes from a worklist entry, with one real series whose
     C-STORE failed (nothing listens on port 1): what the mentor's page must put in words."""
     from simulator.console.hospital_panel import patient_for_procedure
     from simulator.console.session import ConsoleSession
@@ -194,7 +198,7 @@ def _console_with_worklist_and_failed_pacs():  # noqa: ANN202
     from simulator.hospital.exam import send_exam, set_worklist_entry
     from simulator.hospital.worklist import procedure_for_scenario, scenario_names
 
-    s = ConsoleSession("mr", lang="en", seed=5)
+    s = ConsoleSession("mr", lang=lang, seed=5)
     sp = procedure_for_scenario(scenario_names()[0], datetime.datetime(2026, 12, 2, 9, 0))
     s.set_patient(patient_for_procedure(sp))
     s.set_screening("ok")
@@ -211,14 +215,54 @@ def _console_with_worklist_and_failed_pacs():  # noqa: ANN202
     return s, sp
 
 
-@pytest.mark.parametrize("lang", ["fr", "en"])
+WORDS = json.loads(
+    (Path(__file__).resolve().parents[2] / "simulator/mentoring/static/words.json").read_text(
+        "utf-8"
+    )
+)
+
+
+def _english_only(lang: str) -> set[str]:
+    """Words of the page's table that English says differently from ``lang``: none of them
+    may fill a cell of a French or German page."""
+    if lang == "en":
+        return set()
+    out = set()
+    for table in ("params", "switch", "roles"):
+        out |= {e["en"] for e in WORDS[table].values() if e[lang] != e["en"]}
+    for values in WORDS["values"].values():
+        out |= {e["en"] for e in values.values() if e[lang] != e["en"]}
+    return out
+
+
+def _layout_faults(page) -> list[str]:  # noqa: ANN001
+    """What overflows at the page's size: the page wider than the window, a tile past its
+    right edge, a cell or line whose text is wider than its box."""
+    return page.evaluate(
+        """() => {
+        const out = [], W = document.documentElement.clientWidth;
+        if (document.scrollingElement.scrollWidth > W + 1) out.push(`page ${document.scrollingElement.scrollWidth} > ${W}`);
+        for (const t of document.querySelectorAll('.tile')) {
+          const r = t.getBoundingClientRect();
+          if (r.right > W + 1) out.push(`tile right ${r.right} > ${W}`);
+        }
+        for (const e of document.querySelectorAll('.tile td, .tile li, .tile .status, .tile h2, .tile button, header *')) {
+          if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'auto')
+            out.push(`${e.className || e.tagName}: ${e.innerText.slice(0, 40)} (${e.scrollWidth} > ${e.clientWidth})`);
+        }
+        return out; }"""
+    )
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
 def test_mentor_page_tells_worklist_and_pacs_in_words(
     browser, tmp_path, monkeypatch, lang, artifacts_dir
 ) -> None:  # noqa: ANN001
     """The worklist entry and each series' PACS status read as sentences of the page's
-    language (patient, procedure, accession; series, state, reason), never as JSON."""
+    language (patient, procedure, accession; series, state, reason), never as JSON; the
+    protocol reads as the console's card (name, value and unit), never as its keys."""
     monkeypatch.setenv("MERM_HOME", str(tmp_path / "home"))
-    session, sp = _console_with_worklist_and_failed_pacs()
+    session, sp = _console_with_worklist_and_failed_pacs(lang)  # the trainee's language too
     snap = session.snapshot()
     assert snap["worklist"]["accession"] == sp.accession_number and snap["pacs"]
     with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
@@ -232,18 +276,35 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
             rows = page.eval_on_selector_all(
                 "table.params tr", "rs => rs.map(r => [r.cells[0].innerText, r.cells[1].innerText])"
             )
-            lines = dict(rows[-6:])  # the state lines follow the protocol's
+            lines = dict(rows)  # the state lines; the protocol is beside them
+            proto_rows = page.eval_on_selector_all(
+                ".merm-protocol .kv",
+                "rs => rs.map(r => [r.children[0].innerText, r.children[1].innerText])",
+            )
+            assert len(proto_rows) == len(snap["protocol"]), proto_rows
+            cell = {k: page.inner_text(f".merm-param-{k}") for k in snap["protocol"]}
+            label = {k: page.inner_text(f".merm-label-{k}") for k in snap["protocol"]}
             worklist = page.inner_text(".merm-state-worklist")
             pacs = page.inner_text(".merm-state-pacs")
             scan = page.inner_text(".merm-state-scan")
-            fat_sat = page.inner_text(".merm-param-fat_sat")
             window = page.inner_text(".merm-state-window")
-            header = (page.inner_text("#name-label"),
-                      page.get_attribute("#add-token", "placeholder"))
-            page.screenshot(path=str(artifacts_dir / f"mentor_state_{lang}.png"), full_page=True)
+            tile_title = page.inner_text(".tile h2 > span")
+            options = page.eval_on_selector_all(
+                ".merm-param-name option", "os => os.map(o => o.textContent)"
+            )
+            header = (
+                page.inner_text("#name-label"),
+                page.get_attribute("#add-token", "placeholder"),
+            )
+            faults = _layout_faults(page)
+            page.screenshot(path=str(artifacts_dir / f"mentor_state_{lang}.png"))
+            page.screenshot(
+                path=str(artifacts_dir / f"mentor_state_{lang}_full.png"), full_page=True
+            )
         finally:
             page.close()
     assert not errors, errors
+    assert not faults, faults
     for text in [worklist, pacs, scan, window]:
         assert "{" not in text and '"' not in text and "null" not in text, text
     assert sp.accession_number in worklist and sp.procedure_description in worklist
@@ -252,19 +313,140 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     expected = {
         "fr": ("Liste de travail", f"Série 1 {name} : échec (", "terminée"),
         "en": ("Worklist", f"Series 1 {name}: failed (", "done"),
+        "de": ("Arbeitsliste", f"Serie 1 {name}: fehlgeschlagen (", "fertig"),
     }[lang]
     assert expected[0] in lines, lines
     assert pacs.startswith(expected[1]), pacs
     from simulator.hospital.exam import exam_for
 
     (status,) = exam_for(session).statuses.values()
-    assert (status.reason_fr if lang == "fr" else status.reason_en) in pacs
+    # nothing listens on port 1: the reason, and the operating system's error, in words
+    assert "Connection refused" in status.reason_en
+    reason = {
+        "fr": status.reason_fr.replace("(Connection refused)", "(connexion refusée)"),
+        "en": status.reason_en,
+        "de": "ORTHANC@127.0.0.1:1: nicht erreichbar (Verbindung abgelehnt); "
+        "läuft der Server, stimmt der Port?",
+    }[lang]
+    assert reason in pacs, pacs
     assert scan == expected[2], scan
     # words, not letters: the video's burnt-in "W … L …" is width/level, and a French "L"
     # (largeur) beside it would read as the level
-    assert re.fullmatch({"fr": r"centre [\d.]+ / largeur [\d.]+",
-                         "en": r"center [\d.]+ / width [\d.]+"}[lang], window), window
-    assert fat_sat == {"fr": "non", "en": "no"}[lang] and not session.protocol.fat_sat, fat_sat
+    assert re.fullmatch(
+        {
+            "fr": r"centre [\d.]+ / largeur [\d.]+",
+            "en": r"center [\d.]+ / width [\d.]+",
+            "de": r"Zentrum [\d.]+ / Breite [\d.]+",
+        }[lang],
+        window,
+    ), window
+    # the protocol as a technologist reads it: name, value and unit in the page's language
+    p = session.protocol
+    assert (p.sequence, p.body_part, p.orientation, p.tr_ms, p.flip_deg, p.fat_sat) == (
+        "se",
+        "head",
+        "axial",
+        500.0,
+        90.0,
+        False,
+    )
+    assert (label["tr_ms"], cell["tr_ms"]) == ("TR", "500 ms")
+    assert cell["flip_deg"] == "90°" and cell["slice_mm"] == f"{p.slice_mm:g} mm"
+    assert (label["sequence"], cell["sequence"]) == {
+        "fr": ("Séquence", "écho de spin (SE)"),
+        "en": ("Sequence", "spin echo (SE)"),
+        "de": ("Sequenz", "Spinecho (SE)"),
+    }[lang]
+    assert (label["body_part"], cell["body_part"]) == {
+        "fr": ("Antenne", "tête"),
+        "en": ("Coil", "head"),
+        "de": ("Spule", "Kopf"),
+    }[lang]
+    assert (label["orientation"], cell["orientation"]) == {
+        "fr": ("Plan", "axial"),
+        "en": ("Plane", "axial"),
+        "de": ("Schichtebene", "axial"),
+    }[lang]
+    assert cell["fat_sat"] == {"fr": "désactivé", "en": "off", "de": "aus"}[lang]
+    for k in snap["protocol"]:  # no key, no Python literal
+        assert k not in (label[k], cell[k]) and "_" not in label[k] + cell[k], (
+            k,
+            label[k],
+            cell[k],
+        )
+        assert not re.search(r"\b(True|False|None|true|false|null)\b", cell[k]), (k, cell[k])
+    assert "_" not in "".join(options), options
+    english = _english_only(lang)
+    leaked = [c for row in proto_rows for c in row if c in english]
+    assert not leaked, f"English on the {lang} page: {leaked}"
+    assert (
+        tile_title
+        == {
+            "fr": "Alice (IRM) — mentor",
+            "en": "Alice (MR) — mentor",
+            "de": "Alice (MRT) — Mentor",
+        }[lang]
+    ), tile_title
     # the header speaks the page's language too
-    assert header == {"fr": ("votre nom", "collez le lien d'invitation d'une console"),
-                      "en": ("your name", "paste a console's invitation link")}[lang], header
+    assert (
+        header
+        == {
+            "fr": ("votre nom", "collez le lien d'invitation d'une console"),
+            "en": ("your name", "paste a console's invitation link"),
+            "de": ("Ihr Name", "Einladungslink einer Konsole einfügen"),
+        }[lang]
+    ), header
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_mentor_page_reads_the_pet_protocol_in_words(
+    browser, tmp_path, lang, artifacts_dir
+) -> None:  # noqa: ANN001
+    """A real PET console's card on the mentor's page: each parameter named, with its unit,
+    on/off and named values in the page's language; nothing overflows at 1366×768."""
+    from simulator.console.session import ConsoleSession
+
+    session = ConsoleSession("pet", lang=lang, seed=3)
+    protocol = session.snapshot()["protocol"]
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session, modality="pet") as live:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            mentor = live.rooms[0]["links"]["mentor"]
+            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+            page.wait_for_selector(".merm-param-activity_mbq", timeout=PAGE_HANG_GUARD_MS)
+            rows = page.eval_on_selector_all(
+                ".merm-protocol .kv",
+                "rs => rs.map(r => [r.children[0].innerText, r.children[1].innerText])",
+            )
+            cell = {k: page.inner_text(f".merm-param-{k}") for k in protocol}
+            title = page.inner_text(".tile h2 > span")
+            faults = _layout_faults(page)
+            page.screenshot(path=str(artifacts_dir / f"mentor_pet_{lang}.png"))
+        finally:
+            page.close()
+    assert not errors, errors
+    assert not faults, faults
+    assert len(rows) == len(protocol), rows
+    p = session.protocol
+    assert (p.tracer, p.recon, p.tof_ps, p.attenuation_correction) == ("F18-FDG", "osem", 0.0, True)
+    assert cell["tracer"] == "¹⁸F-FDG" and cell["recon"] == "OSEM"
+    assert (
+        cell["activity_mbq"] == f"{p.activity_mbq:g} MBq"
+        and cell["uptake_min"] == f"{p.uptake_min:g} min"
+    )
+    on, off = {"fr": ("activé", "désactivé"), "en": ("on", "off"), "de": ("ein", "aus")}[lang]
+    assert cell["attenuation_correction"] == on and cell["tof_ps"] == off, cell
+    english = _english_only(lang)
+    for name, value in rows:
+        assert "_" not in name + value and name not in protocol, (name, value)
+        assert name not in english and value not in english, (lang, name, value)
+    assert (
+        title
+        == {
+            "fr": "Alice (TEP) — mentor",
+            "en": "Alice (PET) — mentor",
+            "de": "Alice (PET) — Mentor",
+        }[lang]
+    ), title

@@ -16,7 +16,8 @@ const TEXT = {
     window: "window", scanState: "scan", sent: "sent", failed: "failed", pending_pacs: "not sent yet",
     idle: "ready", running: "running", done: "done", stopped: "stopped", error: "error",
     none: "—", center: "center", width: "width", patient: "patient", yes: "yes", no: "no",
-    mentor: "mentor", yourName: "your name", invite: "paste a console's invitation link" },
+    mentor: "mentor", yourName: "your name", invite: "paste a console's invitation link",
+    mr: "MR", pet: "PET", parameter: "parameter" },
   fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
     release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
     clear: "Effacer les annotations", connecting: "connexion…", live: "en direct",
@@ -28,7 +29,8 @@ const TEXT = {
     window: "fenêtre", scanState: "acquisition", sent: "envoyée", failed: "échec", pending_pacs: "pas encore envoyée",
     idle: "prête", running: "en cours", done: "terminée", stopped: "arrêtée", error: "erreur",
     none: "—", center: "centre", width: "largeur", patient: "patient", yes: "oui", no: "non",
-    mentor: "mentor", yourName: "votre nom", invite: "collez le lien d'invitation d'une console" },
+    mentor: "mentor", yourName: "votre nom", invite: "collez le lien d'invitation d'une console",
+    mr: "IRM", pet: "TEP", parameter: "paramètre" },
   de: { trainee: "Auszubildende/r", you: "Sie", control: "Steuerung", request: "Steuerung anfragen",
     release: "Steuerung abgeben", scan: "Aufnehmen", set: "Setzen", send: "Senden",
     clear: "Anmerkungen löschen", connecting: "Verbindung…", live: "live", closed: "getrennt",
@@ -40,9 +42,63 @@ const TEXT = {
     window: "Fenster", scanState: "Aufnahme", sent: "gesendet", failed: "fehlgeschlagen", pending_pacs: "noch nicht gesendet",
     idle: "bereit", running: "läuft", done: "fertig", stopped: "gestoppt", error: "Fehler",
     none: "—", center: "Zentrum", width: "Breite", patient: "Patient", yes: "ja", no: "nein",
-    mentor: "Mentor", yourName: "Ihr Name", invite: "Einladungslink einer Konsole einfügen" },
+    mentor: "Mentor", yourName: "Ihr Name", invite: "Einladungslink einer Konsole einfügen",
+    mr: "MRT", pet: "PET", parameter: "Parameter" },
 }[LANG];
 
+// The words for what the consoles publish: parameter names and units, named values, roles,
+// PACS reasons (static/words.json, the three languages in one
+// table; tests/mentoring/test_mentor_words.py checks it against the real consoles).
+const WORDS = { params: {}, values: {}, switch: {}, roles: {}, pacs_reasons: { de: [], os_errors: {} } };
+async function loadWords() {
+  try {
+    const r = await fetch(hubUrl("static/words.json"));
+    if (r.ok) Object.assign(WORDS, await r.json());
+  } catch (e) { /* the page still works, with the consoles' own keys */ }
+  return WORDS;
+}
+function word(table, key, fallback = key) {
+  const t = WORDS[table] && WORDS[table][key];
+  return (t && t[LANG]) || fallback;
+}
+function number(v) {
+  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+}
+function withUnit(n, unit) {
+  return !unit ? n : unit === "°" ? `${n}°` : `${n} ${unit}`;
+}
+// A protocol parameter as the console's card says it: "TR" … "500 ms", "écho de spin (SE)".
+function paramLabel(key) { return word("params", key); }
+function paramText(key, v) {
+  const p = WORDS.params[key] || {};
+  if (v === null || v === undefined || v === "") return TEXT.none;
+  if (typeof v === "boolean") return word("switch", v ? "on" : "off", v ? TEXT.yes : TEXT.no);
+  const named = WORDS.values[key] && WORDS.values[key][String(v)];
+  if (named) return named[LANG];
+  if (typeof v === "number") return v === 0 && p.zero ? p.zero[LANG] : withUnit(number(v), p.unit);
+  if (Array.isArray(v)) return withUnit(v.map((x) => (typeof x === "number" ? number(x) : String(x))).join(" × "), p.unit);
+  return String(v);
+}
+function roleWord(role) { return word("roles", role); }
+// The operating system's error inside "unreachable (…)", in the page's language.
+function osErrors(text) {
+  for (const [en, t] of Object.entries(WORDS.pacs_reasons.os_errors || {})) text = text.split(`(${en})`).join(`(${t[LANG]})`);
+  return text;
+}
+// Why a series did not reach the PACS: the hospital gives English and French; German from
+// the English reason through words.json's patterns (English when none matches).
+function pacsReason(st) {
+  const en = st.reason || "";
+  if (LANG === "fr") return osErrors(st.reason_fr || en);
+  if (LANG === "de") {
+    if (st.reason_de) return st.reason_de;
+    for (const [pattern, de] of WORDS.pacs_reasons.de || []) {
+      const m = new RegExp(pattern).exec(en);
+      if (m) return osErrors(de.replace(/\{(\d)\}/g, (_, i) => m[Number(i)]));
+    }
+  }
+  return en;
+}
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -218,5 +274,6 @@ function remoteMediaInto(container) {
   };
 }
 
-window.MERM = { TEXT, LANG, el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
+window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason,
+  el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
 })();

@@ -1,0 +1,128 @@
+"""The mentor page's words (static/words.json) cover what the real consoles publish.
+
+The key lists come from the real MR and PET console snapshots and from the physics and
+mentoring packages' own tuples of allowed values, never from a copy: a new parameter, a new
+named value or role that has no French, English and German word fails here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+
+import pytest
+
+from simulator.console.session import ConsoleSession
+from simulator.mentoring._hub_http import STATIC
+from simulator.mentoring.tokens import ROLES
+
+LANGS = ("fr", "en", "de")
+WORDS = json.loads((STATIC / "words.json").read_text(encoding="utf-8"))
+
+
+def _said(entry: dict, where: str) -> None:
+    for lang in LANGS:
+        text = entry.get(lang)
+        assert isinstance(text, str) and text.strip(), f"{where}: no {lang} word"
+        assert "_" not in text, f"{where}: {lang} word {text!r} looks like a key"
+
+
+def _named_values() -> dict[str, tuple]:
+    """The allowed values of each text-valued parameter, from the physics packages."""
+    from simulator.mr.protocol import BODY_PARTS, MOTION_LEVELS, ORIENTATIONS, PHASE_DIRS, SEQUENCES
+    from simulator.pet.protocol import FBP_WINDOWS, RECONS
+    from simulator.pet.tracers import TRACERS
+
+    return {
+        "sequence": SEQUENCES,
+        "orientation": ORIENTATIONS,
+        "phase_dir": PHASE_DIRS,
+        "motion": MOTION_LEVELS,
+        "body_part": BODY_PARTS,
+        "recon": RECONS,
+        "fbp_window": FBP_WINDOWS,
+        "tracer": tuple(TRACERS),
+    }
+
+
+@pytest.mark.parametrize("modality", ["mr", "pet"])
+def test_every_parameter_the_console_publishes_has_a_word_in_each_language(modality) -> None:  # noqa: ANN001
+    protocol = ConsoleSession(modality, lang="en", seed=1).snapshot()["protocol"]
+    assert len(protocol) > 10, protocol  # the real card, not an empty stand-in
+    missing = sorted(set(protocol) - set(WORDS["params"]))
+    assert not missing, f"{modality} parameters without a word on the mentor page: {missing}"
+    for key in protocol:
+        _said(WORDS["params"][key], f"params.{key}")
+    named = _named_values()
+    # every text-valued parameter is one whose allowed values the physics names
+    texts = {k for k, v in protocol.items() if isinstance(v, str)}
+    assert texts <= set(named), f"text parameters with no list of values here: {texts - set(named)}"
+    for key in texts:
+        for value in named[key]:
+            entry = WORDS["values"].get(key, {}).get(str(value))
+            assert entry, f"{key} = {value!r} has no word on the mentor page"
+            _said(entry, f"values.{key}.{value}")
+
+
+def test_on_off_and_roles_have_words() -> None:
+    for state in ("on", "off"):
+        _said(WORDS["switch"][state], f"switch.{state}")
+    for role in ROLES:
+        _said(WORDS["roles"][role], f"roles.{role}")
+    # French and German are not English in disguise (acronyms and shared words aside)
+    for table in ("switch",):
+        for key, entry in WORDS[table].items():
+            assert entry["fr"] != entry["en"] and entry["de"] != entry["en"], (table, key, entry)
+
+
+def _german_reason(en: str) -> str | None:
+    for pattern, de in WORDS["pacs_reasons"]["de"]:
+        m = re.search(pattern, en)
+        if m:
+            return re.sub(r"\{(\d)\}", lambda g, m=m: m.group(int(g.group(1))), de)
+    return None
+
+
+def test_german_pacs_reasons_from_the_real_failures() -> None:
+    """The reasons the hospital gives for a series that did not reach the PACS (nothing
+    listens; something listens that is not a DICOM server) read in German."""
+    from simulator.errors import UserError
+    from simulator.hospital.address import parse_address
+    from simulator.hospital.pacs import VERIFICATION, associate
+
+    reasons = []
+    with pytest.raises(UserError) as exc:
+        associate(parse_address("ORTHANC@127.0.0.1:1"), [VERIFICATION])
+    reasons.append(exc.value.en)
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+
+    def hang_up() -> None:  # accepts, then closes: not a DICOM server
+        for _ in range(8):
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=hang_up, daemon=True).start()
+    try:
+        with pytest.raises(UserError) as exc:
+            associate(parse_address(f"ORTHANC@127.0.0.1:{server.getsockname()[1]}"), [VERIFICATION])
+        reasons.append(exc.value.en)
+    finally:
+        server.close()
+    for en in reasons:
+        de = _german_reason(en)
+        assert de and de != en, f"no German for the PACS reason {en!r}"
+        assert "ORTHANC@127.0.0.1" in de, de  # the address is kept
+    assert "nicht erreichbar" in _german_reason(reasons[0])
+    assert "Verbindung geschlossen" in _german_reason(reasons[1])
+    # the C-STORE refusal keeps its status code
+    assert _german_reason("the PACS refused a file (C-STORE status 0xA700)").endswith(
+        "(C-STORE-Status 0xA700)"
+    )
