@@ -228,7 +228,7 @@ def _english_only(lang: str) -> set[str]:
     if lang == "en":
         return set()
     out = set()
-    for table in ("params", "switch", "roles"):
+    for table in ("params", "switch", "roles", "decisions", "finding_labels"):
         out |= {e["en"] for e in WORDS[table].values() if e[lang] != e["en"]}
     for values in WORDS["values"].values():
         out |= {e["en"] for e in values.values() if e[lang] != e["en"]}
@@ -396,6 +396,177 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
             "de": ("Ihr Name", "Einladungslink einer Konsole einfügen"),
         }[lang]
     ), header
+
+
+def _findings_console(lang: str):  # noqa: ANN202
+    """A real MR console whose snapshot carries the detection AI's findings in the shape of
+    simulator.findings (``Finding.to_dict``, ``Decision.to_dict``): ``test_findings = None``
+    leaves the key out, as a console without the detector does."""
+    from simulator.console.session import ConsoleSession
+    from simulator.findings import Decision, Finding
+
+    class ConsoleWithFindings(ConsoleSession):
+        test_findings: dict | None = None
+
+        def snapshot(self) -> dict:
+            snap = super().snapshot()
+            snap.pop("findings", None)
+            if self.test_findings is not None:
+                snap["findings"] = self.test_findings
+            return snap
+
+    s = ConsoleWithFindings("mr", lang=lang, seed=5)
+    items = [
+        Finding(
+            "ms_lesion",
+            11,
+            (60.0, 80.0),
+            (4.0, 5.0),
+            0.87,
+            {
+                "fr": "Hypersignal périventriculaire gauche",
+                "en": "Left periventricular hyperintensity",
+                "de": "Periventrikuläre Hyperintensität links",
+            },
+            "F1",
+            n_slices=2,
+            measure={"diameter_mm": 6.0},
+        ),
+        Finding(
+            "tumour",
+            4,
+            (100.0, 40.0),
+            (9.0, 9.0),
+            0.42,
+            {
+                "fr": "Masse frontale droite",
+                "en": "Right frontal mass",
+                "de": "Raumforderung frontal rechts",
+            },
+            "F2",
+        ),
+    ]
+    full = {
+        "shown": True,
+        "items": [f.to_dict() for f in items],
+        "decisions": {"F1": "accept"},
+        "added": [
+            Decision(
+                "add", "T1", slice_index=7, centre_rc=(40.0, 52.0), label="ms_lesion"
+            ).to_dict()
+        ],
+    }
+    return s, full
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_mentor_page_lists_the_ai_findings_and_the_trainees_decisions(
+    browser, tmp_path, lang, artifacts_dir
+) -> None:  # noqa: ANN001
+    """While the console shows the detection AI's findings, the mentor reads each one (id,
+    text in the page's language, confidence, slice, the trainee's decision in words) and
+    the findings the trainee added; nothing when the console shows none or has no
+    detector."""
+    session, full = _findings_console(lang)
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
+        link = live.links[0]
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            mentor = live.rooms[0]["links"]["mentor"]
+            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+            page.wait_for_selector(".merm-param-tr_ms", timeout=PAGE_HANG_GUARD_MS)
+            absent = (page.is_hidden(".merm-findings"), page.locator(".merm-finding").count())
+
+            session.test_findings = full
+            live.run(link.send_state())
+            page.wait_for_selector(".merm-finding[data-id=T1]", timeout=PAGE_HANG_GUARD_MS)
+            heading = page.inner_text(".merm-findings h3")
+            shown = page.eval_on_selector_all(
+                ".merm-finding", "ls => ls.map(l => [l.dataset.id, l.className, l.innerText])"
+            )
+            faults = _layout_faults(page)
+            page.locator(".merm-findings").scroll_into_view_if_needed()
+            page.screenshot(path=str(artifacts_dir / f"mentor_findings_{lang}.png"))
+
+            session.test_findings = {**full, "decisions": {"F1": "accept", "F2": "reject"}}
+            live.run(link.send_state())
+            page.wait_for_selector(".merm-finding-reject[data-id=F2]", timeout=PAGE_HANG_GUARD_MS)
+
+            session.test_findings = {"shown": True, "items": [], "decisions": {}, "added": []}
+            live.run(link.send_state())
+            page.wait_for_selector(".merm-findings .status", timeout=PAGE_HANG_GUARD_MS)
+            none_found = page.inner_text(".merm-findings .status")
+
+            session.test_findings = {**full, "shown": False}  # the trainee hid them
+            live.run(link.send_state())
+            page.wait_for_selector(".merm-findings", state="hidden", timeout=PAGE_HANG_GUARD_MS)
+            hidden = page.locator(".merm-finding:visible").count()
+        finally:
+            page.close()
+    assert not errors, errors
+    assert absent == (True, 0), absent
+    assert hidden == 0
+    assert (
+        none_found
+        == {
+            "fr": "aucune détection de l'IA sur cette série",
+            "en": "no AI finding on this series",
+            "de": "kein KI-Befund in dieser Serie",
+        }[lang]
+    ), none_found
+    assert not faults, faults
+    assert heading == {"fr": "Détections de l'IA", "en": "AI findings", "de": "KI-Befunde"}[lang]
+    words = {
+        "fr": (
+            "Hypersignal périventriculaire gauche",
+            "confiance 87 %",
+            "coupe 12",
+            "Ø 6 mm",
+            "acceptée",
+            "Masse frontale droite",
+            "confiance 42 %",
+            "pas encore décidée",
+            "lésion de SEP",
+            "coupe 8",
+            "ajoutée par le stagiaire",
+        ),
+        "en": (
+            "Left periventricular hyperintensity",
+            "confidence 87 %",
+            "slice 12",
+            "Ø 6 mm",
+            "accepted",
+            "Right frontal mass",
+            "confidence 42 %",
+            "not decided yet",
+            "MS lesion",
+            "slice 8",
+            "added by the trainee",
+        ),
+        "de": (
+            "Periventrikuläre Hyperintensität links",
+            "Konfidenz 87 %",
+            "Schicht 12",
+            "Ø 6 mm",
+            "angenommen",
+            "Raumforderung frontal rechts",
+            "Konfidenz 42 %",
+            "noch nicht entschieden",
+            "MS-Läsion",
+            "Schicht 8",
+            "von der/dem Auszubildenden ergänzt",
+        ),
+    }[lang]
+    (f1_id, f1_cls, f1), (f2_id, _, f2), (t1_id, _, t1) = shown
+    assert (f1_id, f2_id, t1_id) == ("F1", "F2", "T1")
+    assert "merm-finding-accept" in f1_cls
+    assert f1.startswith("F1 — ") and all(w in f1 for w in words[:5]), f1
+    assert f2.startswith("F2 — ") and all(w in f2 for w in words[5:8]), f2
+    assert t1.startswith("T1 — ") and all(w in t1 for w in words[8:]), t1
+    for line in (f1, f2, t1):  # no key, no literal, no other language
+        assert not re.search(r"_|\b(accept|reject|add|None|null|true|false)\b", line), line
 
 
 @pytest.mark.parametrize("lang", ["fr", "en", "de"])

@@ -1,8 +1,8 @@
 """The mentor page's words (static/words.json) cover what the real consoles publish.
 
 The key lists come from the real MR and PET console snapshots and from the physics and
-mentoring packages' own tuples of allowed values, never from a copy: a new parameter, a new
-named value or role that has no French, English and German word fails here.
+findings packages' own tuples of allowed values, never from a copy: a new parameter, a new
+named value, finding label or role that has no French, English and German word fails here.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import threading
 import pytest
 
 from simulator.console.session import ConsoleSession
+from simulator.findings import DECISIONS, FINDING_LABELS
 from simulator.mentoring._hub_http import STATIC
 from simulator.mentoring.tokens import ROLES
 
@@ -66,13 +67,19 @@ def test_every_parameter_the_console_publishes_has_a_word_in_each_language(modal
             _said(entry, f"values.{key}.{value}")
 
 
-def test_on_off_and_roles_have_words() -> None:
+def test_on_off_roles_finding_labels_and_decisions_have_words() -> None:
     for state in ("on", "off"):
         _said(WORDS["switch"][state], f"switch.{state}")
     for role in ROLES:
         _said(WORDS["roles"][role], f"roles.{role}")
+    for label in FINDING_LABELS:
+        _said(WORDS["finding_labels"][label], f"finding_labels.{label}")
+    for decision in (*DECISIONS, "undecided"):
+        _said(WORDS["decisions"][decision], f"decisions.{decision}")
+    for key, entry in WORDS["measures"].items():
+        _said(entry, f"measures.{key}")
     # French and German are not English in disguise (acronyms and shared words aside)
-    for table in ("switch",):
+    for table in ("switch", "decisions", "finding_labels"):
         for key, entry in WORDS[table].items():
             assert entry["fr"] != entry["en"] and entry["de"] != entry["en"], (table, key, entry)
 

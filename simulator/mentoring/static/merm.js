@@ -17,7 +17,8 @@ const TEXT = {
     idle: "ready", running: "running", done: "done", stopped: "stopped", error: "error",
     none: "—", center: "center", width: "width", patient: "patient", yes: "yes", no: "no",
     mentor: "mentor", yourName: "your name", invite: "paste a console's invitation link",
-    mr: "MR", pet: "PET", parameter: "parameter" },
+    mr: "MR", pet: "PET", findings: "AI findings", noFindings: "no AI finding on this series",
+    confidence: "confidence", finding: "finding", parameter: "parameter" },
   fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
     release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
     clear: "Effacer les annotations", connecting: "connexion…", live: "en direct",
@@ -30,7 +31,8 @@ const TEXT = {
     idle: "prête", running: "en cours", done: "terminée", stopped: "arrêtée", error: "erreur",
     none: "—", center: "centre", width: "largeur", patient: "patient", yes: "oui", no: "non",
     mentor: "mentor", yourName: "votre nom", invite: "collez le lien d'invitation d'une console",
-    mr: "IRM", pet: "TEP", parameter: "paramètre" },
+    mr: "IRM", pet: "TEP", findings: "Détections de l'IA", noFindings: "aucune détection de l'IA sur cette série",
+    confidence: "confiance", finding: "détection", parameter: "paramètre" },
   de: { trainee: "Auszubildende/r", you: "Sie", control: "Steuerung", request: "Steuerung anfragen",
     release: "Steuerung abgeben", scan: "Aufnehmen", set: "Setzen", send: "Senden",
     clear: "Anmerkungen löschen", connecting: "Verbindung…", live: "live", closed: "getrennt",
@@ -43,13 +45,15 @@ const TEXT = {
     idle: "bereit", running: "läuft", done: "fertig", stopped: "gestoppt", error: "Fehler",
     none: "—", center: "Zentrum", width: "Breite", patient: "Patient", yes: "ja", no: "nein",
     mentor: "Mentor", yourName: "Ihr Name", invite: "Einladungslink einer Konsole einfügen",
-    mr: "MRT", pet: "PET", parameter: "Parameter" },
+    mr: "MRT", pet: "PET", findings: "KI-Befunde", noFindings: "kein KI-Befund in dieser Serie",
+    confidence: "Konfidenz", finding: "Befund", parameter: "Parameter" },
 }[LANG];
 
 // The words for what the consoles publish: parameter names and units, named values, roles,
-// PACS reasons (static/words.json, the three languages in one
+// finding labels, decisions, PACS reasons (static/words.json, the three languages in one
 // table; tests/mentoring/test_mentor_words.py checks it against the real consoles).
-const WORDS = { params: {}, values: {}, switch: {}, roles: {}, pacs_reasons: { de: [], os_errors: {} } };
+const WORDS = { params: {}, values: {}, switch: {}, roles: {}, finding_labels: {}, decisions: {},
+  measures: {}, pacs_reasons: { de: [], os_errors: {} } };
 async function loadWords() {
   try {
     const r = await fetch(hubUrl("static/words.json"));
@@ -99,6 +103,33 @@ function pacsReason(st) {
   }
   return en;
 }
+// The detection AI's findings on the shown series (console snapshot "findings"), one line
+// each: "F1 — text — confidence 87 % — slice 12 — accepted"; null when the console shows none.
+function findingLines(f) {
+  if (!f || typeof f !== "object" || !f.shown) return null;
+  const decisions = f.decisions || {};
+  const lines = [];
+  for (const it of Array.isArray(f.items) ? f.items : []) {
+    const text = (it.text && (it.text[LANG] || it.text.en)) || word("finding_labels", it.label, TEXT.finding);
+    const parts = [it.id, text];
+    if (typeof it.confidence === "number") parts.push(`${TEXT.confidence} ${Math.round(it.confidence * 100)} %`);
+    if (typeof it.slice_index === "number") parts.push(`${TEXT.slice} ${it.slice_index + 1}`);
+    const measures = Object.entries(it.measure || {}).filter(([k, v]) => WORDS.measures[k] && typeof v === "number")
+      .map(([k, v]) => `${WORDS.measures[k][LANG]} ${withUnit(number(v), WORDS.measures[k].unit)}`);
+    if (measures.length) parts.push(measures.join(", "));
+    const d = decisions[it.id];
+    parts.push(word("decisions", d || "undecided", TEXT.none));
+    lines.push({ id: it.id, decision: d || "undecided", text: parts.join(" — ") });
+  }
+  for (const a of Array.isArray(f.added) ? f.added : []) {
+    const parts = [a.finding_id, a.label ? word("finding_labels", a.label, TEXT.finding) : TEXT.finding];
+    if (typeof a.slice_index === "number") parts.push(`${TEXT.slice} ${a.slice_index + 1}`);
+    parts.push(word("decisions", "add"));
+    lines.push({ id: a.finding_id, decision: "add", text: parts.join(" — ") });
+  }
+  return lines;
+}
+
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
@@ -274,6 +305,6 @@ function remoteMediaInto(container) {
   };
 }
 
-window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason,
+window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason, findingLines,
   el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
 })();
