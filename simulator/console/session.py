@@ -94,6 +94,8 @@ class FindingsMixin(SessionEvents):
         self._findings_error: dict[int, str] = {}
         self._decisions: dict[int, dict[str, str]] = {}
         self._added: dict[int, list[Any]] = {}
+        self._findings_from = 0
+        self._findings_failure = ""
 
     # ------------------------------------------------------------------ state
     def set_findings_policy(self, shown: bool = False, locked: bool = False) -> None:
@@ -103,6 +105,7 @@ class FindingsMixin(SessionEvents):
             self.findings_shown, self.findings_locked = bool(shown), bool(locked)
             self._decisions.clear()
             self._added.clear()
+            self._findings_from = len(self.series)  # an attempt names only its own series
         self._emit(
             {
                 "type": "findings",
@@ -173,6 +176,8 @@ class FindingsMixin(SessionEvents):
         geometry: what an exercise attempt carries to the grader (and stores)."""
         out = []
         for idx, result in enumerate(self.series):
+            if idx < self._findings_from:
+                continue
             decided = self._decisions.get(idx) or self._added.get(idx)
             if not (decided or (idx in self._findings and self.findings_shown)):
                 continue

@@ -42,6 +42,7 @@ _TOP = {
     "typical_wrong_answer": dict,
     "level": int,
     "tags": list,
+    "findings": dict,
 }
 _REQUIRED = (
     "id", "version", "title", "brief", "modality", "patient", "start", "editable",
@@ -53,7 +54,45 @@ _OBJECTIVE = {"id": str, "metric": str, "op": str, "value": (int, float, bool), 
               "weight": (int, float), "feedback": dict, "tissues": list, "tissue": str,
               "structure": str, "sphere_mm": (int, float), "name": str, "region": str}
 _ARG_KEYS = ("tissues", "tissue", "structure", "sphere_mm", "name", "region")
-_SETUP = {"overrides": dict, "geometry": (dict, type(None)), "events": list}
+_SETUP = {"overrides": dict, "geometry": (dict, type(None)), "events": list, "findings": dict}
+#: ``findings:`` of an exercise: whether the AI findings start shown, and locked so.
+_FINDINGS = {"shown": bool, "locked": bool}
+#: ``findings:`` of a solution: the series decided on and the decisions.
+_SETUP_FINDINGS = {"on": str, "decide": dict, "add": list}
+_ADD = {"slice": int, "row": (int, float), "col": (int, float), "label": (str, type(None))}
+
+
+def _findings_errors(data: dict[str, Any]) -> list[Problem]:
+    """The AI-findings keys of an exercise and of its solutions."""
+    from simulator.findings.finding import FINDING_LABELS
+
+    out: list[Problem] = []
+    if isinstance(data.get("findings"), dict):
+        out += _mapping_errors(data["findings"], _FINDINGS, ("findings",), "findings")
+    for key in ("reference_solution", "typical_wrong_answer"):
+        spec = data.get(key, {}).get("findings") if isinstance(data.get(key), dict) else None
+        if not isinstance(spec, dict):
+            continue
+        path: tuple[str | int, ...] = (key, "findings")
+        out += _mapping_errors(spec, _SETUP_FINDINGS, path, "findings")
+        if spec.get("on", "submitted") not in ("start", "submitted"):
+            out.append((path + ("on",), "'on' is start or submitted"))
+        for fid, kind in dict(spec.get("decide") or {}).items() if isinstance(
+                spec.get("decide"), dict) else ():
+            if kind not in ("accept", "reject"):
+                out.append((path + ("decide", str(fid)), "a decision is accept or reject"))
+        for i, a in enumerate(spec.get("add") or [] if isinstance(spec.get("add"), list) else []):
+            if not isinstance(a, dict):
+                out.append((path + ("add", i), "an added finding is {slice, row, col, label}"))
+                continue
+            out += _mapping_errors(a, _ADD, path + ("add", i), "an added finding")
+            for k in ("slice", "row", "col"):
+                if k not in a:
+                    out.append((path + ("add", i), f"an added finding needs '{k}'"))
+            if a.get("label") is not None and a.get("label") not in FINDING_LABELS:
+                out.append((path + ("add", i, "label"),
+                            f"unknown finding type (known: {', '.join(FINDING_LABELS)})"))
+    return out
 _START = {"preset": (str, type(None)), "overrides": dict, "geometry": (dict, type(None))}
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true/false",
@@ -219,6 +258,7 @@ def structural_errors(data: Any) -> list[Problem]:
                 if e not in ("mentor_called", "pacs_sent"):
                     out.append(((key, "events", i),
                                 f"unknown event '{e}' (known: mentor_called, pacs_sent)"))
+    out += _findings_errors(data)
     if isinstance(data.get("editable"), list):
         for i, name in enumerate(data["editable"]):
             if not isinstance(name, str):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.errors import UserError
-from simulator.exercises import _protocol
+from simulator.exercises import _findings, _protocol
 from simulator.exercises._measure import Context, Unmeasurable, measure
 from simulator.exercises.objectives import METRICS, compare, objective_label
 from simulator.exercises.schema import Exercise, Objective
@@ -109,7 +109,8 @@ def build_protocol(exercise: Exercise, protocol: Any = None) -> Any:
     if protocol is None:
         proto = start
     elif isinstance(protocol, Mapping):
-        values = {k: v for k, v in protocol.items() if k not in ("geometry",) + PATIENT_OWNED}
+        values = {k: v for k, v in protocol.items()
+                  if k not in ("geometry", "findings") + PATIENT_OWNED}
         proto = _protocol.apply_overrides(start, values)
     else:
         proto = protocol
@@ -149,7 +150,8 @@ def _round(v: Any) -> Any:
 
 def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] | Any = None,
           lang: str = "fr", *, store: Any = None, user: str | None = None,
-          since: Any = None, series: Mapping[str, Any] | None = None) -> GradeResult:
+          since: Any = None, series: Mapping[str, Any] | None = None,
+          setup: Any = None) -> GradeResult:
     """Grade a trainee's protocol (and planned geometry) on an exercise.
 
     Parameters
@@ -168,6 +170,10 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         Progress store and trainee for event-based metrics (``mentor_called``).
     series : mapping, optional
         The console series acquired with this protocol; recorded in the result.
+    setup : Setup, optional
+        The exercise's own solution being graded (its ``findings`` decisions are made on the
+        detector's output on the grader's scan); trainees' attempts carry theirs in
+        ``protocol["findings"]`` (see :mod:`simulator.exercises._findings`).
 
     Returns
     -------
@@ -185,6 +191,9 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         mod = _protocol.scanner(exercise.modality)
         warnings = tuple(mod.check_protocol(proto) or ())
         ctx = Context(exercise, proto, geo, store=store, user=user, since=since)
+        ctx.findings_records = _findings.records_of(protocol)
+        if setup is not None:  # an exercise's own solution decides on the real detector's output
+            ctx.findings_records = _findings.setup_records(exercise, setup, ctx)
         measured: dict[str, Any] = {}
         notes: dict[str, str] = {}
         for o in exercise.objectives:
@@ -206,7 +215,8 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
     total = sum(o.weight for o in exercise.objectives)
     score = 100.0 * sum(r.weight for r in results if r.passed) / total
     return GradeResult(round(score, 1), tuple(results), exercise.id, lang, None,
-                       {"warnings": list(warnings), **ctx.summary()}, series)
+                       {"warnings": list(warnings), **ctx.summary(), **_findings.summary(ctx)},
+                       series)
 
 
 def grade_setup(exercise: Exercise, which: str = "reference_solution", lang: str = "fr") -> GradeResult:
@@ -220,7 +230,8 @@ def grade_setup(exercise: Exercise, which: str = "reference_solution", lang: str
         for kind in setup.events:
             store.record_event(user, kind, {"replayed": which}, exercise_id=exercise.id)
     try:
-        return grade(exercise, dict(setup.overrides), setup.geometry, lang, store=store, user=user)
+        return grade(exercise, dict(setup.overrides), setup.geometry, lang, store=store, user=user,
+                     setup=setup if setup.findings else None)
     finally:
         if store is not None:
             store.close()

@@ -149,6 +149,17 @@ METRICS: Mapping[str, MetricSpec] = {
         _m("param", "any", "number", "", True, "parameter", "paramètre", args=("name",)),
         _m("mentor_called", "any", "bool", "", True, "mentor called", "mentor appelé"),
         _m("pacs_sent", "any", "bool", "", True, "series sent to PACS", "séries envoyées au PACS"),
+        # the trainee's decisions on the detection AI's findings (simulator.exercises._findings)
+        _m("ai_true_accepted", "any", "bool", "", False, "true AI findings accepted",
+           "vrais résultats IA acceptés"),
+        _m("ai_false_rejected", "any", "bool", "", False, "false AI findings rejected",
+           "faux résultats IA rejetés"),
+        _m("ai_missed_found", "any", "number", "", False, "lesions the AI missed that you marked",
+           "lésions manquées par l'IA que vous avez marquées"),
+        _m("ai_false_added", "any", "number", "", False, "your marks on no lesion",
+           "vos marques hors lésion"),
+        _m("ai_decision_score", "any", "number", "", False, "right calls on the AI findings",
+           "bonnes décisions sur les résultats IA"),
     )
 }
 
@@ -228,6 +239,11 @@ METRICS_DE: Mapping[str, str] = {
     "bv": "Hintergrundvariabilität", "suv_max": "SUVmax", "suv_mean": "SUVmean",
     "liver_cov": "Leberrauschen (VK)", "counts_m": "wahre Koinzidenzen (Millionen)",
     "ai_denoise": "KI-Entrauschung", "param": "Parameter", "mentor_called": "Mentor gerufen",
+    "ai_true_accepted": "richtige KI-Befunde angenommen",
+    "ai_false_rejected": "falsche KI-Befunde abgelehnt",
+    "ai_missed_found": "von der KI übersehene Läsionen, die Sie markiert haben",
+    "ai_false_added": "Ihre Markierungen ohne Läsion",
+    "ai_decision_score": "richtige Entscheidungen zu den KI-Befunden",
 }
 
 
@@ -262,7 +278,7 @@ def metric_label(metric: str, lang: str) -> str:
 
 
 #: Metrics that are fractions, shown in percent.
-_PERCENT = ("crc", "bv", "coverage", "sar_fraction", "liver_cov")
+_PERCENT = ("crc", "bv", "coverage", "sar_fraction", "liver_cov", "ai_decision_score")
 _WORDS = {
     "present": {"fr": "présent", "en": "present", "de": "vorhanden"},
     "absent": {"fr": "absent", "en": "absent", "de": "nicht vorhanden"},

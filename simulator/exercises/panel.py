@@ -243,6 +243,9 @@ class ExercisePanel:
         snap = self.session.snapshot()
         proto = dict(snap.get("protocol") or {})
         geo = snap.get("geometry")
+        record = getattr(self.session, "findings_record", None)
+        if callable(record):  # the trainee's calls on the AI findings go with the attempt
+            proto["findings"] = record()
         return proto, (dict(geo) if isinstance(geo, dict) else None)
 
     def refresh(self, force: bool = False) -> None:
@@ -312,6 +315,9 @@ class ExercisePanel:
         try:
             if hasattr(s, "set_exercise"):  # the console locks what the exercise does not let change
                 s.set_exercise(ex.id, ex.editable)
+            if hasattr(s, "set_findings_policy"):  # AI findings: shown or not, locked or not
+                fs = ex.findings
+                s.set_findings_policy(shown=bool(fs and fs.shown), locked=bool(fs and fs.locked))
             if ex.modality == "mr" and hasattr(s, "set_anatomy"):
                 s.set_anatomy(ex.anatomy, ex.pathology, ex.preset)
             elif ex.modality == "pet" and hasattr(s, "set_anatomy"):

@@ -27,6 +27,7 @@ An exercise file is one YAML mapping::
     grade_slices: [5]             # optional: slices the grader scans (speed)
     reference_solution: {overrides: {...}, geometry: {...}, events: [mentor_called]}
     typical_wrong_answer: {overrides: {...}, geometry: {...}}
+    findings: {shown: false, locked: true}   # the AI findings at the console (optional)
 
 ``events`` lists what the trainee does on the console besides setting parameters (today:
 ``mentor_called``); the grader replays them into a scratch store when it grades the
@@ -53,6 +54,7 @@ __all__ = [
     "Objective",
     "Setup",
     "Exercise",
+    "FindingsSetting",
     "PATIENT_STATES",
     "structural_errors",
     "from_data",
@@ -131,6 +133,18 @@ class Setup:
     overrides: Mapping[str, Any] = field(default_factory=dict)
     geometry: Mapping[str, Any] | None = None
     events: tuple[str, ...] = ()  # console events of the solution (e.g. mentor_called)
+    #: Decisions on the AI findings (``on``, ``decide``, ``add``; see ``exercises._findings``).
+    findings: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class FindingsSetting:
+    """How an exercise sets the console's AI findings: shown at the start, and ``locked``
+    (the trainee cannot switch them; an exercise of the trainee's own eye is shown off and
+    locked)."""
+
+    shown: bool = False
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -160,6 +174,8 @@ class Exercise:
     tags: tuple[str, ...] = ()
     source: Path | None = None
     lines: Any = None  # LineMap of the source file, for authoring tools
+    #: The AI findings at the console (None: the console's default, off and free).
+    findings: FindingsSetting | None = None
 
 
 def _text(d: Mapping[str, str]) -> Text:
@@ -168,7 +184,8 @@ def _text(d: Mapping[str, str]) -> Text:
 
 def _setup(d: Mapping[str, Any]) -> Setup:
     return Setup(overrides=dict(d.get("overrides") or {}), geometry=d.get("geometry"),
-                 events=tuple(d.get("events") or ()))
+                 events=tuple(d.get("events") or ()),
+                 findings=dict(d["findings"]) if d.get("findings") else None)
 
 
 def from_data(data: Mapping[str, Any], source: Path | None = None, lines: Any = None) -> Exercise:
@@ -225,4 +242,7 @@ def from_data(data: Mapping[str, Any], source: Path | None = None, lines: Any = 
         tags=tuple(data.get("tags") or ()),
         source=source,
         lines=lines,
+        findings=(FindingsSetting(bool(data["findings"].get("shown", False)),
+                                  bool(data["findings"].get("locked", False)))
+                  if isinstance(data.get("findings"), Mapping) else None),
     )
