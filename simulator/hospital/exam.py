@@ -1,16 +1,27 @@
 """A console exam as a scanner writes it: one Study, its series numbered 1, 2, 3… in
 acquisition order, each stamped with its time on the exam clock.
 
-The exam opens when the console first needs it (or when a worklist entry is chosen, which
-brings its Study Instance UID, accession number and requested procedure); the clock starts
-then, and series *k* is acquired after the scan times of series 1…k−1 (MR), or at the
-injection plus its uptake (PET, injection at the exam start).
+The exam clock starts at the patient's admission, like a modality's performed procedure
+step (DICOM MPPS, PS3.4 F.7: IN PROGRESS from the patient's arrival, COMPLETED at the end).
+An exam opens when the console opens (its default patient), again at each patient admitted
+and when a worklist entry is chosen (which brings its Study Instance UID, accession number
+and requested procedure). Between scans the clock runs with the wall clock; a scan moves it
+on by the scan's simulated time, however fast the console's clock ran it, so that series *k*
+starts after series 1…k−1 and the exam's duration is what a real one would take. PET series
+are timed from the injection at the exam start plus their uptake.
+
+The exam is COMPLETED when every series of it has been sent to the PACS, or when the next
+patient's exam opens; a scan after that reopens it (IN PROGRESS). An exam left without a
+series when the next opens is DISCONTINUED. Orthanc (the PACS the lab uses) has no MPPS
+service (it refuses the MPPS presentation context), so the states are the console's and
+the mentor's (``hospital_snapshot()["exam"]``); no N-CREATE / N-SET is sent.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +59,12 @@ class Exam:
         The worklist entry the exam was started from.
     statuses : dict
         Series Instance UID → latest :class:`~simulator.hospital.pacs.SeriesStatus`.
+    acquired : dict
+        Series index → its start on the exam clock (recorded when the scan starts).
+    ended_at : datetime or None
+        End of the procedure step on the exam clock (None while IN PROGRESS).
+    discontinued : bool
+        Closed without a series (the next patient came first).
     """
 
     study: Study
@@ -55,19 +72,95 @@ class Exam:
     patient: Any = None
     procedure: Any = None
     statuses: dict[str, Any] = field(default_factory=dict)
+    acquired: dict[int, _dt.datetime] = field(default_factory=dict)
+    ended_at: _dt.datetime | None = None
+    discontinued: bool = False
+    #: time.monotonic() at admission, the exam clock's advance over the wall clock from
+    #: the scans (simulated minus wall seconds), and the scan under way (wall start, exam
+    #: clock start).
+    _wall0: float = field(default_factory=time.monotonic, repr=False)
+    _ahead_s: float = field(default=0.0, repr=False)
+    _scan: tuple[float, _dt.datetime] | None = field(default=None, repr=False)
 
     def indices(self, session: Any, end: int | None = None) -> range:
         """Indices of the exam's series in ``session.series`` (up to the next exam's)."""
         stop = len(session.series) if end is None else end
         return range(self.first_index, stop)
 
+    def clock(self, wall: float | None = None) -> _dt.datetime:
+        """The exam clock at ``wall`` (``time.monotonic()``; default now): the admission
+        plus the wall time since, plus what the scans' simulated times added."""
+        wall = time.monotonic() if wall is None else wall
+        elapsed = max(wall - self._wall0, 0.0) + self._ahead_s
+        return self.study.started_at + _dt.timedelta(seconds=round(elapsed))
+
+    @property
+    def state(self) -> str:
+        """The procedure step's status, in MPPS terms: ``IN PROGRESS``, ``COMPLETED`` or
+        ``DISCONTINUED`` (Performed Procedure Step Status, PS3.3 C.4.14)."""
+        if self.discontinued:
+            return "DISCONTINUED"
+        return "IN PROGRESS" if self.ended_at is None else "COMPLETED"
+
+    def duration_s(self, wall: float | None = None) -> float:
+        """Seconds from the admission to the end (to the clock now while in progress)."""
+        end = self.ended_at or self.clock(wall)
+        return (end - self.study.started_at).total_seconds()
+
+    def scan_started(self, wall: float | None = None) -> None:
+        """A scan starts: its series will start at the exam clock's time now."""
+        wall = time.monotonic() if wall is None else wall
+        self._scan = (wall, self.clock(wall))
+
+    def scan_stopped(self) -> None:
+        """The scan under way was stopped or failed: it leaves no series."""
+        self._scan = None
+
+    def series_added(self, index: int, scan_time_s: float, wall: float | None = None) -> None:
+        """Series ``index`` is acquired: it started when its scan did, and the clock moves
+        on by its simulated scan time (never back: a scan slower than its simulated time
+        keeps the wall time). A series after the exam was completed reopens it."""
+        wall = time.monotonic() if wall is None else wall
+        wall0, start = self._scan if self._scan is not None else (wall, self.clock(wall))
+        self._scan = None
+        self.acquired[index] = start
+        self._ahead_s += max(float(scan_time_s) - (wall - wall0), 0.0)
+        self.ended_at = None
+
+    def complete(self, session: Any, wall: float | None = None) -> None:
+        """End the procedure step now on the exam clock (not before its last series ends):
+        COMPLETED with series, DISCONTINUED without."""
+        if self.ended_at is not None or self.discontinued:
+            return
+        series = list(self.indices(session))
+        if not series:
+            self.discontinued = True
+            return
+        end = self.clock(wall)
+        for i in series:
+            end = max(end, self.series_end(session, i))
+        self.ended_at = end
+
     def series_time(self, session: Any, index: int) -> _dt.datetime:
-        """When series ``index`` was acquired on the exam clock (MR): the exam start plus
-        the scan times of the exam's series before it."""
+        """When series ``index`` was acquired on the exam clock (MR): when its scan started,
+        or, for a series whose scan the exam did not see start, the exam start plus the
+        scan times of the exam's series before it."""
+        if index in self.acquired:
+            return self.acquired[index]
         elapsed = 0.0
         for result in session.series[self.first_index : index]:
-            elapsed += float((result.metrics or {}).get("scan_time_s", 0.0) or 0.0)
+            elapsed += _scan_time_s(result)
         return self.study.started_at + _dt.timedelta(seconds=round(elapsed))
+
+    def series_end(self, session: Any, index: int) -> _dt.datetime:
+        """When series ``index``'s acquisition ended on the exam clock (PET: the injection
+        at the exam start plus the uptake and the scan)."""
+        result = session.series[index]
+        scan_s = _scan_time_s(result)
+        if result.kind == "mr":
+            return self.series_time(session, index) + _dt.timedelta(seconds=round(scan_s))
+        offset = float(getattr(result.series, "scan_start_offset_s", 0.0) or 0.0)
+        return self.study.started_at + _dt.timedelta(seconds=round(offset + scan_s))
 
     def write_series(self, session: Any, index: int, out_dir: str | Path) -> list[Path]:
         """Write series ``index`` of ``session`` into ``out_dir`` as part of this study
@@ -101,6 +194,13 @@ class Exam:
         )
 
 
+def _scan_time_s(result: Any) -> float:
+    try:
+        return float((result.metrics or {}).get("scan_time_s", 0.0) or 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def worklist_patient(procedure: Any) -> Any:
     """The DICOM patient of a worklist entry, as the worklist gives it (IHE Scheduled
     Workflow: the modality copies the MWL's name, ID, birth date, sex, weight and size, so
@@ -131,7 +231,8 @@ def _new_study(session: Any) -> Study:
     from simulator.dicom._common import make_uid
 
     now = _dt.datetime.now().replace(microsecond=0)
-    n = len(getattr(session, "hospital_exams", ()))
+    n = getattr(session, "_hospital_opened", 0)  # exams opened so far, replaced ones too
+    session._hospital_opened = n + 1
     uid = make_uid("console-exam", session.modality, id(session), n, now.isoformat())
     return Study(study_uid=uid, started_at=now)
 
@@ -147,8 +248,11 @@ def _exams(session: Any) -> list[Exam]:
 def _open(session: Any, exam: Exam) -> Exam:
     exams = _exams(session)
     if exams and exams[-1].first_index == exam.first_index:
+        exams[-1].complete(session)  # nothing scanned: DISCONTINUED
         exams[-1] = exam  # nothing scanned yet in the last exam: this one replaces it
     else:
+        if exams:
+            exams[-1].complete(session)  # the next patient ends the last exam
         exams.append(exam)
     session.hospital_exam = exam
     return exam
@@ -165,7 +269,13 @@ def watch(session: Any) -> None:
     session._hospital_watched = True
 
     def on_event(event: dict[str, Any]) -> None:
-        if not isinstance(event, dict) or event.get("type") != "patient":
+        if not isinstance(event, dict):
+            return
+        kind = event.get("type")
+        if kind in ("scan_progress", "series"):
+            _clock_event(session, event)
+            return
+        if kind != "patient":
             return
         patient = getattr(session, "patient", None)
         with _LOCK:
@@ -176,6 +286,30 @@ def watch(session: Any) -> None:
             _open(session, Exam(study=_new_study(session), first_index=first, patient=patient))
 
     session.on_change(on_event)
+    with _LOCK:  # the console is open: its (default) patient's exam and clock start now
+        if getattr(session, "hospital_exam", None) is None:
+            patient = getattr(session, "patient", None)
+            _open(session, Exam(study=_new_study(session), patient=patient))
+
+
+def _clock_event(session: Any, event: dict[str, Any]) -> None:
+    """Move the exam clock on a scan's start, stop and new series (see :class:`Exam`)."""
+    with _LOCK:
+        exam = getattr(session, "hospital_exam", None)
+        if exam is None:
+            return
+        if event.get("type") == "scan_progress":
+            state = event.get("state")
+            if state == "running" and exam._scan is None:
+                exam.scan_started()
+            elif state in ("stopped", "error"):
+                exam.scan_stopped()
+            return
+        index = event.get("index")
+        series = getattr(session, "series", [])
+        if isinstance(index, int) and exam.first_index <= index < len(series):
+            if index not in exam.acquired:
+                exam.series_added(index, _scan_time_s(series[index]))
 
 
 def exam_for(session: Any) -> Exam:
@@ -230,7 +364,14 @@ def hospital_snapshot(session: Any) -> dict[str, Any]:
     exam = getattr(session, "hospital_exam", None)
     if exam is None:
         return {}
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {
+        "exam": {
+            "state": exam.state,
+            "started": exam.study.started_at.isoformat(),
+            "ended": exam.ended_at.isoformat() if exam.ended_at is not None else None,
+            "duration_s": round(exam.duration_s()),
+        }
+    }
     sp = exam.procedure
     if sp is not None:
         out["worklist"] = {
@@ -310,4 +451,11 @@ def send_exam(
         if on_status is not None:
             on_status(status)
 
-    return send_series(folders, addr, web_base=web_base, on_status=each)
+    statuses = send_series(folders, addr, web_base=web_base, on_status=each)
+    with _LOCK:
+        uids = {st.series_uid for st in exam.statuses.values() if st.state == "sent"}
+        sent = len(uids) >= len(exam.indices(session)) > 0
+        if sent and session.hospital_exam is exam and exam._scan is None:
+            exam.complete(session)  # every series is in the PACS: the step is COMPLETED
+    _emit(session, {"type": "pacs", **hospital_snapshot(session)})
+    return statuses

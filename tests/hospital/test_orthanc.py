@@ -67,6 +67,10 @@ def test_console_exam_is_one_study_of_three_numbered_series(orthanc, tmp_path, m
         ("ada", n, "sent") for n in (1, 2, 3)
     ]
     assert pacs_table_html(rows, "en").count("data-state='sent'") == 3
+    # Every series is in the PACS: the procedure step is COMPLETED, after the last series.
+    exam = exam_for(s)
+    assert exam.state == "COMPLETED" and exam.ended_at >= exam.series_end(s, 2)
+    assert s.snapshot()["exam"]["state"] == "COMPLETED"
     studies = orthanc.get("/studies")
     assert len(studies) == 1
     study = orthanc.get(f"/studies/{studies[0]}")
@@ -218,3 +222,25 @@ def test_pacs_down_mid_send_says_which_to_resend(orthanc, tmp_path, monkeypatch,
     assert panel.resend.layout.display == ""
     # The mentor's page shows the PACS status too.
     assert [p["state"] for p in s.snapshot()["pacs"]] == ["sent", "failed", "failed"]
+
+
+def test_orthanc_has_no_mpps_service(orthanc) -> None:
+    """Why the exam's procedure step stays in the console (simulator.hospital.exam): the
+    PACS refuses the MPPS presentation context, so no N-CREATE / N-SET can reach it. If a
+    later Orthanc accepts it, this fails: send the step's states then."""
+    from pynetdicom import AE
+    from pynetdicom.sop_class import ModalityPerformedProcedureStep, Verification
+
+    ae = AE(ae_title="MERMLAB")
+    ae.add_requested_context(ModalityPerformedProcedureStep)
+    ae.add_requested_context(Verification)
+    a = orthanc.address
+    aet, host_port = a.split("@")
+    host, port = host_port.rsplit(":", 1)
+    assoc = ae.associate(host, int(port), ae_title=aet)
+    try:
+        assert assoc.is_established
+        accepted = {cx.abstract_syntax for cx in assoc.accepted_contexts}
+        assert str(ModalityPerformedProcedureStep) not in accepted and str(Verification) in accepted
+    finally:
+        assoc.release()
