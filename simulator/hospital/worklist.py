@@ -33,6 +33,7 @@ __all__ = [
     "PET_SCENARIOS",
     "MODALITIES",
     "parse_modality",
+    "pet_scenario_patient",
     "MWL_FIND",
     "PROTOCOL_SCHEME",
     "scenario_names",
@@ -170,9 +171,10 @@ class PETScenario:
         The PET console's phantom for it: ``patient`` (whole body) or ``brain``.
     procedure : str
         Requested Procedure Description (LO).
-    indication_en, indication_fr : str
+    indication_en, indication_fr, indication_de : str
         Reason for the requested procedure (the worklist carries the English one, as
-        the MR scenarios' entries do).
+        the MR scenarios' entries do; the console's card can show the trainee's language
+        through :func:`pet_scenario_patient`).
     """
 
     key: str
@@ -185,6 +187,7 @@ class PETScenario:
     procedure: str
     indication_en: str
     indication_fr: str
+    indication_de: str
 
     @property
     def protocol(self) -> str:
@@ -209,6 +212,7 @@ PET_SCENARIOS: dict[str, PETScenario] = {
             "PET FDG whole body",
             "Hodgkin lymphoma, initial staging",
             "Lymphome de Hodgkin, bilan d'extension initial",
+            "Hodgkin-Lymphom, initiales Staging",
         ),
         PETScenario(
             "lung_nodule",
@@ -221,6 +225,7 @@ PET_SCENARIOS: dict[str, PETScenario] = {
             "PET FDG whole body",
             "Solitary lung nodule 18 mm, characterisation",
             "Nodule pulmonaire solitaire de 18 mm, caractérisation",
+            "Solitärer Lungenrundherd 18 mm, Dignitätsbeurteilung",
         ),
         PETScenario(
             "dementia",
@@ -233,9 +238,36 @@ PET_SCENARIOS: dict[str, PETScenario] = {
             "PET FDG brain",
             "Memory decline for 1 year, suspected Alzheimer disease",
             "Troubles mnésiques depuis 1 an, suspicion de maladie d'Alzheimer",
+            "Gedächtnisstörungen seit 1 Jahr, Verdacht auf Alzheimer-Krankheit",
         ),
     )
 }
+
+
+def pet_scenario_patient(sp: ScheduledProcedure) -> Any:
+    """The console :class:`~simulator.console.patient.Patient` of a worklist entry written
+    from a PET scenario (PatientID ``MERM-PT-<KEY>``), with its indication in French,
+    English and German; None for any other entry."""
+    from simulator.console.patient import Patient
+
+    pid = sp.patient_id.upper()
+    key = pid[len("MERM-PT-") :].lower() if pid.startswith("MERM-PT-") else ""
+    p = PET_SCENARIOS.get(key)
+    if p is None:
+        return None
+    return Patient(
+        f"pt-{p.key}",
+        p.name,
+        p.age,
+        p.sex,
+        p.weight_kg,
+        p.phantom,
+        None,
+        p.indication_fr,
+        p.indication_en,
+        "calm",
+        indication_de=p.indication_de,
+    )
 
 
 def scenario_names(modality: str = "MR") -> list[str]:

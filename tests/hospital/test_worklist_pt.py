@@ -130,3 +130,17 @@ def test_choosing_a_pet_entry_admits_the_patient_on_its_phantom(monkeypatch, nam
     assert dp.patient_id == sp.patient_id == f"MERM-PT-{name.upper()}"
     assert dp.name == sp.patient_name and dp.height_m == pytest.approx(scenario.height_cm / 100)
     assert dp.birth_date.strftime("%Y%m%d") == sp.birth_date
+
+
+def test_a_pet_entry_gives_back_its_patient_in_three_languages() -> None:
+    from simulator.console.session import _dicom_patient
+    from simulator.dicom.patient import FictitiousPatient
+    from simulator.hospital.worklist import pet_scenario_patient
+
+    sp = procedure_for_scenario("lung_nodule", START, modality="PT")
+    p = pet_scenario_patient(sp)
+    assert p.name == "FAURE Hélène" and p.weight_kg == 58.0 and p.anatomy == "patient"
+    assert "nodule" in p.indication("en") and "Nodule pulmonaire" in p.indication("fr")
+    assert "Lungenrundherd" in p.indication("de")
+    assert _dicom_patient(FictitiousPatient, p).patient_id == sp.patient_id  # same patient
+    assert pet_scenario_patient(procedure_for_scenario("ms", START)) is None
