@@ -621,3 +621,79 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
             "de": "Alice (PET) — Mentor",
         }[lang]
     ), title
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_mentor_page_follows_the_consoles_own_findings(browser, tmp_path, lang) -> None:  # noqa: ANN001
+    """The console's own findings, driven through its public commands as the trainee's
+    panel drives them (show_findings, add_finding, decide_finding), reach the mentor's
+    page line for line: what the detector reported (or that it reported nothing) and what
+    the trainee added, in the page's language."""
+    from simulator.console.session import ConsoleSession
+
+    session = ConsoleSession("mr", lang=lang, seed=5)
+    session.set_screening("ok")
+    small = dataclasses.replace(session.protocol, slices=3, matrix_read=64, matrix_phase=64)
+    assert session.load_protocol(small)["ok"]
+    session.clock = "max"
+    assert session.apply_command({"type": "scan"})["ok"]
+    session.wait(180)
+    assert session.scan_state == "done", session.message
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        try:
+            mentor = live.rooms[0]["links"]["mentor"]
+            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+            page.wait_for_selector(".merm-param-tr_ms", timeout=PAGE_HANG_GUARD_MS)
+            before = session.snapshot()["findings"]
+            hidden_before = page.is_hidden(".merm-findings")
+            assert session.apply_command({"type": "show_findings", "on": True})["ok"]
+            added = session.apply_command(
+                {"type": "add_finding", "row": 20, "col": 30, "slice": 1, "label": "ms_lesion"}
+            )
+            assert added["ok"], added
+            items = session.findings_state()["items"]
+            if items:  # the detector found something: the trainee accepts the first
+                decided = {"type": "decide_finding", "id": items[0]["id"], "kind": "accept"}
+                assert session.apply_command(decided)["ok"]
+            state = session.findings_state()
+            live.run(link_state(live))
+            page.wait_for_selector(".merm-finding[data-id=T1]", timeout=PAGE_HANG_GUARD_MS)
+            shown = page.eval_on_selector_all(
+                ".merm-finding", "ls => ls.map(l => [l.dataset.id, l.innerText])"
+            )
+            status = page.locator(".merm-findings .status").all_inner_texts()
+        finally:
+            page.close()
+    assert not errors, errors
+    assert before["shown"] is False and hidden_before
+    ids = [i["id"] for i in state["items"]] + [a["finding_id"] for a in state["added"]]
+    assert [i for i, _ in shown] == ids == [*ids[:-1], "T1"], (shown, state)
+    decided_word = WORDS["decisions"]
+    for item, (_, line) in zip(state["items"], shown[:-1], strict=True):
+        assert item["text"][lang] in line and f"{round(100 * item['confidence'])} %" in line
+        verdict = state["decisions"].get(item["id"], "undecided")
+        assert line.endswith(decided_word[verdict][lang]), line
+    assert status == (
+        []
+        if state["items"]
+        else [
+            {
+                "fr": "aucune détection de l'IA sur cette série",
+                "en": "no AI finding on this series",
+                "de": "kein KI-Befund in dieser Serie",
+            }[lang]
+        ]
+    ), status
+    t1 = shown[-1][1]
+    assert WORDS["finding_labels"]["ms_lesion"][lang] in t1 and t1.endswith(
+        decided_word["add"][lang]
+    ), t1
+    assert {"fr": "coupe 2", "en": "slice 2", "de": "Schicht 2"}[lang] in t1, t1
+
+
+async def link_state(live) -> None:  # noqa: ANN001
+    """Publish the console's state now (its change events schedule the same send)."""
+    await live.links[0].send_state()
