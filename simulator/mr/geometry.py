@@ -12,6 +12,12 @@ Fourier transform of each tissue's fraction map and keeps the k-space the scanne
 covers ``L`` times the phase FOV, enough to hold the whole body, so that folding it gives
 wrap-around. The result depends on geometry only, never on TR/TE, and is cached: a contrast
 change is a weighted sum of cached maps.
+
+A new slice geometry (a matrix change, a moved slice) costs one pass over the fine grid and
+one real FFT per tissue: the fraction maps are real, so the transform along read keeps the
+non-negative frequencies and Hermitian symmetry gives the others. The majority tissue and
+its purity on the image grid (:attr:`ObjectK.labels`, :attr:`ObjectK.purity`), which only the
+truth of a series needs, are computed from the same fine samples on first use.
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ import functools
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import scipy.fft
 from numpy.typing import NDArray
 
+from simulator.mr._fft import THREADED_MIN
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.planning import check_phase_dir
 from simulator.mr.protocol import Geometry, MRProtocol
@@ -181,6 +189,25 @@ def plan_slices(protocol: MRProtocol, geometry: Geometry) -> SlicePlan:
                      n_enc, n_r, float(d_p), float(d_r), n_p)
 
 
+class _LazyTruth:
+    """Labels and purity of a slice, computed once on first use (a preview never asks)."""
+
+    def __init__(self, compute: Callable[[], tuple[NDArray[np.uint8], NDArray[np.float32]]]
+                 ) -> None:
+        self._compute: Callable[[], tuple[NDArray[np.uint8], NDArray[np.float32]]] | None = (
+            compute)
+        self._value: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+        with self._lock:
+            if self._value is None:
+                assert self._compute is not None
+                self._value = self._compute()
+                self._compute = None
+            return self._value
+
+
 @dataclass(frozen=True, eq=False)
 class ObjectK:
     """Cached k-space of each tissue of one slice (geometry-dependent only).
@@ -194,24 +221,33 @@ class ObjectK:
         FFT order, truncated to the acquired k-space.
     extension : int
         ``L``, odd: the grid spans L phase FOVs centred on the image.
-    labels : ndarray of uint8, shape (n_phase, n_read)
-        Majority tissue of each image voxel (index into ``names_all``).
-    purity : ndarray of float32, shape (n_phase, n_read)
-        Volume share of that majority tissue.
     names_all : tuple of str
         The anatomy's label names.
     outside_share : float
         Share of the body (non-air volume) of this slice plane lying outside the phase FOV:
         above zero, it wraps.
+    truth : _LazyTruth
+        Computes :attr:`labels` and :attr:`purity` on first use.
     """
 
     names: tuple[str, ...]
     kspace: NDArray[np.complex64]
     extension: int
-    labels: NDArray[np.uint8]
-    purity: NDArray[np.float32]
     names_all: tuple[str, ...]
-    outside_share: float = 0.0
+    outside_share: float
+    truth: _LazyTruth = field(repr=False)
+
+    @property
+    def labels(self) -> NDArray[np.uint8]:
+        """Majority tissue of each image voxel (index into ``names_all``), shape
+        ``(n_phase, n_read)``, uint8; computed on first use."""
+        return self.truth.get()[0]
+
+    @property
+    def purity(self) -> NDArray[np.float32]:
+        """Volume share of that majority tissue, shape ``(n_phase, n_read)``, float32;
+        computed on first use."""
+        return self.truth.get()[1]
 
 
 def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.float64],
@@ -316,6 +352,146 @@ def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
     return obj
 
 
+@functools.lru_cache(maxsize=16)
+def _air_border(anatomy: Anatomy) -> bool:
+    """True when every face of the label volume is air: an index clipped onto the volume
+    then reads air, exactly as a point outside it does."""
+    lab = anatomy.labels
+    return not (lab[0].any() or lab[-1].any() or lab[:, 0].any() or lab[:, -1].any()
+                or lab[:, :, 0].any() or lab[:, :, -1].any())
+
+
+def _sample_labels(anatomy: Anatomy, c: NDArray[np.float64], up: NDArray[np.float64],
+                   ur: NDArray[np.float64], nv: NDArray[np.float64], fp: NDArray[np.float64],
+                   fr: NDArray[np.float64], ft: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Nearest label at every point ``c + t·nv + p·up + r·ur`` (air outside the volume),
+    shape ``(len(ft), len(fp)·len(fr))``."""
+    shape = anatomy.labels.shape
+    flat = anatomy.labels.reshape(-1)
+    dz, dy, dx = anatomy.voxel_mm
+    ox, oy, oz = anatomy.origin_mm
+    scale = np.array([1 / dx, 1 / dy, 1 / dz])
+    orig = np.array([ox, oy, oz])
+    npix = fp.size * fr.size
+    border_air = _air_border(anatomy)
+    strides = (1, shape[2], shape[1] * shape[2])      # x, y, z
+    upper = (shape[2] - 1, shape[1] - 1, shape[0] - 1)
+    lin_t = np.dtype(np.int64 if flat.size >= 2**31 else np.int32)
+    labs = np.empty((ft.size, npix), dtype=np.uint8)
+    plane = np.empty((fp.size, fr.size), dtype=np.float32)
+    idx = np.empty((fp.size, fr.size), dtype=np.int32)
+    lin = np.empty((fp.size, fr.size), dtype=lin_t)
+    for ti, t in enumerate(ft):
+        inside = None
+        for axis in range(3):
+            a0 = (c[axis] + t * nv[axis] - orig[axis]) * scale[axis]
+            # same float32 arithmetic and rounding as an element-wise evaluation
+            np.add(np.float32(a0) + fp[:, None].astype(np.float32)
+                   * np.float32(up[axis] * scale[axis]),
+                   fr[None, :].astype(np.float32) * np.float32(ur[axis] * scale[axis]),
+                   out=plane)
+            np.rint(plane, out=plane)
+            idx[...] = plane
+            if not border_air:
+                ok = (idx >= 0) & (idx <= upper[axis])
+                inside = ok if inside is None else inside & ok
+            np.clip(idx, 0, upper[axis], out=idx)
+            if axis == 0:
+                lin[...] = idx
+            else:
+                lin += idx.astype(lin_t) * strides[axis]
+        row = np.take(flat, lin.reshape(-1))
+        labs[ti] = row if inside is None else np.where(inside.reshape(-1), row, 0)
+    return labs
+
+
+@dataclass(frozen=True, eq=False)
+class _Grid:
+    """Fine sampling of one slice: phase, read and through-slice positions (mm)."""
+
+    fp: NDArray[np.float64]
+    fr: NDArray[np.float64]
+    ft: NDArray[np.float64]
+
+
+def _fine_grid(anatomy: Anatomy, d_p: float, d_r: float, n_pe: int, n_r: int,
+               slice_mm: float) -> _Grid:
+    os_ = OVERSAMPLE
+    fp = (np.arange(os_ * n_pe) / os_ - (n_pe - 1) / 2) * d_p
+    fr = (np.arange(os_ * n_r) / os_ - (n_r - 1) / 2) * d_r
+    n_thick = max(1, math.ceil(slice_mm / min(anatomy.voxel_mm)))
+    ft = ((np.arange(n_thick) + 0.5) / n_thick - 0.5) * slice_mm
+    return _Grid(fp, fr, ft)
+
+
+def _fractions(labs: NDArray[np.uint8], nlab: int) -> tuple[list[int], NDArray[np.float32]]:
+    """Tissues present (labels ≥ 1) and their share through the slice thickness per fine
+    sample, shape ``(len(present), npix)``."""
+    n_thick = labs.shape[0]
+    hist = np.bincount(labs.reshape(-1), minlength=nlab)
+    present = [i for i in range(1, nlab) if hist[i]]
+    frac = np.empty((len(present), labs.shape[1]), dtype=np.float32)
+    acc_t = np.uint8 if n_thick < 256 else np.uint16
+    acc = np.empty(labs.shape[1], dtype=acc_t)
+    for j, lab in enumerate(present):
+        acc[...] = labs[0] == lab
+        for t in range(1, n_thick):
+            np.add(acc, labs[t] == lab, out=acc)
+        frac[j] = acc
+    frac /= n_thick
+    return present, frac
+
+
+def _truth_labels(anatomy: Anatomy, c: NDArray[np.float64], up: NDArray[np.float64],
+                  ur: NDArray[np.float64], nv: NDArray[np.float64], grid: _Grid, ext: int,
+                  n_p: int, n_r: int) -> tuple[NDArray[np.uint8], NDArray[np.float32]]:
+    """Majority tissue and its purity on the image grid (central FOV block), from the same
+    fine samples as the k-space."""
+    os_ = OVERSAMPLE
+    lo = (ext - 1) // 2 * n_p
+    fp = grid.fp[os_ * lo:os_ * (lo + n_p)]
+    labs = _sample_labels(anatomy, c, up, ur, nv, fp, grid.fr, grid.ft)
+    present, frac = _fractions(labs, len(anatomy.names))
+    blk = frac.reshape(len(present), n_p, os_, n_r, os_).mean(axis=(2, 4))
+    body = frac.sum(axis=0).reshape(n_p, os_, n_r, os_)
+    air = 1.0 - body.mean(axis=(1, 3))
+    blk = np.concatenate([air[None], blk], axis=0)
+    best = np.argmax(blk, axis=0)
+    lut = np.array([0, *present], dtype=np.uint8)
+    labels = lut[best]
+    purity = np.max(blk, axis=0).astype(np.float32)
+    for arr in (labels, purity):
+        arr.flags.writeable = False
+    return labels, purity
+
+
+def _tissue_kspace(frac: NDArray[np.float32], n_fine_pe: int, n_fine_r: int, n_pe: int,
+                   n_r: int) -> NDArray[np.complex64]:
+    """Unitary FFT of real fraction maps on the fine grid, cut to ``(n_pe, n_r)`` in FFT
+    order and divided by :data:`OVERSAMPLE`.
+
+    The maps are real, so a real FFT along read gives the non-negative read frequencies and
+    Hermitian symmetry the others: ``K[-p, -r] = conj(K[p, r])``.
+    """
+    t = frac.shape[0]
+    maps = frac.reshape(t, n_fine_pe, n_fine_r)
+    size = maps.size
+    w = WORKERS if size >= THREADED_MIN else 1
+    h = n_r // 2 + 1                         # read frequencies 0 … ⌊n_r/2⌋
+    k = scipy.fft.rfft(maps, axis=2, norm="ortho", workers=w)[:, :, :h]
+    k = scipy.fft.fft(k, axis=1, norm="ortho", workers=w)
+    rows = _crop_index(n_fine_pe, n_pe)
+    out = np.empty((t, n_pe, n_r), dtype=np.complex64)
+    pos = (n_r + 1) // 2                     # 0 … ⌈n_r/2⌉−1 kept as they are
+    out[:, :, :pos] = k[:, rows, :pos]
+    neg = n_r // 2                           # −⌊n_r/2⌋ … −1 from +⌊n_r/2⌋ … +1
+    if neg:
+        mirror = (-rows) % n_fine_pe
+        out[:, :, pos:] = np.conj(k[:, mirror][:, :, neg:0:-1])
+    out /= OVERSAMPLE
+    return out
+
+
 def _object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
                    u_p: tuple[float, float, float], u_r: tuple[float, float, float],
                    normal: tuple[float, float, float], d_p: float, d_r: float,
@@ -340,63 +516,19 @@ def _object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
     os_ = OVERSAMPLE
     ext = _extension(anatomy, c, up, n_p * d_p)
     n_pe = ext * n_p
-    fp = (np.arange(os_ * n_pe) / os_ - (n_pe - 1) / 2) * d_p
-    fr = (np.arange(os_ * n_r) / os_ - (n_r - 1) / 2) * d_r
-    n_thick = max(1, math.ceil(slice_mm / min(anatomy.voxel_mm)))
-    ft = ((np.arange(n_thick) + 0.5) / n_thick - 0.5) * slice_mm
+    grid = _fine_grid(anatomy, d_p, d_r, n_pe, n_r, slice_mm)
     names_all = anatomy.names
-    nlab = len(names_all)
-    shape = anatomy.labels.shape
-    flat = anatomy.labels.reshape(-1)
-    dz, dy, dx = anatomy.voxel_mm
-    ox, oy, oz = anatomy.origin_mm
-    scale = np.array([1 / dx, 1 / dy, 1 / dz])
-    orig = np.array([ox, oy, oz])
-    npix = fp.size * fr.size
-    labs = np.empty((n_thick, npix), dtype=np.uint8)
-    for ti, t in enumerate(ft):
-        idx3 = []
-        for axis in range(3):
-            a0 = (c[axis] + t * nv[axis] - orig[axis]) * scale[axis]
-            plane = (np.float32(a0) + fp[:, None].astype(np.float32) * np.float32(
-                up[axis] * scale[axis]) + fr[None, :].astype(np.float32) * np.float32(
-                ur[axis] * scale[axis]))
-            idx3.append(np.rint(plane).astype(np.int32).reshape(-1))
-        ix, iy, iz = idx3
-        inside = ((ix >= 0) & (ix < shape[2]) & (iy >= 0) & (iy < shape[1])
-                  & (iz >= 0) & (iz < shape[0]))
-        lin = (np.clip(iz, 0, shape[0] - 1).astype(np.int64) * shape[1]
-               + np.clip(iy, 0, shape[1] - 1)) * shape[2] + np.clip(ix, 0, shape[2] - 1)
-        labs[ti] = np.where(inside, flat[lin], 0)
-    hist = np.bincount(labs.reshape(-1), minlength=nlab)
-    present = [i for i in range(1, nlab) if hist[i]]
-    # Fraction of each present tissue through the slice thickness (partial volume).
-    frac = np.empty((len(present), npix), dtype=np.float32)
-    for j, lab in enumerate(present):
-        frac[j] = np.count_nonzero(labs == lab, axis=0)
-    frac /= n_thick
-    body = frac.sum(axis=0).reshape(fp.size, fr.size)
-    # Majority tissue and purity on the image grid (central FOV block only).
+    labs = _sample_labels(anatomy, c, up, ur, nv, grid.fp, grid.fr, grid.ft)
     lo = (ext - 1) // 2 * n_p
-    rows = slice(os_ * lo, os_ * (lo + n_p))
-    blk = frac.reshape(len(present), fp.size, fr.size)[:, rows].reshape(
-        len(present), n_p, os_, n_r, os_).mean(axis=(2, 4))
-    air = 1.0 - body[rows].reshape(n_p, os_, n_r, os_).mean(axis=(1, 3))
-    blk = np.concatenate([air[None], blk], axis=0)
-    best = np.argmax(blk, axis=0)
-    lut = np.array([0, *present], dtype=np.uint8)
-    labels = lut[best]
-    purity = np.max(blk, axis=0).astype(np.float32)
-    total = float(body.sum())
-    inside_sum = float(body[rows].sum())
-    outside = (total - inside_sum) / total if total > 0 else 0.0
-    maps = frac.reshape(len(present), fp.size, fr.size)
-    k = scipy.fft.fft(maps, axis=2, norm="ortho", workers=WORKERS)
-    k = k[:, :, _crop_index(os_ * n_r, n_r)]
-    k = scipy.fft.fft(k, axis=1, norm="ortho", workers=WORKERS)
-    k = k[:, _crop_index(os_ * n_pe, n_pe), :] / os_
-    k = np.ascontiguousarray(k, dtype=np.complex64)
-    for arr in (k, labels, purity):
-        arr.flags.writeable = False
-    return ObjectK(tuple(names_all[i] for i in present), k, ext, labels, purity, names_all,
-                   outside)
+    total = np.count_nonzero(labs)
+    inside = np.count_nonzero(
+        labs.reshape(grid.ft.size, grid.fp.size, grid.fr.size)[:, os_ * lo:os_ * (lo + n_p)])
+    outside = (total - inside) / total if total > 0 else 0.0
+    present, frac = _fractions(labs, len(names_all))
+    del labs
+    k = _tissue_kspace(frac, grid.fp.size, grid.fr.size, n_pe, n_r)
+    k.flags.writeable = False
+    truth = _LazyTruth(functools.partial(_truth_labels, anatomy, c, up, ur, nv, grid, ext,
+                                         n_p, n_r))
+    return ObjectK(tuple(names_all[i] for i in present), k, ext, names_all, float(outside),
+                   truth)
