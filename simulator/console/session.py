@@ -656,6 +656,11 @@ class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
         buf = io.BytesIO()
         with tempfile.TemporaryDirectory() as tmp:
             paths = exam_of_series(self, idx).write_series(self, idx, Path(tmp))
+            record = (result.metrics or {}).get("ai_findings")
+            if record and (record.get("items") or record.get("added")):
+                from simulator.dicom.findings import annotate_findings
+
+                annotate_findings(paths, record)  # ImageComments of the slices concerned
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
                 for path in paths:
                     zf.write(path, Path(path).name)
