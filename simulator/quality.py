@@ -134,7 +134,9 @@ def background_variability(background_roi_means: npt.ArrayLike) -> float:
     return float(np.std(m, ddof=1) / np.mean(m))
 
 
-def suv(concentration_bqml: ArrayF | float, dose_bq_at_scan: float, weight_kg: float):
+def suv(
+    concentration_bqml: ArrayF | float, dose_bq_at_scan: float, weight_kg: float
+) -> npt.NDArray[np.float64]:
     """Body-weight SUV: C [Bq/mL] / (dose [Bq] / weight [g]), tissue density 1 g/mL.
 
     ``dose_bq_at_scan`` is the injected activity decayed to the time the

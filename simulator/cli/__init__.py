@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from simulator import __version__
 from simulator.errors import UserError
@@ -26,7 +26,7 @@ __all__ = ["main", "SUBCOMMANDS"]
 SUBCOMMANDS = ("serve", "hub", "mr", "pet", "exercise", "pacs", "worklist")
 
 
-def _not_available(name: str):
+def _not_available(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         print(f"merm-lab {name}: not available yet in this version", file=sys.stderr)
         return 2

@@ -77,7 +77,7 @@ def _center(text: str | None, anat: Any, proto: Any) -> tuple[float, float, floa
             xyz = ()
         if len(xyz) != 3:
             raise ParameterError("center", text, "x,y,z in mm")
-        return xyz  # type: ignore[return-value]
+        return xyz
     try:
         from simulator.mr.geometry import default_geometry
     except ImportError:  # scanner without planning helpers: centre of the body's box

@@ -186,7 +186,7 @@ def _lesson_handler() -> type:
 def gated(handler: type) -> type:
     """``handler`` (Voilà's render handler) that sends an unsigned visitor to the sign-in."""
 
-    class GatedVoilaHandler(handler):  # type: ignore[valid-type,misc]
+    class GatedVoilaHandler(handler):
         async def prepare(self, *args: Any, **kwargs: Any) -> Any:
             secret = self.settings["merm_lab_secret"]
             path = self.request.path.rsplit("/", 1)[-1]

@@ -131,7 +131,7 @@ def _tumour(cv: _Canvas, seed: int | None) -> None:
             ]
         )
         radius = rng.uniform(9.0, 17.0)
-    sl, xyz = cv.box(tuple(c), radius + 16.0)  # type: ignore[arg-type]
+    sl, xyz = cv.box(tuple(c), radius + 16.0)
     oedema = _ellipsoid(xyz, c, np.full(3, radius + 13.0))
     cv.paint(sl, oedema, "oedema", ("white_matter",))
     lobes = np.zeros(np.broadcast_shapes(*(a.shape for a in xyz)), dtype=bool)
@@ -160,7 +160,7 @@ def _marrow_oedema(cv: _Canvas, seed: int | None) -> None:
         radii = rng.uniform(8.0, 16.0, size=3)
         jitter = rng.uniform(-4.0, 4.0, size=3)
     c = np.asarray(cv.anat.landmarks[site]) + jitter
-    sl, xyz = cv.box(tuple(c), 20.0)  # type: ignore[arg-type]
+    sl, xyz = cv.box(tuple(c), 20.0)
     cv.paint(sl, _ellipsoid(xyz, c, radii), "marrow_oedema", ("bone_marrow",))
 
 
@@ -172,7 +172,7 @@ def _meniscal_tear(cv: _Canvas, seed: int | None) -> None:
         slope = rng.uniform(-0.3, 0.35)
         shift = rng.uniform(-4.0, 4.0)
     c = c + np.array([shift, 0.0, 0.0])
-    sl, xyz = cv.box(tuple(c), 14.0)  # type: ignore[arg-type]
+    sl, xyz = cv.box(tuple(c), 14.0)
     x, y, z = xyz
     plane = np.abs((z - c[2]) - slope * (y - c[1])) <= 0.7
     cleft = plane & (np.abs(x - c[0]) <= 9.0) & (y > c[1] - 9.0)
@@ -180,7 +180,7 @@ def _meniscal_tear(cv: _Canvas, seed: int | None) -> None:
     # Joint effusion distending the suprapatellar recess.
     r = np.array([27.0, 8.0, 24.0]) * (1.0 if rng is None else rng.uniform(0.8, 1.15))
     rc = np.asarray(cv.anat.landmarks["suprapatellar_recess"], dtype=float)
-    sl, xyz = cv.box(tuple(rc), 30.0)  # type: ignore[arg-type]
+    sl, xyz = cv.box(tuple(rc), 30.0)
     cv.paint(
         sl,
         _ellipsoid(xyz, rc + np.array([0.0, 1.0, 2.0]), r),
@@ -198,7 +198,7 @@ def _disc_herniation(cv: _Canvas, seed: int | None) -> None:
         size = float(rng.uniform(5.0, 9.0))
     d = np.asarray(cv.anat.landmarks[level], dtype=float)
     c = d + np.array([side * 20.0, 17.0 + 0.45 * size, 0.0])
-    sl, xyz = cv.box(tuple(c), 20.0)  # type: ignore[arg-type]
+    sl, xyz = cv.box(tuple(c), 20.0)
     canal = ("fat", "csf", "nerve")
     radii = np.array([size * 1.3, size, size * 0.75])
     cv.paint(sl, _ellipsoid(xyz, c, radii), "disc", canal)

@@ -104,7 +104,14 @@ class Painter:
         m += frac * (mu_per_cm - m)
         lb[frac >= 0.5] = lab
 
-    def ellipsoid(self, centre_mm, semi_mm, name: str, activity: float, mu_per_cm: float) -> None:
+    def ellipsoid(
+        self,
+        centre_mm: tuple[float, float, float],
+        semi_mm: tuple[float, float, float],
+        name: str,
+        activity: float,
+        mu_per_cm: float,
+    ) -> None:
         """Paint an ellipsoid (centre and semi-axes in mm, order z, y, x)."""
         box, frac = ellipsoid_fraction(self.shape, self.voxel_mm, centre_mm, semi_mm)
         self.paint(box, frac, name, activity, mu_per_cm)

@@ -242,7 +242,12 @@ def _patient(
             centres = ((-_THIGH[2] * girth, a, b), (_THIGH[2] * girth, a, b))
         for name, grow in (("fat", 0.0), ("muscle", -fat_mm)):
 
-            def inside(y, x, grow=grow, centres=centres):
+            def inside(
+                y: NDArray[np.float64],
+                x: NDArray[np.float64],
+                grow: float = grow,
+                centres: tuple[tuple[float, float, float], ...] = centres,
+            ) -> NDArray[np.bool_]:
                 out = np.zeros(np.broadcast(y, x).shape, bool)
                 for cx, a_, b_ in centres:
                     aa, bb = a_ + grow, b_ + grow

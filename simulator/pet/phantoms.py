@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ParameterError
-from simulator.pet._raster import Painter, shape2d_fraction
+from simulator.pet._raster import Inside, Painter, shape2d_fraction
 
 __all__ = ["Phantom", "Feature", "IEC_SPHERES_MM"]
 IEC_SPHERES_MM: tuple[float, ...] = (10.0, 13.0, 17.0, 22.0, 28.0, 37.0)
@@ -137,7 +137,7 @@ class Phantom:
         return self.labels == self.names.index(name)
 
 
-def _iec_body(margin_mm: float):
+def _iec_body(margin_mm: float) -> Inside:
     """Inside test of the IEC body section grown by ``margin_mm`` (origin: lung axis)."""
     r_top, h_base, r_corner, half_w = 147.0, 77.0, 77.0, 147.0
 
@@ -160,7 +160,7 @@ def _iec(ratio: float, cold_spheres: bool, activity_mbq: float, weight_kg: float
     zc = 25 * dz
     p = Painter(shape, voxel)
 
-    def shifted(fn):
+    def shifted(fn: Inside) -> Inside:
         return lambda y, x: fn(y - cy, x - cx)
 
     p.prism(

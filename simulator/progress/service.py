@@ -90,7 +90,7 @@ class HubCaller(HubOAuthenticated):
     ctx: Context
 
     @property
-    def staff_refusal(self) -> ApiError:  # type: ignore[override]
+    def staff_refusal(self) -> ApiError:
         group = self.ctx.extra["staff"].group
         return ApiError(403, f"staff only: this page is for the instructors (JupyterHub group "
                              f"{group!r} or admins)",
