@@ -454,8 +454,8 @@ def send_exam(
     statuses = send_series(folders, addr, web_base=web_base, on_status=each)
     with _LOCK:
         uids = {st.series_uid for st in exam.statuses.values() if st.state == "sent"}
-        sent = len(uids) >= len(exam.indices(session)) > 0
-        if sent and session.hospital_exam is exam and exam._scan is None:
+        all_sent = len(uids) >= len(exam.indices(session)) > 0
+        if all_sent and session.hospital_exam is exam and exam._scan is None:
             exam.complete(session)  # every series is in the PACS: the step is COMPLETED
     _emit(session, {"type": "pacs", **hospital_snapshot(session)})
     return statuses
