@@ -172,15 +172,15 @@ class FindingsMixin(SessionEvents):
         }
 
     def findings_record(self) -> list[dict[str, Any]]:
-        """Every series on which the trainee saw findings or decided, with its protocol and
-        geometry: what an exercise attempt carries to the grader (and stores)."""
+        """Every series of the exercise the trainee decided on (a call or an own mark), with
+        its protocol, geometry and the detector's findings: what an attempt carries to the
+        grader (and stores)."""
         out = []
         for idx, result in enumerate(self.series):
             if idx < self._findings_from:
                 continue
-            decided = self._decisions.get(idx) or self._added.get(idx)
-            if not (decided or (idx in self._findings and self.findings_shown)):
-                continue
+            if not (self._decisions.get(idx) or self._added.get(idx)):
+                continue  # a series looked at but not decided on is not part of the attempt
             out.append(
                 {
                     "series": int(result.number or idx + 1),

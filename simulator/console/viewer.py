@@ -119,6 +119,7 @@ class Viewer:
         self.events = self._attach_events()
         # slice and W/L right under the image; preset and zoom after them
         controls = W.VBox([self.slice, self.width, self.level, W.HBox([self.preset]), self.zoom])
+        self.controls = controls
         for dd in (self.series_a, self.series_b):  # patient — series names need the width
             dd.layout = W.Layout(width="540px")
         compare = W.VBox([self.mode, self.ai_view, self.series_a, self.series_b])
@@ -143,10 +144,10 @@ class Viewer:
             self.refresh_image()
 
     def attach_beside(self, widget: W.Widget) -> None:
-        """Put ``widget`` right under the image, above the slice and W/L controls (the AI
-        findings list: the trainee reads it with the image in view)."""
-        children = list(self.widget.children)
-        self.widget.children = [children[0], widget, *children[1:]]
+        """Put ``widget`` (the AI findings list) right under the image's slice and W/L
+        sliders: read with the image in view, the sliders staying where the hands are."""
+        children = list(self.controls.children)
+        self.controls.children = [*children[:3], widget, *children[3:]]
 
     def click_frame(self, x: int, y: int) -> None:
         """What a click at frame pixel (x, y) does (``on_click``), without a mouse."""
