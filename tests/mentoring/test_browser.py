@@ -697,3 +697,29 @@ def test_mentor_page_follows_the_consoles_own_findings(browser, tmp_path, lang) 
 async def link_state(live) -> None:  # noqa: ANN001
     """Publish the console's state now (its change events schedule the same send)."""
     await live.links[0].send_state()
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_mentor_page_says_the_hubs_refusal_in_its_language(browser, live_room, lang) -> None:  # noqa: ANN001
+    """A mentor who sets a parameter without holding control reads the hub's refusal in the
+    page's language (the hub sends English on the wire), and the console is untouched."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    try:
+        page.goto(
+            live_room.room["links"]["mentor"].replace(
+                "/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"
+            )
+        )
+        page.wait_for_selector(".merm-param-tr_ms:has-text('500')", timeout=PAGE_HANG_GUARD_MS)
+        page.select_option(".merm-param-name", "tr_ms")
+        page.fill(".merm-param-value", "750")
+        page.click(".merm-set")
+        page.wait_for_selector(".merm-result:has-text('✗')", timeout=PAGE_HANG_GUARD_MS)
+        refusal = page.inner_text(".merm-result")
+    finally:
+        page.close()
+    assert (
+        refusal
+        == {"fr": "✗ vous n'avez pas la main", "de": "✗ Sie haben die Steuerung nicht"}[lang]
+    ), refusal
+    assert live_room.console.params["tr_ms"] == 500.0

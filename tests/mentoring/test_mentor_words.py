@@ -7,6 +7,7 @@ named value, finding label or role that has no French, English and German word f
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import socket
@@ -133,3 +134,60 @@ def test_german_pacs_reasons_from_the_real_failures() -> None:
     assert _german_reason("the PACS refused a file (C-STORE status 0xA700)").endswith(
         "(C-STORE-Status 0xA700)"
     )
+
+
+_REFUSALS = {"MessageError": 1, "ControlError": 1, "TokenError": 0}  # index of the English
+
+
+def _hub_refusals() -> list[tuple[str, ast.expr, ast.expr | None]]:
+    """(file, English, French) of every refusal the hub can send a page: the MessageError,
+    ControlError and TokenError raised in simulator/mentoring, and the literal ``message=``
+    of its results and errors."""
+    found = []
+    for path in sorted(STATIC.parent.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in _REFUSALS and len(node.args) > _REFUSALS[name]:
+                i = _REFUSALS[name]
+                fr = node.args[i + 1] if len(node.args) > i + 1 else None
+                found.append((path.name, node.args[i], fr))
+            for kw in node.keywords:
+                if (
+                    kw.arg == "message"
+                    and isinstance(kw.value, ast.Constant)
+                    and isinstance(kw.value.value, str)
+                ):  # (bytes: a WebSocket's close reason, never shown)
+                    found.append((path.name, kw.value, None))
+    return found
+
+
+def _sample(expr: ast.expr) -> str:
+    """An f-string with each placeholder as ``x``."""
+    if isinstance(expr, ast.Constant):
+        return str(expr.value)
+    assert isinstance(expr, ast.JoinedStr), ast.dump(expr)
+    return "".join(str(v.value) if isinstance(v, ast.Constant) else "x" for v in expr.values)
+
+
+def test_every_refusal_of_the_hub_reads_in_the_pages_language() -> None:
+    """The hub sends its refusals in English; the page says each one in French, English
+    and German (French as the hub's own French), fixed texts by their text, texts with a
+    value by a pattern."""
+    refusals = _hub_refusals()
+    assert len(refusals) > 15, refusals  # the real sources, not an empty walk
+    table = WORDS["hub_messages"]
+    patterns = [(re.compile(p), t) for p, t in table["patterns"]]
+    for where, en, fr in refusals:
+        text = _sample(en)
+        if isinstance(en, ast.Constant):
+            entry = table["exact"].get(text)
+            assert entry, f"{where}: the refusal {text!r} has no words on the mentor page"
+            _said(entry, f"hub_messages.{text}")
+            if isinstance(fr, ast.Constant):
+                assert entry["fr"] == fr.value, (where, entry["fr"], fr.value)
+        elif text != "x: x":  # a field's own check ("field: why"), shown as the hub says it
+            assert any(p.search(text) for p, _ in patterns), f"{where}: no pattern for {text!r}"
+    for _, t in table["patterns"]:
+        _said(t, f"hub_messages.patterns.{t['en']}")

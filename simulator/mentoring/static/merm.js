@@ -53,7 +53,7 @@ const TEXT = {
 // finding labels, decisions, PACS reasons (static/words.json, the three languages in one
 // table; tests/mentoring/test_mentor_words.py checks it against the real consoles).
 const WORDS = { params: {}, values: {}, switch: {}, roles: {}, finding_labels: {}, decisions: {},
-  measures: {}, pacs_reasons: { de: [], os_errors: {} } };
+  measures: {}, pacs_reasons: { de: [], os_errors: {} }, hub_messages: { exact: {}, patterns: [] } };
 async function loadWords() {
   try {
     const r = await fetch(hubUrl("static/words.json"));
@@ -102,6 +102,18 @@ function pacsReason(st) {
     }
   }
   return en;
+}
+// A refusal of the hub (English on the wire) in the page's language; a console's own
+// message (already in the trainee's language) as it came.
+function hubMessage(text) {
+  const msgs = WORDS.hub_messages || {};
+  const exact = msgs.exact && msgs.exact[text];
+  if (exact) return exact[LANG];
+  for (const [pattern, t] of msgs.patterns || []) {
+    const m = new RegExp(pattern).exec(text || "");
+    if (m) return t[LANG].replace(/\{(\d)\}/g, (_, i) => roleWord(m[Number(i)]));
+  }
+  return text;
 }
 // The detection AI's findings on the shown series (console snapshot "findings"), one line
 // each: "F1 — text — confidence 87 % — slice 12 — accepted"; null when the console shows none.
@@ -305,6 +317,6 @@ function remoteMediaInto(container) {
   };
 }
 
-window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason, findingLines,
+window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason, findingLines, hubMessage,
   el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
 })();
