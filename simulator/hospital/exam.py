@@ -259,7 +259,8 @@ def _open(session: Any, exam: Exam) -> Exam:
 
 
 def watch(session: Any) -> None:
-    """Open a new exam whenever ``session`` admits another patient (idempotent).
+    """Open the session's first exam now, and a new exam whenever ``session`` admits
+    another patient; follow its scans on the exam clock (idempotent).
 
     The consoles call it when they open; :func:`exam_for` calls it too, so that a script
     that changes patients after its first send gets one study per patient.

@@ -8,7 +8,8 @@ Modality Worklist Information Model – FIND, PS3.4 K.6) and fills the patient c
 accession number, the requested procedure and its protocol from the entry chosen.
 
 The patient of a scenario is the same fictitious one the DICOM export writes
-(``SIMULATION^…``, PatientID ``MERM-<KEY>``), so the PACS study matches the worklist entry.
+(``SIMULATION^…``, PatientID ``MERM-<KEY>``, ``MERM-PT-<KEY>`` for a PET scenario), so the
+PACS study matches the worklist entry.
 """
 
 from __future__ import annotations
