@@ -119,11 +119,14 @@ def patient_for_procedure(sp: Any) -> Any:
     import datetime as dt
 
     from simulator.console.patient import SCENARIOS, Patient
-    from simulator.hospital.worklist import scenario_key
+    from simulator.hospital.worklist import pet_scenario_patient, scenario_key
 
     key = scenario_key(sp.patient_id)
     if key is not None:
         return SCENARIOS[key]
+    pet = pet_scenario_patient(sp)  # a PET scenario's patient, indication in fr/en/de
+    if pet is not None:
+        return pet
     anatomy = sp.protocol.split("/", 1)[0] if sp.protocol else ""
     try:
         age = max(dt.date.today().year - int(sp.birth_date[:4]), 0)

@@ -68,3 +68,15 @@ def test_a_weight_out_of_range_is_refused_with_a_message(monkeypatch) -> None:
     assert c.session.protocol.activity_mbq == before.activity_mbq
     assert "weight" in c.shell.message.value.lower() and "250" in c.shell.message.value
     assert c.session.anatomy_name == "nema-iec"  # a knee is no PET phantom: kept
+
+
+def test_a_pet_worklist_entry_brings_its_scenario_patient_with_the_indication_in_french() -> None:
+    import datetime as dt
+
+    from simulator.console.hospital_panel import patient_for_procedure
+    from simulator.hospital.worklist import procedure_for_scenario
+
+    sp = procedure_for_scenario("lung_nodule", dt.datetime(2026, 12, 2, 9, 0), modality="PT")
+    p = patient_for_procedure(sp)
+    assert p.anatomy == "patient" and p.weight_kg == 58.0
+    assert "Nodule pulmonaire" in p.indication("fr") and "Lungenrundherd" in p.indication("de")
