@@ -587,6 +587,8 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
             mentor = live.rooms[0]["links"]["mentor"]
             page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
             page.wait_for_selector(".merm-param-activity_mbq", timeout=PAGE_HANG_GUARD_MS)
+            assert poll(page, "window.merm.stats().then(s => s.console)"), "no PET frame"
+            slice_rows = page.locator(".merm-state-slice").count()  # no series yet
             rows = page.eval_on_selector_all(
                 ".merm-protocol .kv",
                 "rs => rs.map(r => [r.children[0].innerText, r.children[1].innerText])",
@@ -600,6 +602,7 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
     assert not errors, errors
     assert not faults, faults
     assert len(rows) == len(protocol), rows
+    assert slice_rows == 0 and not session.series
     p = session.protocol
     assert (p.tracer, p.recon, p.tof_ps, p.attenuation_correction) == ("F18-FDG", "osem", 0.0, True)
     assert cell["tracer"] == "¹⁸F-FDG" and cell["recon"] == "OSEM"
