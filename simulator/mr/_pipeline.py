@@ -20,16 +20,15 @@ from simulator.mr.acquisition import (
     complex_normal,
     image_space_noise,
     noise_sd,
-    normal_blocks,
     object_image,
     sampling,
 )
 from simulator.mr.anatomy import Anatomy
-from simulator.mr.coils import COIL_RADIUS_MM, coil_maps
+from simulator.mr.coils import COIL_RADIUS_MM, coil_maps, noise_covariance
 from simulator.mr.geometry import ObjectK, SlicePlan, default_geometry, object_kspace, plan_slices
 from simulator.mr.motion import motion_phase
 from simulator.mr.protocol import Geometry, MRProtocol
-from simulator.mr.recon import combine_acquired
+from simulator.mr.recon import combine_acquired, combined_noise_weights
 from simulator.mr.rules import MRDerived, derive
 
 
@@ -177,6 +176,15 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int,
 
     ``combine_with=(maps, psi)``: a fully sampled slice comes back combined
     (``SliceData.combined``), with the same noise as without it.
+
+    A fully sampled slice draws the noise of its coil combination ``Σ_c V_c·z_c`` directly,
+    as one white field times ``r = √(Σ_c|V_c|²)``
+    (:func:`~simulator.mr.recon.combined_noise_weights`: the same law, one draw per pixel
+    instead of one per coil and pixel). The raw coil data (``acquire_kspace``) draw free
+    white coil noise before it in the stream (a scan skips those draws:
+    :func:`skip_normals`) and make their coil noise ``z`` from both
+    (:func:`white_given_combination`): their reconstruction is the scan's image, and ``z``
+    keeps the law of white receiver noise.
     """
     p, plan = st.protocol, st.plan
     obj = object_kspace(anatomy, _key(plan.centers_mm[i]), _key(plan.u_phase),
@@ -195,20 +203,79 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int,
                               st.rng, p.nex)
     m = object_image(p, plan, obj, st.samp, motion)
     if image_space_noise(p, st.samp):
-        n_noise = p.coils * plan.n_phase * plan.n_read
+        maps, psi = combine_with if combine_with is not None else (
+            st.maps, noise_covariance(p.coils))
+        # Per slice the stream holds the free coil noise (raw data only), then the noise of
+        # the combination as one field of its own law; a scan skips the former.
+        n_free = p.coils * plan.n_phase * plan.n_read
+        sd_noise = noise_sd(p)
+        comb_noise = free = None
+        if st.rng is not None:
+            weights, gain = combined_noise_weights(maps_ext, maps, psi, plan.n_phase)
+            if combine_with is None:
+                free = complex_normal(st.rng, (p.coils, plan.n_phase, plan.n_read), sd_noise)
+            else:
+                skip_normals(st.rng, n_free)
+            comb_noise = complex_normal(st.rng, (plan.n_phase, plan.n_read), sd_noise)
+            comb_noise *= gain
         if combine_with is not None:
-            stream = None if st.rng is None else normal_blocks(st.rng, n_noise, noise_sd(p))
-            combined = combine_acquired(m, maps_ext, combine_with[0], None, combine_with[1],
-                                        stream)
+            combined = combine_acquired(m, maps_ext, maps, None, psi)
+            if comb_noise is not None:
+                combined += comb_noise
             return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, None, None,
                              combined)
-        white = None if st.rng is None else complex_normal(
-            st.rng, (p.coils, plan.n_phase, plan.n_read), noise_sd(p))
+        white = None
+        if free is not None and comb_noise is not None:
+            white = white_given_combination(free, weights, gain, comb_noise)
         return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, white, None)
     k = fft2(coil_images(m, maps_ext, plan.n_phase)) * st.samp.mask[None, :, None]
     if st.rng is not None:
         k = add_kspace_noise(k, st.samp.mask, noise_sd(p), st.rng)
     return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, False, None, k)
+
+
+def skip_normals(rng: np.random.Generator, n: int) -> None:
+    """Move ``rng`` past ``n`` samples of :func:`~simulator.mr.acquisition.complex_normal`,
+    which reads one raw 64-bit word per complex sample: at once for PCG64 (numpy's default
+    generator), by drawing the raw words otherwise."""
+    bits = rng.bit_generator
+    if isinstance(bits, (np.random.PCG64, np.random.PCG64DXSM)):
+        bits.advance(n)
+    else:
+        bits.random_raw(n, output=False)
+
+
+def white_given_combination(free: NDArray[np.complex64], weights: NDArray[np.complex64],
+                            gain: NDArray[np.float32], combined: NDArray[np.complex64]
+                            ) -> NDArray[np.complex64]:
+    """White coil noise ``z`` whose combination ``Σ_c V_c·z_c`` is ``combined``.
+
+    With ``u = conj(V)/r`` (a unit vector over the coils at each pixel) and ``combined =
+    r·ζ``: ``z = (I − u·uᴴ)·w + u·ζ = w + conj(V)·(combined − Σ_c V_c·w_c)/r²``. When ``w``
+    (``free``) and ``ζ`` are independent white circular Gaussians of the same SD, ``z`` is
+    too: its covariance is ``σ²·((I − u·uᴴ) + u·uᴴ) = σ²·I``. Where ``r = 0`` it is ``w``.
+
+    Parameters
+    ----------
+    free : ndarray of complex64, shape (coils, n_phase, n_read)
+        White noise ``w`` independent of ``combined`` (overwritten).
+    weights, gain : ndarray, shapes (coils, n_phase, n_read) and (n_phase, n_read)
+        ``V`` and ``r`` of :func:`~simulator.mr.recon.combined_noise_weights`.
+    combined : ndarray of complex64, shape (n_phase, n_read)
+        The combination's noise ``r·ζ``.
+    """
+    resid = np.array(combined, dtype=np.complex64, copy=True)
+    tmp = np.empty_like(resid)
+    for c in range(free.shape[0]):
+        np.multiply(weights[c], free[c], out=tmp)
+        resid -= tmp
+    r2 = gain.astype(np.float32) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid *= np.where(r2 > 0, np.float32(1.0) / r2, np.float32(0.0))
+    for c in range(free.shape[0]):
+        np.multiply(np.conj(weights[c]), resid, out=tmp)
+        free[c] += tmp
+    return free
 
 
 def orient(stack: NDArray[Any], plan: SlicePlan) -> NDArray[Any]:

@@ -20,8 +20,8 @@ from numpy.typing import NDArray
 from simulator.mr._fft import fft2, ifft2
 from simulator.mr.coils import noise_mixing
 
-__all__ = ["combine", "combine_weights", "combine_acquired", "sum_of_squares", "sense_unfold",
-           "g_factor", "homodyne", "reconstruct"]
+__all__ = ["combine", "combine_weights", "combine_acquired", "combined_noise_weights",
+           "sum_of_squares", "sense_unfold", "g_factor", "homodyne", "reconstruct"]
 
 _SENSE_CACHE: dict[tuple[int, int, int], tuple[object, object, NDArray[np.complex64],
                                                  NDArray[np.float32]]] = {}
@@ -29,6 +29,7 @@ _WEIGHT_CACHE: dict[tuple[int, int], tuple[object, object, NDArray[np.complex64]
 _CONJ_CACHE: dict[tuple[int, int], tuple[object, object, NDArray[np.complex64]]] = {}
 _GAIN_CACHE: dict[tuple[int, ...], tuple[object, object, object, NDArray[np.complex64],
                                          NDArray[np.complex64]]] = {}
+_NOISE_GAIN_CACHE: dict[tuple[int, ...], tuple[object, object, object, NDArray[np.float32]]] = {}
 _LAMBDA = 1e-6
 
 Array = NDArray[np.complexfloating]
@@ -124,6 +125,30 @@ def _acquired_weights(maps_ext: Array, maps: Array, psi: Array | None,
         _GAIN_CACHE.clear()
     _GAIN_CACHE[key] = (maps_ext, maps, psi, g64, w64)
     return g64, w64
+
+
+def combined_noise_weights(maps_ext: Array, maps: Array, psi: Array | None, n_phase: int
+                           ) -> tuple[NDArray[np.complex64], NDArray[np.float32]]:
+    """The noise weights ``V`` (coils, n_phase, n_read) of :func:`combine_acquired` and
+    ``r = √(Σ_c |V_c|²)`` (n_phase, n_read), cached for the same objects.
+
+    The combination's noise ``Σ_c V_c·z_c`` of white circular Gaussian ``z`` (independent
+    across coils and pixels, SD ``σ`` per real channel) is a sum of independent circular
+    Gaussians at each pixel: circular Gaussian of SD ``σ·r`` per real channel, independent
+    across pixels. One white field times ``r`` has that law.
+    """
+    key = (id(maps_ext), id(maps), id(psi), n_phase)
+    _, weights = _acquired_weights(maps_ext, maps, psi, n_phase)
+    hit = _NOISE_GAIN_CACHE.get(key)
+    if hit is not None and hit[0] is maps_ext and hit[1] is maps and hit[2] is psi:
+        return weights, hit[3]
+    w = weights.astype(np.complex128)
+    r = np.sqrt(np.sum(w.real**2 + w.imag**2, axis=0)).astype(np.float32)
+    r.flags.writeable = False
+    if len(_NOISE_GAIN_CACHE) > 16:
+        _NOISE_GAIN_CACHE.clear()
+    _NOISE_GAIN_CACHE[key] = (maps_ext, maps, psi, r)
+    return weights, r
 
 
 def combine_acquired(image: NDArray[np.complex64], maps_ext: Array, maps: Array,
