@@ -2,9 +2,13 @@
 
 ``build_pet_console()`` is the only call of ``course/dashboards/pet_console.ipynb``. The
 injected activity starts from the EANM guideline value computed by ``simulator.pet.derive``
-(≈ 7 MBq·min/kg ÷ minutes per bed) and stays editable; the uptake timer runs on the
-console clock; during a scan the viewer shows each OSEM iteration as it converges; a click
-on the image (or x/y fields) reads the SUV; the NEMA tab tabulates CRC and BV per sphere.
+(≈ 7 MBq·min/kg ÷ minutes per bed) and stays editable until the injection is recorded;
+then it is locked (:mod:`.pet_injection`: only an audited correction changes it). The
+preparation card (:mod:`.pet_prep`) checks fasting, glucose and uptake against EANM 2015;
+the uptake timer runs on the console clock; during a scan the viewer shows each OSEM
+iteration as it converges; a click on the image (or x/y fields) reads the voxel and places
+a circle or sphere ROI (:mod:`.pet_roi`: SUVmax, SUVmean, SUVpeak), in SUV or kBq/mL; the
+NEMA tab tabulates CRC and BV per sphere.
 A mentor's remote "start acquisition" is confirmed by the trainee in the mentor panel (the
 hub holds it until then).
 """
@@ -24,6 +28,9 @@ from simulator.console import _render, _shell, hospital_panel
 from simulator.console.i18n import Labels, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.patient import identity_rows
+from simulator.console.pet_injection import ActivityLock, lock_text
+from simulator.console.pet_prep import PrepCard
+from simulator.console.pet_roi import ROIPanel, roi_text
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
 from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 
@@ -160,25 +167,74 @@ class PETPatientCard:
     it, and the whole-body, torso or brain phantom the entry's protocol names. Empty (the
     console as it was) until a patient is admitted."""
 
-    def __init__(self, session: ConsoleSession, labels: Labels) -> None:
+    def __init__(
+        self,
+        session: ConsoleSession,
+        labels: Labels,
+        activity_lock: ActivityLock | None = None,
+        on_admit: Any = None,
+    ) -> None:
         self.session, self.L = session, labels
+        self.activity_lock, self.on_admit = activity_lock, on_admit
         self.card = W.HTML()
         self.card.add_class("merm-patient-card")
         self.widget = W.VBox([self.card])
         labels.on_switch(lambda lang: self._show_card())
 
     def admit_patient(self, p: Any) -> None:
-        """Admit ``p``: phantom from its anatomy, weight and EANM activity in the protocol."""
+        """Admit ``p``: phantom from its anatomy, weight and EANM activity in the protocol.
+
+        What the running exercise locks stays as the exercise set it (its phantom, weight,
+        activity), and an injected activity stays injected; the message says what was kept.
+        """
         s = self.session
-        if p.anatomy in PATIENT_ANATOMIES and p.anatomy != s.anatomy_name:
+        if self.on_admit is not None:
+            self.on_admit(p)  # a new patient is a new exam: nothing injected yet
+        in_exercise = getattr(s, "exercise_id", None) is not None
+        if p.anatomy in PATIENT_ANATOMIES and p.anatomy != s.anatomy_name and not in_exercise:
             s.set_anatomy(p.anatomy, None)
         s.set_patient(p)
         weight = float(p.weight_kg)
-        if weight != s.protocol.weight_kg:
+        kept: list[str] = []
+        if s.is_locked("weight_kg"):
+            kept.append("weight_kg")
+        elif weight != s.protocol.weight_kg:
             s.load_protocol(dataclasses.replace(s.protocol, weight_kg=weight), standard=False)
-        if s.protocol.weight_kg == weight:  # else refused (out of range), its message shown
+        injected = self.activity_lock is not None and self.activity_lock.locked
+        if s.is_locked("activity_mbq") or injected:
+            kept.append("activity_mbq")
+        elif s.protocol.weight_kg == weight:  # else refused (out of range) or locked
             eanm = float(round(s.consequences["eanm_activity_mbq"]))
             s.load_protocol(dataclasses.replace(s.protocol, activity_mbq=eanm), standard=False)
+        if kept:
+            lang = self.L.lang
+            what = ", ".join(
+                f"{self.L.t(n).split(' (')[0]} {getattr(s.protocol, n):g}"
+                f" {'kg' if n == 'weight_kg' else 'MBq'}"
+                for n in kept
+            )
+            s.notify(
+                {
+                    "type": "message",
+                    "level": "warning",
+                    "text": pick(
+                        lang,
+                        f"Patient admis ; l'exercice garde : {what} (poids du patient "
+                        f"{weight:g} kg).",
+                        f"Patient admitted; the exercise keeps: {what} (patient's weight "
+                        f"{weight:g} kg).",
+                        f"Patient aufgenommen; die Übung behält: {what} (Gewicht des "
+                        f"Patienten {weight:g} kg).",
+                    )
+                    if in_exercise and any(s.is_locked(n) for n in kept)
+                    else pick(
+                        lang,
+                        f"Patient admis ; conservé : {what}.",
+                        f"Patient admitted; kept: {what}.",
+                        f"Patient aufgenommen; beibehalten: {what}.",
+                    ),
+                }
+            )
         self._show_card()
 
     def _show_card(self) -> None:
@@ -206,6 +262,9 @@ class PETConsole:
             "pet", lang=lang, seed=seed, anatomy="nema-iec", pathology="4"
         )
         self.shell = _shell.Shell(s, L, "pet_title")
+        #: The recorded injection: the activity is locked once it is (corrections audited).
+        self.activity_lock = ActivityLock()
+        self.activity_lock.attach(s)
         self.phantom = L(W.Dropdown(options=PHANTOM_CHOICES, value=("nema-iec", "4")), "phantom")
         self.phantom.add_class("merm-phantom")
         self.phantom.style.description_width = "initial"  # the French label is long
@@ -218,7 +277,9 @@ class PETConsole:
         self.eanm_text = W.HTML()
         self.eanm_text.add_class("merm-eanm-text")
         self.eanm.on_click(
-            lambda _b: s.apply_command(
+            lambda _b: None
+            if self.activity_lock.locked
+            else s.apply_command(
                 {
                     "type": "set_param",
                     "name": "activity_mbq",
@@ -235,8 +296,14 @@ class PETConsole:
         self.injected_at: float | None = None
         self._timer: threading.Thread | None = None
         self.inject.on_click(lambda _b: self.do_inject())
+        self._build_correction()
         injection = W.VBox(
-            [self.phantom, W.HBox([self.eanm, self.eanm_text]), W.HBox([self.inject, self.uptake])]
+            [
+                self.phantom,
+                W.HBox([self.eanm, self.eanm_text]),
+                W.HBox([self.inject, self.uptake]),
+                self.correction_box,
+            ]
         )
         self._build_plan()
         self.viewer = Viewer(s, L, on_click=self.probe_frame)
@@ -251,12 +318,17 @@ class PETConsole:
         self.probe_out = W.HTML()
         self.probe_out.add_class("merm-suv")
         self.probe_btn.on_click(lambda _b: self.probe(self.probe_x.value, self.probe_y.value))
-        probe_hint = L(W.HTML(), "probe_hint", "value")
+        self.roi = ROIPanel(s, L)
+        self.roi.unit.observe(lambda _ch: self._reprobe(), "value")
+        self._probed: tuple[Any, int, int, int] | None = None
+        # the ROI read-out and tools right under the image (seen with it at 1366×768); the
+        # voxel read-out and its x/y fields (the keyboard way) at the end, as before
+        image, *rest = self.viewer.widget.children
         self.viewer.widget.children = (
-            *self.viewer.widget.children,
-            W.VBox(
-                [probe_hint, W.HBox([self.probe_x, self.probe_y, self.probe_btn]), self.probe_out]
-            ),
+            image,
+            self.roi.widget,
+            *rest,
+            W.VBox([W.HBox([self.probe_x, self.probe_y, self.probe_btn]), self.probe_out]),
         )
         self.nema = W.HTML()
         self.nema.add_class("merm-nema")
@@ -269,8 +341,11 @@ class PETConsole:
         self.exercise_dd.observe(lambda ch: self.start_exercise(ch["new"]), "value")
         self.exercise_box = W.VBox([self.exercise_dd])
         self._mentor_box = W.VBox()  # built when its tab first opens (aiortc imports ~1 s)
-        self.patient = PETPatientCard(s, L)
-        exam = W.VBox([self.patient.widget, injection, self.params.widget, self.plan_box])
+        self.patient = PETPatientCard(s, L, self.activity_lock, on_admit=self._on_admit)
+        self.prep = PrepCard(s, L)
+        exam = W.VBox(
+            [self.patient.widget, self.prep.widget, injection, self.params.widget, self.plan_box]
+        )
         self.tabs = W.Tab(
             children=[
                 exam,
@@ -302,7 +377,10 @@ class PETConsole:
         self.widget.add_class("merm-root")
         self.widget.add_class("merm-pet-console")
         hospital_panel.attach(self, exam_box=exam, viewer_box=right)  # MERM_WORKLIST / MERM_PACS
+        self._scan_warned = False
         self.shell.handlers.append(self._on_event)
+        s.on_change(self._after_locks)  # after the parameter card's own locks
+        L.on_switch(lambda lang: self.apply_activity_lock())
         self.refresh_texts()
         if ex is not None:
             self.start_exercise(ex.id)
@@ -445,8 +523,101 @@ class PETConsole:
             self.tabs.set_title(i, self.L.t(key))
 
     # -------------------------------------------------------------- injection and uptake
+    def _build_correction(self) -> None:
+        """The audited "correction / re-injection" of the injected activity (after injection)."""
+        self.correct_activity = W.Text(layout=W.Layout(width="300px"),
+                                       style={"description_width": "initial"})
+        self.correct_activity.add_class("merm-correct-activity")
+        self.correct_reason = W.Text(layout=W.Layout(width="300px"),
+                                     style={"description_width": "60px"})
+        self.correct_reason.add_class("merm-correct-reason")
+        self.correct_button = W.Button(icon="pencil", button_style="danger",
+                                       layout=W.Layout(width="auto"))
+        self.correct_button.add_class("merm-activity-correct")
+        self.correct_button.on_click(lambda _b: self.correct_injection())
+        self.correct_error = W.HTML()
+        self.correct_error.add_class("merm-correct-error")
+        self.audit = W.HTML()
+        self.audit.add_class("merm-activity-audit")
+        self.correction_box = W.VBox(
+            [
+                W.HBox([self.correct_activity, self.correct_reason]),
+                W.HBox([self.correct_button, self.correct_error]),
+                self.audit,
+            ],
+            layout=W.Layout(display="none"),
+        )
+        self.correction_box.add_class("merm-correction")
+
+    def _relabel_correction(self) -> None:
+        lang = self.L.lang
+        self.correct_activity.description = lock_text("correct_activity", lang)
+        self.correct_reason.description = lock_text("correct_reason", lang)
+        self.correct_button.description = lock_text("correct_button", lang)
+        self.audit.value = self.activity_lock.audit_html(lang)
+
+    def correct_injection(self, actor: str = "trainee") -> bool:
+        """Apply the correction typed in the box (new activity, reason); audited."""
+        ok, msg = self.activity_lock.correct(
+            self.correct_activity.value, self.correct_reason.value, actor
+        )
+        if ok:
+            self.correct_activity.value = self.correct_reason.value = ""
+            self.correct_error.value = ""
+            self.params.sync()
+            self.shell.show_message(html.unescape(msg), "warning")
+        else:
+            self.correct_error.value = f"<span class='merm-err'>⚠ {msg}</span>"
+        self._relabel_correction()
+        return ok
+
+    def apply_activity_lock(self) -> None:
+        """Keep the activity field and the EANM button disabled while the injection stands."""
+        inj = self.activity_lock.injection
+        locked = inj is not None
+        field = self.params.fields.get("activity_mbq")
+        if field is not None and inj is not None:
+            field.disabled = True
+            field.add_class("merm-locked")
+            field.tooltip = lock_text("locked", self.L.lang, a=inj.activity_mbq, at=inj.at)
+        self.eanm.disabled = locked or self.session.is_locked("activity_mbq")
+        self.correction_box.layout.display = None if locked else "none"
+        self._relabel_correction()
+
+    def _after_locks(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind == "exercise":  # a new exercise is a new exam
+            self.new_exam()
+        if kind in ("exercise", "controller"):
+            self.apply_activity_lock()
+
+    def _on_admit(self, patient: Any) -> None:
+        """A worklist admission: another patient than the injected one starts a new exam."""
+        current = getattr(self.session.patient, "key", None)
+        if getattr(patient, "key", None) != current:
+            self.new_exam()
+
+    def new_exam(self) -> None:
+        """Nothing injected: the activity unlocks, the uptake timer stops, Inject is back."""
+        if not self.activity_lock.locked and self.injected_at is None:
+            return
+        self.activity_lock.reset()
+        self.injected_at = None
+        self.inject.disabled = False
+        field = self.params.fields.get("activity_mbq")
+        if field is not None:
+            self.params.apply_locks()
+        self.apply_activity_lock()
+        self.refresh_texts()
+
     def do_inject(self) -> None:
-        """Start the uptake timer (runs on the console clock; ends at the protocol's uptake)."""
+        """Record the injection (activity locked, audited) and start the uptake timer (it runs
+        on the console clock and ends at the protocol's uptake)."""
+        msg = self.activity_lock.record(float(self.session.protocol.activity_mbq))
+        if self.activity_lock.injection is not None:
+            self.prep.fill_injection_time(self.activity_lock.injection.at)
+        self.apply_activity_lock()
+        self.shell.show_message(msg, "info")
         self.injected_at = time.monotonic()
         self.inject.disabled = True
         if self._timer is None or not self._timer.is_alive():
@@ -490,6 +661,7 @@ class PETConsole:
 
     def _on_language(self, lang: str) -> None:
         self._title_tabs()
+        self._reprobe()
         self.refresh_texts()
         self._relabel_exercises()
 
@@ -517,16 +689,53 @@ class PETConsole:
             self.probe(*hit)
 
     def probe(self, col: int, row: int) -> None:
+        """Read the voxel (col, row) of the shown slice and place the ROI there."""
         cur = self.session.current_series()
         if cur is None:
             self.probe_out.value = self.L.t("no_series")
+            self.roi.measure(None, 0, 0, 0)
             return
         _n, rows, cols = cur.images.shape
         col, row = min(max(col, 0), cols - 1), min(max(row, 0), rows - 1)
-        suv, bq = suv_at(cur.series, self.session.slice_index, row, col)
-        self.probe_out.value = f"<b>{self.L.t('suv_at', x=col, y=row, suv=suv, bq=bq)}</b>"
+        self._probed = (cur.series, self.session.slice_index, row, col)
+        self._reprobe()
+        self.roi.measure(cur.series, self.session.slice_index, row, col)
+
+    def _reprobe(self) -> None:
+        """The voxel read-out in the chosen unit (SUV or kBq/mL) and language."""
+        if self._probed is None:
+            return
+        series, z, row, col = self._probed
+        suv, bq = suv_at(series, z, row, col)
+        if self.roi.unit.value == "suv" and np.isfinite(suv):
+            text = self.L.t("suv_at", x=col, y=row, suv=suv, bq=bq)
+        else:
+            value = f"{bq / 1000.0:.2f} kBq/mL"
+            if self.L.lang != "en":
+                value = value.replace(".", ",")
+            text = roi_text("probe_at", self.L.lang, x=col, y=row, z=z + 1, value=value)
+        self.probe_out.value = f"<b>{html.escape(text)}</b>"
 
     # -------------------------------------------------------------- events
+    def _warn_at_scan_start(self) -> None:
+        """An early scan (uptake timer) and a preparation outside EANM 2015, in one warning."""
+        lang, parts = self.L.lang, []
+        if self.injected_at is not None:
+            el, target = self.uptake_elapsed_s(), self.session.protocol.uptake_min * 60.0
+            if el < target:
+                parts.append(
+                    self.L.t("uptake_early", elapsed=format_mmss(el), target=format_mmss(target))
+                )
+        out = [f.text(lang) for f in self.prep.findings if f.level == "out"]
+        if out:
+            parts.append(
+                pick(lang, "Préparation hors guide EANM 2015 : ", "Preparation outside the "
+                     "EANM 2015 guideline: ", "Vorbereitung außerhalb der EANM-Leitlinie 2015: ")
+                + " ".join(out)
+            )
+        if parts:
+            self.shell.show_message(" ".join(parts), "warning")
+
     def _on_event(self, event: dict) -> None:
         kind = event.get("type")
         if kind in ("protocol", "param"):
@@ -544,17 +753,11 @@ class PETConsole:
             self.params.errors[
                 event["name"]
             ].value = f"<span class='merm-err'>⚠ {event['text']}</span>"
-        elif (
-            kind == "scan_progress"
-            and event.get("state") == "running"
-            and self.injected_at is not None
-        ):
-            el, target = self.uptake_elapsed_s(), self.session.protocol.uptake_min * 60.0
-            if el < target and event.get("progress", 0) == 0:
-                self.shell.show_message(
-                    self.L.t("uptake_early", elapsed=format_mmss(el), target=format_mmss(target)),
-                    "warning",
-                )
+        elif kind == "scan_progress":
+            running = event.get("state") == "running"
+            if running and not self._scan_warned:  # the first progress of a scan
+                self._warn_at_scan_start()
+            self._scan_warned = running
         if kind == "anatomy":
             self.refresh_plan()
             key = (event["anatomy"], event.get("pathology"))
