@@ -2,7 +2,9 @@
 
 Cases (brain, SE, 256 × 256, 8 coils): a rescan after a TR change and after a TE change (one
 slice), a matrix change (new slice geometry, nothing cached), the 20-slice series, and the
-first image in a fresh process. The peer is SpinSight 1.3.9 (PyPI ``spinsight``, the
+first image in a fresh process; then the console's cold start (``import simulator.console``,
+a session, its first image and first series in a fresh process, with its peak RSS) and the
+memory of the k-space cache and of one new slice geometry. The peer is SpinSight 1.3.9 (PyPI ``spinsight``, the
 ``bench`` extra; 256 × 256, one coil, its own brain phantom), driven through its computation
 graph without the GUI. Each case alternates ours and the peer's in one process, A/B/B/A,
 with one ``numpy.fft.fft2`` of 8 × 256 × 256 complex64 (the floor of any simulator that
@@ -58,6 +60,32 @@ s = scan(load_anatomy("brain"), preset("brain", "t1_se"), rng=np.random.default_
          slices=[10])
 assert s.images.shape[0] == 1
 print(time.perf_counter() - t0)
+"""
+
+#: The console's cold start: ``import simulator.console``, a console session, its first
+#: image (the preview slice of a fast-clock scan) and the whole first series, in a fresh
+#: process; also its peak memory (``ru_maxrss``).
+CONSOLE_COLD = """
+import json, resource, time
+t0 = time.perf_counter()
+from simulator.console import ConsoleSession
+t1 = time.perf_counter()
+s = ConsoleSession("mr", lang="en")
+s.set_screening("ok")
+s.clock = "max"
+t2 = time.perf_counter()
+assert s.apply_command({"type": "scan"})["ok"]
+first = None
+while s.scan_state == "running":
+    if first is None and s.live_image is not None:
+        first = time.perf_counter()
+    time.sleep(0.001)
+t3 = time.perf_counter()
+assert s.scan_state == "done", s.message
+first = t3 if first is None else first
+print(json.dumps({"import_s": t1 - t0, "session_s": t2 - t1, "first_image_s": first - t0,
+                  "series_s": t3 - t0,
+                  "maxrss_MiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
 PEER_COLD = """
@@ -255,6 +283,38 @@ def cold_s(script: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def console_cold() -> dict[str, float]:
+    """Medians over 3 fresh processes of :data:`CONSOLE_COLD`'s phases (s, MiB)."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    runs = []
+    for _ in range(3):
+        out = subprocess.run([sys.executable, "-c", CONSOLE_COLD], capture_output=True,
+                             text=True, check=True, env=env, cwd=ROOT)
+        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def memory() -> dict[str, float]:
+    """Peak Python-side allocation of one new slice geometry (tracemalloc, MiB) and the
+    k-space cache after the 20-slice 256² series."""
+    import tracemalloc
+
+    from simulator.mr import geometry
+
+    anat = load_anatomy("brain")
+    clear_cache()
+    scan(anat, SE_256, rng=0)
+    cached = sum(o.kspace.nbytes for o in geometry._CACHE.values()) / 2**20
+    n = len(geometry._CACHE)
+    clear_cache()
+    tracemalloc.start()
+    scan(anat, SE_256, rng=1, slices=[10])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {"cache_20_slices_MiB": cached, "cache_entries": n,
+            "new_slice_peak_MiB": peak / 2**20}
+
+
 def peer_available() -> bool:
     try:
         import spinsight.simulator  # noqa: F401
@@ -388,6 +448,8 @@ def main() -> None:
     cold["x_scipy_fft"] = cold["ours_ms"] / statistics.median(c_sfft)
     cold["peer_over_ours"] = cold["peer_ms"] / cold["ours_ms"]
     rows.append(("first image, fresh process", cold))
+    cc = console_cold()
+    mem = memory()
     print("\nload average after the cases:", loadavg())
     print(f"\n{'update (256², ours 8 coils, peer 1)':42} {'ours ms':>9} {'peer ms':>9} "
           f"{'FFT ms':>8} {'× FFT':>7} {'× scipy':>8} {'peer÷ours':>10}")
@@ -396,6 +458,13 @@ def main() -> None:
               f"{r['x_fft']:7.2f} {r['x_scipy_fft']:8.2f} {_fmt(r['peer_over_ours']):>10}")
     print("(FFT: numpy.fft.fft2 of 8×256² complex64, the floor of the targets; × scipy: the "
           "same with scipy.fft on one worker)")
+    print(f"\nconsole cold start, fresh process (median of 3, s): import simulator.console "
+          f"{cc['import_s']:.2f}, + session {cc['session_s']:.2f}, first image at "
+          f"{cc['first_image_s']:.2f}, first series done at {cc['series_s']:.2f}; "
+          f"peak RSS {cc['maxrss_MiB']:.0f} MiB")
+    print(f"memory: k-space cache after the 20-slice 256² series {mem['cache_20_slices_MiB']:.0f}"
+          f" MiB ({mem['cache_entries']} slices); one new slice geometry peaks at "
+          f"{mem['new_slice_peak_MiB']:.0f} MiB (tracemalloc)")
     print("\npieces on this CPU (median ms):")
     for name, ms in pieces().items():
         print(f"  {name:46} {ms:8.2f}")
@@ -408,7 +477,8 @@ def main() -> None:
     print("load average at the end:", loadavg())
     if os.environ.get("MERM_BENCH_JSON"):
         Path(os.environ["MERM_BENCH_JSON"]).write_text(json.dumps(
-            {"machine": info, "rows": rows, "scaling": sc}, indent=1, default=str))
+            {"machine": info, "rows": rows, "console_cold": cc, "memory": mem, "scaling": sc},
+            indent=1, default=str))
 
 
 def _print_scaling(sc: dict[str, Any]) -> None:
