@@ -76,7 +76,7 @@ class SliceData:
     combined : ndarray of complex64, shape (n_phase, n_read), or None
         Fully sampled acquisition asked for its combination
         (:func:`~simulator.mr.recon.combine_acquired`): the noisy combined image, its noise
-        combined as it was drawn (``white_noise`` is then None).
+        drawn as one field of the combination's law (``white_noise`` is then None).
     """
 
     obj: ObjectK
