@@ -539,8 +539,11 @@ class PETConsole:
         self.correct_error.add_class("merm-correct-error")
         self.audit = W.HTML()
         self.audit.add_class("merm-activity-audit")
+        self.locked_note = W.HTML()
+        self.locked_note.add_class("merm-activity-locked")
         self.correction_box = W.VBox(
             [
+                self.locked_note,
                 W.HBox([self.correct_activity, self.correct_reason]),
                 W.HBox([self.correct_button, self.correct_error]),
                 self.audit,
@@ -555,6 +558,11 @@ class PETConsole:
         self.correct_reason.description = lock_text("correct_reason", lang)
         self.correct_button.description = lock_text("correct_button", lang)
         self.audit.value = self.activity_lock.audit_html(lang)
+        inj = self.activity_lock.injection
+        self.locked_note.value = (
+            "" if inj is None
+            else f"<b>{lock_text('locked_note', lang, a=inj.activity_mbq, at=inj.at)}</b>"
+        )
 
     def correct_injection(self, actor: str = "trainee") -> bool:
         """Apply the correction typed in the box (new activity, reason); audited."""

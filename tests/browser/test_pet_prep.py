@@ -18,10 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]  # hang guard, not 
 #: (locale, words the page must show): scan done, glucose warning, ROI row names.
 LANGS = {
     "fr-FR": {"done": "acquise", "glucose": "Glycémie 12,5 mmol/L", "out": "hors guide",
-              "mean": "SUVmoy", "lock": "verrouillée", "decimal": ","},
+              "mean": "SUVmoy", "lock": "verrouillée", "decimal": ",", "bad": "Glycémie « abc »"},
     "en-US": {"done": "acquired", "glucose": "Blood glucose 12.5 mmol/L",
               "out": "outside the EANM 2015", "mean": "SUVmean", "lock": "locked",
-              "decimal": "."},
+              "decimal": ".", "bad": 'Blood glucose "abc"'},
 }
 
 
@@ -70,7 +70,8 @@ def test_prep_warning_lock_and_roi(browser, pet_url: str, artifacts_dir: Path, l
     # bad input: a clear message in the page's language, the console goes on
     _type(page, "merm-prep-glucose", "abc")
     page.wait_for_selector(".merm-prep-errors .merm-err")
-    assert "« abc »" in page.locator(".merm-prep-errors").inner_text() or tag == "en"
+    errors = page.locator(".merm-prep-errors").inner_text()
+    assert words["bad"] in errors and "mmol/L" in errors
     _type(page, "merm-prep-glucose", "12,5")
     page.wait_for_function("() => !document.querySelector('.merm-prep-errors .merm-err')")
     # the injection locks the activity
@@ -79,6 +80,7 @@ def test_prep_warning_lock_and_roi(browser, pet_url: str, artifacts_dir: Path, l
         "() => document.querySelector('.merm-param-activity_mbq input').disabled"
     )
     assert page.locator(".merm-activity-correct").is_visible()
+    assert words["lock"] in page.locator(".merm-activity-locked").inner_text()
     page.locator(".merm-correction").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / f"pet_injection_locked_{tag}.png"))
     # scan (fastest clock), then a click on the image places a sphere ROI

@@ -28,6 +28,7 @@ def test_activity_is_editable_until_injection(console: PETConsole) -> None:
     assert console.activity_lock.activity_mbq == 280
     assert console.params.fields["activity_mbq"].disabled and console.eanm.disabled
     assert console.correction_box.layout.display is None  # the correction is offered
+    assert "verrouillée : 280 MBq" in console.locked_note.value
 
 
 @pytest.mark.parametrize(("actor", "role"), [("local", "trainee"), ("Dr Anna", "mentor")])
