@@ -528,8 +528,8 @@ class PETConsole:
         self.correct_activity = W.Text(layout=W.Layout(width="300px"),
                                        style={"description_width": "initial"})
         self.correct_activity.add_class("merm-correct-activity")
-        self.correct_reason = W.Text(layout=W.Layout(width="300px"),
-                                     style={"description_width": "60px"})
+        self.correct_reason = W.Text(layout=W.Layout(width="320px"),
+                                     style={"description_width": "initial"})
         self.correct_reason.add_class("merm-correct-reason")
         self.correct_button = W.Button(icon="pencil", button_style="danger",
                                        layout=W.Layout(width="auto"))
@@ -561,7 +561,8 @@ class PETConsole:
         inj = self.activity_lock.injection
         self.locked_note.value = (
             "" if inj is None
-            else f"<b>{lock_text('locked_note', lang, a=inj.activity_mbq, at=inj.at)}</b>"
+            else f"<b><i class='fa fa-lock'></i> "
+            f"{lock_text('locked_note', lang, a=inj.activity_mbq, at=inj.at)}</b>"
         )
 
     def correct_injection(self, actor: str = "trainee") -> bool:

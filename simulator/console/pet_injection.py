@@ -73,9 +73,9 @@ _TEXT = {
         "Die Übung legt die Aktivität fest: keine Korrektur möglich.",
     ),
     "locked_note": (
-        "🔒 Activité verrouillée : {a:.0f} MBq injectés à {at}.",
-        "🔒 Activity locked: {a:.0f} MBq injected at {at}.",
-        "🔒 Aktivität gesperrt: {a:.0f} MBq injiziert um {at}.",
+        "Activité verrouillée : {a:.0f} MBq injectés à {at}.",
+        "Activity locked: {a:.0f} MBq injected at {at}.",
+        "Aktivität gesperrt: {a:.0f} MBq injiziert um {at}.",
     ),
     "audit_title": ("Journal de l'injection", "Injection log", "Injektionsprotokoll"),
     "audit_injection": (

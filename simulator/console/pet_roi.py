@@ -120,13 +120,18 @@ class ROIPanel:
         self._hint()
         self.render()
 
+    def _kind(self, kind: str) -> str:
+        """The region's name inside a sentence (German keeps the capital of its nouns)."""
+        name = roi_text(kind, self.L.lang)
+        return name if self.L.lang == "de" else name.lower()
+
     def _hint(self) -> None:
         lang, m = self.L.lang, self.mode.value
         self.diameter.disabled = m == "probe"
         self.hint.value = html.escape(
             roi_text("hint_probe", lang)
             if m == "probe"
-            else roi_text("hint_roi", lang, kind=roi_text(m, lang).lower(), d=self.diameter.value)
+            else roi_text("hint_roi", lang, kind=self._kind(m), d=self.diameter.value)
         )
 
     def _replace(self) -> None:
@@ -182,7 +187,7 @@ class ROIPanel:
             )
             return
         st = self.stats
-        title = roi_text("roi_title", lang, kind=roi_text(kind, lang).lower(), d=st.diameter_mm,
+        title = roi_text("roi_title", lang, kind=self._kind(kind), d=st.diameter_mm,
                          x=col, y=row, z=z + 1, n=st.n_voxels,
                          v=_number(st.volume_ml, lang, 2))
         suv = unit == "suv" and f is not None
