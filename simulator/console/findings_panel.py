@@ -41,7 +41,10 @@ CSS = """<style>
 .merm-findings .merm-finding-text {flex:1 1 auto; min-width:0; font-size:13px; line-height:1.25;}
 .merm-findings .merm-finding-text .widget-html-content {white-space:normal;}
 .merm-findings button {padding:0 6px; height:26px; font-size:12px;}
-.merm-findings .merm-ai-honesty {font-size:12px; color:#444;}
+.merm-dark .merm-findings .widget-html-content, .merm-findings .widget-html-content,
+.merm-dark .merm-findings .widget-label {color:#1d1d1f !important;}
+.merm-findings .merm-ai-honesty .widget-html-content {font-size:12px; line-height:1.3;
+  color:#3a3a3c !important;}
 .merm-findings .merm-ai-honesty pre {max-height:180px; overflow:auto; font-size:11px;}
 </style>"""
 
@@ -142,7 +145,7 @@ class FindingsPanel:
                 "slice": s.slice_index,
                 "row": row,
                 "col": col,
-                "label": self.kind.value,
+                "label": self.kind.value or None,
             }
         )
         self._syncing = True
@@ -238,9 +241,11 @@ class FindingsPanel:
             self.add.disabled = s.current_series() is None
             if self.add.disabled:
                 self.add.value = self.armed = False
-            self.kind.options = [(t("finding_any"), None)] + [
+            chosen = self.kind.value or ""
+            self.kind.options = [(t("finding_any"), "")] + [
                 (t(f"label_{k}"), k) for k in FINDING_LABELS
             ]
+            self.kind.value = chosen
             self.kind.description = ""
         finally:
             self._syncing = False
@@ -275,4 +280,4 @@ class FindingsPanel:
                     f"<details><summary>{html.escape(t('findings_figures'))}</summary>"
                     f"<pre>{html.escape(body)}</pre></details>"
                 )
-        self.honesty.value = f"<div>ⓘ {line}</div>{figures}"
+        self.honesty.value = f"<div>{line}</div>{figures}"
