@@ -40,13 +40,15 @@ ALLOWED: Mapping[str, frozenset[str]] = {
     "exam": frozenset({"mr", "pet"}),
     "hospital": frozenset({"dicom", "exam", "mr", "pet"}),
     "ai_training": frozenset({"ai", "mr", "pet", "quality"}),
+    "findings": frozenset({"ai", "mr", "pet", "quality"}),
+    "findings_training": frozenset({"findings", "ai", "ai_training", "mr", "pet", "quality"}),
     "mentoring": frozenset(),
-    "exercises": frozenset({"mr", "pet", "quality", "dicom", "exam", "hospital"}),
+    "exercises": frozenset({"mr", "pet", "quality", "dicom", "exam", "hospital", "findings"}),
     "progress": frozenset({"exercises", "hospital"}),
-    "console": frozenset({"mr", "pet", "quality", "ai", "dicom", "exam", "hospital", "exercises", "mentoring", "progress"}),
+    "console": frozenset({"mr", "pet", "quality", "ai", "findings", "dicom", "exam", "hospital", "exercises", "mentoring", "progress"}),
     "lab": frozenset({"exercises", "mentoring", "progress", "console", "exam"}),
     "deploy": frozenset({"mentoring", "progress", "lab"}),
-    "cli": frozenset({"mr", "pet", "quality", "ai", "ai_training", "dicom", "exam", "hospital", "exercises", "mentoring", "progress", "lab", "console", "deploy"}),
+    "cli": frozenset({"mr", "pet", "quality", "ai", "ai_training", "findings", "findings_training", "dicom", "exam", "hospital", "exercises", "mentoring", "progress", "lab", "console", "deploy"}),
     "course": frozenset(),
 }
 
@@ -77,7 +79,7 @@ KNOWN_PACKAGE_CYCLES: frozenset[tuple[str, ...]] = frozenset({
 
 
 @pytest.mark.parametrize(
-    "module", ["simulator.mr", "simulator.pet", "simulator.quality", "simulator.ai", "simulator.dicom"]
+    "module", ["simulator.mr", "simulator.pet", "simulator.quality", "simulator.ai", "simulator.findings", "simulator.dicom"]
 )
 def test_physics_imports_no_ui_or_network(module: str) -> None:
     code = (
