@@ -63,8 +63,14 @@ def test_prep_warning_lock_and_roi(browser, pet_url: str, artifacts_dir: Path, l
     status = page.locator(".merm-prep-status").inner_text()
     assert words["glucose"] in status and words["out"] in status
     assert "55–75" in status and "4 h" in status
-    assert "Feng 1993" in page.locator(".merm-prep-consequence").inner_text()
-    assert page.locator(".merm-param-uptake_min input").input_value() == "40"
+    # the consequence (40 min: −17 % SUV, Feng 1993 model) and the protocol's uptake follow
+    page.wait_for_function(
+        "() => document.querySelector('.merm-prep-consequence').innerText.includes('Feng 1993')"
+        " && document.querySelector('.merm-prep-consequence').innerText.includes('40 min')"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.merm-param-uptake_min input').value === '40'"
+    )
     page.locator(".merm-prep").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / f"pet_prep_card_{tag}.png"))
     # bad input: a clear message in the page's language, the console goes on
@@ -79,8 +85,11 @@ def test_prep_warning_lock_and_roi(browser, pet_url: str, artifacts_dir: Path, l
     page.wait_for_function(
         "() => document.querySelector('.merm-param-activity_mbq input').disabled"
     )
-    assert page.locator(".merm-activity-correct").is_visible()
-    assert words["lock"] in page.locator(".merm-activity-locked").inner_text()
+    page.wait_for_selector(".merm-activity-correct", state="visible")
+    page.wait_for_function(
+        "w => document.querySelector('.merm-activity-locked').innerText.includes(w)",
+        arg=words["lock"],
+    )
     page.locator(".merm-correction").scroll_into_view_if_needed()
     page.screenshot(path=str(artifacts_dir / f"pet_injection_locked_{tag}.png"))
     # scan (fastest clock), then a click on the image places a sphere ROI
