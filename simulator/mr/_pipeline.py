@@ -240,7 +240,11 @@ def skip_normals(rng: np.random.Generator, n: int) -> None:
     generator), by drawing the raw words otherwise."""
     bits = rng.bit_generator
     if isinstance(bits, (np.random.PCG64, np.random.PCG64DXSM)):
-        bits.advance(n)
+        kept = bits.state               # advance() drops a buffered 32-bit half: keep it,
+        bits.advance(n)                 # as drawing raw words would
+        state = bits.state
+        state["has_uint32"], state["uinteger"] = kept["has_uint32"], kept["uinteger"]
+        bits.state = state
     else:
         bits.random_raw(n, output=False)
 

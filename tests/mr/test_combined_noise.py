@@ -105,11 +105,16 @@ def test_coil_noise_given_the_combination_is_white_and_combines_to_it() -> None:
                        atol=1e-4 * float(np.abs(combos[0]).max()))
 
 
-@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.SFC64, np.random.Philox])
+@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64,
+                                  np.random.Philox])
 def test_skip_normals_skips_exactly_the_samples(bits: type) -> None:
     a, b = np.random.Generator(bits(11)), np.random.Generator(bits(11))
+    # a 32-bit draw leaves half a raw word buffered in some generators: kept across the skip
+    assert a.integers(0, 1000, dtype=np.int32) == b.integers(0, 1000, dtype=np.int32)
     complex_normal(a, (3000,), 1.0)
     skip_normals(b, 3000)
+    assert a.integers(0, 1000, size=3, dtype=np.int32).tolist() == \
+        b.integers(0, 1000, size=3, dtype=np.int32).tolist()
     assert np.array_equal(complex_normal(b, (2000,), 1.0), complex_normal(a, (2000,), 1.0))
 
 
