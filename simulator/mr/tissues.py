@@ -270,6 +270,10 @@ _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, f
     # Bone-marrow oedema: fatty marrow partly replaced by water (fat ~30 %): dark on T1w,
     # bright on STIR and fat-saturated T2w.
     "marrow_oedema": (0.92, 0.30, (900.0, 90.0, 40.0), (1150.0, 85.0, 30.0)),
+    # Oedema of an acute vertebral fracture: red marrow (~40 % fat, 549/49 ms [deBazelaire])
+    # flooded by water and haemorrhage, fat ~10 %: darker than red marrow on T1w,
+    # bright on STIR (the band under a fresh endplate fracture).
+    "fracture_oedema": (0.93, 0.10, (1250.0, 90.0, 40.0), (1500.0, 85.0, 30.0)),
 }
 
 _BUILT: dict[float, Mapping[str, Tissue]] = {}
