@@ -27,6 +27,15 @@ CART_MM = 2.4
 FEMUR_Z = CART_MM
 TIBIA_Z = -CART_MM
 MEDIAL_X, LATERAL_X = 21.0, -21.0
+# Cruciate ligaments (before the warp): femoral and tibial ends (x, y, z) and radius, mm. The
+# ACL runs from the lateral condyle's inner wall, posterior and high in the notch, forward and
+# down to the anterior tibial spine area; the PCL from the medial condyle back and down.
+ACL_FEMORAL_MM = (-9.0, 20.0, 20.0)
+ACL_TIBIAL_MM = (2.0, -6.0, TIBIA_Z)
+ACL_RADIUS_MM = 4.5
+PCL_FEMORAL_MM = (7.0, 2.0, 20.0)
+PCL_TIBIAL_MM = (0.0, 26.0, TIBIA_Z - 8.0)
+PCL_RADIUS_MM = 5.5
 
 
 def _belly(grid: Grid, a: tuple[float, float, float], b: tuple[float, float, float],
@@ -170,8 +179,8 @@ def build_knee() -> dict[str, object]:
         paint.paint(depth > cortex, "bone_marrow")
 
     # Cruciate ligaments in the notch, collaterals at the sides.
-    paint.paint(capsule(grid, (-9.0, 20.0, 20.0), (2.0, -6.0, TIBIA_Z), 4.5), "ligament")
-    paint.paint(capsule(grid, (7.0, 2.0, 20.0), (0.0, 26.0, TIBIA_Z - 8.0), 5.5), "ligament")
+    paint.paint(capsule(grid, ACL_FEMORAL_MM, ACL_TIBIAL_MM, ACL_RADIUS_MM), "ligament")
+    paint.paint(capsule(grid, PCL_FEMORAL_MM, PCL_TIBIAL_MM, PCL_RADIUS_MM), "ligament")
     mcl = segment_distance(grid, (40.0, 4.0, 30.0), (38.0, 2.0, -50.0))
     paint.paint((mcl <= 7.0) & (x > 36.0) & (x < 40.0) & ~tibia & ~femur, "ligament")
     paint.paint(capsule(grid, (-41.0, 10.0, 28.0), (-38.0, 22.0, -18.0), 3.0), "ligament")

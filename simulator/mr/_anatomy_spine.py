@@ -65,6 +65,17 @@ def _local(grid: Grid, c: tuple[float, float], tilt: float) -> tuple[np.ndarray,
     return x, u, v
 
 
+def level_frame(name: str) -> tuple[float, float, float]:
+    """Centre (y, z) in mm and axis tilt in radians of a level before the warp.
+
+    ``name`` is one of :data:`LEVELS` or ``"<level>_disc"`` (the disc below that level). The
+    local frame of :func:`_local` around it has u up the axis and v posterior.
+    """
+    s_ax, y_ax, z_ax, t_ax, arc = _axis()
+    i = int(np.searchsorted(s_ax, arc[name]))
+    return float(y_ax[i]), float(z_ax[i]), float(t_ax[i])
+
+
 Point = tuple[float, float, float]
 Frame = tuple[float, float, float]
 

@@ -45,8 +45,8 @@ ANATOMIES: tuple[str, ...] = ("brain", "knee", "spine")
 PATHOLOGIES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
         "brain": ("ms_lesions", "tumour"),
-        "knee": ("bone_marrow_oedema", "meniscal_tear"),
-        "spine": ("disc_herniation",),
+        "knee": ("bone_marrow_oedema", "meniscal_tear", "acl_tear"),
+        "spine": ("disc_herniation", "vertebral_fracture"),
     }
 )
 

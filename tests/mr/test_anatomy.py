@@ -17,6 +17,8 @@ WRITES = {
     "bone_marrow_oedema": {"marrow_oedema"},
     "meniscal_tear": {"synovial_fluid", "effusion"},
     "disc_herniation": {"disc", "nucleus"},
+    "acl_tear": {"synovial_fluid", "oedema", "ligament", "fat", "marrow_oedema"},
+    "vertebral_fracture": {"disc", "bone_cortex", "fracture_oedema"},
 }
 # Healthy tissues each pathology may replace.
 REPLACES = {
@@ -25,6 +27,8 @@ REPLACES = {
     "bone_marrow_oedema": {"bone_marrow"},
     "meniscal_tear": {"meniscus", "fat", "synovial_fluid"},
     "disc_herniation": {"fat", "csf", "nerve", "disc"},
+    "acl_tear": {"ligament", "fat", "synovial_fluid", "bone_marrow"},
+    "vertebral_fracture": {"bone_cortex", "red_marrow"},
 }
 # A lesion stays within a few centimetres: bounding box edge of the changed voxels (mm).
 MAX_LESION_EXTENT_MM = 100.0
