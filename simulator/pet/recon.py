@@ -29,7 +29,15 @@ from numpy.typing import NDArray
 
 from simulator.pet._scanner import PSF_FWHM_MM
 from simulator.pet.acquisition import FWHM_TO_SIGMA, Sinogram, filter_runs
-from simulator.pet.projector import Projector, get_projector, get_tof_projector, matmul
+from simulator.pet.projector import (
+    Projector,
+    SubsetOp,
+    _pool,
+    get_projector,
+    get_tof_projector,
+    matmul,
+    threads,
+)
 from simulator.pet.protocol import PETProtocol
 
 __all__ = [
@@ -44,6 +52,14 @@ __all__ = [
 ]
 
 ArrayF = NDArray[np.float32]
+
+
+def _in_parallel(fn: Callable[..., Any], args: Sequence[tuple[Any, ...]]) -> list[Any]:
+    """``fn(*a)`` for each ``a`` on the projector's threads (in order; inline for one)."""
+    if len(args) <= 1:
+        return [fn(*a) for a in args]
+    futures = [_pool(len(args)).submit(fn, *a) for a in args]
+    return [f.result() for f in futures]
 
 
 def iter_em(
@@ -76,11 +92,10 @@ def iter_em(
     (int, ndarray)
         Iteration number (1-based) and the current image columns (a new array each time).
     """
-    parts = projector.subsets(subsets)
+    ops = projector.subset_ops(subsets)
     y = np.asarray(data, np.float32)
     w = np.asarray(weights, np.float32)
     b = np.asarray(background, np.float32)
-    local = [(a_s, t_s, y[rows], w[rows], b[rows]) for a_s, t_s, rows in parts]
     if sensitivity is None:
         sensitivity = sensitivity_images(projector, w, subsets)
     total, inv_sens = sensitivity
@@ -90,15 +105,16 @@ def iter_em(
         x *= (net / np.maximum(total, 1e-30)).astype(np.float32)
     else:
         x = np.array(x0, dtype=np.float32, copy=True)
+    local = [(op, y[op.rows], w[op.rows], b[op.rows]) for op in ops]
     for it in range(1, iterations + 1):
-        for (a_s, t_s, y_s, w_s, b_s), inv in zip(local, inv_sens, strict=True):
-            fwd = matmul(a_s, x)
+        for (op, y_s, w_s, b_s), inv in zip(local, inv_sens, strict=True):
+            fwd = op.forward(x)
             fwd *= w_s
             fwd += b_s
             # y/ȳ where ȳ > 0, else 0 (ȳ ≥ 0 and stays 0 there), times w, in place
             np.divide(y_s, fwd, out=fwd, where=fwd > 0)
             fwd *= w_s
-            back = matmul(t_s, fwd)
+            back = op.back(fwd)
             back *= inv
             x *= back
         yield it, x.copy()
@@ -112,10 +128,22 @@ Sensitivity = tuple[NDArray[np.float64], list[ArrayF]]
 def sensitivity_images(projector: Projector, weights: ArrayF, subsets: int) -> Sensitivity:
     """The subsets' sensitivity images A_sᵀ w_s, as OSEM needs them (see :func:`iter_em`)."""
     w = np.asarray(weights, np.float32)
-    sens = [matmul(t_s, w[rows]) for _, t_s, rows in projector.subsets(subsets)]
-    total = np.sum([s.sum(axis=0, dtype=np.float64) for s in sens], axis=0)
-    inv = [np.where(s > 0, 1.0 / np.where(s > 0, s, 1.0), 0.0).astype(np.float32) for s in sens]
-    return total, inv
+
+    def one(op: SubsetOp) -> tuple[NDArray[np.float64], ArrayF]:
+        s = op.back(np.ascontiguousarray(w[op.rows]), 1)
+        inv = np.zeros_like(s)
+        np.divide(np.float32(1.0), s, out=inv, where=s > 0)
+        return s.sum(axis=0, dtype=np.float64), inv
+
+    ops = projector.subset_ops(subsets)
+    n = max(1, min(threads(), len(ops)))
+    chunks = [ops[i::n] for i in range(n)]
+    done = _in_parallel(lambda part: [one(op) for op in part], [(c,) for c in chunks])
+    per_op: list[tuple[NDArray[np.float64], ArrayF]] = [None] * len(ops)  # type: ignore[list-item]
+    for i, part in enumerate(done):
+        per_op[i::n] = part
+    total = np.sum([t for t, _ in per_op], axis=0)
+    return total, [inv for _, inv in per_op]
 
 
 #: Sensitivity images per sinogram, per (projector, subsets, corrections): a second
