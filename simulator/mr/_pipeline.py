@@ -21,6 +21,7 @@ from simulator.mr.acquisition import (
     image_space_noise,
     noise_sd,
     object_image,
+    raw_draws_per_sample,
     sampling,
 )
 from simulator.mr.anatomy import Anatomy
@@ -246,7 +247,7 @@ def skip_normals(rng: np.random.Generator, n: int) -> None:
         state["has_uint32"], state["uinteger"] = kept["has_uint32"], kept["uinteger"]
         bits.state = state
     else:
-        bits.random_raw(n, output=False)
+        bits.random_raw(n * raw_draws_per_sample(bits), output=False)
 
 
 def white_given_combination(free: NDArray[np.complex64], weights: NDArray[np.complex64],

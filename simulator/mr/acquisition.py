@@ -237,6 +237,21 @@ def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray
 _NOISE_BLOCK = 1 << 16
 
 
+def raw_draws_per_sample(bits: np.random.BitGenerator) -> int:
+    """Raw outputs of ``bits`` that one complex sample of :func:`complex_normal` reads: one
+    64-bit word (two 32-bit halves), or two outputs of a 32-bit generator (MT19937, whose
+    ``random_raw`` gives 32 random bits in a 64-bit slot)."""
+    return 2 if isinstance(bits, np.random.MT19937) else 1
+
+
+def raw_words(bits: np.random.BitGenerator, m: int) -> NDArray[np.uint32]:
+    """``2·m`` random 32-bit words from ``bits`` (see :func:`raw_draws_per_sample`)."""
+    if raw_draws_per_sample(bits) == 2:
+        return bits.random_raw(2 * m).astype(np.uint32)
+    words: NDArray[np.uint32] = bits.random_raw(m).view(np.uint32)
+    return words
+
+
 def normal_blocks(rng: np.random.Generator, n: int,
                   sd: float) -> Iterator[tuple[int, NDArray[np.complex64]]]:
     """The stream of :func:`complex_normal` block by block: ``(start, block)`` pairs over
@@ -257,7 +272,7 @@ def normal_blocks(rng: np.random.Generator, n: int,
         m = min(block, n - start)
         if m != block:
             buf, radius, theta, cos = buf[:m], radius[:m], theta[:m], cos[:m]
-        words = bits.random_raw(m).view(np.uint32)
+        words = raw_words(bits, m)
         w1, w2 = words[:m], words[m:]
         np.right_shift(w1, np.uint32(8), out=w1)
         np.subtract(np.uint32(1 << 24), w1, out=w1)          # 1 … 2²⁴

@@ -105,8 +105,22 @@ def test_coil_noise_given_the_combination_is_white_and_combines_to_it() -> None:
                        atol=1e-4 * float(np.abs(combos[0]).max()))
 
 
-@pytest.mark.parametrize("bits", [np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64,
-                                  np.random.Philox])
+ALL_BIT_GENERATORS = [np.random.PCG64, np.random.PCG64DXSM, np.random.SFC64, np.random.Philox,
+                      np.random.MT19937]
+
+
+@pytest.mark.parametrize("bits", ALL_BIT_GENERATORS)
+def test_complex_normal_is_standard_gaussian_for_every_bit_generator(bits: type) -> None:
+    """MT19937 gives 32 random bits per raw draw: read as 64-bit words, half the samples
+    had u₁ = 1, a radius of exactly 0, and the variance was halved."""
+    z = complex_normal(np.random.Generator(bits(3)), (40_000,), 2.0)
+    assert np.count_nonzero(z == 0) == 0
+    for part in (z.real, z.imag):
+        assert np.var(part) == pytest.approx(4.0, rel=0.05)  # 5 % ≫ its 1 % sampling SD
+        assert stats.kstest(part / 2.0, "norm").pvalue > 1e-3
+
+
+@pytest.mark.parametrize("bits", ALL_BIT_GENERATORS)
 def test_skip_normals_skips_exactly_the_samples(bits: type) -> None:
     a, b = np.random.Generator(bits(11)), np.random.Generator(bits(11))
     # a 32-bit draw leaves half a raw word buffered in some generators: kept across the skip
