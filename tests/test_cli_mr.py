@@ -289,3 +289,19 @@ def test_new_orientation_brings_an_in_plane_phase_direction(tmp_path: Path) -> N
     )
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bad").exists()
+
+
+def test_pathology_help_names_every_pathology() -> None:
+    """The help is written out (building the parser imports no physics); it must not drift
+    from the registry."""
+    import argparse
+
+    from simulator.cli.mr import _common
+    from simulator.mr.anatomy import PATHOLOGIES
+
+    parser = argparse.ArgumentParser()
+    _common(parser)
+    help_text = next(a.help for a in parser._actions if a.dest == "pathology")
+    for names in PATHOLOGIES.values():
+        for name in names:
+            assert name in help_text

@@ -36,7 +36,9 @@ _ORIENTATIONS = ("axial", "sagittal", "coronal")
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--anatomy", required=True, help="brain, knee or spine")
-    p.add_argument("--pathology", default=None, help="e.g. ms_lesions, tumour, meniscal_tear")
+    p.add_argument("--pathology", default=None,
+                   help="brain: ms_lesions, tumour; knee: meniscal_tear, bone_marrow_oedema, "
+                        "acl_tear; spine: disc_herniation, vertebral_fracture")
     p.add_argument("--seed", type=int, default=1, help="noise seed (same seed, same image)")
     p.add_argument("--out", required=True, help="output folder (absent, empty or an earlier scan)")
     add_study_arguments(p)

@@ -294,6 +294,8 @@ _PROTOCOL_FOR = {
     "meniscal_tear": "pd_fs",
     "bone_marrow_oedema": "t2_fs",
     "disc_herniation": "t2_tse_sag",
+    "acl_tear": "pd_fs",
+    "vertebral_fracture": "stir_sag",  # marrow oedema: acute, not an old wedge
 }
 
 
