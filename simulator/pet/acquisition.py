@@ -28,7 +28,6 @@ itself is not simulated. The prompts are drawn once, Poisson of the sum of the t
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -180,41 +179,6 @@ def filter_runs(
     return out
 
 
-@functools.lru_cache(maxsize=16)
-def _filter_matrix(size: int, sigma: float, mode: str, truncate: float) -> NDArray[np.float32]:
-    """The linear operator of ``ndimage.gaussian_filter1d`` on ``size`` samples as a matrix
-    M (out = M @ v): the filter applied to the identity, column j its impulse response."""
-    eye = np.eye(size, dtype=np.float64)
-    return np.ascontiguousarray(
-        ndimage.gaussian_filter1d(eye, sigma, axis=0, mode=mode, truncate=truncate),
-        dtype=np.float32,
-    )
-
-
-def filter_runs_dense(
-    volume: NDArray[np.float32],
-    sigma: tuple[float, float, float],
-    indices: Sequence[int],
-    mode: tuple[str, str, str],
-    truncate: float,
-) -> NDArray[np.float32]:
-    """:func:`filter_runs` of a (z, a, r) volume as three dense matrix products (BLAS),
-    each the exact operator of ``gaussian_filter1d`` along its axis (:func:`_filter_matrix`):
-    the same result to float32 rounding, several times faster for broad kernels."""
-    v = np.asarray(volume, np.float32)
-    nz, na, nr = v.shape
-    m_r = _filter_matrix(nr, float(sigma[2]), mode[2], truncate)
-    m_a = _filter_matrix(na, float(sigma[1]), mode[1], truncate)
-    out = np.matmul(v.reshape(-1, nr), m_r.T).reshape(nz, na, nr)
-    out = np.matmul(m_a, out)
-    for run in contiguous_runs(indices):
-        k = run.stop - run.start
-        if k > 1 and sigma[0] > 0:
-            m_z = _filter_matrix(k, float(sigma[0]), mode[0], truncate)
-            out[run] = (m_z @ out[run].reshape(k, -1)).reshape(k, na, nr)
-    return np.ascontiguousarray(out, np.float32)
-
-
 def acquire(
     phantom: Phantom,
     protocol: PETProtocol,
@@ -310,7 +274,7 @@ def acquire(
             u_sum > 0, -np.log(np.maximum(t_sum, 1e-30) / np.maximum(u_sum, 1e-30)), 0.0
         )
     ratio = np.array([scanner.scatter_to_trues(v) for v in log_t])
-    shape = filter_runs_dense(
+    shape = filter_runs(
         trues,
         (
             _SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz,

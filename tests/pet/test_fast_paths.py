@@ -5,7 +5,6 @@ Stated tolerances (float32 arithmetic, sums in another order):
 - subset products (CSC forward, blocked) and the full ``A @ x``: 1e-5 of the largest value;
 - OSEM 3 × 6 against a textbook per-slice OSEM on ``scipy.sparse`` (float64): 1e-4 of the
   image maximum, everywhere;
-- the dense scatter filter against ``ndimage.gaussian_filter``: 1e-5 of the maximum;
 - the factorised TOF projector against the TOF matrix built from its definition (exact TOF
   shares at each pixel's own position, no truncation): 1 % of the maximum, 0.5 % in L2
   (the kernel is interpolated between nodes 0.4 σ apart along the line).
@@ -16,11 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from scipy import ndimage
 from scipy.special import ndtr
 
 from simulator.pet import projector as pj
-from simulator.pet.acquisition import filter_runs_dense
 from simulator.pet.recon import iter_em
 
 N, PX, ANGLES = 40, 4.0, 24
@@ -85,23 +82,6 @@ def test_osem_equals_a_plain_per_slice_reference(proj) -> None:
     *_, (_, fast) = iter_em(proj, y, w, b, 3, subsets=6)
     ref = _reference_osem(proj.matrix, y, w, b, 3, 6, proj.geometry.n_radial)
     np.testing.assert_allclose(fast, ref, atol=1e-4 * float(ref.max()))
-
-
-def test_dense_scatter_filter_equals_ndimage() -> None:
-    rng = np.random.default_rng(3)
-    v = rng.random((12, 30, 26)).astype(np.float32)
-    sigma, modes = (2.5, 4.0, 7.0), ("nearest", "wrap", "constant")
-    idx = [0, 1, 2, 3, 4, 9, 10, 11, 12, 13, 14, 20]  # three runs: z blurred within each
-    ref = np.empty_like(v)
-    for run in (slice(0, 5), slice(5, 11), slice(11, 12)):
-        part = v[run].astype(np.float64)
-        s = (sigma[0] if part.shape[0] > 1 else 0.0, sigma[1], sigma[2])
-        for axis in range(3):
-            part = ndimage.gaussian_filter1d(part, s[axis], axis=axis, mode=modes[axis],
-                                             truncate=2.0) if s[axis] > 0 else part
-        ref[run] = part
-    got = filter_runs_dense(v, sigma, idx, modes, 2.0)
-    np.testing.assert_allclose(got, ref, atol=1e-5 * float(ref.max()))
 
 
 def _reference_tof_matrix(base: pj.Projector, n_tof: int, fwhm_mm: float) -> np.ndarray:
