@@ -24,8 +24,10 @@ evaluation uses:
 With no record at all (the trainee never looked, never decided) every one of these fails.
 
 An exercise's own solutions (``reference_solution`` / ``typical_wrong_answer``) name their
-decisions in a ``findings`` mapping: ``on`` (``start`` or ``submitted``: which protocol's
-series), ``decide`` (finding id → accept/reject) and ``add`` (``{slice, row, col, label}``).
+decisions in a ``findings`` mapping: ``series`` (``start`` or ``submitted``: which
+protocol's series), ``decide`` (finding id → accept/reject; ``"*"``: every finding not named), ``accept_at``
+(``{slice, row, col}``: accept the finding whose box holds that point, whatever its id) and
+``add`` (``{slice, row, col, label}``).
 The findings they decide on are the real detector's output on the grader's own scan.
 """
 
@@ -166,20 +168,35 @@ def measure_findings(metric: str, ctx: Context) -> Any:
 
 def setup_records(exercise: Any, setup: Any, ctx: Context) -> list[dict[str, Any]]:
     """The records of an exercise's own solution: the real detector run on the grader's scan
-    of the start (``on: start``) or submitted protocol, with the solution's decisions."""
+    of the start (``series: start``) or submitted protocol, with the solution's decisions."""
     spec = getattr(setup, "findings", None)
     if not spec:
         return []
     from simulator.findings import Decision, detect
 
-    if spec.get("on", "submitted") == "start":
+    if spec.get("series", "submitted") == "start":
         proto = _protocol.protocol_to_dict(_protocol.start_protocol(exercise))
         geo = dict(exercise.start.geometry) if exercise.start.geometry else None
     else:
         proto = _protocol.protocol_to_dict(ctx.protocol)
         geo = dict(setup.geometry) if setup.geometry else None
     series = _scan(ctx, proto, geo)
-    items = tuple(detect(series, rng=np.random.default_rng(exercise.seed)))
+    setting = getattr(exercise, "findings", None)
+    hidden = setting is not None and setting.locked and not setting.shown
+    # the AI's output, unless the exercise keeps it hidden (the trainee's own eye is graded)
+    items = () if hidden else tuple(detect(series, rng=np.random.default_rng(exercise.seed)))
+    named = {str(k): str(v) for k, v in dict(spec.get("decide") or {}).items()}
+    rest = named.pop("*", None)  # the call on every finding not named (e.g. all false)
+    decisions = {f.id: named.get(f.id, rest) for f in items if f.id in named or rest}
+    # ``accept_at``: the finding(s) on a point the author names (robust to the detector's ids)
+    from simulator.findings import matches
+
+    for a in spec.get("accept_at") or ():
+        spot = _as_finding({"slice_index": a["slice"], "centre_rc": (a["row"], a["col"]),
+                            "finding_id": "at"}, "ms_lesion")
+        for f in items:
+            if matches(dataclasses.replace(spot, label=f.label), f):
+                decisions[f.id] = "accept"
     added: Sequence[Mapping[str, Any]] = spec.get("add") or ()
     own = [
         Decision("add", f"T{i + 1}", slice_index=int(a["slice"]),
@@ -188,7 +205,7 @@ def setup_records(exercise: Any, setup: Any, ctx: Context) -> list[dict[str, Any
     ]
     return [{"series": 1, "protocol": proto, "geometry": geo,
              "items": [f.to_dict() for f in items],
-             "decisions": {str(k): str(v) for k, v in dict(spec.get("decide") or {}).items()},
+             "decisions": {k: v for k, v in decisions.items() if v is not None},
              "added": own}]
 
 

@@ -58,7 +58,7 @@ _SETUP = {"overrides": dict, "geometry": (dict, type(None)), "events": list, "fi
 #: ``findings:`` of an exercise: whether the AI findings start shown, and locked so.
 _FINDINGS = {"shown": bool, "locked": bool}
 #: ``findings:`` of a solution: the series decided on and the decisions.
-_SETUP_FINDINGS = {"on": str, "decide": dict, "add": list}
+_SETUP_FINDINGS = {"series": str, "decide": dict, "add": list, "accept_at": list}
 _ADD = {"slice": int, "row": (int, float), "col": (int, float), "label": (str, type(None))}
 
 
@@ -75,12 +75,16 @@ def _findings_errors(data: dict[str, Any]) -> list[Problem]:
             continue
         path: tuple[str | int, ...] = (key, "findings")
         out += _mapping_errors(spec, _SETUP_FINDINGS, path, "findings")
-        if spec.get("on", "submitted") not in ("start", "submitted"):
-            out.append((path + ("on",), "'on' is start or submitted"))
+        if spec.get("series", "submitted") not in ("start", "submitted"):
+            out.append((path + ("series",), "'series' is start or submitted"))
         for fid, kind in dict(spec.get("decide") or {}).items() if isinstance(
                 spec.get("decide"), dict) else ():
             if kind not in ("accept", "reject"):
                 out.append((path + ("decide", str(fid)), "a decision is accept or reject"))
+        for i, a in enumerate(spec.get("accept_at") or [] if isinstance(spec.get("accept_at"), list)
+                              else []):
+            if not (isinstance(a, dict) and all(_is(a.get(k), _ADD[k]) for k in ("slice", "row", "col"))):
+                out.append((path + ("accept_at", i), "a point to accept is {slice, row, col}"))
         for i, a in enumerate(spec.get("add") or [] if isinstance(spec.get("add"), list) else []):
             if not isinstance(a, dict):
                 out.append((path + ("add", i), "an added finding is {slice, row, col, label}"))
