@@ -37,8 +37,8 @@ _DECISION_COLOUR = {None: "#8a5a00", "accept": "#1b7f3b", "reject": "#b3261e", "
 CSS = """<style>
 .merm-findings {border:1px solid #c9ccd1; border-radius:4px; padding:4px 6px; width:540px;
   background:#fbfbfc; color:#1d1d1f;}
-.merm-findings .merm-finding-row {display:flex; align-items:center; gap:4px; flex-wrap:nowrap;}
-.merm-findings .merm-finding-text {flex:1 1 auto; min-width:0; font-size:13px; line-height:1.25;}
+.merm-findings .merm-finding-row {border-top:1px solid #e1e3e6; padding-top:2px;}
+.merm-findings .merm-finding-text {font-size:13px; line-height:1.25;}
 .merm-findings .merm-finding-text .widget-html-content {white-space:normal;}
 .merm-findings button {padding:0 6px; height:26px; font-size:12px;}
 .merm-dark .merm-findings .widget-html-content, .merm-findings .widget-html-content,
@@ -221,7 +221,10 @@ class FindingsPanel:
             undo.add_class("merm-finding-undo")
             undo.on_click(lambda _b: self.decide(fid, "undo"))
             buttons.append(undo)
-        row = W.HBox([body, *buttons])
+        for b in buttons:  # never squeezed: each label reads in full
+            b.layout.flex = "0 0 auto"
+        bar = W.HBox(buttons, layout=W.Layout(flex_flow="row wrap"))
+        row = W.VBox([body, bar])
         row.add_class("merm-finding-row")
         row.add_class(f"merm-finding-{fid}")
         return row
@@ -254,10 +257,9 @@ class FindingsPanel:
         decisions = s.finding_decisions()
         if s.findings_shown:
             for f in s.findings_of():
-                text = (
-                    f"{f.text_in(self.L.lang)} ({t('finding_confidence', pct=_pct(f.confidence))}, "
-                    f"{self._where(f.slice_index, f.n_slices)})"
-                )
+                where = f", {self._where(f.slice_index, f.n_slices)}" if f.n_slices > 1 else ""
+                conf = t("finding_confidence", pct=_pct(f.confidence))
+                text = f"{f.text_in(self.L.lang)} ({conf}{where})"
                 rows.append(self._row(f.id, text, decisions.get(f.id), f.slice_index, own=False))
         for d in s.added_findings():
             what = t(f"label_{d.label}") if d.label else t("finding_any")

@@ -225,11 +225,11 @@ def test_panel_lists_in_the_console_language(session: ConsoleSession, lang: str)
     assert "docs/findings.md" in panel.honesty.value
     # Accept / Reject buttons record the decision
     row = panel.list.children[0]
-    accept = next(b for b in row.children if "merm-finding-accept" in b._dom_classes)
+    accept = next(b for b in row.children[1].children if "merm-finding-accept" in b._dom_classes)
     accept.click()
     assert session.finding_decisions() == {"F1": "accept"}
     row = panel.list.children[1]
-    next(b for b in row.children if "merm-finding-reject" in b._dom_classes).click()
+    next(b for b in row.children[1].children if "merm-finding-reject" in b._dom_classes).click()
     assert session.finding_decisions() == {"F1": "accept", "F2": "reject"}
     decided = {"fr": "acceptée", "en": "accepted", "de": "angenommen"}[lang]
     assert decided in panel.list.children[0].children[0].value
