@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["strip", "table", "show"]
+__all__ = ["strip", "table", "show", "marked"]
 
 
 def _to_u8(img: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -82,3 +82,40 @@ def show(*objs: object) -> None:
     from IPython.display import display
 
     display(*objs)
+
+
+def marked(image: ArrayLike, slice_index: int, findings: Sequence[object] = (),
+           truth: Sequence[object] = (), title: str = "", size: int = 260,
+           hi: float | None = None) -> object:
+    """One slice with a detector's findings (amber boxes, their ids) and the truth (green
+    boxes) of that slice drawn on it, as an IPython PNG.
+
+    ``findings`` and ``truth`` are :class:`simulator.findings.Finding`; a finding is drawn on
+    the slices it spans.
+    """
+    from IPython.display import Image as IPImage
+    from PIL import Image, ImageDraw
+
+    a = np.asarray(image, np.float64)
+    top = hi if hi is not None else float(np.percentile(a, 99.5)) or 1.0
+    scale = size / a.shape[0]
+    w = max(1, round(a.shape[1] * scale))
+    im = Image.fromarray(_to_u8(a, 0.0, top)).resize((w, size), Image.Resampling.NEAREST)
+    canvas = Image.new("RGB", (w, size + 18), "white")
+    canvas.paste(im.convert("RGB"), (0, 18))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((2, 2), title, fill="black")
+    for items, colour, pad in ((truth, (40, 200, 80), 3), (findings, (255, 190, 0), 1)):
+        for f in items:
+            half = (getattr(f, "n_slices", 1) - 1) / 2.0
+            if abs(slice_index - f.slice_index) > half + 1e-9:
+                continue
+            (r, c), (er, ec) = f.centre_rc, f.extent_px
+            box = ((c - ec - pad) * scale, (r - er - pad) * scale + 18,
+                   (c + ec + 1 + pad) * scale, (r + er + 1 + pad) * scale + 18)
+            draw.rectangle(box, outline=colour, width=2)
+            if colour != (40, 200, 80):
+                draw.text((box[2] + 2, box[1]), f.id, fill=colour)
+    buf = io.BytesIO()
+    canvas.save(buf, format="PNG")
+    return IPImage(data=buf.getvalue())
