@@ -293,11 +293,6 @@ def measure(obj: Any, ctx: Context) -> Any:
             for ev in ctx.store.events(ctx.user, kind=EVENT_PACS_SENT, exercise_id=ctx.exercise.id,
                                        since=ctx.since)
         )
-    if metric.startswith("ai_") and metric != "ai_denoise":
-        from simulator.exercises._findings import FINDINGS_METRICS, measure_findings
-
-        if metric in FINDINGS_METRICS:
-            return measure_findings(metric, ctx)
     if ctx.exercise.modality == "mr":
         return _mr(metric, obj, ctx)
     return _pet(metric, obj, ctx)

@@ -198,7 +198,8 @@ def grade(exercise: Exercise, protocol: Any = None, geometry: Mapping[str, Any] 
         notes: dict[str, str] = {}
         for o in exercise.objectives:
             try:
-                measured[o.id] = measure(o, ctx)
+                measured[o.id] = (_findings.measure_findings(o.metric, ctx)  # the AI-findings calls
+                                  if o.metric in _findings.FINDINGS_METRICS else measure(o, ctx))
             except Unmeasurable as exc:  # this objective cannot be measured on these images
                 measured[o.id], notes[o.id] = None, exc.message(lang)
     except UserError as exc:

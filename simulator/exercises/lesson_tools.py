@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -84,8 +85,8 @@ def show(*objs: object) -> None:
     display(*objs)
 
 
-def marked(image: ArrayLike, slice_index: int, findings: Sequence[object] = (),
-           truth: Sequence[object] = (), title: str = "", size: int = 260,
+def marked(image: ArrayLike, slice_index: int, findings: Sequence[Any] = (),
+           truth: Sequence[Any] = (), title: str = "", size: int = 260,
            hi: float | None = None) -> object:
     """One slice with a detector's findings (amber boxes, their ids) and the truth (green
     boxes) of that slice drawn on it, as an IPython PNG.
