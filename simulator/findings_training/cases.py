@@ -120,10 +120,11 @@ def brain_heldout_cases(variant: str = "heldout", n: int = 12) -> list[BrainCase
     paths = ("ms_lesions", "tumour", "ms_lesions", None)
     out = []
     for i in range(n):
+        # every sequence meets every pathology: sequence by i, pathology by i // 2
         seq = seq_override or TRAIN_SEQUENCES[i % 2]
         out.append(
             BrainCase(
-                seq, paths[i % len(paths)], 5000 + i, seed=900_000 + i, changes=changes, tag=variant
+                seq, paths[(i // 2) % len(paths)], 5000 + i, seed=900_000 + i, changes=changes, tag=variant
             )
         )
     return out

@@ -163,6 +163,13 @@ LIMITS = [
 ]
 
 
+def weights_sha256(folder: Path) -> dict[str, str]:
+    """SHA-256 of the weights evaluated (the record says which weights its figures are of)."""
+    import hashlib
+
+    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in ("mr_brain.npz", "pet.npz")}
+
+
 def main(argv: list[str] | None = None) -> int:
     from simulator.findings_training.__main__ import _commit
 
@@ -179,6 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "commit": _commit(),
         "quick": a.quick,
+        "weights_sha256": weights_sha256(a.weights or WEIGHTS_DIR),
         "brain": _run("brain", BRAIN_VARIANTS, nb, print, a.weights),
         "pet": _run("pet", PET_VARIANTS, npat, print, a.weights),
         "limits": LIMITS,

@@ -25,7 +25,7 @@ def train_seg(
     *,
     channels: int = 16,
     hidden: int = 3,
-    steps: int = 3000,
+    steps: int = 6000,
     batch: int = 16,
     patch: int = 128,
     lr: float = 2e-3,
@@ -41,6 +41,7 @@ def train_seg(
     k = data.y.shape[1]
     model = TorchSegNet(channels, hidden, k)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 20)
     r = data.x.shape[1] // data.y.shape[2]
     pc = patch // r  # patch size in cells
     # of every four patches, one is centred on a cell of each class, two anywhere in the head
@@ -74,6 +75,7 @@ def train_seg(
         opt.zero_grad()
         loss.backward()
         opt.step()
+        sched.step()
         done = step + 1
         if step % 100 == 0 or step == steps - 1:
             history.append([step, float(loss.item())])
@@ -90,6 +92,7 @@ def train_seg(
         "patch_px": patch,
         "sampling": "of 4 patches: 1 centred on an MS block, 1 on a tumour block, 2 anywhere in the head",
         "lr": lr,
+        "schedule": "Adam, cosine decay to lr/20",
         "pos_weight": POS_WEIGHT,
         "loss_history": history,
         "train_seconds": round(time.perf_counter() - t0, 1),
@@ -103,7 +106,7 @@ def train_mlp(
     data: PETData,
     *,
     hidden: tuple[int, ...] = (32, 16),
-    steps: int = 3000,
+    steps: int = 6000,
     batch: int = 256,
     lr: float = 3e-3,
     seed: int = 0,
