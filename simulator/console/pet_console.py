@@ -206,6 +206,14 @@ class PETPatientCard:
         elif s.protocol.weight_kg == weight:  # else refused (out of range) or locked
             eanm = float(round(s.consequences["eanm_activity_mbq"]))
             s.load_protocol(dataclasses.replace(s.protocol, activity_mbq=eanm), standard=False)
+        if s.anatomy_name == "patient" and not in_exercise and not s.is_locked("beds"):
+            # a whole-body request: the range down to mid-thigh, as the procedure's protocol
+            from simulator.pet import wholebody
+
+            ph = s.anatomy
+            beds = wholebody.beds_to_cover(ph.shape[0], ph.voxel_mm[0], s.protocol)
+            if beds != s.protocol.beds:
+                s.load_protocol(dataclasses.replace(s.protocol, beds=beds), standard=False)
         if kept:
             lang = self.L.lang
             what = ", ".join(

@@ -18,6 +18,7 @@ its sensitivity there, as vendors combine overlapping beds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -251,6 +252,16 @@ def exam_time_s(beds: int, minutes_per_bed: float) -> float:
 def scout_mip(phantom: Phantom) -> NDArray[np.float32]:
     """Coronal maximum-intensity projection of the activity, head at row 0 (z, x)."""
     return np.ascontiguousarray(phantom.activity_bqml.max(axis=1)[::-1]).astype(np.float32)
+
+
+def beds_to_cover(n_slices: int, slice_mm: float, protocol: PETProtocol) -> int:
+    """The fewest beds, at the protocol's overlap and top of range, that reach the end of a
+    phantom of ``n_slices`` (a whole-body range: from the top down to the end of the
+    modelled body, mid-thigh for the patient). At most 12, the protocol's limit."""
+    nb = slices_per_bed(slice_mm)
+    step = max(1, int(round(nb * (1.0 - protocol.bed_overlap_pct / 100.0))))
+    top = n_slices - int(round(protocol.range_top_mm / slice_mm))
+    return int(min(12, max(1, 1 + math.ceil(max(top - nb, 0) / step))))
 
 
 def planned_beds_mm(phantom: Phantom, protocol: PETProtocol) -> list[tuple[float, float]]:

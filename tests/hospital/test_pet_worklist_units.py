@@ -80,3 +80,27 @@ def test_a_pet_worklist_entry_brings_its_scenario_patient_with_the_indication_in
     p = patient_for_procedure(sp)
     assert p.anatomy == "patient" and p.weight_kg == 58.0
     assert "Nodule pulmonaire" in p.indication("fr") and "Lungenrundherd" in p.indication("de")
+
+
+def test_a_whole_body_entry_plans_the_beds_down_to_the_end_of_the_body(monkeypatch) -> None:
+    import dataclasses as dc
+    import datetime as dt
+
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    from simulator.console.hospital_panel import patient_for_procedure
+    from simulator.console.pet_console import PETConsole
+    from simulator.hospital.worklist import procedure_for_scenario
+    from simulator.pet import wholebody
+
+    c = PETConsole(lang="fr")
+    sp = procedure_for_scenario("lung_nodule", dt.datetime(2026, 12, 2, 9, 0), modality="PT")
+    c.patient.admit_patient(patient_for_procedure(sp))
+    s = c.session
+    assert s.anatomy_name == "patient" and s.protocol.beds > 1
+    ph = s.anatomy
+    length_mm = ph.shape[0] * ph.voxel_mm[0]
+    planned = wholebody.planned_beds_mm(ph, s.protocol)
+    assert planned[-1][1] >= length_mm - ph.voxel_mm[0]  # the last bed reaches the end
+    one_less = wholebody.planned_beds_mm(ph, dc.replace(s.protocol, beds=s.protocol.beds - 1))
+    assert one_less[-1][1] < length_mm - ph.voxel_mm[0]  # and no bed is spare
