@@ -31,10 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.fft
 from numpy.typing import NDArray
 
-from simulator.mr._fft import THREADED_MIN
+from simulator.mr._fft import rfft_fft
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.planning import check_phase_dir
 from simulator.mr.protocol import Geometry, MRProtocol
@@ -46,7 +45,6 @@ __all__ = ["SlicePlan", "plan_slices", "plane_axes", "object_kspace", "ObjectK",
 OVERSAMPLE = 2
 #: Largest extension of the simulated phase extent, in multiples of the phase FOV.
 MAX_EXTENSION = 7
-WORKERS = 2
 
 _BASE = {
     "axial": ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)),
@@ -475,11 +473,8 @@ def _tissue_kspace(frac: NDArray[np.float32], n_fine_pe: int, n_fine_r: int, n_p
     """
     t = frac.shape[0]
     maps = frac.reshape(t, n_fine_pe, n_fine_r)
-    size = maps.size
-    w = WORKERS if size >= THREADED_MIN else 1
     h = n_r // 2 + 1                         # read frequencies 0 … ⌊n_r/2⌋
-    k = scipy.fft.rfft(maps, axis=2, norm="ortho", workers=w)[:, :, :h]
-    k = scipy.fft.fft(k, axis=1, norm="ortho", workers=w)
+    k = rfft_fft(maps, h)
     rows = _crop_index(n_fine_pe, n_pe)
     out = np.empty((t, n_pe, n_r), dtype=np.complex64)
     pos = (n_r + 1) // 2                     # 0 … ⌈n_r/2⌉−1 kept as they are
