@@ -13,22 +13,17 @@ import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import (
-    PYDICOM_IMPLEMENTATION_UID,
-    PYDICOM_ROOT_UID,
-    UID,
-    ExplicitVRLittleEndian,
-    generate_uid,
-)
 
 from simulator import __version__
 from simulator.dicom.patient import DEFAULT_PATIENT, FictitiousPatient
 from simulator.dicom.study import Study
+
+if TYPE_CHECKING:  # pydicom is imported where a dataset is made (opening an exam needs none)
+    from pydicom.dataset import Dataset
 
 __all__ = [
     "SIM_CLOCK",
@@ -53,8 +48,9 @@ __all__ = [
 ]
 
 #: Root of every UID we write: pydicom's registered root, which pydicom offers its users for
-#: hashed UIDs (``generate_uid(entropy_srcs=...)``).
-UID_ROOT = PYDICOM_ROOT_UID
+#: hashed UIDs (``generate_uid(entropy_srcs=...)``); ``pydicom.uid.PYDICOM_ROOT_UID``, written
+#: out so that making a UID needs no pydicom (tests/test_memory_imports.py compares them).
+UID_ROOT = "1.2.826.0.1.3680043.8.498."
 
 #: The simulation clock: study date and time used when the caller gives none, so that the
 #: same scan always writes the same files.
@@ -170,7 +166,10 @@ def make_uid(*parts: Any) -> str:
     str
         A valid UID of at most 64 characters.
     """
-    return str(generate_uid(prefix=UID_ROOT, entropy_srcs=["merm-lab", digest(*parts)]))
+    # pydicom's generate_uid(prefix=UID_ROOT, entropy_srcs=[...]) without importing pydicom:
+    # the decimal SHA-512 of the joined sources after the root, cut to 64 characters
+    hashed = hashlib.sha512("".join(["merm-lab", digest(*parts)]).encode("utf-8"))
+    return f"{UID_ROOT}{int(hashed.hexdigest(), 16)}"[:64]
 
 
 def da(when: _dt.datetime | _dt.date) -> str:
@@ -219,6 +218,9 @@ def base_dataset(
     and the modality modules. Descriptions end with :data:`SIMULATED_TAG` (see
     :func:`describe`); the study's requested procedure goes into Request Attributes.
     """
+    from pydicom.dataset import Dataset, FileMetaDataset
+    from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian
+
     p = patient or DEFAULT_PATIENT
     study_time = study.started_at
     meta = FileMetaDataset()

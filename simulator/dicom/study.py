@@ -10,14 +10,17 @@ worklist); the writers take one, or open a study of their own for a lone series.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
-
-from pydicom.uid import RE_VALID_UID
 
 from simulator.errors import UserError
 
 __all__ = ["Study", "RequestedProcedure", "check_uid"]
+
+#: A valid UID: ``pydicom.uid.RE_VALID_UID``, written out so that opening an exam needs no
+#: pydicom (tests/test_memory_imports.py compares them).
+RE_VALID_UID = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
 
 
 def check_uid(text: str, what: str = "--study-uid") -> str:
