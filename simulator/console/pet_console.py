@@ -25,6 +25,7 @@ import ipywidgets as W
 import numpy as np
 
 from simulator.console import _render, _shell, hospital_panel
+from simulator.console.findings_panel import FindingsPanel
 from simulator.console.i18n import Labels, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.patient import identity_rows
@@ -314,7 +315,15 @@ class PETConsole:
             ]
         )
         self._build_plan()
-        self.viewer = Viewer(s, L, on_click=self.probe_frame)
+        self.findings = FindingsPanel(s, L)
+        # an armed "add a missed finding" takes the click; otherwise it places the ROI
+        self.viewer = Viewer(
+            s,
+            L,
+            on_click=lambda x, y: self.findings.on_image_click(x, y, FRAME_W, FRAME_H)
+            or self.probe_frame(x, y),
+        )
+        self.viewer.attach_beside(self.findings.widget)
         self.probe_x = L(
             W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x"
         )
