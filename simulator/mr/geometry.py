@@ -214,9 +214,13 @@ class ObjectK:
     ----------
     names : tuple of str
         Tissue of each map.
-    kspace : ndarray of complex64, shape (T, L·n_phase, n_read)
-        Unitary (``norm="ortho"``) FFT of each tissue fraction map on the extended grid,
-        FFT order, truncated to the acquired k-space.
+    half : ndarray of complex64, shape (T, L·n_phase (+1 if even), ⌊n_read/2⌋ + 1)
+        What the cache stores: the non-negative read frequencies of :attr:`kspace`, on its
+        phase rows (FFT order) and, when ``L·n_phase`` is even, the row of frequency
+        ``+L·n_phase/2`` last, which the mirror of the row ``−L·n_phase/2`` needs. The maps
+        are real, so Hermitian symmetry gives the rest: about half the bytes.
+    n_rows, n_read : int
+        Shape of one map of :attr:`kspace`: ``L·n_phase`` and ``n_read``.
     extension : int
         ``L``, odd: the grid spans L phase FOVs centred on the image.
     names_all : tuple of str
@@ -229,11 +233,26 @@ class ObjectK:
     """
 
     names: tuple[str, ...]
-    kspace: NDArray[np.complex64]
+    half: NDArray[np.complex64]
+    n_rows: int
+    n_read: int
     extension: int
     names_all: tuple[str, ...]
     outside_share: float
     truth: _LazyTruth = field(repr=False)
+
+    @property
+    def kspace(self) -> NDArray[np.complex64]:
+        """Unitary (``norm="ortho"``) FFT of each tissue fraction map on the extended grid,
+        FFT order, truncated to the acquired k-space: shape ``(T, L·n_phase, n_read)``,
+        complex64, rebuilt from :attr:`half` at each access (``K[-p, -r] = conj(K[p, r])``)."""
+        return _unfold(self.half, self.n_rows, self.n_read)
+
+    @property
+    def nbytes_full(self) -> int:
+        """Bytes of :attr:`kspace`: what a slice counts against the cache budget (so that a
+        budget holds as many slices as before the half storage, in about half the memory)."""
+        return self.half.shape[0] * self.n_rows * self.n_read * self.half.itemsize
 
     @property
     def labels(self) -> NDArray[np.uint8]:
@@ -325,10 +344,10 @@ def set_cache_budget_bytes(budget_bytes: int) -> None:
 
 def _evict_locked() -> None:
     # least recently used first, always keeping the newest entry
-    total = sum(o.kspace.nbytes for o in _CACHE.values())
+    total = sum(o.nbytes_full for o in _CACHE.values())
     while total > CACHE_BUDGET_BYTES and len(_CACHE) > 1:
         _, old = _CACHE.popitem(last=False)
-        total -= old.kspace.nbytes
+        total -= old.nbytes_full
 
 
 def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
@@ -465,25 +484,52 @@ def _truth_labels(anatomy: Anatomy, c: NDArray[np.float64], up: NDArray[np.float
 
 def _tissue_kspace(frac: NDArray[np.float32], n_fine_pe: int, n_fine_r: int, n_pe: int,
                    n_r: int) -> NDArray[np.complex64]:
-    """Unitary FFT of real fraction maps on the fine grid, cut to ``(n_pe, n_r)`` in FFT
-    order and divided by :data:`OVERSAMPLE`.
+    """Unitary FFT of real fraction maps on the fine grid, cut to ``n_pe`` phase rows in FFT
+    order and the read frequencies ``0 … ⌊n_r/2⌋``, divided by :data:`OVERSAMPLE`: the
+    :attr:`ObjectK.half` that :func:`_unfold` turns into the ``(n_pe, n_r)`` k-space.
 
     The maps are real, so a real FFT along read gives the non-negative read frequencies and
-    Hermitian symmetry the others: ``K[-p, -r] = conj(K[p, r])``.
+    Hermitian symmetry the others: ``K[-p, -r] = conj(K[p, r])``. For an even ``n_pe`` the
+    row of frequency ``+n_pe/2`` (outside the cut) comes last: the mirror of ``−n_pe/2``.
     """
     t = frac.shape[0]
     maps = frac.reshape(t, n_fine_pe, n_fine_r)
     h = n_r // 2 + 1                         # read frequencies 0 … ⌊n_r/2⌋
     k = rfft_fft(maps, h)
     rows = _crop_index(n_fine_pe, n_pe)
+    if n_pe % 2 == 0:
+        rows = np.r_[rows, n_pe // 2]
+    out = k[:, rows]
+    out /= OVERSAMPLE
+    return out
+
+
+def _unfold(half: NDArray[np.complex64], n_pe: int, n_r: int) -> NDArray[np.complex64]:
+    """The ``(T, n_pe, n_r)`` k-space from its non-negative read frequencies (Hermitian
+    symmetry of real maps): the same numbers as a full FFT cut to the grid.
+
+    Row ``f`` (FFT order) of the negative read frequencies is the conjugate of row ``−f``
+    read backwards: row 0 for row 0, rows ``n_pe−1 … 1`` for rows ``1 … n_pe−1``, except
+    that for an even ``n_pe`` row ``−n_pe/2`` takes the stored ``+n_pe/2`` (last row).
+    Reversed slices, no gather: about 0.7 ms for 8 tissues at 256².
+    """
+    t = half.shape[0]
     out = np.empty((t, n_pe, n_r), dtype=np.complex64)
     pos = (n_r + 1) // 2                     # 0 … ⌈n_r/2⌉−1 kept as they are
-    out[:, :, :pos] = k[:, rows, :pos]
+    out[:, :, :pos] = half[:, :n_pe, :pos]
     neg = n_r // 2                           # −⌊n_r/2⌋ … −1 from +⌊n_r/2⌋ … +1
-    if neg:
-        mirror = (-rows) % n_fine_pe
-        out[:, :, pos:] = np.conj(k[:, mirror][:, :, neg:0:-1])
-    out /= OVERSAMPLE
+    if not neg:
+        return out
+    o = out[:, :, pos:]
+    cols = slice(neg, 0, -1)
+    np.conjugate(half[:, 0, cols], out=o[:, 0])
+    if n_pe % 2 == 0:
+        m = n_pe // 2
+        np.conjugate(half[:, n_pe - 1:m:-1, cols], out=o[:, 1:m])
+        np.conjugate(half[:, n_pe, cols], out=o[:, m])
+        np.conjugate(half[:, m - 1:0:-1, cols], out=o[:, m + 1:])
+    elif n_pe > 1:
+        np.conjugate(half[:, n_pe - 1:0:-1, cols], out=o[:, 1:])
     return out
 
 
@@ -525,5 +571,5 @@ def _object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
     k.flags.writeable = False
     truth = _LazyTruth(functools.partial(_truth_labels, anatomy, c, up, ur, nv, grid, ext,
                                          n_p, n_r))
-    return ObjectK(tuple(names_all[i] for i in present), k, ext, names_all, float(outside),
-                   truth)
+    return ObjectK(tuple(names_all[i] for i in present), k, n_pe, n_r, ext, names_all,
+                   float(outside), truth)
