@@ -76,6 +76,14 @@ def main(n_trainees: int) -> None:
 
     interpreter = Path(os.path.realpath(sys.executable)).parent
     figures: dict[str, list[float]] = {"console open": [], "after a scan": [], "in a call": []}
+    parts_at: dict[str, list[tuple[str, list[tuple[str, float]]]]] = {k: [] for k in figures}
+    load_start = os.getloadavg()
+
+    def record(step: str, who: object) -> None:
+        total, parts = trainee_mb(who.uid)  # type: ignore[attr-defined]
+        figures[step].append(total)
+        parts_at[step].append((who.name, parts))  # type: ignore[attr-defined]
+
     with accounts("mermb", trainees=n_trainees) as people, traversable(interpreter, ROOT), \
             tempfile.TemporaryDirectory(prefix="merm-school-") as work:
         check_readable_by(people[0].name)
@@ -92,7 +100,7 @@ def main(n_trainees: int) -> None:
                 page.set_default_timeout(60_000)
             time.sleep(SETTLE_S)
             for who, _ in pages:
-                figures["console open"].append(trainee_mb(who.uid)[0])
+                record("console open", who)
             for _who, page in pages:
                 screen_patient(page)
                 src = page.locator("img.merm-image").get_attribute("src")
@@ -101,7 +109,7 @@ def main(n_trainees: int) -> None:
                     "s => document.querySelector('img.merm-image').src !== s", arg=src)
             time.sleep(SETTLE_S)
             for who, _ in pages:
-                figures["after a scan"].append(trainee_mb(who.uid)[0])
+                record("after a scan", who)
             mentors = []
             for _who, page in pages:
                 page.locator(".widget-tab .lm-TabBar-tab, .widget-tab .p-TabBar-tab",
@@ -115,21 +123,22 @@ def main(n_trainees: int) -> None:
                     sys.exit("the mentor page decoded no console frame")
                 mentors.append(mentor)
             time.sleep(SETTLE_S)
-            detail = []
             for who, _ in pages:
-                total, parts = trainee_mb(who.uid)
-                figures["in a call"].append(total)
-                detail.append((who.name, parts))
+                record("in a call", who)
             browser.close()
     print(f"PSS per trainee, {n_trainees} trainees (single-user server + console kernel), MB")
     for step, values in figures.items():
         target = {"console open": 200, "in a call": 300}.get(step)
         goal = f"   target ≤ {target}" if target else ""
         print(f"  {step:14s} mean {statistics.mean(values):6.0f}   max {max(values):6.0f}{goal}")
-    for name, parts in detail:
-        print(f"  in a call, {name}:")
-        for cmd, mb in sorted(parts, key=lambda p: -p[1]):
-            print(f"    {mb:6.0f}  {cmd}")
+    for step, people_parts in parts_at.items():
+        for name, parts in people_parts:
+            print(f"  {step}, {name}:")
+            for cmd, mb in sorted(parts, key=lambda p: -p[1]):
+                print(f"    {mb:6.0f}  {cmd}")
+    end = os.getloadavg()
+    print(f"load average at start {load_start[0]:.1f}, at the end {end[0]:.1f} "
+          f"({os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":
