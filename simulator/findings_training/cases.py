@@ -176,7 +176,7 @@ def _random_lesions(rng: np.random.Generator) -> tuple[tuple[str, float, float],
     return tuple(out)
 
 
-def pet_training_cases(n_patient: int = 8, n_iec: int = 6, seed: int = 0) -> list[PETCase]:
+def pet_training_cases(n_patient: int = 16, n_iec: int = 6, seed: int = 0) -> list[PETCase]:
     """Training PET cases (see the module docstring)."""
     rng = np.random.default_rng([seed, 1920])
     out = []
