@@ -14,6 +14,10 @@ How well the detectors do, and where they fail, is in ``weights/evaluation.md``.
 
 from __future__ import annotations
 
+import json
+from functools import lru_cache
+from typing import Any
+
 from simulator.findings._texts import LABEL_NAMES, FindingsError, finding_text
 from simulator.findings.detect import WEIGHTS_DIR, detect, detector_name, load_detector
 from simulator.findings.finding import DECISIONS, FINDING_LABELS, Decision, Finding
@@ -31,9 +35,24 @@ __all__ = [
     "Match",
     "detect",
     "detector_name",
+    "evaluation",
     "finding_text",
     "load_detector",
     "match",
     "matches",
     "truth",
 ]
+
+
+@lru_cache(maxsize=1)
+def _evaluation_text() -> str:
+    return (WEIGHTS_DIR / "evaluation.json").read_text()
+
+
+def evaluation() -> dict[str, Any]:
+    """The shipped detectors' measured figures (``weights/evaluation.json``), for the console
+    to show beside the findings: ``evaluation()["brain"]["heldout"]["ms_lesion"]`` holds
+    ``sensitivity`` and ``fp_per_case``; the other keys of ``"brain"`` and ``"pet"`` are the
+    out-of-distribution inputs (motion, T1, half time, AI-denoised, low count), each with a
+    ``"what"`` line. A fresh copy each call."""
+    return dict(json.loads(_evaluation_text()))

@@ -53,3 +53,27 @@ def test_quick_training_writes_loadable_weights(tmp_path):
     for name in ("brain", "pet"):
         det = load_detector(name, tmp_path)
         assert det.record["quick"] is True
+
+
+def test_evaluation_figures_are_there_for_the_console():
+    from simulator.findings import evaluation
+
+    ev = evaluation()
+    for kind, labels in (("brain", ("ms_lesion", "tumour")), ("pet", ("pet_hot_lesion",))):
+        assert "heldout" in ev[kind] and len(ev[kind]) >= 3  # held-out and out-of-distribution
+        for variant in ev[kind].values():
+            assert variant["what"]
+            for lab in labels:
+                assert variant[lab]["fp_per_case"] >= 0
+    assert ev["weights_sha256"]["mr_brain.npz"]
+
+
+def test_the_evaluation_is_of_the_shipped_weights():
+    import hashlib
+
+    from simulator.findings import evaluation
+
+    for name, sha in evaluation()["weights_sha256"].items():
+        assert hashlib.sha256((WEIGHTS_DIR / name).read_bytes()).hexdigest() == sha, (
+            f"{name} changed since the evaluation: rerun python -m simulator.findings_training.evaluate"
+        )
