@@ -123,13 +123,12 @@ def object_image(p: MRProtocol, plan: SlicePlan, obj: ObjectK, samp: Sampling,
         return np.zeros((n_pe, n_r), dtype=np.complex64)
     k_lines = np.fft.fftfreq(n_pe) * n_pe / obj.extension
     ww, wf = line_weights(p, obj.names, k_lines, samp.k_acquired)
-    f = obj.kspace
-    kw = _weighted_sum(ww, f)
+    kw = weighted_kspace(ww, obj.half, n_pe, n_r)
     fat_idx = np.flatnonzero(np.abs(wf).max(axis=0) > 0)
     if fat_idx.size:
         shift = -derive(p).fat_shift_px
         ramp = np.exp(-2j * np.pi * np.fft.fftfreq(n_r) * shift).astype(np.complex64)
-        kf = _weighted_sum(wf[:, fat_idx], f[fat_idx])
+        kf = weighted_kspace(wf[:, fat_idx], obj.half[fat_idx], n_pe, n_r)
         kf *= ramp[None, :]
         kw += kf
     kw *= np.complex64(signal_scale(p, plan))
@@ -229,6 +228,38 @@ def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray
         weight = col[0] if w.shape[0] == 1 else col[:, None]
         np.multiply(f[t], weight, out=tmp)
         out += tmp
+    return out
+
+
+def weighted_kspace(w: NDArray[np.complex64], half: NDArray[np.complex64], n_pe: int,
+                    n_r: int) -> NDArray[np.complex64]:
+    """``Σ_t w[y, t] · K_t[y, x]`` from the stored non-negative read frequencies of the
+    tissue k-spaces (:attr:`simulator.mr.geometry.ObjectK.half`), without rebuilding the
+    ``T`` full maps: the same sum as :func:`_weighted_sum` over ``ObjectK.kspace``.
+
+    The non-negative columns are the plain weighted sum. A negative column of row ``f`` is
+    ``Σ_t w[f, t] · conj(H_t[g, −x])`` with ``g`` the stored row of frequency ``−f`` (see
+    :func:`simulator.mr.geometry._unfold`), that is ``conj(Σ_t conj(w[f(g), t]) · H_t[g, −x])``:
+    one weighted sum over the stored rows with the weights moved to them, then a single map
+    gathered and conjugated.
+    """
+    pos, neg = (n_r + 1) // 2, n_r // 2
+    out = np.empty((n_pe, n_r), dtype=np.complex64)
+    out[:, :pos] = _weighted_sum(w, half[:, :n_pe, :pos])
+    if not neg:
+        return out
+    mirror = np.zeros(n_pe, dtype=np.intp)                  # stored row of frequency −f
+    mirror[1:] = n_pe - np.arange(1, n_pe)
+    if n_pe % 2 == 0:
+        mirror[n_pe // 2] = n_pe                             # +n_pe/2: the extra last row
+    if w.shape[0] == 1:
+        w_rows = np.conj(w)
+    else:  # the weight of output row f moves to its stored row mirror[f]; no map is copied
+        inverse = np.zeros(half.shape[1], dtype=np.intp)
+        inverse[mirror] = np.arange(n_pe)
+        w_rows = np.conj(w[inverse])                     # a stored row no f reads: unused
+    acc = _weighted_sum(w_rows.astype(np.complex64, copy=False), half[:, :, neg:0:-1])
+    np.conjugate(acc[mirror], out=out[:, pos:])
     return out
 
 

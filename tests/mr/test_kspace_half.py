@@ -49,3 +49,27 @@ def test_cached_slices_hold_about_half_their_kspace(head: Anatomy) -> None:
         assert o.half.nbytes <= 0.53 * full.nbytes
         assert not o.half.flags.writeable
     geometry.clear_cache()
+
+
+@pytest.mark.parametrize("n_pe, n_r", [(8, 8), (9, 8), (8, 7), (9, 9), (64, 48), (1, 4), (2, 3)])
+@pytest.mark.parametrize("per_line", [False, True])
+def test_weighted_sum_from_the_half_equals_the_sum_of_the_full_maps(
+        n_pe: int, n_r: int, per_line: bool) -> None:
+    """``weighted_kspace`` sums the tissues straight from the stored half: the same numbers
+    as rebuilding each full map (:func:`_unfold`) and summing them, for any parity and for
+    one weight per tissue or one per phase line (an echo train)."""
+    from simulator.mr.acquisition import _weighted_sum, weighted_kspace
+    from simulator.mr.geometry import _unfold
+
+    rng = np.random.default_rng(n_pe * 100 + n_r)
+    t = 3
+    k = np.fft.fft2(rng.standard_normal((t, n_pe, n_r)), norm="ortho")  # real maps
+    half = k[:, :, : n_r // 2 + 1]
+    if n_pe % 2 == 0:  # the stored row of frequency +n_pe/2 (aliased onto −n_pe/2 here)
+        half = np.concatenate([half, k[:, n_pe // 2 : n_pe // 2 + 1, : n_r // 2 + 1]], axis=1)
+    half = half.astype(np.complex64)
+    rows = n_pe if per_line else 1
+    w = (rng.standard_normal((rows, t)) + 1j * rng.standard_normal((rows, t))).astype(np.complex64)
+    expected = _weighted_sum(w, _unfold(half, n_pe, n_r))
+    got = weighted_kspace(w, half, n_pe, n_r)
+    assert np.allclose(got, expected, rtol=0, atol=1e-6 * float(np.abs(expected).max()))
