@@ -16,6 +16,7 @@ Every action goes through ``session.apply_command`` (``show_findings``,
 from __future__ import annotations
 
 import html
+import json
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +26,68 @@ from simulator.console import _render
 from simulator.console.i18n import Labels
 from simulator.findings import FINDING_LABELS
 
-__all__ = ["FindingsPanel", "EVALUATION_PATH", "DOC_PATH"]
+__all__ = ["FindingsPanel", "EVALUATION_PATH", "EVALUATION_JSON", "DOC_PATH", "evaluation_table"]
 
 _ROOT = Path(__file__).resolve().parents[2]
 #: Where the detector's honesty figures live (written with the detectors).
 DOC_PATH = _ROOT / "docs" / "findings.md"
 EVALUATION_PATH = _ROOT / "simulator" / "findings" / "weights" / "evaluation.md"
+EVALUATION_JSON = EVALUATION_PATH.with_suffix(".json")
+#: The sections of the evaluation, by detector.
+_EVAL_SECTIONS = ("brain", "pet")
+
+
+def _percent(x: float, lang: str) -> str:
+    text = f"{100.0 * x:.0f} %" if lang != "en" else f"{100.0 * x:.0f}%"
+    return text
+
+
+def _decimal(x: float, lang: str) -> str:
+    text = f"{x:.1f}"
+    return text.replace(".", ",") if lang in ("fr", "de") else text
+
+
+def evaluation_table(lang: str, path: Path | None = None) -> str:
+    """The detector's held-out figures (``evaluation.json``) as an HTML table in ``lang``:
+    one row per condition (trained, motion, unseen sequence, AI on AI…), one cell per
+    finding type; '' when the file is absent or unreadable."""
+    from simulator.console.i18n import tr
+
+    try:
+        data = json.loads((path or EVALUATION_JSON).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return ""
+    rows = []
+    for section in _EVAL_SECTIONS:
+        for cond, res in (data.get(section) or {}).items():
+            if not isinstance(res, dict):
+                continue
+            cells = [
+                tr(
+                    "eval_cell",
+                    lang,
+                    sens=_percent(float(v["sensitivity"]), lang),
+                    hit=int(v["hit"]),
+                    truth=int(v["truth"]),
+                    fp=_decimal(float(v["fp_per_case"]), lang),
+                )
+                for label, v in res.items()
+                if label in FINDING_LABELS and isinstance(v, dict)
+            ]
+            names = [tr(f"label_{label}", lang) for label in res if label in FINDING_LABELS]
+            body = "<br>".join(
+                f"<b>{html.escape(n)}</b> : {html.escape(c)}" if lang == "fr"
+                else f"<b>{html.escape(n)}</b>: {html.escape(c)}"
+                for n, c in zip(names, cells, strict=True)
+            )
+            what = tr(f"eval_{cond}", lang)
+            rows.append(f"<tr><td>{html.escape(what)} ({int(res.get('cases', 0))})</td>"
+                        f"<td>{body}</td></tr>")
+    if not rows:
+        return ""
+    head = html.escape(tr("eval_condition", lang))
+    return (f"<table class='merm-ai-eval'><tr><th colspan='2'>{head}</th></tr>"
+            + "".join(rows) + "</table>")
 
 _DECISION_COLOUR = {None: "#8a5a00", "accept": "#1b7f3b", "reject": "#b3261e", "add": "#0b5cad"}
 
@@ -271,15 +328,10 @@ class FindingsPanel:
     def _render_honesty(self) -> None:
         t = self.L.t
         line = html.escape(t("findings_honesty"))
-        figures = ""
-        if EVALUATION_PATH.is_file():
-            try:
-                body = EVALUATION_PATH.read_text(encoding="utf-8")[:6000]
-            except OSError:
-                body = ""
-            if body:
-                figures = (
-                    f"<details><summary>{html.escape(t('findings_figures'))}</summary>"
-                    f"<pre>{html.escape(body)}</pre></details>"
-                )
+        table = evaluation_table(self.L.lang)
+        figures = (
+            f"<details><summary>{html.escape(t('findings_figures'))}</summary>{table}</details>"
+            if table
+            else ""
+        )
         self.honesty.value = f"<div>{line}</div>{figures}"

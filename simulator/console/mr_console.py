@@ -46,7 +46,10 @@ class MRConsole:
         s, L = self.session, self.L
         self.shell = _shell.Shell(s, L, "mr_title")
         self.anatomy = L(
-            W.Dropdown(options=["brain", "knee", "spine"], value=s.anatomy_name), "anatomy"
+            # labelled at once: the course loads in a thread and relabels when it is read
+            W.Dropdown(options=[(L.t(a), a) for a in ("brain", "knee", "spine")],
+                       value=s.anatomy_name),
+            "anatomy",
         )
         self.anatomy.add_class("merm-anatomy")
         self.preset = L(W.Dropdown(options=self._preset_options()), "preset_name")  # T1 SE…
