@@ -316,13 +316,7 @@ class PETConsole:
         )
         self._build_plan()
         self.findings = FindingsPanel(s, L)
-        # an armed "add a missed finding" takes the click; otherwise it places the ROI
-        self.viewer = Viewer(
-            s,
-            L,
-            on_click=lambda x, y: self.findings.on_image_click(x, y, FRAME_W, FRAME_H)
-            or self.probe_frame(x, y),
-        )
+        self.viewer = Viewer(s, L, on_click=self._on_image_click)
         self.viewer.attach_beside(self.findings.widget)
         self.probe_x = L(
             W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x"
@@ -702,6 +696,11 @@ class PETConsole:
         )
 
     # -------------------------------------------------------------- SUV probe
+    def _on_image_click(self, x: int, y: int) -> None:
+        """An armed "add a missed finding" takes the click; otherwise it places the ROI."""
+        if not self.findings.on_image_click(x, y, FRAME_W, FRAME_H):
+            self.probe_frame(x, y)
+
     def probe_frame(self, x: int, y: int) -> None:
         """A click on the viewer at frame pixel (x, y)."""
         cur = self.session.current_series()
