@@ -158,6 +158,9 @@ LIMITS = [
     "sequence it never saw.",
     "PET candidates need SUVmax >= 2 and 1.5x the mean SUV 12 mm around: a faint lesion on a hot "
     "organ is missed by construction.",
+    "MS-like lesions larger than the trained 5-10 mm plaques are missed: a 13 mm bright disk "
+    "painted in the white matter of a healthy FLAIR, without oedema, is found at 0 of 12 sites "
+    "(tests/findings/test_laws.py, an xfail kept strict so that a fix shows).",
     "The false-positive figures are per case of this simulator; they are the ceiling the tests "
     "in tests/findings check, not a clinical claim.",
 ]
