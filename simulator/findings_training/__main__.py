@@ -21,9 +21,6 @@ import numpy as np
 from simulator.findings.detect import MR_CLASSES, WEIGHTS_DIR
 from simulator.findings_training.cases import brain_training_cases, pet_training_cases
 
-#: Brain training series (FLAIR and T2 TSE alternate).
-BRAIN_CASES = 60
-
 
 def _commit() -> str:
     try:
@@ -56,7 +53,7 @@ def train_brain(out: Path, seed: int, quick: bool, minutes: float | None, cache_
     from simulator.findings_training.data import SegData, brain_data
     from simulator.findings_training.train import train_seg
 
-    cases = brain_training_cases(6 if quick else BRAIN_CASES, seed)
+    cases = brain_training_cases(6 if quick else 36, seed)
     cache = out / "brain_data_cache.npz"
     t0 = time.perf_counter()
     if cache_ok and cache.exists():

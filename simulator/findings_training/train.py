@@ -25,7 +25,7 @@ def train_seg(
     *,
     channels: int = 16,
     hidden: int = 3,
-    steps: int = 10000,
+    steps: int = 6000,
     batch: int = 16,
     patch: int = 128,
     lr: float = 2e-3,

@@ -89,7 +89,7 @@ def test_sensitivity_rises_with_lesion_size(healthy_flair):
 @pytest.mark.xfail(strict=True, reason="known failure, reported in evaluation.md: an MS-like "
                    "lesion larger than the trained 5-10 mm plaques, without oedema, is missed")
 def test_sensitivity_keeps_rising_beyond_the_trained_sizes(healthy_flair):
-    sites = _sites(healthy_flair, max_radius_px=8)
+    sites = _sites(healthy_flair, max_radius_px=6)  # the 13 mm disks overlap the white-matter edge a little
     sens = [_sensitivity(healthy_flair, sites, d, 0.6) for d in (9.0, 13.0)]
     assert sens[1] >= sens[0] - SLACK, sens
 
