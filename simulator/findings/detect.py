@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from simulator.findings._pet import candidates, features, lesion_extent
 from simulator.findings._series import Volume, read_series
@@ -173,6 +172,8 @@ _STRUCT = np.ones((3, 3, 3), dtype=bool)
 
 
 def _mr_findings(vol: Volume, det: Detector) -> list[Finding]:
+    from scipy import ndimage  # on first use: the console imports this package at start
+
     prob = mr_probabilities(vol, det)
     r = SEG_UNSHUFFLE
     n, h, w = vol.images.shape

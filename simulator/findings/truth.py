@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from simulator.findings._series import read_series
 from simulator.findings._texts import FindingsError, finding_text
@@ -107,6 +106,8 @@ def _renumber(items: list[Finding]) -> tuple[Finding, ...]:
 
 
 def _mr_truth(series: Any, pixel_mm: tuple[float, float]) -> tuple[Finding, ...]:
+    from scipy import ndimage  # on first use: the console imports this package at start
+
     labels = np.asarray(series.labels)
     out: list[Finding] = []
     min_area = np.pi * (MIN_VISIBLE_MM / 2.0) ** 2 / (pixel_mm[0] * pixel_mm[1])
