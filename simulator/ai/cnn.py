@@ -23,12 +23,57 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.stride_tricks import as_strided
 
-__all__ = ["ResidualCNN", "UNSHUFFLE", "pixel_unshuffle", "pixel_shuffle", "conv3x3"]
+__all__ = [
+    "ResidualCNN",
+    "UNSHUFFLE",
+    "pixel_unshuffle",
+    "pixel_shuffle",
+    "conv3x3",
+    "layers_to_arrays",
+    "layers_from_arrays",
+    "he_conv3x3_layers",
+]
 
 #: Down-sampling factor of the pixel-unshuffle at the input (FFDNet uses 2).
 UNSHUFFLE = 2
 
 Array32 = npt.NDArray[np.float32]
+
+
+def layers_to_arrays(
+    weights: tuple[Array32, ...], biases: tuple[Array32, ...], prefix: str
+) -> dict[str, Array32]:
+    """Layers as arrays for ``np.savez``, torch ``state_dict`` names: ``{prefix}{i}.weight``
+    and ``{prefix}{i}.bias`` (``conv`` for the convolutions, ``fc`` for linear layers)."""
+    out: dict[str, Array32] = {}
+    for i, (w, b) in enumerate(zip(weights, biases, strict=True)):
+        out[f"{prefix}{i}.weight"] = w
+        out[f"{prefix}{i}.bias"] = b
+    return out
+
+
+def layers_from_arrays(
+    arrays: dict[str, np.ndarray], prefix: str
+) -> tuple[tuple[Array32, ...], tuple[Array32, ...]]:
+    """Inverse of :func:`layers_to_arrays` (keys of other prefixes are ignored)."""
+    n = sum(1 for k in arrays if k.startswith(prefix) and k.endswith(".weight"))
+    ws = tuple(np.asarray(arrays[f"{prefix}{i}.weight"], dtype=np.float32) for i in range(n))
+    bs = tuple(np.asarray(arrays[f"{prefix}{i}.bias"], dtype=np.float32) for i in range(n))
+    return ws, bs
+
+
+def he_conv3x3_layers(
+    sizes: list[int], seed: int
+) -> tuple[tuple[Array32, ...], tuple[Array32, ...]]:
+    """He-initialised 3×3 kernels (torch layout) between the channel counts ``sizes``, and
+    small biases: random networks for tests and benchmarks."""
+    rng = np.random.default_rng(seed)
+    ws, bs = [], []
+    for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=True):
+        std = np.sqrt(2.0 / (9 * c_in))
+        ws.append((rng.standard_normal((c_out, c_in, 3, 3)) * std).astype(np.float32))
+        bs.append((rng.standard_normal(c_out) * 0.01).astype(np.float32))
+    return tuple(ws), tuple(bs)
 
 
 def pixel_unshuffle(image: Array32, r: int = UNSHUFFLE) -> Array32:
@@ -152,27 +197,14 @@ class ResidualCNN:
     @classmethod
     def random(cls, channels: int = 32, hidden: int = 5, seed: int = 0) -> ResidualCNN:
         """He-initialised random weights, for tests and benchmarks."""
-        rng = np.random.default_rng(seed)
         sizes = [UNSHUFFLE**2] + [channels] * (hidden + 1) + [UNSHUFFLE**2]
-        ws, bs = [], []
-        for c_in, c_out in zip(sizes[:-1], sizes[1:], strict=True):
-            std = np.sqrt(2.0 / (9 * c_in))
-            ws.append((rng.standard_normal((c_out, c_in, 3, 3)) * std).astype(np.float32))
-            bs.append((rng.standard_normal(c_out) * 0.01).astype(np.float32))
-        return cls(tuple(ws), tuple(bs))
+        return cls(*he_conv3x3_layers(sizes, seed))
 
     def to_arrays(self) -> dict[str, Array32]:
         """Arrays for ``np.savez`` named ``conv{i}.weight`` / ``conv{i}.bias``."""
-        out: dict[str, Array32] = {}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            out[f"conv{i}.weight"] = w
-            out[f"conv{i}.bias"] = b
-        return out
+        return layers_to_arrays(self.weights, self.biases, "conv")
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> ResidualCNN:
         """Inverse of :meth:`to_arrays` (extra keys are ignored)."""
-        n = sum(1 for k in arrays if k.startswith("conv") and k.endswith(".weight"))
-        ws = tuple(np.asarray(arrays[f"conv{i}.weight"], dtype=np.float32) for i in range(n))
-        bs = tuple(np.asarray(arrays[f"conv{i}.bias"], dtype=np.float32) for i in range(n))
-        return cls(ws, bs)
+        return cls(*layers_from_arrays(arrays, "conv"))

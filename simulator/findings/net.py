@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from simulator.ai.cnn import conv3x3
+from simulator.ai.cnn import conv3x3, he_conv3x3_layers, layers_from_arrays, layers_to_arrays
 
 __all__ = ["SEG_UNSHUFFLE", "SegNet", "MLP", "sigmoid"]
 
@@ -102,30 +102,18 @@ class SegNet:
 
     def to_arrays(self) -> dict[str, Array32]:
         """Arrays for ``np.savez``: ``conv{i}.weight`` / ``conv{i}.bias``."""
-        out: dict[str, Array32] = {}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            out[f"conv{i}.weight"] = w
-            out[f"conv{i}.bias"] = b
-        return out
+        return layers_to_arrays(self.weights, self.biases, "conv")
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> SegNet:
         """Inverse of :meth:`to_arrays` (extra keys are ignored)."""
-        n = sum(1 for k in arrays if k.startswith("conv") and k.endswith(".weight"))
-        ws = tuple(np.asarray(arrays[f"conv{i}.weight"], dtype=np.float32) for i in range(n))
-        bs = tuple(np.asarray(arrays[f"conv{i}.bias"], dtype=np.float32) for i in range(n))
-        return cls(ws, bs)
+        return cls(*layers_from_arrays(arrays, "conv"))
 
     @classmethod
     def random(cls, channels: int = 16, hidden: int = 3, classes: int = 2, seed: int = 0) -> SegNet:
         """He-initialised random weights (tests, benchmarks)."""
-        rng = np.random.default_rng(seed)
         sizes = [SEG_UNSHUFFLE**2] + [channels] * (hidden + 1) + [classes]
-        ws, bs = [], []
-        for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-            ws.append((rng.standard_normal((b, a, 3, 3)) * np.sqrt(2.0 / (9 * a))).astype(np.float32))
-            bs.append((rng.standard_normal(b) * 0.01).astype(np.float32))
-        return cls(tuple(ws), tuple(bs))
+        return cls(*he_conv3x3_layers(sizes, seed))
 
 
 @dataclass(frozen=True, eq=False)
@@ -156,16 +144,9 @@ class MLP:
 
     def to_arrays(self) -> dict[str, Array32]:
         """Arrays for ``np.savez``: ``fc{i}.weight`` / ``fc{i}.bias``."""
-        out: dict[str, Array32] = {}
-        for i, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            out[f"fc{i}.weight"] = w
-            out[f"fc{i}.bias"] = b
-        return out
+        return layers_to_arrays(self.weights, self.biases, "fc")
 
     @classmethod
     def from_arrays(cls, arrays: dict[str, np.ndarray]) -> MLP:
         """Inverse of :meth:`to_arrays`."""
-        n = sum(1 for k in arrays if k.startswith("fc") and k.endswith(".weight"))
-        ws = tuple(np.asarray(arrays[f"fc{i}.weight"], dtype=np.float32) for i in range(n))
-        bs = tuple(np.asarray(arrays[f"fc{i}.bias"], dtype=np.float32) for i in range(n))
-        return cls(ws, bs)
+        return cls(*layers_from_arrays(arrays, "fc"))
