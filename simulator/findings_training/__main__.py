@@ -49,23 +49,32 @@ def _common(seed: int) -> dict[str, Any]:
     }
 
 
+def _cached_data(cache: Path, cache_ok: bool, what: str, cls: Any,
+                 build: Any) -> tuple[Any, float]:
+    """The training arrays ``cls(x, y)`` from ``cache`` when allowed and present, else built
+    by ``build()`` (and cached when allowed); with the seconds the scans took (-1 when the
+    cache did not record them)."""
+    if cache_ok and cache.exists():
+        with np.load(cache) as z:
+            data = cls(z["x"], z["y"])
+            scan_s = float(z["scan_seconds"]) if "scan_seconds" in z.files else -1.0
+        print(f"  {what} data from {cache}")
+        return data, scan_s
+    t0 = time.perf_counter()
+    data = build()
+    scan_s = time.perf_counter() - t0
+    if cache_ok:
+        np.savez(cache, x=data.x, y=data.y, scan_seconds=scan_s)
+    return data, scan_s
+
+
 def train_brain(out: Path, seed: int, quick: bool, minutes: float | None, cache_ok: bool) -> None:
     from simulator.findings_training.data import SegData, brain_data
     from simulator.findings_training.train import train_seg
 
     cases = brain_training_cases(6 if quick else 36, seed)
-    cache = out / "brain_data_cache.npz"
-    t0 = time.perf_counter()
-    if cache_ok and cache.exists():
-        with np.load(cache) as z:
-            data = SegData(z["x"], z["y"])
-            scan_s = float(z["scan_seconds"]) if "scan_seconds" in z.files else -1.0
-        print(f"  brain data from {cache}")
-    else:
-        data = brain_data(cases)
-        scan_s = time.perf_counter() - t0
-        if cache_ok:
-            np.savez(cache, x=data.x, y=data.y, scan_seconds=scan_s)
+    data, scan_s = _cached_data(out / "brain_data_cache.npz", cache_ok, "brain", SegData,
+                                lambda: brain_data(cases))
     kw: dict[str, Any] = {"channels": 8, "hidden": 1, "steps": 30, "patch": 64} if quick else {}
     net, rec = train_seg(data, seed=seed, minutes=minutes, **kw)
     arrays: dict[str, Any] = net.to_arrays()
@@ -97,18 +106,8 @@ def train_pet(out: Path, seed: int, quick: bool, cache_ok: bool) -> None:
     from simulator.findings_training.train import train_mlp
 
     cases = pet_training_cases(1, 2, seed) if quick else pet_training_cases(seed=seed)
-    cache = out / "pet_data_cache.npz"
-    t0 = time.perf_counter()
-    if cache_ok and cache.exists():
-        with np.load(cache) as z:
-            data = PETData(z["x"], z["y"])
-            scan_s = float(z["scan_seconds"]) if "scan_seconds" in z.files else -1.0
-        print(f"  PET data from {cache}")
-    else:
-        data = pet_data(cases)
-        scan_s = time.perf_counter() - t0
-        if cache_ok:
-            np.savez(cache, x=data.x, y=data.y, scan_seconds=scan_s)
+    data, scan_s = _cached_data(out / "pet_data_cache.npz", cache_ok, "PET", PETData,
+                                lambda: pet_data(cases))
     kw: dict[str, Any] = {"steps": 50} if quick else {}
     net, mean, std, rec = train_mlp(data, seed=seed, **kw)
     arrays: dict[str, Any] = {"feature_mean": mean, "feature_std": std, **net.to_arrays()}
