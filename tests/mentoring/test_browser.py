@@ -189,6 +189,21 @@ def test_mentor_page_works_under_a_jupyterhub_service_prefix(browser, tmp_path) 
             context.close()
 
 
+@contextlib.contextmanager
+def _mentor_page(browser, live, lang: str):  # noqa: ANN001, ANN202
+    """The first room's mentor page in ``lang`` at 1366×768 (no camera), its page errors
+    collected; closed at the end."""
+    page = browser.new_page(viewport={"width": 1366, "height": 768})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        mentor = live.rooms[0]["links"]["mentor"]
+        page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+        yield page, errors
+    finally:
+        page.close()
+
+
 def _console_with_worklist_and_failed_pacs(lang: str = "en"):  # noqa: ANN202
     """A real MR console, in ``lang``, whose exam comes from a worklist entry, with one real series whose
     C-STORE failed (nothing listens on port 1): what the mentor's page must put in words."""
@@ -266,12 +281,7 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     snap = session.snapshot()
     assert snap["worklist"]["accession"] == sp.accession_number and snap["pacs"]
     with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            mentor = live.rooms[0]["links"]["mentor"]
-            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+        with _mentor_page(browser, live, lang) as (page, errors):
             page.wait_for_selector(".merm-state-pacs", timeout=PAGE_HANG_GUARD_MS)
             rows = page.eval_on_selector_all(
                 "table.params tr", "rs => rs.map(r => [r.cells[0].innerText, r.cells[1].innerText])"
@@ -301,8 +311,6 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
             page.screenshot(
                 path=str(artifacts_dir / f"mentor_state_{lang}_full.png"), full_page=True
             )
-        finally:
-            page.close()
     assert not errors, errors
     assert not faults, faults
     for text in [worklist, pacs, scan, window]:
@@ -470,12 +478,7 @@ def test_mentor_page_lists_the_ai_findings_and_the_trainees_decisions(
     session, full = _findings_console(lang)
     with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
         link = live.links[0]
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            mentor = live.rooms[0]["links"]["mentor"]
-            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+        with _mentor_page(browser, live, lang) as (page, errors):
             page.wait_for_selector(".merm-param-tr_ms", timeout=PAGE_HANG_GUARD_MS)
             absent = (page.is_hidden(".merm-findings"), page.locator(".merm-finding").count())
 
@@ -503,8 +506,6 @@ def test_mentor_page_lists_the_ai_findings_and_the_trainees_decisions(
             live.run(link.send_state())
             page.wait_for_selector(".merm-findings", state="hidden", timeout=PAGE_HANG_GUARD_MS)
             hidden = page.locator(".merm-finding:visible").count()
-        finally:
-            page.close()
     assert not errors, errors
     assert absent == (True, 0), absent
     assert hidden == 0
@@ -580,12 +581,7 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
     session = ConsoleSession("pet", lang=lang, seed=3)
     protocol = session.snapshot()["protocol"]
     with live_hub(tmp_path, ("Alice",), make_console=lambda: session, modality="pet") as live:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            mentor = live.rooms[0]["links"]["mentor"]
-            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+        with _mentor_page(browser, live, lang) as (page, errors):
             page.wait_for_selector(".merm-param-activity_mbq", timeout=PAGE_HANG_GUARD_MS)
             assert poll(page, "window.merm.stats().then(s => s.console)"), "no PET frame"
             slice_rows = page.locator(".merm-state-slice").count()  # no series yet
@@ -597,8 +593,6 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
             title = page.inner_text(".tile h2 > span")
             faults = _layout_faults(page)
             page.screenshot(path=str(artifacts_dir / f"mentor_pet_{lang}.png"))
-        finally:
-            page.close()
     assert not errors, errors
     assert not faults, faults
     assert len(rows) == len(protocol), rows
@@ -643,12 +637,7 @@ def test_mentor_page_follows_the_consoles_own_findings(browser, tmp_path, lang) 
     session.wait(180)
     assert session.scan_state == "done", session.message
     with live_hub(tmp_path, ("Alice",), make_console=lambda: session) as live:
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        try:
-            mentor = live.rooms[0]["links"]["mentor"]
-            page.goto(mentor.replace("/mentor#", f"/mentor?name=Dr&lang={lang}&av=0#"))
+        with _mentor_page(browser, live, lang) as (page, errors):
             page.wait_for_selector(".merm-param-tr_ms", timeout=PAGE_HANG_GUARD_MS)
             before = session.snapshot()["findings"]
             hidden_before = page.is_hidden(".merm-findings")
@@ -668,8 +657,6 @@ def test_mentor_page_follows_the_consoles_own_findings(browser, tmp_path, lang) 
                 ".merm-finding", "ls => ls.map(l => [l.dataset.id, l.innerText])"
             )
             status = page.locator(".merm-findings .status").all_inner_texts()
-        finally:
-            page.close()
     assert not errors, errors
     assert before["shown"] is False and hidden_before
     ids = [i["id"] for i in state["items"]] + [a["finding_id"] for a in state["added"]]
