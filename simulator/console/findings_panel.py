@@ -23,7 +23,7 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _render
-from simulator.console.i18n import Labels
+from simulator.console.i18n import Labels, decimal
 from simulator.findings import FINDING_LABELS
 
 __all__ = ["FindingsPanel", "EVALUATION_PATH", "EVALUATION_JSON", "DOC_PATH", "evaluation_table"]
@@ -40,11 +40,6 @@ _EVAL_SECTIONS = ("brain", "pet")
 def _percent(x: float, lang: str) -> str:
     text = f"{100.0 * x:.0f} %" if lang != "en" else f"{100.0 * x:.0f}%"
     return text
-
-
-def _decimal(x: float, lang: str) -> str:
-    text = f"{x:.1f}"
-    return text.replace(".", ",") if lang in ("fr", "de") else text
 
 
 def evaluation_table(lang: str, path: Path | None = None) -> str:
@@ -69,7 +64,7 @@ def evaluation_table(lang: str, path: Path | None = None) -> str:
                     sens=_percent(float(v["sensitivity"]), lang),
                     hit=int(v["hit"]),
                     truth=int(v["truth"]),
-                    fp=_decimal(float(v["fp_per_case"]), lang),
+                    fp=decimal(float(v["fp_per_case"]), lang),
                 )
                 for label, v in res.items()
                 if label in FINDING_LABELS and isinstance(v, dict)

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
-__all__ = ["STRINGS", "LANGS", "detect_lang", "tr", "pick", "Labels", "query_params"]
+__all__ = ["STRINGS", "LANGS", "detect_lang", "tr", "pick", "text_of", "decimal", "Labels",
+           "query_params"]
 
 LANGS = ("fr", "en", "de")
 
@@ -529,6 +530,20 @@ def pick(lang: str, fr: str, en: str, de: str | None = None) -> str:
     if lang == "de" and de is not None:
         return de
     return en
+
+
+def text_of(table: Mapping[str, tuple[str, str, str]], key: str, lang: str, **kw: Any) -> str:
+    """``table[key]`` — a (fr, en, de) triple of a panel's own texts — in ``lang``, formatted
+    with ``kw``."""
+    fr, en, de = table[key]
+    return pick(lang, fr, en, de).format(**kw)
+
+
+def decimal(value: float, lang: str, digits: int = 1) -> str:
+    """``value`` with ``digits`` decimals and the language's separator: "2,5" in French and
+    German, "2.5" in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if lang in ("fr", "de") else text
 
 
 class Labels:

@@ -31,7 +31,7 @@ from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.patient import identity_rows
 from simulator.console.pet_injection import ActivityLock, lock_text
 from simulator.console.pet_prep import PrepCard
-from simulator.console.pet_roi import ROIPanel, roi_text
+from simulator.console.pet_roi import ROIPanel, roi_text, value_text
 from simulator.console.session import CLOCKS, ConsoleSession, format_mmss
 from simulator.console.viewer import FRAME_H, FRAME_W, Viewer
 
@@ -735,9 +735,7 @@ class PETConsole:
         if self.roi.unit.value == "suv" and np.isfinite(suv):
             text = self.L.t("suv_at", x=col, y=row, suv=suv, bq=bq)
         else:
-            value = f"{bq / 1000.0:.2f} kBq/mL"
-            if self.L.lang != "en":
-                value = value.replace(".", ",")
+            value = value_text(bq, None, "kbq", self.L.lang)
             text = roi_text("probe_at", self.L.lang, x=col, y=row, z=z + 1, value=value)
         self.probe_out.value = f"<b>{html.escape(text)}</b>"
 

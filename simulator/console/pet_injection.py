@@ -23,7 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.console.i18n import pick, tr
+from simulator.console.i18n import text_of, tr
 
 __all__ = ["Injection", "Correction", "ActivityLock", "lock_text", "parse_activity_mbq"]
 
@@ -100,8 +100,7 @@ _TEXT = {
 
 def lock_text(key: str, lang: str, **kw: Any) -> str:
     """A text of the activity lock in ``lang``."""
-    fr, en, de = _TEXT[key]
-    return pick(lang, fr, en, de).format(**kw)
+    return text_of(_TEXT, key, lang, **kw)
 
 
 def parse_activity_mbq(text: Any) -> float:

@@ -32,7 +32,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console.i18n import Labels, pick
+from simulator.console.i18n import Labels, text_of
 from simulator.durations import format_mmss
 from simulator.pet.tracers import TRACERS
 from simulator.pet.uptake import EANM_UPTAKE_MIN, EANM_UPTAKE_RANGE_MIN, suv_ratio
@@ -186,10 +186,9 @@ class _Comma(float):
 
 def prep_text(key: str, lang: str, **kw: Any) -> str:
     """A text of the preparation card in ``lang`` (numbers with a decimal comma in fr/de)."""
-    fr, en, de = _TEXT[key]
     if lang != "en":
         kw = {k: _Comma(v) if isinstance(v, float) else v for k, v in kw.items()}
-    return pick(lang, fr, en, de).format(**kw)
+    return text_of(_TEXT, key, lang, **kw)
 
 
 class PrepInputError(ValueError):

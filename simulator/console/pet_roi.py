@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console.i18n import Labels, pick
+from simulator.console.i18n import Labels, decimal, text_of
 from simulator.pet.roi import ROIStats, roi_stats, suv_factor
 
 __all__ = ["ROIPanel", "roi_text", "value_text", "UNITS"]
@@ -60,20 +60,14 @@ _TEXT: dict[str, tuple[str, str, str]] = {
 
 def roi_text(key: str, lang: str, **kw: Any) -> str:
     """A text of the ROI panel in ``lang``."""
-    fr, en, de = _TEXT[key]
-    return pick(lang, fr, en, de).format(**kw)
-
-
-def _number(v: float, lang: str, digits: int) -> str:
-    s = f"{v:.{digits}f}"
-    return s.replace(".", ",") if lang in ("fr", "de") else s
+    return text_of(_TEXT, key, lang, **kw)
 
 
 def value_text(bqml: float, factor: float | None, unit: str, lang: str) -> str:
     """A concentration shown in ``unit``: "3,21 SUV" or "12,5 kBq/mL" (decimal comma in fr/de)."""
     if unit == "suv" and factor is not None:
-        return f"{_number(bqml * factor, lang, 2)} SUV"
-    return f"{_number(bqml / 1000.0, lang, 2)} kBq/mL"
+        return f"{decimal(bqml * factor, lang, 2)} SUV"
+    return f"{decimal(bqml / 1000.0, lang, 2)} kBq/mL"
 
 
 class ROIPanel:
@@ -189,7 +183,7 @@ class ROIPanel:
         st = self.stats
         title = roi_text("roi_title", lang, kind=self._kind(kind), d=st.diameter_mm,
                          x=col, y=row, z=z + 1, n=st.n_voxels,
-                         v=_number(st.volume_ml, lang, 2))
+                         v=decimal(st.volume_ml, lang, 2))
         suv = unit == "suv" and f is not None
         cells = []
         for key in ("max", "mean", "peak"):
