@@ -217,16 +217,12 @@ def png_bytes(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def frame_to_image(
-    x: float,
-    y: float,
-    shape: tuple[int, ...],
-    width: int,
-    height: int,
-    zoom: float = 1.0,
-    aspect: float = 1.0,
-) -> tuple[int, int] | None:
-    """Inverse of :func:`scale_to`: frame pixel (x, y) → image (col, row), None outside."""
+def _view_box(
+    shape: tuple[int, ...], width: int, height: int, zoom: float, aspect: float
+) -> tuple[int, float, float, float, float, int, int, int, int]:
+    """Where :func:`scale_to` puts an image of ``shape`` in a ``width × height`` frame: the
+    image rows after the aspect stretch, the zoomed crop (left, top, width, height in
+    stretched image pixels) and its place in the frame (x, y offset, width, height)."""
     rows, cols = shape
     if abs(aspect - 1.0) > 1e-3:
         rows = max(1, round(rows * aspect))
@@ -238,6 +234,21 @@ def frame_to_image(
     scale = min(width / cw, height / ch)
     new_w, new_h = max(1, round(cw * scale)), max(1, round(ch * scale))
     ox, oy = (width - new_w) // 2, (height - new_h) // 2
+    return rows, left, top, cw, ch, ox, oy, new_w, new_h
+
+
+def frame_to_image(
+    x: float,
+    y: float,
+    shape: tuple[int, ...],
+    width: int,
+    height: int,
+    zoom: float = 1.0,
+    aspect: float = 1.0,
+) -> tuple[int, int] | None:
+    """Inverse of :func:`scale_to`: frame pixel (x, y) → image (col, row), None outside."""
+    cols = shape[1]
+    rows, left, top, cw, ch, ox, oy, new_w, new_h = _view_box(shape, width, height, zoom, aspect)
     u, v = (x - ox) / new_w * cw + left, (y - oy) / new_h * ch + top
     if not (0 <= u < cols and 0 <= v < rows):
         return None
@@ -255,17 +266,8 @@ def image_to_frame(
 ) -> tuple[float, float, float]:
     """Forward of :func:`frame_to_image`: image (col, row) → frame (x, y), and the frame
     pixels per image column (to size a mark drawn around a finding)."""
-    rows, cols = shape
     stretch = aspect if abs(aspect - 1.0) > 1e-3 else 1.0
-    rows_s = max(1, round(rows * stretch)) if stretch != 1.0 else rows
-    cw, ch = cols / max(zoom, 1.0), rows_s / max(zoom, 1.0)
-    left, top = (cols - cw) / 2, (rows_s - ch) / 2
-    if zoom > 1.0:
-        left, top = round(left), round(top)
-        cw, ch = round(left + cw) - left, round(top + ch) - top
-    scale = min(width / cw, height / ch)
-    new_w, new_h = max(1, round(cw * scale)), max(1, round(ch * scale))
-    ox, oy = (width - new_w) // 2, (height - new_h) // 2
+    _, left, top, cw, ch, ox, oy, new_w, new_h = _view_box(shape, width, height, zoom, aspect)
     x = ox + (col - left) / cw * new_w
     y = oy + (row * stretch - top) / ch * new_h
     return x, y, new_w / cw
