@@ -29,6 +29,7 @@ __all__ = [
     "pixel_unshuffle",
     "pixel_shuffle",
     "conv3x3",
+    "conv3x3_columns",
     "layers_to_arrays",
     "layers_from_arrays",
     "he_conv3x3_layers",
@@ -60,6 +61,29 @@ def layers_from_arrays(
     ws = tuple(np.asarray(arrays[f"{prefix}{i}.weight"], dtype=np.float32) for i in range(n))
     bs = tuple(np.asarray(arrays[f"{prefix}{i}.bias"], dtype=np.float32) for i in range(n))
     return ws, bs
+
+
+def conv3x3_columns(
+    weights: tuple[Array32, ...], biases: tuple[Array32, ...], c_in: int
+) -> tuple[Array32, ...]:
+    """The 3×3 kernels (torch layout) as :func:`conv3x3`'s weight columns, each layer checked
+    to follow the channels of the one before (``c_in`` for the first).
+
+    (C_out, C_in, dy, dx) → (dy, dx, C_in, C_out) → (9·C_in, C_out). Raises ValueError on a
+    kernel or bias of the wrong shape.
+    """
+    c_prev = c_in
+    cols = []
+    for w, b in zip(weights, biases, strict=True):
+        if w.ndim != 4 or w.shape[2:] != (3, 3) or w.shape[1] != c_prev:
+            raise ValueError(f"kernel of shape {w.shape} does not follow {c_prev} channels")
+        if b.shape != (w.shape[0],):
+            raise ValueError(f"bias of shape {b.shape} for kernel {w.shape}")
+        c_prev = w.shape[0]
+        cols.append(
+            np.ascontiguousarray(w.astype(np.float32).transpose(2, 3, 1, 0).reshape(-1, c_prev))
+        )
+    return tuple(cols)
 
 
 def he_conv3x3_layers(
@@ -138,21 +162,11 @@ class ResidualCNN:
     def __post_init__(self) -> None:
         if len(self.weights) != len(self.biases) or len(self.weights) < 2:
             raise ValueError("need at least two conv layers, one bias per kernel")
-        c_prev = UNSHUFFLE * UNSHUFFLE
-        cols = []
-        for w, b in zip(self.weights, self.biases, strict=True):
-            if w.ndim != 4 or w.shape[2:] != (3, 3) or w.shape[1] != c_prev:
-                raise ValueError(f"kernel of shape {w.shape} does not follow {c_prev} channels")
-            if b.shape != (w.shape[0],):
-                raise ValueError(f"bias of shape {b.shape} for kernel {w.shape}")
-            c_prev = w.shape[0]
-            # (C_out, C_in, dy, dx) → (dy, dx, C_in, C_out) → (9·C_in, C_out)
-            cols.append(
-                np.ascontiguousarray(w.astype(np.float32).transpose(2, 3, 1, 0).reshape(-1, c_prev))
-            )
-        if c_prev != UNSHUFFLE * UNSHUFFLE:
-            raise ValueError(f"last layer gives {c_prev} channels, need {UNSHUFFLE**2}")
-        object.__setattr__(self, "_cols", tuple(cols))
+        cols = conv3x3_columns(self.weights, self.biases, UNSHUFFLE * UNSHUFFLE)
+        c_out = self.weights[-1].shape[0]
+        if c_out != UNSHUFFLE * UNSHUFFLE:
+            raise ValueError(f"last layer gives {c_out} channels, need {UNSHUFFLE**2}")
+        object.__setattr__(self, "_cols", cols)
 
     @property
     def n_params(self) -> int:

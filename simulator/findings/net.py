@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from simulator.ai.cnn import conv3x3, he_conv3x3_layers, layers_from_arrays, layers_to_arrays
+from simulator.ai.cnn import (
+    conv3x3,
+    conv3x3_columns,
+    he_conv3x3_layers,
+    layers_from_arrays,
+    layers_to_arrays,
+)
 
 __all__ = ["SEG_UNSHUFFLE", "SegNet", "MLP", "sigmoid"]
 
@@ -49,18 +55,9 @@ class SegNet:
     _cols: tuple[Array32, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        c_prev = SEG_UNSHUFFLE**2
-        cols = []
-        for w, b in zip(self.weights, self.biases, strict=True):
-            if w.ndim != 4 or w.shape[2:] != (3, 3) or w.shape[1] != c_prev:
-                raise ValueError(f"kernel of shape {w.shape} does not follow {c_prev} channels")
-            if b.shape != (w.shape[0],):
-                raise ValueError(f"bias of shape {b.shape} for kernel {w.shape}")
-            c_prev = w.shape[0]
-            cols.append(
-                np.ascontiguousarray(w.astype(np.float32).transpose(2, 3, 1, 0).reshape(-1, c_prev))
-            )
-        object.__setattr__(self, "_cols", tuple(cols))
+        object.__setattr__(
+            self, "_cols", conv3x3_columns(self.weights, self.biases, SEG_UNSHUFFLE**2)
+        )
 
     @property
     def n_classes(self) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,22 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from simulator.ai_training.__main__ import _commit  # the same record of the commit
 from simulator.findings.detect import MR_CLASSES, WEIGHTS_DIR
 from simulator.findings_training.cases import brain_training_cases, pet_training_cases
-
-
-def _commit() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
 
 
 def _common(seed: int) -> dict[str, Any]:
