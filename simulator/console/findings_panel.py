@@ -35,6 +35,8 @@ EVALUATION_PATH = _ROOT / "simulator" / "findings" / "weights" / "evaluation.md"
 EVALUATION_JSON = EVALUATION_PATH.with_suffix(".json")
 #: The sections of the evaluation, by detector.
 _EVAL_SECTIONS = ("brain", "pet")
+#: The sections a console shows: its own modality's detectors.
+_SECTIONS_OF = {"mr": ("brain",), "pet": ("pet",)}
 
 
 def _percent(x: float, lang: str) -> str:
@@ -42,10 +44,13 @@ def _percent(x: float, lang: str) -> str:
     return text
 
 
-def evaluation_table(lang: str, path: Path | None = None) -> str:
+def evaluation_table(
+    lang: str, path: Path | None = None, sections: tuple[str, ...] = _EVAL_SECTIONS
+) -> str:
     """The detector's held-out figures (``evaluation.json``) as an HTML table in ``lang``:
-    one row per condition (trained, motion, unseen sequence, AI on AI…), one cell per
-    finding type; '' when the file is absent or unreadable."""
+    one row per condition (trained, motion, unseen sequence, AI on AI…) of the detectors in
+    ``sections`` (the console shows its own modality's), one cell per finding type; '' when
+    the file is absent or unreadable."""
     from simulator.console.i18n import tr
 
     try:
@@ -53,7 +58,7 @@ def evaluation_table(lang: str, path: Path | None = None) -> str:
     except (OSError, ValueError):
         return ""
     rows = []
-    for section in _EVAL_SECTIONS:
+    for section in sections:
         for cond, res in (data.get(section) or {}).items():
             if not isinstance(res, dict):
                 continue
@@ -323,7 +328,8 @@ class FindingsPanel:
     def _render_honesty(self) -> None:
         t = self.L.t
         line = html.escape(t("findings_honesty"))
-        table = evaluation_table(self.L.lang)
+        sections = _SECTIONS_OF.get(self.session.modality, _EVAL_SECTIONS)
+        table = evaluation_table(self.L.lang, sections=sections)
         figures = (
             f"<details><summary>{html.escape(t('findings_figures'))}</summary>{table}</details>"
             if table

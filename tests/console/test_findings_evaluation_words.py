@@ -41,3 +41,18 @@ def test_no_file_no_table(tmp_path) -> None:  # noqa: ANN001
     assert evaluation_table("fr", tmp_path / "absent.json") == ""
     (tmp_path / "bad.json").write_text("{not json")
     assert evaluation_table("fr", tmp_path / "bad.json") == ""
+
+
+@pytest.mark.parametrize("modality, section, other", [("mr", "brain", "pet_hot_lesion"),
+                                                      ("pet", "pet", "ms_lesion")])
+def test_each_console_shows_its_own_detectors_figures(modality: str, section: str,
+                                                      other: str) -> None:
+    from simulator.console.findings_panel import FindingsPanel
+    from simulator.console.i18n import Labels, tr
+    from simulator.console.session import ConsoleSession
+
+    panel = FindingsPanel(ConsoleSession(modality, lang="fr"), Labels("fr"))
+    html_text = panel.honesty.value
+    rows = [c for c, v in DATA[section].items() if isinstance(v, dict)]
+    assert html_text.count("<tr>") == 1 + len(rows)
+    assert tr(f"label_{other}", "fr") not in html_text
