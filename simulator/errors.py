@@ -43,15 +43,18 @@ class ParameterError(UserError):
     allowed : str
         The allowed range or set, language-neutral where possible
         (``"10–10000 ms"``, ``"se, tse, gre, ir"``).
-    reason_en, reason_fr : str, optional
+    reason_en, reason_fr, reason_de : str, optional
         Why, when the limit depends on other parameters
-        (``"min TR for 20 slices at TE 100 ms"``).
+        (``"min TR for 20 slices at TE 100 ms"``). German falls back to the whole English
+        message when a reason is given in English only.
 
     Examples
     --------
     >>> e = ParameterError("tr_ms", 5, "10–10000 ms")
     >>> str(e)
     'tr_ms = 5: allowed 10–10000 ms'
+    >>> e.message("de")
+    'tr_ms = 5: zulässig 10–10000 ms'
     """
 
     def __init__(
@@ -61,6 +64,7 @@ class ParameterError(UserError):
         allowed: str,
         reason_en: str = "",
         reason_fr: str = "",
+        reason_de: str = "",
     ) -> None:
         self.name = name
         self.value = value
@@ -72,3 +76,13 @@ class ParameterError(UserError):
             f" ({self.reason_fr})" if self.reason_fr else ""
         )
         super().__init__(en, fr)
+        if reason_de or not reason_en:
+            self.de = f"{name} = {value}: zulässig {allowed}" + (
+                f" ({reason_de})" if reason_de else ""
+            )
+        else:
+            self.de = en
+
+    def message(self, lang: str = "en") -> str:
+        """Return the message in ``lang`` (``"fr"``, ``"en"`` or ``"de"``)."""
+        return self.de if lang.startswith("de") else super().message(lang)

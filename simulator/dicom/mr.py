@@ -46,6 +46,7 @@ __all__ = [
     "MR_IMAGE_STORAGE",
     "GAMMA_MHZ_PER_T",
     "AI_DERIVATION",
+    "ai_derivation",
     "write_mr_series",
     "write_mr_images",
     "mr_window",
@@ -59,8 +60,22 @@ GAMMA_MHZ_PER_T = 42.577478518
 
 _IMAGE_TYPE = ("DERIVED", "PRIMARY", "OTHER")
 
-#: DerivationDescription of an AI-denoised series (MR and PET).
+#: DerivationDescription of an AI-denoised series (MR and PET), before the strength.
 AI_DERIVATION = "AI denoising (MERM Lab learned denoiser) applied to the reconstructed images"
+
+
+def ai_derivation(strength: float) -> str:
+    """DerivationDescription of a series denoised at ``strength`` (0–1, the protocol's
+    ``ai_strength``): the image is ``(1 − s)·reconstruction + s·network output``.
+
+    >>> ai_derivation(0.5).removeprefix(AI_DERIVATION)
+    ', strength 0.50 (50 % network output, 50 % reconstruction)'
+    """
+    s = float(strength)
+    net = round(100 * s)
+    return (
+        f"{AI_DERIVATION}, strength {s:.2f} ({net} % network output, {100 - net} % reconstruction)"
+    )
 
 
 def mr_window(ints: NDArray[Any]) -> tuple[float, float]:
@@ -248,7 +263,7 @@ def write_mr_images(
         ds.WindowWidth = ds_str(width)
         ds.WindowCenterWidthExplanation = "MERM Lab default"
         if ai:
-            ds.DerivationDescription = AI_DERIVATION
+            ds.DerivationDescription = ai_derivation(getattr(p, "ai_strength", 1.0))
         # MR Image module
         ds.ScanningSequence = scanning
         ds.SequenceVariant = variant

@@ -38,7 +38,7 @@ from simulator.dicom._common import (
     set_pixels,
     tm,
 )
-from simulator.dicom.mr import AI_DERIVATION
+from simulator.dicom.mr import ai_derivation
 from simulator.dicom.patient import DEFAULT_PATIENT, FictitiousPatient
 from simulator.dicom.study import Study
 from simulator.errors import UserError
@@ -260,7 +260,7 @@ def write_pet_series(
         )
         ds.PatientWeight = ds_str(weight_kg)
         if ai:
-            ds.DerivationDescription = AI_DERIVATION
+            ds.DerivationDescription = ai_derivation(getattr(p, "ai_strength", 1.0))
         off_s = float(bed_offsets[k]) if len(bed_offsets) == nz else 0.0
         acq = start + _dt.timedelta(seconds=off_s)
         ds.AcquisitionDate = da(acq)

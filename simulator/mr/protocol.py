@@ -64,6 +64,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "concatenations": (1, 4),
     "phase_oversampling_pct": (0.0, 100.0),
     "coils": (8, 16),
+    "ai_strength": (0.0, 1.0),
 }
 
 _INTS = {"etl", "matrix_read", "matrix_phase", "slices", "nex", "parallel_r",
@@ -93,18 +94,18 @@ def _check_choice(name: str, value: object, allowed: tuple[object, ...]) -> None
 def _check_number(name: str, value: object) -> None:
     lo, hi = RANGES[name]
     allowed = _fmt(lo, hi, _unit(name))
+    number = ("a number is expected", "un nombre est attendu", "eine Zahl wird erwartet")
     if isinstance(value, bool):
-        raise ParameterError(name, value, allowed, "a number is expected", "un nombre est attendu")
+        raise ParameterError(name, value, allowed, *number)
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ParameterError(name, value, allowed, "a number is expected",
-                             "un nombre est attendu") from None
+        raise ParameterError(name, value, allowed, *number) from None
     if not math.isfinite(v) or v < lo or v > hi:
         raise ParameterError(name, value, allowed)
     if name in _INTS and not float(v).is_integer():
         raise ParameterError(name, value, allowed, "a whole number is expected",
-                             "un nombre entier est attendu")
+                             "un nombre entier est attendu", "eine ganze Zahl wird erwartet")
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,10 @@ class MRProtocol:
         How restless the patient is.
     ai_denoise : bool
         Apply the learned denoiser to the images.
+    ai_strength : float
+        How much of the denoiser's output the image takes when ``ai_denoise`` is on (0–1):
+        ``(1 − s)·image + s·network(image)``; 0 gives the reconstruction unchanged, 1 the
+        network's output (see :func:`simulator.ai.denoise_mr`). Ignored while AI is off.
     refocus_deg : float
         Refocusing flip angle of spin-echo sequences (lower it to cut SAR).
     concatenations : int
@@ -200,6 +205,7 @@ class MRProtocol:
     coils: int = 8
     body_part: str = "head"
     phase_oversampling_pct: float = 0.0
+    ai_strength: float = 1.0
 
     def __post_init__(self) -> None:
         _check_choice("sequence", self.sequence, SEQUENCES)

@@ -38,9 +38,10 @@ from simulator.mr.acquisition import noise_sd
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.coils import noise_covariance
 from simulator.mr.geometry import SlicePlan
+from simulator.mr.planning import WRAP_WARN_SHARE
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import combine_acquired, g_factor, reconstruct
-from simulator.mr.rules import WRAP_WARN_SHARE, MRDerived, check_protocol
+from simulator.mr.rules import MRDerived, check_protocol
 
 __all__ = ["MRSeries", "SeriesMetrics", "scan"]
 
@@ -251,14 +252,14 @@ def _measure_snr(
     return (float(means[best]) / sd if sd > 0 else None), str(best)
 
 
-def _denoise(images: NDArray[np.float32]) -> NDArray[np.float32]:
+def _denoise(images: NDArray[np.float32], strength: float) -> NDArray[np.float32]:
     try:
         from simulator.ai import denoise_mr
     except ImportError:
         raise ParameterError("ai_denoise", True, "False", "AI denoising is not available",
                              "le débruitage par IA n'est pas disponible") from None
     try:
-        out = denoise_mr(images, 1.0)
+        out = denoise_mr(images, strength)
     except ParameterError:
         raise
     except UserError as err:
@@ -332,7 +333,7 @@ def scan(
         )
     before_ai = None
     if protocol.ai_denoise:
-        before_ai, images = images, _denoise(images)
+        before_ai, images = images, _denoise(images, protocol.ai_strength)
     g = g_factor(fov_maps, r, psi)
     shown = images
 

@@ -84,6 +84,10 @@ class PETProtocol:
         Reconstructed matrix (64–256) over the phantom's transaxial field of view.
     ai_denoise : bool
         Apply :func:`simulator.ai.denoise_pet` to the reconstruction.
+    ai_strength : float
+        How much of the denoiser's output the image takes when ``ai_denoise`` is on (0–1):
+        ``(1 − s)·image + s·network(image)``; 0 gives the reconstruction unchanged, 1 the
+        network's output. Ignored while AI is off.
     fbp_window : str
         FBP apodisation: ``"ramp"`` (none) or ``"hann"``.
     psf_modelling : bool
@@ -116,6 +120,7 @@ class PETProtocol:
     fbp_window: str = "hann"
     psf_modelling: bool = False
     count_losses: bool = True
+    ai_strength: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -185,6 +190,7 @@ def check_protocol(p: PETProtocol) -> tuple[str, ...]:
                  "count_losses"):
         if not isinstance(getattr(p, name), bool):
             raise ParameterError(name, getattr(p, name), "true, false")
+    _range("ai_strength", p.ai_strength, 0.0, 1.0, "")
     if p.tof_bins != 0:
         _int_range("tof_bins", p.tof_bins, 3, 25)
     _choice("recon", p.recon, RECONS)

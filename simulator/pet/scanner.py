@@ -131,13 +131,14 @@ def to_image_grid(volume: NDArray[Any], matrix: int, order: int) -> NDArray[Any]
 
 
 def _denoiser(protocol: PETProtocol) -> Callable[[NDArray[np.float32]], NDArray[np.float32]] | None:
-    """simulator.ai's PET denoiser when the protocol asks for it (its UserError, e.g.
-    missing weights, reaches the user as such)."""
+    """simulator.ai's PET denoiser at the protocol's ``ai_strength`` when the protocol asks
+    for it (its UserError, e.g. missing weights, reaches the user as such)."""
     if not protocol.ai_denoise:
         return None
     from simulator.ai import denoise_pet
 
-    return lambda img: np.asarray(denoise_pet(img), dtype=np.float32)
+    strength = protocol.ai_strength
+    return lambda img: np.asarray(denoise_pet(img, strength), dtype=np.float32)
 
 
 def is_multibed(phantom: Phantom, protocol: PETProtocol) -> bool:
