@@ -11,6 +11,8 @@ The laws, for one seed (the same noisy reconstruction every time):
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -22,6 +24,9 @@ from simulator.mr import MRProtocol, load_anatomy
 from simulator.mr import scan as mr_scan
 from simulator.pet import PETProtocol, check_protocol, make_phantom
 from simulator.pet import scan as pet_scan
+
+#: Stops a hung command line only (a scan of one slice takes seconds).
+CLI_HANG_GUARD_S = 300
 
 #: float32 blend of values ~1 after scaling: a few ulps of the image scale.
 BLEND_RTOL = 1e-5
@@ -125,3 +130,18 @@ def test_dicom_derivation_states_the_strength(tmp_path, mr_scans, pet_scans) -> 
     assert "strength 1.00" in pet.DerivationDescription
     assert "100 % network output" in pet.DerivationDescription
     assert len(mr.DerivationDescription) <= 1024  # ST
+
+
+def test_cli_sets_the_strength(tmp_path) -> None:
+    """``--set ai_strength=0.5`` reaches the scan (DICOM says so); 1.5 exits 2 with the range."""
+    base = [sys.executable, "-m", "simulator", "mr", "scan", "--anatomy", "brain", "--seed", "1",
+            "--set", "slices=1", "--set", "matrix_read=128", "--set", "matrix_phase=96"]
+    ok = subprocess.run([*base, "--set", "ai_denoise=true", "--set", "ai_strength=0.5",
+                         "--out", str(tmp_path / "ok")], capture_output=True, text=True,
+                        timeout=CLI_HANG_GUARD_S)
+    assert ok.returncode == 0, ok.stderr
+    assert "strength 0.50" in read_series(tmp_path / "ok")[0].DerivationDescription
+    bad = subprocess.run([*base, "--set", "ai_strength=1.5", "--out", str(tmp_path / "bad")],
+                         capture_output=True, text=True, timeout=CLI_HANG_GUARD_S)
+    assert bad.returncode == 2 and "ai_strength" in bad.stderr and "0–1" in bad.stderr
+    assert "Traceback" not in bad.stderr
