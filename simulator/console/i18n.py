@@ -195,6 +195,19 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "Glisser sur l'image : fenêtre/niveau · molette : coupes",
         "Drag on the image: window/level · wheel: slices",
     ),
+    # accessible names (WCAG 2.2 AA): the image, the localizers, the safety answers
+    "image_name": (
+        "Image de la série affichée. Clavier : Page suiv./préc. coupe suivante/précédente ; "
+        "Maj+→/← fenêtre plus large/étroite ; Maj+↑/↓ niveau plus haut/bas",
+        "Image of the series shown. Keys: Page Down/Up next/previous slice; "
+        "Shift+→/← wider/narrower window; Shift+↑/↓ higher/lower level",
+    ),
+    "localizer_name": (
+        "Localisateur {plane} : cliquer pour placer le centre de la pile",
+        "{plane} localizer: click to place the centre of the stack",
+    ),
+    "safety_answer": ("{question} — {answer}", "{question} — {answer}"),
+    "answer_unknown": ("Ne sait pas", "Not known"),
     # planning
     "localizer": ("Localisateur 3 plans", "3-plane localizer"),
     "center_x": ("Centre G-D (mm)", "Centre R-L (mm)"),
@@ -539,10 +552,10 @@ def text_of(table: Mapping[str, tuple[str, str, str]], key: str, lang: str, **kw
     return pick(lang, fr, en, de).format(**kw)
 
 
-def decimal(value: float, lang: str, digits: int = 1) -> str:
-    """``value`` with ``digits`` decimals and the language's separator: "2,5" in French and
-    German, "2.5" in English."""
-    text = f"{value:.{digits}f}"
+def decimal(value: float, lang: str, digits: int = 1, fmt: str | None = None) -> str:
+    """``value`` with ``digits`` decimals (or the format spec ``fmt``, e.g. ``".3g"``) and
+    the language's separator: "2,5" in French and German, "2.5" in English."""
+    text = format(value, fmt) if fmt else f"{value:.{digits}f}"
     return text.replace(".", ",") if lang in ("fr", "de") else text
 
 

@@ -4,7 +4,8 @@ The picture is :meth:`ConsoleSession.render_frame` encoded as PNG into an
 ``ipywidgets.Image`` (the same frame the mentor receives). Mouse interaction uses
 ``ipyevents`` when it is installed: drag on the image changes window (left/right) and level
 (up/down), the wheel scrolls slices, a click calls ``on_click(x, y)`` in image pixels (the PET
-SUV probe). Sliders and presets do the same without a mouse.
+SUV probe). Sliders and presets do the same without a mouse, and so does the keyboard on the
+focused image (:mod:`._a11y`): PageDown/PageUp slices, Shift+←/→ window, Shift+↑/↓ level.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from typing import Any
 import ipywidgets as W
 
 from simulator.console import _ai_view, _render
+from simulator.console._a11y import A11yBridge
 from simulator.console.i18n import Labels
+from simulator.console.readout import Readout
 from simulator.console.words import metrics_rows
 from simulator.errors import UserError
 
@@ -55,14 +58,19 @@ class Viewer:
             format="png", layout=W.Layout(width=f"{FRAME_W}px", height=f"{FRAME_H}px")
         )
         self.image.add_class("merm-image")
+        # keyboard (WCAG 2.1.1): the image takes the focus; its name says the keys (KEYS)
+        self.image.tabbable = True
+        labels(self.image, "image_name", "tooltip")
+        self.a11y = A11yBridge()
+        self.a11y.on_key(self.press_key)
         self.slice = labels(W.IntSlider(min=1, max=1, value=1, continuous_update=True), "slice")
         self.slice.add_class("merm-slice")
         self.width = labels(
-            W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4, readout_format=".3g"), "window"
+            W.FloatSlider(min=1e-6, max=1.0, value=1.0, step=1e-4), "window"
         )
         self.width.add_class("merm-window")
         self.level = labels(
-            W.FloatSlider(min=0.0, max=1.0, value=0.5, step=1e-4, readout_format=".3g"), "level"
+            W.FloatSlider(min=0.0, max=1.0, value=0.5, step=1e-4), "level"
         )
         self.level.add_class("merm-level")
         self.preset = W.Dropdown(options=[(labels.t(k), k) for k in WL_PRESETS], value="wl_auto")
@@ -97,6 +105,10 @@ class Viewer:
         for w in (self.slice, self.width, self.level, self.zoom):
             w.style = {"description_width": "120px"}
             w.layout = W.Layout(width="340px")
+        # W/L and zoom read with the language's decimal separator (d3's readout: a point)
+        self.width_readout = Readout(self.width, labels, 2, "merm-window")
+        self.level_readout = Readout(self.level, labels, 2, "merm-level")
+        self.zoom_readout = Readout(self.zoom, labels, 2, "merm-zoom")
         self.slice.observe(
             lambda ch: self._cmd({"type": "set_slice", "index": ch["new"] - 1}), "value"
         )
@@ -118,13 +130,15 @@ class Viewer:
         self._drag: tuple[float, float, float, float] | None = None
         self.events = self._attach_events()
         # slice and W/L right under the image; preset and zoom after them
-        controls = W.VBox([self.slice, self.width, self.level, W.HBox([self.preset]), self.zoom])
+        controls = W.VBox([self.slice, self.width_readout.widget, self.level_readout.widget,
+                           W.HBox([self.preset]), self.zoom_readout.widget])
         self.controls = controls
         for dd in (self.series_a, self.series_b):  # patient — series names need the width
             dd.layout = W.Layout(width="540px")
         compare = W.VBox([self.mode, self.ai_view, self.series_a, self.series_b])
         self.widget = W.VBox(
             [
+                self.a11y,
                 self.image,
                 controls,
                 self.ai_explain,
@@ -239,6 +253,27 @@ class Viewer:
             if kind == "mouseup" and not moved and self.on_click is not None:
                 self.on_click(int(e.get("relativeX", 0)), int(e.get("relativeY", 0)))
 
+    def press_key(self, key: str) -> None:
+        """A key pressed on the focused image (:data:`._a11y.KEYS`), as the mouse would:
+        PageDown/PageUp the next/previous slice (the wheel), Shift+→/← a window 5 %
+        wider/narrower and Shift+↑/↓ the level up/down by 5 % of the window (a 10-pixel
+        drag). The same session commands as the sliders, attributed to the trainee."""
+        s = self.session.current_series()
+        if s is None:
+            return
+        if key in ("PageDown", "PageUp"):
+            step = 1 if key == "PageDown" else -1
+            self.slice.value = max(1, min(s.images.shape[0], self.slice.value + step))
+            return
+        c, w = self.session.window
+        if key in ("Shift+ArrowRight", "Shift+ArrowLeft"):
+            w = max(w * (1.05 if key == "Shift+ArrowRight" else 1 / 1.05), 1e-6)
+        elif key in ("Shift+ArrowUp", "Shift+ArrowDown"):
+            c += (0.05 if key == "Shift+ArrowUp" else -0.05) * w
+        else:
+            return
+        self._cmd({"type": "set_window", "center": c, "width": w})
+
     def _cmd(self, command: dict) -> None:
         if not self._syncing:
             self.session.apply_command(command, "local", "trainee")
@@ -328,8 +363,9 @@ class Viewer:
                 self.width.step = span / 1000
                 self.level.min, self.level.max = lo - span / 2, hi
                 self.level.step = span / 1000
-                fmt = ".0f" if cur.unit == "" else ".2f"  # MR stored integers, PET SUV
-                self.width.readout_format = self.level.readout_format = fmt
+                digits = 0 if cur.unit == "" else 2  # MR stored integers, PET SUV
+                self.width_readout.set_digits(digits)
+                self.level_readout.set_digits(digits)
                 self.width.value = min(max(s.window[1], self.width.min), self.width.max)
                 self.level.value = min(max(s.window[0], self.level.min), self.level.max)
                 who = f"{cur.patient} — " if cur.patient else ""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from simulator.console.i18n import pick, tr
+from simulator.console.i18n import decimal, pick, tr
 from simulator.durations import format_mmss
 
 __all__ = ["preset_label", "param_value", "metrics_rows", "metric_names"]
@@ -56,32 +56,32 @@ def param_value(name: str, value: Any, lang: str) -> str:
     return str(value)
 
 
-def _num(fmt: str, unit: str = "") -> Callable[[Any], str]:
-    def f(v: Any) -> str:
-        text = format(float(v), fmt)
+def _num(fmt: str, unit: str = "") -> Callable[[Any, str], str]:
+    def f(v: Any, lang: str) -> str:
+        text = decimal(float(v), lang, fmt=fmt)
         return f"{text} {unit}" if unit else text
 
     return f
 
 
-def _pct(v: Any) -> str:
-    return f"{100 * float(v):.1f} %"
+def _pct(v: Any, lang: str) -> str:
+    return f"{decimal(100 * float(v), lang, 1)} %"
 
 
-def _mmss(v: Any) -> str:
+def _mmss(v: Any, lang: str) -> str:
     return format_mmss(float(v))
 
 
-def _millions(v: Any) -> str:
-    return f"{float(v) / 1e6:.2f} M"
+def _millions(v: Any, lang: str) -> str:
+    return f"{decimal(float(v) / 1e6, lang, 2)} M"
 
 
-def _voxel(v: Any) -> str:
-    return " × ".join(f"{float(x):.2f}" for x in v) + " mm"
+def _voxel(v: Any, lang: str) -> str:
+    return " × ".join(decimal(float(x), lang, 2) for x in v) + " mm"
 
 
 #: metric key → ((fr, en, de) name, formatter); keys absent here are not shown.
-_METRICS: Mapping[str, tuple[tuple[str, str, str], Callable[[Any], str]]] = {
+_METRICS: Mapping[str, tuple[tuple[str, str, str], Callable[[Any, str], str]]] = {
     "scan_time_s": (("Durée", "Scan time", "Messzeit"), _mmss),
     "snr": (("RSB mesuré", "Measured SNR", "Gemessenes SNR"), _num(".1f")),
     "snr_rel": (("RSB relatif", "Relative SNR", "Relatives SNR"), _num(".2f")),
@@ -138,19 +138,20 @@ def metrics_rows(metrics: Mapping[str, Any], lang: str) -> list[tuple[str, str]]
             name = pick(lang, fr, en, de)
             if key == "snr" and metrics.get("snr_tissue"):
                 name += f" ({tissue_name(str(metrics['snr_tissue']), lang)})"
-            rows.append((name, fmt(value)))
+            rows.append((name, fmt(value, lang)))
         elif key == "counts" and isinstance(value, Mapping):
             for k, label in _COUNTS.items():
                 if k in value:
-                    rows.append((pick(lang, *label), _millions(value[k])))
+                    rows.append((pick(lang, *label), _millions(value[k], lang)))
             for k, label in _FRACTIONS.items():
                 if k in value:
-                    rows.append((pick(lang, *label), _pct(value[k])))
+                    rows.append((pick(lang, *label), _pct(value[k], lang)))
         elif key == "rates_kcps" and isinstance(value, Mapping):
             for k, label in _COUNTS.items():
                 if k in value:
                     rate = pick(lang, "taux", "rate", "Rate")
-                    rows.append((f"{pick(lang, *label)} ({rate})", f"{float(value[k]):.1f} kcps"))
+                    rows.append((f"{pick(lang, *label)} ({rate})",
+                                 f"{decimal(float(value[k]), lang, 1)} kcps"))
         elif key == "nema" and isinstance(value, Mapping):
             crc = value.get("crc") or {}
             if crc:
@@ -158,7 +159,7 @@ def metrics_rows(metrics: Mapping[str, Any], lang: str) -> list[tuple[str, str]]
                                  for k, v in crc.items())
                 rows.append((pick(lang, "CRC NEMA", "NEMA CRC", "NEMA-CRC"), text))
             if "lung_residual" in value:
-                rows.append((tr("lung_residual", lang), _pct(value["lung_residual"])))
+                rows.append((tr("lung_residual", lang), _pct(value["lung_residual"], lang)))
         elif key == "warnings" and value:
             rows.append((pick(lang, "Avertissements", "Warnings", "Warnungen"),
                          "; ".join(localize_warning(str(w), lang) for w in value)))

@@ -113,7 +113,7 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
 
     # window/level by mouse drag on the image (ipyevents): the width readout follows
     page.locator("img.merm-image").scroll_into_view_if_needed()
-    width = page.locator(".merm-window .widget-readout").inner_text()
+    width = page.locator(".merm-window-readout").inner_text()
     box = page.locator("img.merm-image").bounding_box()
     assert box is not None
     page.mouse.move(box["x"] + 200, box["y"] + 200)
@@ -121,7 +121,7 @@ def test_scan_shows_new_image(browser, mr_url: str, artifacts_dir: Path) -> None
     page.mouse.move(box["x"] + 320, box["y"] + 240, steps=6)
     page.mouse.up()
     page.wait_for_function(
-        "w => document.querySelector('.merm-window .widget-readout').innerText !== w", arg=width
+        "w => document.querySelector('.merm-window-readout').innerText !== w", arg=width
     )
 
     # a second series with a longer TR, then side-by-side compare and the difference view

@@ -146,3 +146,39 @@ def test_series_metrics_are_named_with_units(mr_console, pet_console) -> None:
     assert "g_factor" not in mr and "snr_tissue" not in mr
     pet = metrics_html(pet_console.session.series[0].metrics, "de")
     assert "Wahre Koinzidenzen" in pet and "sphere_10" not in pet and "{" not in pet
+
+
+_POINT_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+@pytest.mark.parametrize("which", ["mr_console", "pet_console"])
+def test_numbers_use_the_languages_decimal_separator(request, which: str, lang: str) -> None:
+    """French and German write "0,50", never "0.50": the W/L and zoom readouts (ipywidgets'
+    own readout can only write a point) and every number of the viewer, its series'
+    measures included."""
+    console = request.getfixturevalue(which)
+    console.session.set_lang(lang)
+    try:
+        viewer = console.viewer
+        for slider in (viewer.width, viewer.level, viewer.zoom):
+            assert slider.readout is False  # d3's point-only readout is not shown
+        readouts = {r.label.value for r in (viewer.width_readout, viewer.level_readout,
+                                            viewer.zoom_readout)}
+        assert viewer.zoom_readout.label.value == "1,00", readouts
+        if which == "pet_console":  # SUV with two decimals, comma
+            assert re.fullmatch(r"-?\d+,\d\d", viewer.width_readout.label.value), readouts
+        else:  # MR window/level in the DICOM's integer scale
+            assert re.fullmatch(r"-?\d+", viewer.width_readout.label.value), readouts
+        viewer.zoom.value = 2.5
+        assert viewer.zoom_readout.label.value == "2,50"
+        viewer.zoom.value = 1.0
+        # the viewer's numbers: readouts and the series' measures (simulator.console.words)
+        pointed = [t for t in visible_texts(viewer.widget) if _POINT_DECIMAL.search(t)]
+        assert pointed == [], pointed
+    finally:
+        console.session.set_lang("fr")
+    assert viewer.zoom_readout.label.value == "1,00"
+    console.session.set_lang("en")
+    assert viewer.zoom_readout.label.value == "1.00"
+    console.session.set_lang("fr")
