@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -460,6 +461,9 @@ class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
         self.exercise_id: str | None = None
         #: The mentor's annotations on the main image (see :meth:`set_annotations`).
         self.annotations: list[dict[str, Any]] = []
+        #: Measurements drawn on the frame after the findings, ``draw(img, width, height)``
+        #: on a PIL image (the PET ROI): the mentor's video shows them too.
+        self.overlays: list[Callable[[Any, int, int], None]] = []
         self._listeners: list[Listener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -479,12 +483,14 @@ class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
         and the trainee's own findings: the mentor's video shows the same marks."""
         frame = super().render_frame(width, height)
         marks = self.finding_marks(width, height)
-        if not marks:
+        if not marks and not self.overlays:
             return frame
         from PIL import Image
 
         img = Image.fromarray(frame)
         _render.draw_findings(img, marks, bottom=_render.banner_top(img, self.lang))
+        for draw in list(self.overlays):
+            draw(img, width, height)
         return np.asarray(img, dtype=np.uint8)
 
     # ------------------------------------------------------------------ anatomy
