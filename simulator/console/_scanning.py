@@ -22,6 +22,7 @@ from simulator.console._backend import MRBackend, PETBackend, ScanResult
 from simulator.console._events import SessionEvents
 from simulator.durations import format_mmss
 from simulator.errors import ParameterError, UserError
+from simulator.memory import release_free_memory
 
 __all__ = ["CLOCKS", "ScanMixin", "format_mmss"]
 
@@ -228,6 +229,7 @@ class ScanMixin(SessionEvents):
         self.scan_state = "done"
         self._emit({"type": "scan_progress", "state": "done", "progress": 1.0})
         self._say(self.t("scan_done", name=name, time=format_mmss(duration)), "info")
+        release_free_memory()  # the physics' freed temporaries back to the system (glibc)
 
     def _on_iteration(self, event: dict) -> None:
         self.live_image = event.get("image")
