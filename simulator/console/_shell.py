@@ -72,14 +72,23 @@ CSS = """
 .merm-root .jupyter-button.mod-warning {background-color:#8a4b00;}
 .merm-locked input, .merm-locked select {background:#eceff3 !important; color:#5a6b7c !important;}
 .merm-lock-note {color:#5a6b7c; font-size:12px;}
+/* WCAG 2.2 AA: a visible focus ring on the image (keyboard W/L and slices, _a11y.py) and
+   on every control; inactive tab labels at ≥ 4.5:1 (JupyterLab's #6d6d6d on #eee: 4.45) */
+.merm-root img.merm-image:focus-visible {
+  outline:3px solid #ffbf47; outline-offset:2px;}
+.merm-root button:focus-visible, .merm-root select:focus-visible, .merm-root input:focus-visible,
+.merm-root [role=slider]:focus-visible {outline:2px solid #1565c0; outline-offset:1px;}
+.merm-root .lm-TabBar-tab {color:#4a4a4a;}
+.merm-a11y-bridge {position:absolute; overflow:hidden;}
 </style>
 """
 
 
 class Banner:
     """The requests that cannot be missed, at the top of the console whatever tab is open:
-    a mentor asking for control (Grant / Refuse), the control held by a mentor ("Control:
-    name", Take back) and a PET remote start to confirm (Start / Decline). It shows the
+    an incoming call (Accept / Decline), a mentor asking for control (Grant / Refuse), the
+    control held by a mentor ("Control: name", Take back) and a PET remote start to confirm
+    (Start / Decline). It shows the
     mentor panel's own rows (the same widgets, a second view), visible while one is."""
 
     def __init__(self) -> None:
@@ -156,7 +165,8 @@ def mentor_panel(session: ConsoleSession, labels: Labels) -> W.Widget:
     if hasattr(panel, "set_lang"):
         labels.on_switch(panel.set_lang)
     banner = _BANNERS.get(session)
-    rows = [getattr(panel, n) for n in ("request_row", "confirm_box") if hasattr(panel, n)]
+    rows = [getattr(panel, n) for n in ("call_box", "request_row", "confirm_box")
+            if hasattr(panel, n)]
     if banner is not None and rows:
         banner.attach(*rows)
     return getattr(panel, "widget", panel)

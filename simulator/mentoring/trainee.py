@@ -252,6 +252,11 @@ class TraineeLink:
         self.pending_confirms.pop(id_, None)
         await self.client.send({"type": "confirm", "id": id_, "accept": accept})
 
+    async def decline_call(self, peer: str) -> None:
+        """Tell a mentor calling with camera and microphone that the trainee declined
+        (``av_hangup`` to that peer: its page stops ringing and says so)."""
+        await self.client.send({"type": "av_hangup", "to": peer})
+
     async def say(self, text: str) -> None:
         await self.client.send({"type": "chat", "text": text})
 

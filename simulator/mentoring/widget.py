@@ -51,6 +51,9 @@ TEXT = {
         "camera": "Camera and microphone", "error": "Could not open a room: {e}",
         "no_link": "the connection to the hub failed ({e})",
         "reconnecting": "reconnecting…", "gave_up": "Connection lost: {e}",
+        "calls": "{name} ({role}) is calling you: camera and microphone",
+        "accept_call": "Accept the call", "decline_call": "Decline",
+        "mentor": "mentor", "instructor": "instructor",
     },
     "fr": {
         "title": "Mentor à distance", "call": "Appeler un mentor", "hang_up": "Raccrocher",
@@ -65,6 +68,9 @@ TEXT = {
         "camera": "Caméra et micro", "error": "Impossible d'ouvrir une salle : {e}",
         "no_link": "la connexion au hub a échoué ({e})",
         "reconnecting": "reconnexion…", "gave_up": "Connexion perdue : {e}",
+        "calls": "{name} ({role}) vous appelle : caméra et micro",
+        "accept_call": "Accepter l'appel", "decline_call": "Refuser",
+        "mentor": "mentor", "instructor": "formateur",
     },
     "de": {
         "title": "Mentor aus der Ferne", "call": "Mentor rufen", "hang_up": "Auflegen",
@@ -80,6 +86,9 @@ TEXT = {
         "camera": "Kamera und Mikrofon", "error": "Kein Raum geöffnet: {e}",
         "no_link": "die Verbindung zum Hub ist fehlgeschlagen ({e})",
         "reconnecting": "Verbindung wird wiederhergestellt…", "gave_up": "Verbindung verloren: {e}",
+        "calls": "{name} ({role}) ruft Sie an: Kamera und Mikrofon",
+        "accept_call": "Anruf annehmen", "decline_call": "Ablehnen",
+        "mentor": "Mentor", "instructor": "Ausbilder/in",
     },
 }  # fmt: skip
 
@@ -164,6 +173,16 @@ class MentorPanel(W.VBox):
             [self.confirm_text, W.HBox([self.confirm_button, self.decline_button])]
         )
         self.confirm_box.add_class("merm-remote-confirm")
+        # an incoming call: a mentor in the room with camera and microphone (av_ready)
+        self.call_text = W.HTML()
+        self.call_text.add_class("merm-call-text")
+        self.accept_call_button = _button("", "merm-accept-call", "success")
+        self.decline_call_button = _button("", "merm-decline-call")
+        self.call_box = W.VBox(
+            [self.call_text, W.HBox([self.accept_call_button, self.decline_call_button])]
+        )
+        self.call_box.add_class("merm-incoming-call")
+        self._answered_calls: set[str] = set()  # peer ids whose call was accepted or declined
         self.chat_log = W.HTML()
         self.chat_log.add_class("merm-chat-log")
         self.chat_input = W.Text()
@@ -185,6 +204,8 @@ class MentorPanel(W.VBox):
         self.take_back_button.on_click(lambda _: self._with_link(lambda link: link.take_back()))
         self.confirm_button.on_click(lambda _: self._answer_confirm(True))
         self.decline_button.on_click(lambda _: self._answer_confirm(False))
+        self.accept_call_button.on_click(lambda _: self._answer_call(True))
+        self.decline_call_button.on_click(lambda _: self._answer_call(False))
         self.chat_button.on_click(lambda _: self._send_chat())
         self.consent.observe(
             lambda ch: self._with_link(lambda link: link.consent(bool(ch["new"]))), "value"
@@ -195,7 +216,7 @@ class MentorPanel(W.VBox):
         )
         super().__init__([
             self.title, W.HBox([self.call_button, self.hang_up_button, self.status, self.latency]),
-            self.links, self.request_row, self.confirm_box, self.chat_log,
+            self.links, self.call_box, self.request_row, self.confirm_box, self.chat_log,
             W.HBox([self.chat_input, self.chat_button]), W.HBox([self.consent, self.camera_toggle]),
             self.annotated, self.camera,
         ])  # fmt: skip
@@ -214,6 +235,7 @@ class MentorPanel(W.VBox):
             (self.call_button, "call"), (self.hang_up_button, "hang_up"), (self.grant_button, "grant"),
             (self.refuse_button, "refuse"), (self.take_back_button, "take_back"),
             (self.confirm_button, "confirm"), (self.decline_button, "decline"), (self.chat_button, "send"),
+            (self.accept_call_button, "accept_call"), (self.decline_call_button, "decline_call"),
         ):  # fmt: skip
             button.description = self.t(key)
         self.consent.description = self.t("record")
@@ -236,6 +258,7 @@ class MentorPanel(W.VBox):
         if not self.hub_url or self.link is not None:
             return
         self.error = None
+        self._answered_calls.clear()  # a new room numbers its peers anew
         self.status.value = self.t("calling")
         self.call_button.disabled = True
         try:
@@ -292,6 +315,32 @@ class MentorPanel(W.VBox):
         if link is None or not link.pending_confirms:
             return
         self._spawn(link.confirm(min(link.pending_confirms), accept))
+
+    def incoming_calls(self) -> list[dict[str, Any]]:
+        """The mentors and instructors in the room with camera and microphone on whom the
+        trainee has not answered yet, while the trainee's own camera is off."""
+        link = self.link
+        if link is None or not link.connected or self.camera_toggle.value:
+            return []
+        return [
+            p for p in link.peers
+            if p.get("role") in ("mentor", "instructor") and p.get("av")
+            and p.get("id") not in self._answered_calls
+        ]  # fmt: skip
+
+    def _answer_call(self, accept: bool) -> None:
+        """Accept: open the trainee's camera and microphone (the call page, which connects
+        to every mentor with A/V). Decline: tell each caller (``av_hangup`` to them)."""
+        calls = self.incoming_calls()
+        self._answered_calls.update(str(p["id"]) for p in calls)
+        link = self.link
+        if accept:
+            self.camera_toggle.value = True  # redraws
+            return
+        if link is not None:
+            for p in calls:
+                self._spawn(link.decline_call(str(p["id"])))
+        self._refresh()
 
     def _send_chat(self) -> None:
         text = self.chat_input.value.strip()[:1000]
@@ -353,6 +402,13 @@ class MentorPanel(W.VBox):
                 f"<b>{html.escape(self.t('confirm_q', actor=first['actor']))}</b>"
             )
         self.confirm_box.layout.display = None if pending else "none"
+        calls = self.incoming_calls()
+        if calls:
+            self.call_text.value = "<b>" + "<br>".join(
+                html.escape(self.t("calls", name=p.get("name") or "?", role=self.t(p["role"])))
+                for p in calls
+            ) + "</b>"
+        self.call_box.layout.display = None if calls else "none"
         chat = link.chat[-20:] if link is not None else []
         self.chat_log.value = "".join(
             f"<div><b>{html.escape(c['name'])}</b>: {html.escape(c['text'])}</div>" for c in chat
