@@ -8,7 +8,24 @@ procedure guideline for tumour imaging (Boellaard et al., Eur J Nucl Med Mol Ima
 - blood glucose: reschedule at ≥ 11 mmol/L (200 mg/dL) for a clinical study; quantitative
   (trial, response) studies ask below 7 mmol/L (126 mg/dL): :data:`GLUCOSE_RESCHEDULE_MMOL_L`,
   :data:`GLUCOSE_QUANT_MMOL_L`;
-- uptake time 60 min, 55–75 min accepted (:data:`simulator.pet.uptake.EANM_UPTAKE_RANGE_MIN`).
+- uptake time 60 min, 55–75 min accepted (:data:`simulator.pet.uptake.EANM_UPTAKE_RANGE_MIN`);
+- diabetes medication (EANM 2015 §"Patient preparation", diabetic patients): FDG no sooner
+  than 4 h after subcutaneous rapid-acting insulin, 6 h after short-acting insulin, not on
+  the day of an intermediate- or long-acting insulin injection, an insulin pump switched off
+  at least 4 h before (:data:`INSULIN_MIN_INTERVAL_MIN`); metformin raises intestinal (colon)
+  FDG uptake, stopped 48 h before when the abdomen is of interest (Gontier E. et al., Eur J
+  Nucl Med Mol Imaging 2008;35:95–99);
+- pregnancy and breastfeeding, asked of every woman of child-bearing age (Council Directive
+  2013/59/Euratom, art. 62). A pregnancy declared or not excluded needs the nuclear-medicine
+  physician's justification before the injection (ICRP Publication 84, 2000; EANM 2015):
+  the card blocks the injection until it is confirmed (:func:`injection_blocked`).
+  Breastfeeding: ICRP Publications 106 (2008) and 128 (2015) need no interruption for
+  F-18 FDG (infant dose well below 1 mSv, little FDG in the milk; most of the infant's dose
+  comes from contact with the breast); as a precaution (ALARA) milk is pumped before the
+  injection and given by a third person for the next 4 h, and close contact is limited for
+  the first 12 h (:data:`BREASTFEEDING_PAUSE_H`, :data:`BREASTFEEDING_CONTACT_H`);
+- height (cm) with the weight gives the body-mass index (WHO: obesity from 30 kg/m²),
+  where counts per kg and image noise fall.
 
 Glucose is typed as French and European technologists write it: mmol/L, mg/dL or g/L,
 with a decimal comma or point ("5,4", "98", "1,10"). The card shows the consequence in
@@ -46,7 +63,10 @@ __all__ = [
     "parse_number",
     "parse_glucose_mmol_l",
     "parse_clock_min",
+    "parse_height_cm",
+    "body_mass_index",
     "uptake_between",
+    "injection_blocked",
     "check_preparation",
     "consequence_lines",
     "prep_text",
@@ -67,6 +87,20 @@ GLUCOSE_UNITS: dict[str, float] = {
 }
 #: What a glucose meter can read (mmol/L); outside, the value is a typing slip.
 GLUCOSE_RANGE_MMOL_L = (1.0, 40.0)
+#: Heights a card accepts (cm); outside, a typing slip.
+HEIGHT_RANGE_CM = (50.0, 250.0)
+#: WHO: a body-mass index of 30 kg/m² or more is obesity.
+BMI_OBESE_KG_M2 = 30.0
+#: Pregnancy answers: not asked yet, no, not excluded, yes.
+PREGNANCY = ("", "no", "possible", "yes")
+#: Diabetes medication choices of the card.
+DIABETES_MEDS = ("none", "metformin", "insulin_rapid", "insulin_short", "insulin_long",
+                 "insulin_pump")
+#: EANM 2015: least time (min) from the last insulin (or the pump switched off) to FDG.
+INSULIN_MIN_INTERVAL_MIN = {"insulin_rapid": 240, "insulin_short": 360, "insulin_pump": 240}
+#: ICRP 106/128: no interruption needed for F-18 FDG; precaution: 4 h pause, 12 h contact.
+BREASTFEEDING_PAUSE_H = 4
+BREASTFEEDING_CONTACT_H = 12
 
 #: Texts of the card: key → (fr, en, de).
 _TEXT: dict[str, tuple[str, str, str]] = {
@@ -174,6 +208,127 @@ _TEXT: dict[str, tuple[str, str, str]] = {
                       "Die Übung legt die Aufnahmezeit auf {u:.0f} min fest: das Protokoll "
                       "bleibt unverändert."),
     "uptake_now": ("Fixation : {u}", "Uptake: {u}", "Aufnahmezeit: {u}"),
+    "height": ("Taille (cm)", "Height (cm)", "Größe (cm)"),
+    "bad_height": ("Taille « {v} » : entrez des centimètres entre 50 et 250 (ex. 172).",
+                   "Height \"{v}\": enter centimetres between 50 and 250 (e.g. 172).",
+                   "Größe „{v}“: Zentimeter zwischen 50 und 250 eingeben (z. B. 172)."),
+    "bmi": ("IMC {bmi:.1f} kg/m² ({w:.0f} kg, {h:.0f} cm).",
+            "BMI {bmi:.1f} kg/m² ({w:.0f} kg, {h:.0f} cm).",
+            "BMI {bmi:.1f} kg/m² ({w:.0f} kg, {h:.0f} cm)."),
+    "bmi_obese": ("IMC {bmi:.1f} kg/m² ≥ 30 : moins de coups par kg, image plus bruitée à "
+                  "temps égal — allonger le temps par lit plutôt qu'augmenter l'activité.",
+                  "BMI {bmi:.1f} kg/m² ≥ 30: fewer counts per kg, a noisier image for the same "
+                  "time — lengthen the time per bed rather than raise the activity.",
+                  "BMI {bmi:.1f} kg/m² ≥ 30: weniger Zählereignisse pro kg, verrauschteres "
+                  "Bild bei gleicher Zeit — eher die Zeit pro Bett verlängern als die "
+                  "Aktivität erhöhen."),
+    "pregnancy": ("Grossesse", "Pregnancy", "Schwangerschaft"),
+    "preg_": ("— non demandée —", "— not asked —", "— nicht erfragt —"),
+    "preg_no": ("Non (exclue)", "No (excluded)", "Nein (ausgeschlossen)"),
+    "preg_possible": ("Non exclue", "Not excluded", "Nicht ausgeschlossen"),
+    "preg_yes": ("Oui", "Yes", "Ja"),
+    "justified": ("Justification confirmée par le médecin",
+                  "Justification confirmed by the physician",
+                  "Rechtfertigung vom Arzt bestätigt"),
+    "breastfeeding": ("Allaitement", "Breastfeeding", "Stillen"),
+    "diabetes": ("Traitement du diabète", "Diabetes medication", "Diabetesmedikation"),
+    "med_none": ("Aucun", "None", "Keine"),
+    "med_metformin": ("Metformine", "Metformin", "Metformin"),
+    "med_insulin_rapid": ("Insuline rapide (s.c.)", "Rapid-acting insulin (s.c.)",
+                          "Schnell wirksames Insulin (s.c.)"),
+    "med_insulin_short": ("Insuline ordinaire (s.c.)", "Short-acting insulin (s.c.)",
+                          "Normalinsulin (s.c.)"),
+    "med_insulin_long": ("Insuline intermédiaire ou lente aujourd'hui",
+                         "Intermediate- or long-acting insulin today",
+                         "Intermediär oder lang wirksames Insulin heute"),
+    "med_insulin_pump": ("Pompe à insuline", "Insulin pump", "Insulinpumpe"),
+    "insulin_at": ("Dernière insuline / arrêt pompe", "Last insulin / pump off",
+                   "Letztes Insulin / Pumpe aus"),
+    "preg_not_asked": ("Grossesse non renseignée : la demander à toute patiente en âge de "
+                       "procréer avant l'injection (directive 2013/59/Euratom, art. 62).",
+                       "Pregnancy not filled in: ask every woman of child-bearing age before "
+                       "the injection (Directive 2013/59/Euratom, art. 62).",
+                       "Schwangerschaft nicht eingetragen: jede Patientin im gebärfähigen Alter "
+                       "vor der Injektion fragen (Richtlinie 2013/59/Euratom, Art. 62)."),
+    "preg_yes_block": ("Grossesse : l'examen doit être justifié par le médecin nucléaire avant "
+                       "l'injection (CIPR 84, EANM 2015), activité la plus basse possible. "
+                       "Injection bloquée jusqu'à la confirmation.",
+                       "Pregnancy: the exam must be justified by the nuclear-medicine "
+                       "physician before the injection (ICRP 84, EANM 2015), lowest possible "
+                       "activity. Injection blocked until it is confirmed.",
+                       "Schwangerschaft: die Untersuchung muss vor der Injektion vom "
+                       "Nuklearmediziner gerechtfertigt werden (ICRP 84, EANM 2015), niedrigst "
+                       "mögliche Aktivität. Injektion gesperrt bis zur Bestätigung."),
+    "preg_possible_block": ("Grossesse non exclue : interroger la patiente ou faire un test "
+                            "(β-hCG) ; sinon le médecin doit justifier l'examen (CIPR 84, "
+                            "EANM 2015). Injection bloquée jusqu'à la confirmation.",
+                            "Pregnancy not excluded: ask the patient or test (β-hCG); "
+                            "otherwise the physician must justify the exam (ICRP 84, EANM "
+                            "2015). Injection blocked until it is confirmed.",
+                            "Schwangerschaft nicht ausgeschlossen: Patientin befragen oder "
+                            "testen (β-hCG); sonst muss der Arzt die Untersuchung "
+                            "rechtfertigen (ICRP 84, EANM 2015). Injektion gesperrt bis zur "
+                            "Bestätigung."),
+    "preg_justified": ("Grossesse : examen justifié par le médecin — activité la plus basse "
+                       "possible, hydratation et mictions fréquentes (dose à la vessie, "
+                       "proche de l'utérus).",
+                       "Pregnancy: exam justified by the physician — lowest possible activity, "
+                       "hydration and frequent voiding (bladder dose, next to the uterus).",
+                       "Schwangerschaft: Untersuchung vom Arzt gerechtfertigt — niedrigst "
+                       "mögliche Aktivität, Flüssigkeit und häufiges Wasserlassen "
+                       "(Blasendosis nahe dem Uterus)."),
+    "breastfeeding_advice": ("Allaitement : pas d'interruption nécessaire pour le FDG (CIPR "
+                             "106/128 : dose au nourrisson bien inférieure à 1 mSv). Par "
+                             "précaution : tirer le lait avant l'injection, le faire donner "
+                             "au biberon par un tiers pendant {pause} h, limiter le contact "
+                             "rapproché pendant {contact} h.",
+                             "Breastfeeding: no interruption needed for FDG (ICRP 106/128: "
+                             "infant dose well below 1 mSv). As a precaution: pump milk "
+                             "before the injection, have a third person bottle-feed it for "
+                             "{pause} h, limit close contact for {contact} h.",
+                             "Stillen: für FDG keine Unterbrechung nötig (ICRP 106/128: Dosis "
+                             "des Säuglings weit unter 1 mSv). Vorsorglich: Milch vor der "
+                             "Injektion abpumpen, {pause} h lang von einer dritten Person mit "
+                             "der Flasche füttern lassen, engen Kontakt {contact} h lang "
+                             "begrenzen."),
+    "metformin": ("Metformine : captation intestinale (côlon) du FDG augmentée ; l'arrêter "
+                  "48 h avant si l'abdomen est exploré (avis du médecin), sinon poursuivre "
+                  "(EANM 2015).",
+                  "Metformin: raised bowel (colon) FDG uptake; stop it 48 h before when the "
+                  "abdomen is of interest (physician's advice), otherwise continue (EANM "
+                  "2015).",
+                  "Metformin: erhöhte FDG-Aufnahme im Darm (Kolon); 48 h vorher absetzen, "
+                  "wenn das Abdomen untersucht wird (ärztlicher Rat), sonst weiter einnehmen "
+                  "(EANM 2015)."),
+    "insulin_long": ("Insuline intermédiaire ou lente le jour de l'examen : FDG non "
+                     "recommandé (EANM 2015, captation musculaire) — dernière dose la veille "
+                     "au soir, reprogrammer.",
+                     "Intermediate- or long-acting insulin on the day of the exam: FDG not "
+                     "recommended (EANM 2015, muscle uptake) — last dose the evening before, "
+                     "reschedule.",
+                     "Intermediär oder lang wirksames Insulin am Untersuchungstag: FDG nicht "
+                     "empfohlen (EANM 2015, Muskelaufnahme) — letzte Dosis am Vorabend, "
+                     "neu terminieren."),
+    "insulin_time_needed": ("{med} : indiquez l'heure de la dernière insuline (ou de l'arrêt "
+                            "de la pompe) ; le FDG vient au moins {h} h après (EANM 2015).",
+                            "{med}: give the time of the last insulin (or of the pump "
+                            "switched off); FDG comes at least {h} h after (EANM 2015).",
+                            "{med}: Uhrzeit des letzten Insulins (oder des Abschaltens der "
+                            "Pumpe) angeben; FDG frühestens {h} h danach (EANM 2015)."),
+    "insulin_too_close": ("{med} à {at} : injection du FDG {gap} après, moins des {h} h "
+                          "(EANM 2015) — l'insuline détourne le FDG vers les muscles et la "
+                          "graisse, SUV tumoral abaissé. Injecter à partir de {earliest}.",
+                          "{med} at {at}: FDG injection {gap} later, under the {h} h "
+                          "(EANM 2015) — insulin drives FDG into muscle and fat, tumour SUV "
+                          "lowered. Inject from {earliest}.",
+                          "{med} um {at}: FDG-Injektion {gap} danach, weniger als {h} h "
+                          "(EANM 2015) — Insulin lenkt FDG in Muskel und Fett, Tumor-SUV "
+                          "erniedrigt. Ab {earliest} injizieren."),
+    "insulin_ok": ("{med} à {at} : injection du FDG {gap} après (≥ {h} h, EANM 2015).",
+                   "{med} at {at}: FDG injection {gap} later (≥ {h} h, EANM 2015).",
+                   "{med} um {at}: FDG-Injektion {gap} danach (≥ {h} h, EANM 2015)."),
+    "inject_refused": ("Injection refusée : {why}", "Injection refused: {why}",
+                       "Injektion abgelehnt: {why}"),
 }
 
 
@@ -293,13 +448,59 @@ def uptake_between(injection_min: int, scan_start_min: int, as_typed: tuple[str,
     return u
 
 
+def parse_height_cm(text: Any) -> float:
+    """Height in cm (:data:`HEIGHT_RANGE_CM`); PrepInputError otherwise."""
+    try:
+        value = parse_number(text)
+    except ValueError:
+        raise PrepInputError("bad_height", v=str(text)[:40]) from None
+    lo, hi = HEIGHT_RANGE_CM
+    if not lo <= value <= hi:
+        raise PrepInputError("bad_height", v=str(text)[:40])
+    return value
+
+
+def body_mass_index(weight_kg: float, height_cm: float) -> float:
+    """BMI = weight / height² (kg/m²)."""
+    return weight_kg / (height_cm / 100.0) ** 2
+
+
+def _clock(minutes: float) -> str:
+    m = int(round(minutes)) % (24 * 60)
+    return f"{m // 60:02d}:{m % 60:02d}"
+
+
+def _gap(minutes: float) -> str:
+    m = int(round(minutes))
+    return f"{m // 60} h {m % 60:02d}"
+
+
 @dataclass(frozen=True)
 class Preparation:
-    """What the card holds (None: not entered yet)."""
+    """What the card holds (None or "": not entered yet).
+
+    ``pregnancy`` is one of :data:`PREGNANCY`; ``diabetes_med`` one of
+    :data:`DIABETES_MEDS`; clock times are minutes after midnight.
+    """
 
     fasting_h: float | None = None
     glucose_mmol_l: float | None = None
     uptake_min: float | None = None
+    height_cm: float | None = None
+    weight_kg: float | None = None
+    pregnancy: str = ""
+    justified: bool = False
+    breastfeeding: bool = False
+    diabetes_med: str = "none"
+    insulin_at_min: int | None = None
+    injection_min: int | None = None
+    can_be_pregnant: bool = True
+
+    def __post_init__(self) -> None:
+        if self.pregnancy not in PREGNANCY:
+            raise ValueError(f"pregnancy must be one of {PREGNANCY}")
+        if self.diabetes_med not in DIABETES_MEDS:
+            raise ValueError(f"diabetes_med must be one of {DIABETES_MEDS}")
 
 
 @dataclass(frozen=True)
@@ -308,15 +509,58 @@ class Finding:
 
     level: str
     key: str
-    values: tuple[tuple[str, float], ...] = ()
+    values: tuple[tuple[str, Any], ...] = ()
 
     def text(self, lang: str) -> str:
-        return prep_text(self.key, lang, **dict(self.values))
+        kw = dict(self.values)
+        if "med" in kw:  # a medication's name in the reader's language
+            kw["med"] = prep_text(f"med_{kw['med']}", lang)
+        return prep_text(self.key, lang, **kw)
+
+
+def injection_blocked(prep: Preparation) -> bool:
+    """A pregnancy declared or not excluded and no physician's justification yet."""
+    return prep.can_be_pregnant and prep.pregnancy in ("yes", "possible") and not prep.justified
+
+
+def _pregnancy_findings(prep: Preparation) -> list[Finding]:
+    if not prep.can_be_pregnant:
+        return []
+    out = []
+    if prep.pregnancy in ("yes", "possible"):
+        if prep.justified:
+            out.append(Finding("caution", "preg_justified"))
+        else:
+            out.append(Finding("out", f"preg_{prep.pregnancy}_block"))
+    if prep.breastfeeding:
+        out.append(Finding("caution", "breastfeeding_advice",
+                           (("pause", BREASTFEEDING_PAUSE_H), ("contact", BREASTFEEDING_CONTACT_H))))
+    return out
+
+
+def _diabetes_findings(prep: Preparation) -> list[Finding]:
+    med = prep.diabetes_med
+    if med == "metformin":
+        return [Finding("caution", "metformin")]
+    if med == "insulin_long":
+        return [Finding("out", "insulin_long")]
+    if med not in INSULIN_MIN_INTERVAL_MIN:
+        return []
+    need = INSULIN_MIN_INTERVAL_MIN[med]
+    if prep.insulin_at_min is None or prep.injection_min is None:
+        return [Finding("caution", "insulin_time_needed", (("med", med), ("h", need // 60)))]
+    gap = (prep.injection_min - prep.insulin_at_min) % (24 * 60)  # insulin the night before
+    values = (("med", med), ("at", _clock(prep.insulin_at_min)), ("gap", _gap(gap)),
+              ("h", need // 60))
+    if gap < need:
+        return [Finding("out", "insulin_too_close",
+                        (*values, ("earliest", _clock(prep.insulin_at_min + need))))]
+    return [Finding("caution", "insulin_ok", values)]
 
 
 def check_preparation(prep: Preparation) -> list[Finding]:
     """The EANM 2015 findings of a preparation (empty: within the guideline)."""
-    out: list[Finding] = []
+    out: list[Finding] = _pregnancy_findings(prep)
     if prep.fasting_h is not None:
         if prep.fasting_h < FASTING_MIN_H:
             out.append(Finding("out", "fasting_out", (("h", prep.fasting_h),)))
@@ -329,10 +573,15 @@ def check_preparation(prep: Preparation) -> list[Finding]:
             out.append(Finding("out", "glucose_out", values))
         elif g >= GLUCOSE_QUANT_MMOL_L:
             out.append(Finding("caution", "glucose_high", values))
+    out += _diabetes_findings(prep)
     u = prep.uptake_min
     lo, hi = EANM_UPTAKE_RANGE_MIN
     if u is not None and not lo <= u <= hi:
         out.append(Finding("out", "uptake_out", (("u", u),)))
+    if prep.height_cm is not None and prep.weight_kg is not None:
+        bmi = body_mass_index(prep.weight_kg, prep.height_cm)
+        if bmi >= BMI_OBESE_KG_M2:
+            out.append(Finding("caution", "bmi_obese", (("bmi", bmi),)))
     return out
 
 
@@ -377,6 +626,12 @@ class PrepCard:
                                layout=W.Layout(width="180px"), style={"description_width": "60px"})
         self.injection = W.Text(continuous_update=False, layout=box, style=style)
         self.scan_start = W.Text(continuous_update=False, layout=box, style=style)
+        self.height = W.Text(continuous_update=False, layout=box, style=style)
+        self.pregnancy = W.Dropdown(options=[("", "")], value="", layout=box, style=style)
+        self.justified = W.Checkbox(value=False, indent=False, layout=W.Layout(width="280px"))
+        self.breastfeeding = W.Checkbox(value=False, indent=False, layout=W.Layout(width="280px"))
+        self.diabetes = W.Dropdown(options=[("", "none")], value="none", layout=box, style=style)
+        self.insulin_at = W.Text(continuous_update=False, layout=box, style=style)
         self.check_button = W.Button(icon="check", layout=W.Layout(width="auto"))
         for w, cls in (
             (self.fasting, "merm-prep-fasting"),
@@ -384,6 +639,12 @@ class PrepCard:
             (self.unit, "merm-prep-glucose-unit"),
             (self.injection, "merm-prep-injection"),
             (self.scan_start, "merm-prep-scan-start"),
+            (self.height, "merm-prep-height"),
+            (self.pregnancy, "merm-prep-pregnancy"),
+            (self.justified, "merm-prep-justified"),
+            (self.breastfeeding, "merm-prep-breastfeeding"),
+            (self.diabetes, "merm-prep-diabetes"),
+            (self.insulin_at, "merm-prep-insulin-at"),
             (self.check_button, "merm-prep-check"),
         ):
             w.add_class(cls)
@@ -397,8 +658,13 @@ class PrepCard:
         self.findings: list[Finding] = []
         self._errors: list[PrepInputError] = []
         self._note = ""
-        for w in (self.fasting, self.glucose, self.unit, self.injection, self.scan_start):
-            w.observe(lambda _ch: self.check(), "value")
+        self._relabelling = False
+        self._patient_key = getattr(session.patient, "key", None)
+        for w in (self.fasting, self.glucose, self.unit, self.injection, self.scan_start,
+                  self.height, self.pregnancy, self.justified, self.breastfeeding,
+                  self.diabetes, self.insulin_at):
+            w.observe(lambda _ch: None if self._relabelling else self.check(), "value")
+        self.woman_box = W.VBox([self.pregnancy, self.justified, self.breastfeeding])
         self.check_button.on_click(lambda _b: self.check())
         self.widget = W.VBox(
             [
@@ -406,6 +672,7 @@ class PrepCard:
                 W.HBox([W.VBox([self.fasting, self.glucose]),
                         W.VBox([self.injection, self.scan_start])]),
                 W.HBox([self.unit, self.check_button]),
+                W.HBox([W.VBox([self.height, self.diabetes, self.insulin_at]), self.woman_box]),
                 self.errors,
                 self.status,
                 self.consequence,
@@ -413,6 +680,7 @@ class PrepCard:
         )
         self.widget.add_class("merm-prep")
         labels.on_switch(lambda lang: self.relabel())
+        session.on_change(self._on_session)
         self.relabel()
 
     # ------------------------------------------------------------------ texts
@@ -429,7 +697,74 @@ class PrepCard:
         self.fasting.placeholder = "6"
         self.glucose.placeholder = "5,4" if lang in ("fr", "de") else "5.4"
         self.check_button.description = prep_text("check", lang)
+        self.height.description = prep_text("height", lang)
+        self.height.placeholder = "170"
+        self.pregnancy.description = prep_text("pregnancy", lang)
+        self.justified.description = prep_text("justified", lang)
+        self.breastfeeding.description = prep_text("breastfeeding", lang)
+        self.diabetes.description = prep_text("diabetes", lang)
+        self.insulin_at.description = prep_text("insulin_at", lang)
+        self.insulin_at.placeholder = prep_text("clock_hint", lang)
+        self._relabelling = True  # new option labels, same values: no re-check
+        try:
+            for dd, prefix, values in ((self.pregnancy, "preg_", PREGNANCY),
+                                       (self.diabetes, "med_", DIABETES_MEDS)):
+                keep = dd.value
+                dd.options = [(prep_text(prefix + v, lang), v) for v in values]
+                dd.value = keep
+        finally:
+            self._relabelling = False
+        self.show_fields()
         self.render()
+
+    def _on_session(self, event: dict) -> None:
+        """A new patient (man or woman) or weight: the questions and the BMI follow."""
+        kind = event.get("type")
+        if kind == "patient":
+            key = getattr(self.session.patient, "key", None)
+            if key != self._patient_key:  # another patient: another preparation
+                self._patient_key = key
+                self.clear()
+            self.check()
+        elif kind == "param" and event.get("name") == "weight_kg":
+            self.check()
+
+    def clear(self) -> None:
+        """Empty every field (a new patient's preparation)."""
+        self._relabelling = True
+        try:
+            for w in (self.fasting, self.glucose, self.injection, self.scan_start, self.height,
+                      self.insulin_at):
+                w.value = ""
+            self.pregnancy.value, self.diabetes.value = "", "none"
+            self.justified.value = self.breastfeeding.value = False
+        finally:
+            self._relabelling = False
+
+    def can_be_pregnant(self) -> bool:
+        """Pregnancy and breastfeeding are asked of every patient but a man."""
+        patient = self.session.patient
+        return patient is None or getattr(patient, "sex", "F") != "M"
+
+    def show_fields(self) -> None:
+        """Show only the questions that apply: the woman's questions, the justification when a
+        pregnancy is possible, the insulin time for an insulin that has one."""
+        self.woman_box.layout.display = None if self.can_be_pregnant() else "none"
+        self.justified.layout.display = (
+            None if self.pregnancy.value in ("yes", "possible") else "none"
+        )
+        self.insulin_at.layout.display = (
+            None if self.diabetes.value in INSULIN_MIN_INTERVAL_MIN else "none"
+        )
+
+    def injection_refusal(self, lang: str) -> str | None:
+        """Why the injection must wait (a pregnancy without the physician's justification),
+        or None."""
+        self.check()
+        if not injection_blocked(self.prep):
+            return None
+        why = next(f.text(lang) for f in self.findings if f.key.endswith("_block"))
+        return prep_text("inject_refused", lang, why=why)
 
     def render(self) -> None:
         """Redraw the errors, findings and consequences in the current language."""
@@ -445,8 +780,14 @@ class PrepCard:
                 for f in self.findings
             )
             self.status.value = f"<ul class='merm-prep-warnings'>{items}</ul>"
-        elif None in (p.fasting_h, p.glucose_mmol_l, p.uptake_min):
-            self.status.value = f"<i>{html.escape(prep_text('incomplete', lang))}</i>"
+        elif None in (p.fasting_h, p.glucose_mmol_l, p.uptake_min) or (
+            p.can_be_pregnant and not p.pregnancy
+        ):
+            missing = [prep_text("incomplete", lang)] if None in (
+                p.fasting_h, p.glucose_mmol_l, p.uptake_min) else []
+            if p.can_be_pregnant and not p.pregnancy:
+                missing.append(prep_text("preg_not_asked", lang))
+            self.status.value = f"<i>{html.escape(' '.join(missing))}</i>"
         else:
             self.status.value = (
                 f"<span class='merm-prep-ok'>✓ {html.escape(prep_text('all_ok', lang))}</span>"
@@ -455,6 +796,9 @@ class PrepCard:
         tracer = getattr(self.session.protocol, "tracer", "F18-FDG")
         lines = [prep_text("uptake_now", lang, u=format_mmss(60.0 * u))]
         lines += consequence_lines(u, lang, tracer if tracer in TRACERS else "F18-FDG")
+        if p.height_cm is not None and p.weight_kg is not None:
+            lines.append(prep_text("bmi", lang, bmi=body_mass_index(p.weight_kg, p.height_cm),
+                                   w=p.weight_kg, h=p.height_cm))
         if self._note:
             lines.append(self._note_text(lang))
         self.consequence.value = "<br>".join(html.escape(x) for x in lines)
@@ -484,6 +828,12 @@ class PrepCard:
                 glucose = parse_glucose_mmol_l(self.glucose.value, self.unit.value)
             except PrepInputError as exc:
                 errors.append(exc)
+        height = None
+        if self.height.value.strip():
+            try:
+                height = parse_height_cm(self.height.value)
+            except PrepInputError as exc:
+                errors.append(exc)
         times = []
         for w, key in ((self.injection, "injection"), (self.scan_start, "scan_start")):
             if w.value.strip():
@@ -491,6 +841,15 @@ class PrepCard:
                     times.append(parse_clock_min(w.value, prep_text(key, lang)))
                 except PrepInputError as exc:
                     errors.append(exc)
+        clocks: dict[str, int | None] = {"injection": None, "insulin_at": None}
+        for w, key in ((self.injection, "injection"), (self.insulin_at, "insulin_at")):
+            if w.value.strip() and (key == "injection" or self.diabetes.value
+                                    in INSULIN_MIN_INTERVAL_MIN):
+                try:
+                    clocks[key] = parse_clock_min(w.value, prep_text(key, lang))
+                except PrepInputError as exc:
+                    if key == "insulin_at":  # the injection's error is already listed
+                        errors.append(exc)
         self._note = ""
         if len(times) == 2:
             try:
@@ -502,7 +861,20 @@ class PrepCard:
         if uptake is not None:
             self._apply_uptake(uptake)
         self._errors = errors
-        self.prep = Preparation(fasting, glucose, uptake)
+        self.show_fields()
+        woman = self.can_be_pregnant()
+        self.prep = Preparation(
+            fasting, glucose, uptake,
+            height_cm=height,
+            weight_kg=float(getattr(self.session.protocol, "weight_kg", 0.0)) or None,
+            pregnancy=self.pregnancy.value if woman else "",
+            justified=bool(self.justified.value) and woman,
+            breastfeeding=bool(self.breastfeeding.value) and woman,
+            diabetes_med=self.diabetes.value,
+            insulin_at_min=clocks["insulin_at"],
+            injection_min=clocks["injection"],
+            can_be_pregnant=woman,
+        )
         self.findings = check_preparation(self.prep)
         self.render()
         if self.on_findings is not None:

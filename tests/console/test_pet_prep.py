@@ -4,6 +4,7 @@ an independent ODE integration and the F-18 half-life), and bad input in three l
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,8 +17,10 @@ from simulator.console.pet_prep import (
     Preparation,
     PrepCard,
     PrepInputError,
+    body_mass_index,
     check_preparation,
     consequence_lines,
+    injection_blocked,
     parse_clock_min,
     parse_glucose_mmol_l,
 )
@@ -165,6 +168,7 @@ def test_card_warns_and_sets_the_uptake(card: PrepCard) -> None:
 
 
 def test_card_all_within_guideline(card: PrepCard) -> None:
+    card.pregnancy.value = "no"
     card.fasting.value = "6"
     card.unit.value = "mg/dL"
     card.glucose.value = "95"
@@ -205,3 +209,136 @@ def test_all_texts_exist_in_three_languages() -> None:
         assert len(texts) == 3 and all(t.strip() for t in texts), key
         assert len(set(texts)) > 1 or key == "clock_hint", key  # not left untranslated
     assert math.isfinite(MG_DL_PER_MMOL_L)
+
+
+# --------------------------------------------------------------------------- diabetes, pregnancy
+def _clock(text: str) -> int:
+    h, m = text.split(":")
+    return 60 * int(h) + int(m)
+
+
+@pytest.mark.parametrize(
+    ("med", "insulin", "injection", "level", "earliest"),
+    [
+        # EANM 2015: FDG ≥ 4 h after rapid-acting, ≥ 6 h after short-acting insulin, ≥ 4 h after
+        # the pump is switched off
+        ("insulin_rapid", "07:00", "09:30", "out", "11:00"),
+        ("insulin_rapid", "07:00", "11:00", "caution", None),
+        ("insulin_short", "07:00", "12:00", "out", "13:00"),
+        ("insulin_short", "07:00", "13:15", "caution", None),
+        ("insulin_pump", "08:10", "11:00", "out", "12:10"),
+        ("insulin_rapid", "22:00", "08:00", "caution", None),  # the evening before: 10 h
+    ],
+)
+def test_insulin_timing_against_the_injection(
+    med: str, insulin: str, injection: str, level: str, earliest: str | None
+) -> None:
+    prep = Preparation(diabetes_med=med, insulin_at_min=_clock(insulin),
+                       injection_min=_clock(injection), pregnancy="no")
+    (f,) = check_preparation(prep)
+    assert f.level == level
+    if earliest is not None:
+        assert f.key == "insulin_too_close" and earliest in f.text("en")
+        need_h = {"insulin_rapid": 4, "insulin_short": 6, "insulin_pump": 4}[med]
+        gap = (_clock(injection) - _clock(insulin)) % 1440
+        assert gap < need_h * 60 and f"under the {need_h} h" in f.text("en")
+        assert "Insuline" in f.text("fr") or "Pompe" in f.text("fr")
+    else:
+        assert f.key == "insulin_ok"
+
+
+def test_long_acting_insulin_and_metformin() -> None:
+    (f,) = check_preparation(Preparation(diabetes_med="insulin_long"))
+    assert f.level == "out" and "evening before" in f.text("en") and "Vorabend" in f.text("de")
+    (f,) = check_preparation(Preparation(diabetes_med="metformin"))
+    assert f.level == "caution" and "48 h" in f.text("fr") and "colon" in f.text("en")
+    (f,) = check_preparation(Preparation(diabetes_med="insulin_rapid"))  # no time given
+    assert f.key == "insulin_time_needed" and "4 h" in f.text("en")
+
+
+def test_pregnancy_blocks_the_injection_until_justified() -> None:
+    for answer in ("yes", "possible"):
+        prep = Preparation(pregnancy=answer)
+        assert injection_blocked(prep)
+        (f,) = check_preparation(prep)
+        assert f.level == "out" and "blocked" in f.text("en") and "bloquée" in f.text("fr")
+        justified = dataclasses.replace(prep, justified=True)
+        assert not injection_blocked(justified)
+        assert [g.key for g in check_preparation(justified)] == ["preg_justified"]
+    assert not injection_blocked(Preparation(pregnancy="no"))
+    assert not injection_blocked(Preparation(pregnancy="yes", can_be_pregnant=False))
+    with pytest.raises(ValueError):
+        Preparation(pregnancy="maybe")
+
+
+def test_breastfeeding_advice_in_three_languages() -> None:
+    (f,) = check_preparation(Preparation(pregnancy="no", breastfeeding=True))
+    assert f.level == "caution"
+    for lang, words in (("fr", "tirer le lait"), ("en", "pump milk"), ("de", "abpumpen")):
+        text = f.text(lang)
+        assert words in text and "4 h" in text and "12 h" in text
+        assert ("CIPR" if lang == "fr" else "ICRP") in text
+
+
+def test_bmi_is_weight_over_height_squared() -> None:
+    assert body_mass_index(100.0, 170.0) == pytest.approx(100 / 1.7**2)
+    (f,) = check_preparation(Preparation(pregnancy="no", height_cm=170.0, weight_kg=100.0))
+    assert f.key == "bmi_obese" and "34,6" in f.text("fr")
+    assert check_preparation(Preparation(pregnancy="no", height_cm=180.0, weight_kg=70.0)) == []
+
+
+def test_card_pregnancy_refuses_the_injection_until_confirmed(card: PrepCard) -> None:
+    assert card.justified.layout.display == "none"
+    card.pregnancy.value = "yes"
+    assert card.justified.layout.display is None
+    refusal = card.injection_refusal("fr")
+    assert refusal is not None and "Injection refusée" in refusal and "médecin" in refusal
+    assert "merm-prep-out" in card.status.value
+    card.justified.value = True
+    assert card.injection_refusal("fr") is None
+    card.L.switch("de")
+    assert card.pregnancy.value == "yes" and "Rechtfertigung" in card.justified.description
+    assert dict((v, k) for k, v in card.pregnancy.options)["yes"] == "Ja"
+
+
+def test_card_insulin_and_height(card: PrepCard) -> None:
+    card.pregnancy.value = "no"
+    assert card.insulin_at.layout.display == "none"
+    card.diabetes.value = "insulin_rapid"
+    assert card.insulin_at.layout.display is None
+    card.insulin_at.value = "7h00"
+    card.injection.value = "09:00"
+    assert "insulin_too_close" in {f.key for f in card.findings}
+    assert "11:00" in card.status.value
+    card.insulin_at.value = "7h61"
+    assert "HH:MM" in card.errors.value
+    card.height.value = "abc"
+    assert "Taille « abc »" in card.errors.value
+    card.height.value = "172"
+    assert "IMC" in card.consequence.value and "172 cm" in card.consequence.value
+
+
+def test_a_man_is_not_asked_about_pregnancy(card: PrepCard) -> None:
+    from simulator.console.patient import SCENARIOS
+
+    man = next(p for p in SCENARIOS.values() if p.sex == "M")
+    card.pregnancy.value = "yes"
+    card.session.set_patient(man)
+    assert card.woman_box.layout.display == "none"
+    assert card.pregnancy.value == ""  # a new patient: a new preparation
+    assert card.injection_refusal("en") is None and not card.prep.pregnancy
+
+
+def test_the_console_waits_for_the_justification_to_inject(monkeypatch) -> None:  # noqa: ANN001
+    from simulator.console.pet_console import PETConsole
+
+    monkeypatch.delenv("MERM_WORKLIST", raising=False)
+    monkeypatch.delenv("MERM_PACS", raising=False)
+    c = PETConsole(lang="en")
+    c.prep.pregnancy.value = "possible"
+    c.do_inject()
+    assert not c.activity_lock.locked and not c.inject.disabled
+    assert "Injection refused" in c.shell.message.value and "β-hCG" in c.shell.message.value
+    c.prep.justified.value = True
+    c.do_inject()
+    assert c.activity_lock.locked
