@@ -137,7 +137,7 @@ class MRBackend:
     def default_geometry(self, protocol: Any, anatomy: Any) -> Any:
         """The stack centred on the body (as ``scan`` does without a geometry)."""
         if anatomy is not None:
-            from simulator.mr.geometry import default_geometry
+            from simulator.mr.planning import default_geometry
 
             return default_geometry(anatomy, protocol)
         return self.mr.Geometry(

@@ -5,72 +5,46 @@ the same pipeline as any series). The planned slices are drawn as lines where th
 scout (:meth:`Localizer.stack_lines`, the geometry ``scan`` will use, oblique included) and
 the FOV box (read × phase) on the scout parallel to the slices. Clicking a scout moves the
 stack centre to that point; the wheel angles the stack; sliders do both numerically. A
-banner warns when the phase FOV is smaller than the body along the phase direction
-(wrap-around expected).
+banner warns when part of the imaged body lies outside the phase FOV (wrap-around expected):
+the measure of :func:`simulator.mr.planning.wrap_estimate`, on the stack as planned (centre,
+angle, slices), the same as the scan's own warning and the exercises' ``wrap``.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import ipywidgets as W
 import numpy as np
-from numpy.typing import NDArray
 from PIL import Image, ImageDraw
 
 from simulator.console import _render
 from simulator.console.i18n import Labels
+from simulator.mr import planning
 
-__all__ = ["VIEWS", "body_extent_mm", "wrap_risk", "draw_view", "click_to_centre", "Planning"]
+__all__ = ["VIEWS", "draw_view", "click_to_centre", "wrap_banner", "Planning"]
 
 #: Scout planes, in display order.
 VIEWS = ("axial", "coronal", "sagittal")
-_PHASE_AXIS = {"RL": 0, "AP": 1, "HF": 2}
-_PHASE_VEC = {"RL": (1.0, 0.0, 0.0), "AP": (0.0, 1.0, 0.0), "HF": (0.0, 0.0, 1.0)}
 SIZE = 215
 
 
-@functools.lru_cache(maxsize=8)
-def _extent_cached(
-    key: int, labels_id: int, shape: tuple[int, ...], voxel: tuple[float, ...], anat: Any
-) -> tuple[float, float, float]:
-    body = anat.labels > 0
-    out = []
-    for axis_xyz in range(3):
-        arr_axis = 2 - axis_xyz
-        other = tuple(a for a in range(3) if a != arr_axis)
-        idx = np.flatnonzero(body.any(axis=other))
-        out.append(float((idx[-1] - idx[0] + 1) * voxel[arr_axis]) if idx.size else 0.0)
-    return tuple(out)  # type: ignore[return-value]
-
-
-def body_extent_mm(anat: Any) -> tuple[float, float, float]:
-    """Extent of the body (non-air labels) along x, y, z in mm."""
-    return _extent_cached(id(anat), id(anat.labels), anat.labels.shape, tuple(anat.voxel_mm), anat)
-
-
-def wrap_risk(anat: Any, protocol: Any) -> tuple[float, float]:
-    """(phase FOV mm, body extent along the phase direction mm); wrap when the first is smaller."""
-    phase_fov = float(
-        getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
-    )
-    return phase_fov, body_extent_mm(anat)[_PHASE_AXIS[protocol.phase_dir]]
-
-
-def _plane_frame(loc: Any, view: str) -> tuple[NDArray[np.float64], NDArray[np.float64], int, int]:
-    """(first-pixel position, plane normal, rows, cols) of a scout."""
-    s = loc._get(view)
-    iop = np.asarray(s.orientation_cosines, float)
-    normal = np.cross(iop[:3], iop[3:])
-    rows, cols = s.images.shape[1:]
-    return np.asarray(s.slice_positions_mm[0], float), normal / np.linalg.norm(normal), rows, cols
+def wrap_banner(anatomy: Any, protocol: Any, geometry: Any, labels: Labels) -> str:
+    """HTML of the wrap-around banner under the scouts: the measure of
+    :func:`simulator.mr.planning.wrap_estimate` (the stack's centre, angles and slices, as the
+    scan folds it), empty when the protocol cannot be planned (the card says why)."""
+    try:
+        w = planning.wrap_estimate(anatomy, protocol, geometry)
+    except ValueError:
+        return ""
+    if w.wraps:
+        text = labels.t("wrap_warn", fov=w.phase_fov_mm, body=w.body_mm)
+        return f"<b style='color:#c62828'>⚠ {text}</b>"
+    return f"<span style='color:#2e7d32'>{labels.t('no_wrap')}</span>"
 
 
 def draw_view(loc: Any, view: str, geometry: Any, protocol: Any, size: int = SIZE) -> Image.Image:
     """One scout with the planned slices (lines) and, when parallel to them, the FOV box."""
-    from simulator.mr.geometry import plane_axes
-
     scout = loc.image(view)
     c, w = _render.auto_window(scout)
     img = Image.fromarray(_render.to_rgb(_render.apply_window(scout, c, w * 1.2)))
@@ -80,8 +54,9 @@ def draw_view(loc: Any, view: str, geometry: Any, protocol: Any, size: int = SIZ
     draw = ImageDraw.Draw(img)
     try:
         lines = loc.stack_lines(view, protocol, geometry)
+        corners = planning.fov_corners_mm(protocol, geometry)
     except ValueError:  # a protocol the planner refuses (the card already says why)
-        lines = []
+        lines, corners = [], None
     drawn = [ln for ln in lines if ln is not None]
     for k, ((r0, c0), (r1, c1)) in enumerate(drawn):
         colour = (255, 210, 0) if k in (0, len(drawn) - 1) else (0, 200, 255)
@@ -90,23 +65,12 @@ def draw_view(loc: Any, view: str, geometry: Any, protocol: Any, size: int = SIZ
             fill=colour,
             width=1,
         )
-    row_dir, col_dir, normal = plane_axes(geometry)
-    _first, plane_n, _r, _c = _plane_frame(loc, view)
-    if abs(float(normal @ plane_n)) > 0.7:  # the scout is (nearly) parallel to the slices
-        phase = np.asarray(_PHASE_VEC[protocol.phase_dir])
-        phase_fov = float(
-            getattr(protocol, "phase_fov_mm", protocol.fov_mm * protocol.phase_fov_pct / 100.0)
-        )
-        hr = (phase_fov if abs(row_dir @ phase) > 0.5 else protocol.fov_mm) / 2
-        hc = (phase_fov if abs(col_dir @ phase) > 0.5 else protocol.fov_mm) / 2
-        centre = np.asarray(geometry.center_mm, float)
-        corners = [
-            centre + a * hr * row_dir + b * hc * col_dir
-            for a, b in ((-1, -1), (1, -1), (1, 1), (-1, 1))
-        ]
+    normal = planning.plane_axes(geometry)[2]
+    if corners is not None and abs(float(normal @ loc.normal(view))) > 0.7:
+        # the scout is (nearly) parallel to the slices: the FOV box (phase × read)
         pts = []
         for p in corners:
-            r, cc = loc.to_pixel(view, tuple(p))
+            r, cc = loc.to_pixel(view, (float(p[0]), float(p[1]), float(p[2])))
             pts.append(((cc + 0.5) * sx, (r + 0.5) * sy))
         draw.polygon(pts, outline=(255, 80, 80), width=2)
     _render.draw_text(img, (4, 2), view, size=12)
@@ -119,7 +83,8 @@ def click_to_centre(
     """New stack centre for a click at (x, y) px on ``view``: the clicked point, keeping the
     centre's offset along the scout's normal (a click on the sagittal scout does not move
     the stack left or right)."""
-    _first, n, rows, cols = _plane_frame(loc, view)
+    n = loc.normal(view)
+    rows, cols = loc.shape(view)
     p = np.asarray(loc.to_mm(view, y / size * rows - 0.5, x / size * cols - 0.5))
     c = np.asarray(centre_mm, float)
     new = p + float((c - p) @ n) * n
@@ -137,6 +102,8 @@ class Planning:
             im = W.Image(format="png", layout=W.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
             im.add_class(f"merm-localizer-{view}")
             self.images[view] = im
+        self._name_views()  # an accessible name (title) for each scout, in the language
+        labels.on_switch(lambda lang: self._name_views())
         self.cx = labels(W.FloatSlider(min=-150, max=150, step=1), "center_x")
         self.cy = labels(W.FloatSlider(min=-150, max=150, step=1), "center_y")
         self.cz = labels(W.FloatSlider(min=-200, max=200, step=1), "center_z")
@@ -169,6 +136,10 @@ class Planning:
         labels.on_switch(lambda lang: self.refresh())
         self._loc_key: Any = None
         self._loc: Any = None
+
+    def _name_views(self) -> None:
+        for view, im in self.images.items():
+            im.tooltip = self.L.t("localizer_name", plane=self.L.t(view))
 
     def _localizer(self) -> Any:
         """The scout of the current anatomy (acquired once per anatomy, ~0.2 s)."""
@@ -227,10 +198,4 @@ class Planning:
             self.angle.value = a if np.isscalar(a) else a[0]
         finally:
             self._syncing = False
-        fov, body = wrap_risk(s.anatomy, s.protocol)
-        if fov < body:
-            self.wrap.value = (
-                f"<b style='color:#c62828'>⚠ {self.L.t('wrap_warn', fov=fov, body=body)}</b>"
-            )
-        else:
-            self.wrap.value = f"<span style='color:#2e7d32'>{self.L.t('no_wrap')}</span>"
+        self.wrap.value = wrap_banner(s.anatomy, s.protocol, s.geometry, self.L)

@@ -62,11 +62,17 @@ class Context:
             self.geometry = _protocol.make_geometry(self.exercise, None, self.protocol)
         return self.geometry
 
+    def anatomy(self) -> Any:
+        """The exercise's MR anatomy (loaded once per process: ``load_anatomy`` caches it)."""
+        import simulator.mr as mr
+
+        return mr.load_anatomy(self.exercise.anatomy, pathology=self.exercise.pathology)
+
     def _mr_scan(self, protocol: Any) -> Any:
         import simulator.mr as mr
 
         ex = self.exercise
-        anat = mr.load_anatomy(ex.anatomy, pathology=ex.pathology)
+        anat = self.anatomy()
         geo = self.geo()
         kwargs: dict[str, Any] = {"rng": np.random.default_rng(ex.seed)}
         if ex.grade_slices:
@@ -169,10 +175,9 @@ def _body(ctx: Context) -> np.ndarray:
 
 
 def _wrap(ctx: Context) -> bool:
-    from simulator.exercises._geomeasure import WRAP_FRACTION, wrap_fraction
+    from simulator.mr.planning import wrap_estimate
 
-    ex = ctx.exercise
-    return wrap_fraction(ex.anatomy, ex.pathology, ctx.protocol, ctx.geo()) > WRAP_FRACTION
+    return wrap_estimate(ctx.anatomy(), ctx.protocol, ctx.geo()).wraps
 
 
 def _mr(metric: str, obj: Any, ctx: Context) -> Any:
@@ -200,10 +205,9 @@ def _mr(metric: str, obj: Any, ctx: Context) -> Any:
     if metric == "wrap":
         return _wrap(ctx)
     if metric == "coverage":
-        from simulator.exercises._geomeasure import coverage_fraction
+        from simulator.mr.planning import coverage_share
 
-        ex = ctx.exercise
-        return coverage_fraction(ex.anatomy, ex.pathology, obj.args["structure"], p, ctx.geo())
+        return coverage_share(ctx.anatomy(), obj.args["structure"], p, ctx.geo())
     s = ctx.series()
     if metric == "snr":
         tissue = obj.args.get("tissue")

@@ -103,7 +103,7 @@ def make_geometry(exercise: Any, geometry: Mapping[str, Any] | None = None,
     if "orientation" not in merged and hasattr(proto, "orientation"):
         merged["orientation"] = proto.orientation
     if "center_mm" not in merged:
-        from simulator.mr.geometry import default_geometry
+        from simulator.mr.planning import default_geometry
 
         anat = mod.load_anatomy(exercise.anatomy, pathology=exercise.pathology)
         merged["center_mm"] = default_geometry(anat, proto).center_mm

@@ -201,7 +201,7 @@ def _setup_errors(ex: Exercise, key: str, setup: Setup, fields: set[str],
         proto = _protocol.apply_overrides(base, own)
         mod.check_protocol(proto)
         if ex.modality == "mr":
-            from simulator.mr.geometry import plan_slices
+            from simulator.mr.planning import plan_slices
 
             plan_slices(proto, _protocol.make_geometry(ex, setup.geometry if key != "start" else None, proto))
     except ParameterError as exc:

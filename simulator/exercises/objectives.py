@@ -16,7 +16,8 @@ Measurements use what only a simulator has: the noiseless image of the same acqu
   makes, free of noise).
 * ``wrap``: body signal folded over by a phase FOV smaller than the body: the share of the
   imaged body (anatomy labels in the planned slabs) outside the phase FOV is above
-  ``WRAP_FRACTION`` (exact for the plan; see :mod:`simulator.exercises._geomeasure`).
+  ``WRAP_WARN_SHARE`` (the plan of the scan itself; see :mod:`simulator.mr.planning`, whose
+  measure the console's banner and the scan's warning share).
 * ``motion``: ghosting along phase: NRMSE of the noiseless image against the noiseless
   image of the same protocol acquired without motion, above :data:`MOTION_NRMSE`.
 * ``gibbs``: truncation ringing. Its overshoot (~9 %) is the same at every matrix; what

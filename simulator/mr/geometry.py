@@ -34,12 +34,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.mr._fft import rfft_fft
+from simulator.mr._planes import PHASE_VECTORS, check_phase_dir
 from simulator.mr.anatomy import Anatomy
-from simulator.mr.planning import check_phase_dir
 from simulator.mr.protocol import Geometry, MRProtocol
 
-__all__ = ["SlicePlan", "plan_slices", "plane_axes", "object_kspace", "ObjectK", "OVERSAMPLE",
-           "default_geometry", "wrap_share", "clear_cache"]
+# The stack's placement (plan_slices, plane_axes, default_geometry) is exported by
+# simulator.mr.planning, the one home of the planning rules; this module is the physics under it.
+__all__ = ["object_kspace", "ObjectK", "OVERSAMPLE", "clear_cache", "set_cache_budget_bytes"]
 
 #: Fine-grid oversampling of the image pixel (each image pixel is OVERSAMPLE² fine samples).
 OVERSAMPLE = 2
@@ -51,7 +52,6 @@ _BASE = {
     "sagittal": ((0.0, 1.0, 0.0), (0.0, 0.0, -1.0)),
     "coronal": ((1.0, 0.0, 0.0), (0.0, 0.0, -1.0)),
 }
-_PHASE_VEC = {"AP": (0.0, 1.0, 0.0), "RL": (1.0, 0.0, 0.0), "HF": (0.0, 0.0, 1.0)}
 
 
 def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:
@@ -167,7 +167,7 @@ def plan_slices(protocol: MRProtocol, geometry: Geometry) -> SlicePlan:
     check_phase_dir(geometry.orientation, protocol.phase_dir)
     row, col, normal = plane_axes(geometry)
     base_row, base_col = _BASE[geometry.orientation]
-    pv = np.array(_PHASE_VEC[protocol.phase_dir])
+    pv = np.array(PHASE_VECTORS[protocol.phase_dir])
     vertical = abs(np.dot(pv, base_col)) > abs(np.dot(pv, base_row))
     n_p, n_r = protocol.phase_lines, protocol.matrix_read
     n_enc = protocol.phase_lines_encoded
@@ -273,34 +273,6 @@ def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.fl
     half = float(np.max(np.abs(corners @ u_p))) + 2.0
     n = 2 * math.ceil(half / fov_p - 0.5) + 1
     return int(min(max(n, 1), MAX_EXTENSION))
-
-
-@functools.lru_cache(maxsize=8)
-def _body_points(anatomy: Anatomy, stride: int = 3) -> NDArray[np.float32]:
-    """Patient positions (x, y, z) of non-air voxels on a coarse grid (every ``stride``)."""
-    sub = anatomy.labels[::stride, ::stride, ::stride]
-    k, j, i = np.nonzero(sub)
-    dz, dy, dx = anatomy.voxel_mm
-    ox, oy, oz = anatomy.origin_mm
-    pts = np.stack([ox + i * stride * dx, oy + j * stride * dy, oz + k * stride * dz], axis=1)
-    return pts.astype(np.float32)
-
-
-def wrap_share(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry) -> float:
-    """Share of the body inside the slice stack and the read FOV that lies outside the
-    encoded phase FOV (a fast estimate on a 3 mm grid; above zero, it wraps)."""
-    plan = plan_slices(protocol, geometry)
-    pts = _body_points(anatomy)
-    if pts.size == 0:
-        return 0.0
-    rel = pts - plan.centers_mm.mean(axis=0).astype(np.float32)
-    span = (protocol.slices - 1) * (protocol.slice_mm + protocol.gap_mm) + protocol.slice_mm
-    keep = (np.abs(rel @ plan.normal.astype(np.float32)) <= span / 2) & (
-        np.abs(rel @ plan.u_read.astype(np.float32)) <= plan.n_read * plan.d_read_mm / 2)
-    if not keep.any():
-        return 0.0
-    phase = np.abs(rel[keep] @ plan.u_phase.astype(np.float32))
-    return float(np.mean(phase > plan.n_phase * plan.d_phase_mm / 2))
 
 
 def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.errors import ParameterError
+from simulator.mr._planes import IN_PLANE_PHASE_DIRS
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.geometry import _body_box, default_geometry, plan_slices
 from simulator.mr.protocol import Geometry, MRProtocol
@@ -24,7 +25,6 @@ from simulator.mr.scan import MRSeries, scan
 __all__ = ["Localizer", "localizer", "localizer_protocol", "PLANES"]
 
 PLANES: tuple[str, str, str] = ("axial", "sagittal", "coronal")
-_PHASE = {"axial": "RL", "sagittal": "AP", "coronal": "RL"}
 _BODY_PART = {"brain": "head", "knee": "knee", "spine": "spine"}
 
 
@@ -58,6 +58,17 @@ class Localizer:
     def image(self, plane: str) -> NDArray[np.float32]:
         """Magnitude image (rows, cols) of ``plane``."""
         return self._get(plane).images[0]
+
+    def shape(self, plane: str) -> tuple[int, int]:
+        """(rows, cols) of the ``plane`` image."""
+        rows, cols = self._get(plane).images.shape[1:]
+        return int(rows), int(cols)
+
+    def normal(self, plane: str) -> NDArray[np.float64]:
+        """Unit normal (x, y, z) of the ``plane`` image."""
+        iop = np.asarray(self._get(plane).orientation_cosines, dtype=np.float64)
+        n = np.cross(iop[:3], iop[3:])
+        return n / np.linalg.norm(n)
 
     def _frame(self, plane: str) -> tuple[NDArray[np.float64], NDArray[np.float64],
                                           NDArray[np.float64], tuple[float, float]]:
@@ -140,6 +151,6 @@ def localizer(anatomy: Anatomy, rng: np.random.Generator | int | None = None) ->
         rng = np.random.default_rng(int(rng))
     out = []
     for plane in PLANES:
-        p = dataclasses.replace(base, orientation=plane, phase_dir=_PHASE[plane])
+        p = dataclasses.replace(base, orientation=plane, phase_dir=IN_PLANE_PHASE_DIRS[plane][0])
         out.append(scan(anatomy, p, Geometry(orientation=plane, center_mm=centre), rng=rng))
     return Localizer((out[0], out[1], out[2]))

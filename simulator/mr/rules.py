@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import ParameterError
-from simulator.mr.planning import check_phase_dir
+from simulator.mr.planning import WRAP_WARN_SHARE, check_phase_dir, default_geometry, wrap_share
 from simulator.mr.protocol import MRProtocol
 
 __all__ = ["MRDerived", "derive", "check_protocol", "timing", "Timing",
@@ -48,8 +48,6 @@ RF_INV_MS = 8.0      # adiabatic inversion (IR)
 T_ENC_MS = 1.0       # phase-encoding / prephasing gradient
 T_SPOIL_MS = 2.0     # spoiler and slice rewinders
 MAX_CONCATENATIONS = 4
-#: Share of the body outside the phase FOV above which wrap-around is announced.
-WRAP_WARN_SHARE = 0.002
 
 
 @dataclass(frozen=True)
@@ -351,8 +349,6 @@ def check_protocol(p: MRProtocol, anatomy: Any = None,
     if p.parallel_r > 1 and p.parallel_r >= p.coils // 2:
         warnings.append(f"R = {p.parallel_r} with {p.coils} channels: strong g-factor noise")
     if anatomy is not None:
-        from simulator.mr.geometry import default_geometry, wrap_share
-
         geo = geometry if geometry is not None else default_geometry(anatomy, p)
         share = wrap_share(anatomy, p, geo)
         if share > WRAP_WARN_SHARE:

@@ -2,7 +2,7 @@
 
 The pipeline per slice: cached tissue k-space for the slice geometry
 (:func:`~simulator.mr.geometry.object_kspace`), contrast weights, coils, fold, noise and
-undersampling (:func:`~simulator.mr.acquisition.slice_kspace`), then SENSE or coil combination
+undersampling (:class:`~simulator.mr.operators.EncodingOperator`), then SENSE or coil combination
 and partial Fourier (:func:`~simulator.mr.recon.reconstruct`) and magnitude. Geometry-only
 steps are cached, so a rescan after a TR/TE change costs a weighted sum, one small inverse FFT
 per slice, the coils, their noise and one coil combination (a fully sampled acquisition

@@ -10,7 +10,7 @@ import pytest
 
 from simulator.console.i18n import STRINGS, Labels, detect_lang, tr
 from simulator.console.patient import QUESTIONS, SCENARIOS, screen
-from simulator.console.planning import SIZE, click_to_centre, draw_view, wrap_risk
+from simulator.console.planning import SIZE, click_to_centre, draw_view, wrap_banner
 from simulator.console.queue import ProtocolQueue
 
 
@@ -104,16 +104,41 @@ def _preset():  # noqa: ANN202
     return preset("brain", "t1_se")
 
 
-def test_wrap_risk_grows_as_phase_fov_shrinks() -> None:
+def test_wrap_banner_grows_as_phase_fov_shrinks() -> None:
     from simulator.mr import load_anatomy, preset
+    from simulator.mr.planning import default_geometry
 
     anat = load_anatomy("brain")
     p = preset("brain", "t1_se")
-    fov, body = wrap_risk(anat, p)
-    assert fov >= body  # the preset does not wrap
-    small = dataclasses.replace(p, fov_mm=120.0)
-    fov2, body2 = wrap_risk(anat, small)
-    assert body2 == body and fov2 < body
+    geo = default_geometry(anat, p)
+    for lang in ("fr", "en", "de"):
+        assert "⚠" not in wrap_banner(anat, p, geo, Labels(lang))  # the preset does not wrap
+        small = wrap_banner(anat, dataclasses.replace(p, fov_mm=120.0), geo, Labels(lang))
+        assert "⚠" in small and "120" in small  # the phase FOV it says is the one set
+
+
+@pytest.mark.parametrize(
+    ("move_mm", "angle_deg"), [(0.0, 0.0), (20.0, 0.0), (0.0, 30.0)], ids=["centred", "off-centre", "oblique"]
+)
+def test_wrap_banner_follows_the_stack_as_the_scan_folds_it(move_mm: float, angle_deg: float) -> None:
+    # An axial brain stack, phase AP, phase FOV 230 mm: the head is about 207 mm long, so the
+    # old banner (a bounding box of the body against the phase FOV, blind to the stack's
+    # centre and angle) said "no wrap" for all three. Moved 20 mm forward or tilted 30°,
+    # the back of the head leaves the phase FOV and folds: the banner must say so whenever
+    # the scan itself (its k-space grid folded slice by slice, SeriesMetrics.wrap_share)
+    # reports wrap, and only then.
+    from simulator.mr import Geometry, load_anatomy, preset, scan
+    from simulator.mr.planning import WRAP_WARN_SHARE, default_geometry
+
+    anat = load_anatomy("brain")
+    p = dataclasses.replace(preset("brain", "t1_se"), phase_dir="AP", matrix_read=128, matrix_phase=128)
+    centre = default_geometry(anat, p).center_mm
+    geo = Geometry(
+        orientation="axial", center_mm=(centre[0], centre[1] + move_mm, centre[2]), angle_deg=angle_deg
+    )
+    scanned = scan(anat, p, geo, rng=None).metrics["wrap_share"] > WRAP_WARN_SHARE
+    assert scanned == (move_mm > 0 or angle_deg > 0)  # the case is what its name says
+    assert ("⚠" in wrap_banner(anat, p, geo, Labels("en"))) == scanned
 
 
 def test_param_card_refuses_and_keeps_previous() -> None:
