@@ -194,7 +194,8 @@ def _meniscal_tear(cv: _Canvas, seed: int | None) -> None:
     dist = ((z - (c[2] - 3.0)) - slope * (y - (c[1] + y0))) / np.hypot(1.0, slope)
     plane = np.abs(dist) <= 0.8
     cleft = plane & (np.abs(x - c[0]) <= 8.0) & (y > c[1] + y0 - 3.0) & (y < c[1] + 6.5)
-    cv.paint(sl, cleft, "synovial_fluid", ("meniscus",))
+    # ``tear_fluid`` is synovial fluid (same signal), named apart for the ground truth.
+    cv.paint(sl, cleft, "tear_fluid", ("meniscus",))
     # Joint effusion distending the suprapatellar recess.
     r = np.array([27.0, 8.0, 24.0]) * (1.0 if rng is None else rng.uniform(0.8, 1.15))
     rc = np.asarray(cv.anat.landmarks["suprapatellar_recess"], dtype=float)
@@ -207,20 +208,61 @@ def _meniscal_tear(cv: _Canvas, seed: int | None) -> None:
     )
 
 
-def _disc_herniation(cv: _Canvas, seed: int | None) -> None:
+@dataclass(frozen=True)
+class DiscHerniation:
+    """The disc herniation of a placement (the ground truth names its level and side).
+
+    Attributes
+    ----------
+    level : str
+        The disc's landmark (``"l3_l4_disc"``, ``"l4_l5_disc"`` or ``"l5_s1_disc"``).
+    side : float
+        Left-right offset of the fragment as a fraction of 20 mm (LPS: > 0 is the
+        patient's left, < 0 the right).
+    size_mm : float
+        Antero-posterior semi-axis of the herniated fragment.
+    centre_mm : tuple of float
+        Centre (x, y, z) of the fragment.
+    """
+
+    level: str
+    side: float
+    size_mm: float
+    centre_mm: tuple[float, float, float]
+
+
+def disc_herniation_plan(anat: LabelVolume, seed: int | None) -> DiscHerniation:
+    """The herniation :func:`apply_pathology` paints for ``placement_seed=seed``."""
     rng = _rng(seed, 5)
     level, side, size = "l4_l5_disc", 0.35, 7.0  # left paracentral (LPS: left is +x)
     if rng is not None:
         level = str(rng.choice(["l3_l4_disc", "l4_l5_disc", "l5_s1_disc"]))
         side = float(rng.uniform(-0.6, 0.6))
         size = float(rng.uniform(5.0, 9.0))
-    d = np.asarray(cv.anat.landmarks[level], dtype=float)
+    d = np.asarray(anat.landmarks[level], dtype=float)
     c = d + np.array([side * 20.0, 17.0 + 0.45 * size, 0.0])
-    sl, xyz = cv.box(tuple(c), 20.0)
+    return DiscHerniation(level, side, size, (float(c[0]), float(c[1]), float(c[2])))
+
+
+def _disc_herniation(cv: _Canvas, seed: int | None) -> None:
+    """Disc material pushed into the canal behind a lower lumbar disc.
+
+    Painted as ``herniation`` (annulus) around ``herniated_nucleus``: the same tissues as
+    ``disc`` and ``nucleus`` (same signal), named apart so that the ground truth is the
+    fragment and nothing of the healthy disc.
+    """
+    plan = disc_herniation_plan(cv.anat, seed)
+    c, size = np.asarray(plan.centre_mm), plan.size_mm
+    sl, xyz = cv.box(plan.centre_mm, 20.0)
     canal = ("fat", "csf", "nerve")
     radii = np.array([size * 1.3, size, size * 0.75])
-    cv.paint(sl, _ellipsoid(xyz, c, radii), "disc", canal)
-    cv.paint(sl, _ellipsoid(xyz, c - np.array([0.0, 1.0, 0.0]), radii * 0.6), "nucleus", ("disc",))
+    cv.paint(sl, _ellipsoid(xyz, c, radii), "herniation", canal)
+    cv.paint(
+        sl,
+        _ellipsoid(xyz, c - np.array([0.0, 1.0, 0.0]), radii * 0.6),
+        "herniated_nucleus",
+        ("herniation",),
+    )
 
 
 @dataclass(frozen=True)

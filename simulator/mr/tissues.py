@@ -274,6 +274,12 @@ _TABLE: dict[str, tuple[float, float, tuple[float, float, float], tuple[float, f
     # flooded by water and haemorrhage, fat ~10 %: darker than red marrow on T1w,
     # bright on STIR (the band under a fresh endplate fracture).
     "fracture_oedema": (0.93, 0.10, (1250.0, 90.0, 40.0), (1500.0, 85.0, 30.0)),
+    # Herniated disc material (annulus and nucleus pushed into the canal), and the fluid in a
+    # meniscal tear: the same tissue as the disc, the nucleus and synovial fluid, named apart
+    # so that the ground truth of the detection AI finds exactly what was painted.
+    "herniation": (0.65, 0.0, (800.0, 45.0, 25.0), (950.0, 42.0, 20.0)),
+    "herniated_nucleus": (0.90, 0.0, (1150.0, 120.0, 70.0), (1350.0, 110.0, 55.0)),
+    "tear_fluid": (0.97, 0.0, (2850.0, 1210.0, 400.0), (3620.0, 767.0, 300.0)),
 }
 
 _BUILT: dict[float, Mapping[str, Tissue]] = {}

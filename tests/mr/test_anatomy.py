@@ -15,8 +15,8 @@ WRITES = {
     "ms_lesions": {"lesion_ms"},
     "tumour": {"tumour", "oedema"},
     "bone_marrow_oedema": {"marrow_oedema"},
-    "meniscal_tear": {"synovial_fluid", "effusion"},
-    "disc_herniation": {"disc", "nucleus"},
+    "meniscal_tear": {"tear_fluid", "effusion"},
+    "disc_herniation": {"herniation", "herniated_nucleus"},
     "acl_tear": {"synovial_fluid", "oedema", "ligament", "fat", "marrow_oedema"},
     "vertebral_fracture": {"disc", "bone_cortex", "fracture_oedema"},
 }

@@ -313,7 +313,7 @@ def test_meniscal_tear_reaches_the_articular_surface_on_two_sagittal_slices(
     base = load_anatomy("knee")
     sick = load_anatomy("knee", "meniscal_tear", seed)
     cleft = (sick.labels != base.labels) & base.mask("meniscus")
-    cleft &= sick.mask("synovial_fluid")
+    cleft &= sick.mask("tear_fluid")
     # A cleft voxel at the surface has a face neighbour that is neither meniscus nor cleft.
     outside = ~(base.mask("meniscus"))
     surface = cleft & ndimage.binary_dilation(
