@@ -16,7 +16,6 @@ from simulator.mr.acquisition import (
     Sampling,
     add_kspace_noise,
     add_mixed_noise,
-    coil_images,
     complex_normal,
     image_space_noise,
     noise_sd,
@@ -28,6 +27,7 @@ from simulator.mr.anatomy import Anatomy
 from simulator.mr.coils import COIL_RADIUS_MM, coil_maps, noise_covariance
 from simulator.mr.geometry import ObjectK, SlicePlan, default_geometry, object_kspace, plan_slices
 from simulator.mr.motion import motion_phase
+from simulator.mr.operators import EncodingOperator
 from simulator.mr.protocol import Geometry, MRProtocol
 from simulator.mr.recon import combine_acquired, combined_noise_weights
 from simulator.mr.rules import MRDerived, derive
@@ -101,14 +101,18 @@ class SliceData:
             add_mixed_noise(out, self.white_noise)
         return out
 
+    @property
+    def encoding(self) -> EncodingOperator:
+        """The slice's encoding operator: coils, fold and FFT, the acquired lines."""
+        return EncodingOperator(self.maps_ext, self.mask, self.n_phase)
+
     def clean_images(self) -> NDArray[np.complex64]:
         """Noiseless folded coil images."""
-        return coil_images(self.image, self.maps_ext, self.n_phase)
+        return self.encoding.coil_images(self.image)  # type: ignore[return-value]
 
     def clean_kspace(self) -> NDArray[np.complex64]:
-        """Noiseless sampled k-space (zeros on the skipped lines)."""
-        k = fft2(self.clean_images())
-        return k if bool(self.mask.all()) else k * self.mask[None, :, None]
+        """Noiseless sampled k-space (zeros on the skipped lines): ``E · image``."""
+        return self.encoding.forward(self.image)  # type: ignore[return-value]
 
     def kspace(self) -> NDArray[np.complex64]:
         """Sampled k-space with noise (the transform of the noisy coil images when the
@@ -229,7 +233,7 @@ def acquire_slice(anatomy: Anatomy, st: Setup, i: int,
         if free is not None and comb_noise is not None:
             white = white_given_combination(free, weights, gain, comb_noise)
         return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, True, white, None)
-    k = fft2(coil_images(m, maps_ext, plan.n_phase)) * st.samp.mask[None, :, None]
+    k = EncodingOperator(maps_ext, st.samp.mask, plan.n_phase).forward(m)
     if st.rng is not None:
         k = add_kspace_noise(k, st.samp.mask, noise_sd(p), st.rng)
     return SliceData(obj, m, maps_ext, plan.n_phase, st.samp.mask, False, None, k)

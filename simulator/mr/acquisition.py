@@ -4,11 +4,11 @@ For one slice the object k-space is the sum over tissues of their cached fractio
 k-space (:func:`simulator.mr.geometry.object_kspace`) weighted by the tissue signal
 (:mod:`simulator.mr.signal`) — per phase line for a turbo echo train — with the fat part
 displaced along read by the chemical shift (a linear phase in k-space). Motion multiplies
-each line by its phase error. Back in image space on the extended phase grid, each coil
-sensitivity multiplies the object and the extended grid is folded onto the phase FOV (wrap),
-then each coil image is Fourier transformed, complex Gaussian noise is added to the sampled
-lines only, and the lines the protocol skips (SENSE ``parallel_r``, partial Fourier) are
-zero. A fully sampled acquisition has the same law with its noise drawn on the coil images
+each line by its phase error. Back in image space on the extended phase grid, the encoding
+operator (:class:`simulator.mr.operators.EncodingOperator`) multiplies the object by each
+coil sensitivity, folds the extended grid onto the phase FOV (wrap), Fourier transforms each
+coil image and zeroes the lines the protocol skips (SENSE ``parallel_r``, partial Fourier);
+complex Gaussian noise is added to the sampled lines only. A fully sampled acquisition has the same law with its noise drawn on the coil images
 (:func:`image_space_noise`): the preview and the series then need no coil FFT at all.
 
 Noise calibration: with unitary FFTs, white k-space noise of SD σ per real channel gives
@@ -26,16 +26,15 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.mr._fft import fft2, ifft2
+from simulator.mr._fft import ifft2
 from simulator.mr.coils import noise_mixing
 from simulator.mr.geometry import ObjectK, SlicePlan
 from simulator.mr.protocol import MRProtocol
 from simulator.mr.rules import COIL_SNR_GAIN, derive, timing
 from simulator.mr.signal import echo_of_line, line_weights
 
-__all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "slice_kspace", "object_image",
-           "coil_images", "image_space_noise", "noisy_coil_images", "EncodingOperator",
-           "complex_normal", "normal_blocks", "coil_noise", "add_coil_noise", "add_mixed_noise",
+__all__ = ["Sampling", "sampling", "noise_sd", "signal_scale", "object_image",
+           "image_space_noise", "complex_normal", "normal_blocks", "coil_noise", "add_coil_noise", "add_mixed_noise",
            "add_kspace_noise", "SNR_WATER_REF", "REFERENCE_VOXEL_MM3"]
 
 #: SNR of pure water (PD 1, full signal) in the reference voxel at 1.5 T, 256 lines,
@@ -137,18 +136,6 @@ def object_image(p: MRProtocol, plan: SlicePlan, obj: ObjectK, samp: Sampling,
     return ifft2(kw.astype(np.complex64, copy=False))
 
 
-def coil_images(m: NDArray[np.complex64], maps_ext: NDArray[np.complex64],
-                n_phase: int) -> NDArray[np.complex64]:
-    """Noiseless coil images ``C_c · m`` folded onto the phase FOV (wrap), shape
-    ``(coils, n_phase, n_read)``."""
-    nc = maps_ext.shape[0]
-    ext = m.shape[0] // n_phase
-    coil_img = maps_ext * m[None]
-    if ext > 1:
-        coil_img = coil_img.reshape(nc, ext, n_phase, m.shape[1]).sum(axis=1)
-    return coil_img
-
-
 def image_space_noise(p: MRProtocol, samp: Sampling) -> bool:
     """True when the receiver noise can be drawn on the coil images directly.
 
@@ -160,59 +147,6 @@ def image_space_noise(p: MRProtocol, samp: Sampling) -> bool:
     keep their noise on the sampled k-space lines.
     """
     return bool(samp.mask.all()) and p.parallel_r == 1 and p.partial_fourier >= 1.0
-
-
-def noisy_coil_images(coil_img: NDArray[np.complex64], p: MRProtocol,
-                      rng: np.random.Generator) -> NDArray[np.complex64]:
-    """Fully sampled coil images with receiver noise (see :func:`image_space_noise`)."""
-    out = np.array(coil_img, dtype=np.complex64, copy=True)
-    add_coil_noise(out, rng, noise_sd(p))
-    return out
-
-
-def slice_kspace(p: MRProtocol, plan: SlicePlan, obj: ObjectK, maps_ext: NDArray[np.complex64],
-                 samp: Sampling, motion: NDArray[np.complex64] | None,
-                 rng: np.random.Generator | None) -> tuple[NDArray[np.complex64],
-                                                          NDArray[np.complex64],
-                                                          NDArray[np.complex64]]:
-    """Acquire one slice.
-
-    Parameters
-    ----------
-    p : MRProtocol
-        The protocol.
-    plan : SlicePlan
-        Grid of the series.
-    obj : ObjectK
-        Cached per-tissue k-space of the slice.
-    maps_ext : ndarray of complex64, shape (coils, L·n_phase, n_read)
-        Coil sensitivities on the extended grid.
-    samp : Sampling
-        Lines to read.
-    motion : ndarray of complex64, shape (L·n_phase,), or None
-        Phase factor of each line of the extended k-space.
-    rng : numpy.random.Generator or None
-        Noise source; None gives no noise.
-
-    Returns
-    -------
-    noisy, clean : ndarray of complex64, shape (coils, n_phase, n_read)
-        Sampled k-space in FFT order (zeros on skipped lines), with and without noise. A
-        fully sampled acquisition draws its noise on the coil images
-        (:func:`image_space_noise`): ``noisy`` is then their transform.
-    coil_images : ndarray of complex64, shape (coils, n_phase, n_read)
-        Noiseless folded coil images before sampling (what a fully sampled, noiseless
-        acquisition reconstructs to).
-    """
-    coil_img = coil_images(object_image(p, plan, obj, samp, motion), maps_ext, plan.n_phase)
-    full = bool(samp.mask.all())
-    k = fft2(coil_img)
-    clean = k if full else k * samp.mask[None, :, None]
-    if rng is None:
-        return clean, clean, coil_img
-    if image_space_noise(p, samp):
-        return fft2(noisy_coil_images(coil_img, p, rng)), clean, coil_img
-    return add_kspace_noise(clean, samp.mask, noise_sd(p), rng), clean, coil_img
 
 
 def _weighted_sum(w: NDArray[np.complex64], f: NDArray[np.complex64]) -> NDArray[np.complex64]:
@@ -399,40 +333,3 @@ def echoes(p: MRProtocol, samp: Sampling) -> NDArray[np.int64]:
     if not _turbo(p):
         return np.ones(len(samp.k_acquired), dtype=np.int64)
     return echo_of_line(samp.k_acquired, p.etl, n_eff(p))
-
-
-class EncodingOperator:
-    """MR encoding ``E: image → sampled multi-coil k-space`` and its adjoint.
-
-    ``forward(x) = M · F(C · x)`` and ``adjoint(k) = Σ_c conj(C_c) · F⁻¹(M · k_c)`` with unitary
-    FFTs ``F``, coil maps ``C`` and line mask ``M``.
-
-    Parameters
-    ----------
-    maps : ndarray of complex, shape (coils, n_phase, n_read)
-        Coil sensitivities.
-    mask : ndarray of bool, shape (n_phase,)
-        Sampled lines (FFT order).
-    """
-
-    def __init__(self, maps: NDArray[np.complexfloating], mask: NDArray[np.bool_]) -> None:
-        self.maps = maps
-        self.mask = mask[None, :, None]
-
-    @property
-    def ishape(self) -> tuple[int, int]:
-        """Image shape (n_phase, n_read)."""
-        return self.maps.shape[1], self.maps.shape[2]
-
-    @property
-    def oshape(self) -> tuple[int, int, int]:
-        """k-space shape (coils, n_phase, n_read)."""
-        return tuple(self.maps.shape)  # type: ignore[return-value]
-
-    def forward(self, x: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
-        """Apply ``E``."""
-        return fft2(self.maps * x[None]) * self.mask
-
-    def adjoint(self, k: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
-        """Apply ``Eᴴ``."""
-        return np.sum(np.conj(self.maps) * ifft2(k * self.mask), axis=0)

@@ -19,9 +19,10 @@ import pytest
 from scipy import special, stats
 
 from simulator.mr import MRProtocol, acquire_kspace
-from simulator.mr.acquisition import add_mixed_noise, coil_images, complex_normal, noise_sd
+from simulator.mr.acquisition import add_mixed_noise, complex_normal, noise_sd
 from simulator.mr.anatomy import Anatomy
 from simulator.mr.coils import coil_maps, noise_covariance
+from simulator.mr.operators import fold_coil_images as coil_images
 from simulator.mr.recon import combine, combine_acquired
 from simulator.mr.scan import scan
 
