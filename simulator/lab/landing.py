@@ -6,7 +6,12 @@ exercise loader (structure only, cached by file time, so a warm page answers at 
 page follows the browser's language (the server passes it) and switches with ``?lang=``.
 Each exercise links to its console opened on it (``?exercise=<id>``); lessons open in
 JupyterLab where the lab runs under JupyterHub (``$JUPYTERHUB_SERVICE_PREFIX``), else
-read-only as HTML (``/merm/lessons/<name>``, :func:`lesson_html`).
+read-only as HTML (``/merm/lessons/<name>?lang=``, :func:`lesson_html`).
+
+Each lesson exists in French and English at least: ``<name>.ipynb`` in the language its
+metadata names (``metadata.merm.lang``; when absent, French unless a French translation sits
+beside it) and ``<name>.<lang>.ipynb`` for each translation (same code cells). A link opens the visitor's language, else English,
+else the lesson as written (:func:`lesson_file`).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-__all__ = ["landing_page", "lesson_html", "lesson_handler", "LANGS", "T", "course_exercises", "course_lessons"]
+__all__ = ["landing_page", "lesson_html", "lesson_handler", "LANGS", "T", "course_exercises",
+           "course_lessons", "lesson_files", "lesson_file"]
 
 LANGS = ("fr", "en", "de")
 
@@ -150,16 +156,56 @@ def course_lessons(folder: Path | None = None) -> list[str]:
     from simulator.paths import course_dir
 
     root = folder if folder is not None else course_dir() / "lessons"
-    names = [p.stem for p in sorted(root.glob("*.ipynb"))]
+    names = [p.stem for p in sorted(root.glob("*.ipynb")) if "." not in p.stem]
     return sorted(names, key=lambda n: (_LESSON_ORDER.index(n) if n in _LESSON_ORDER else 99, n))
+
+
+def _written_in(path: Path, translated: set[str]) -> str:
+    """The language a lesson notebook is written in: ``metadata.merm.lang``, else the first of
+    French and English that no translation beside it (``translated``) is in."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {})
+    except (OSError, ValueError):
+        meta = {}
+    lang = str((meta.get("merm") or {}).get("lang", ""))
+    if lang in LANGS:
+        return lang
+    return next((c for c in ("fr", "en") if c not in translated), "fr")
+
+
+def lesson_files(name: str, folder: Path | None = None) -> dict[str, Path]:
+    """Language → notebook of lesson ``name``: ``<name>.ipynb`` in its own language, and
+    ``<name>.<lang>.ipynb`` translations."""
+    from simulator.paths import course_dir
+
+    root = folder if folder is not None else course_dir() / "lessons"
+    variants = {lang: root / f"{name}.{lang}.ipynb" for lang in LANGS}
+    variants = {lang: path for lang, path in variants.items() if path.is_file()}
+    out: dict[str, Path] = {}
+    base = root / f"{name}.ipynb"
+    if base.is_file():
+        out[_written_in(base, set(variants))] = base
+    for lang, path in variants.items():
+        out.setdefault(lang, path)
+    return out
+
+
+def lesson_file(name: str, lang: str, folder: Path | None = None) -> Path | None:
+    """The notebook to open for a visitor in ``lang``: that language, else English, else the
+    lesson as written; None when there is no such lesson."""
+    files = lesson_files(name, folder)
+    for want in (_lang(lang), "en"):
+        if want in files:
+            return files[want]
+    return next(iter(files.values()), None)
 
 
 def _lesson_title(name: str, lang: str, folder: Path | None = None) -> str:
     if name in LESSON_TITLES:
         return LESSON_TITLES[name][LANGS.index(lang)]
-    from simulator.paths import course_dir
-
-    path = (folder if folder is not None else course_dir() / "lessons") / f"{name}.ipynb"
+    path = lesson_file(name, lang, folder)
+    if path is None:
+        return name.replace("_", " ")
     try:
         nb = json.loads(path.read_text(encoding="utf-8"))
         for cell in nb.get("cells", []):
@@ -176,12 +222,14 @@ def _console_url(modality: str, lang: str, exercise: str | None = None) -> str:
     return f"/voila/render/{modality}_console.ipynb?{urlencode(query)}"
 
 
-def _lesson_url(name: str) -> tuple[str, bool]:
-    """(URL, in JupyterLab) of a lesson."""
+def _lesson_url(name: str, lang: str, folder: Path | None = None) -> tuple[str, bool]:
+    """(URL, in JupyterLab) of a lesson in the visitor's language (:func:`lesson_file`)."""
     prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
     if prefix:
-        return f"{prefix.rstrip('/')}/lab/tree/lessons/{quote(name)}.ipynb", True
-    return f"/merm/lessons/{quote(name)}", False
+        path = lesson_file(name, lang, folder)
+        file = path.name if path is not None else f"{name}.ipynb"
+        return f"{prefix.rstrip('/')}/lab/tree/lessons/{quote(file)}", True
+    return f"/merm/lessons/{quote(name)}?{urlencode({'lang': _lang(lang)})}", False
 
 
 _CSS = """
@@ -249,7 +297,7 @@ def landing_page(lang: str | None = None, user: str | None = None, staff: bool =
     exercises = f"<ul>{''.join(items)}</ul>" if items else f"<p>{e(t('none', lang))}</p>"
     lesson_items = []
     for name in course_lessons(le_folder):
-        url, in_lab = _lesson_url(name)
+        url, in_lab = _lesson_url(name, lang, le_folder)
         how = t("lessons_lab" if in_lab else "lessons_html", lang)
         lesson_items.append(f"<li><a class='merm-lesson-link' href='{e(url)}'>"
                             f"{e(_lesson_title(name, lang, le_folder))}</a> "
@@ -276,14 +324,15 @@ def landing_page(lang: str | None = None, user: str | None = None, staff: bool =
 
 
 def lesson_html(name: str, lang: str | None = None, course: Path | None = None) -> str | None:
-    """A lesson notebook as read-only HTML (nbconvert, as stored), or None if there is none."""
+    """A lesson notebook as read-only HTML (nbconvert, as stored) in ``lang`` (else English,
+    else as written: :func:`lesson_file`), or None if there is none."""
     from simulator.paths import course_dir
 
-    if "/" in name or "\\" in name or name.startswith("."):
+    if "/" in name or "\\" in name or "." in name:
         return None
     folder = course / "lessons" if course is not None else course_dir() / "lessons"
-    path = folder / f"{name}.ipynb"
-    if not path.is_file():
+    path = lesson_file(name, lang or "en", folder)
+    if path is None or not path.is_file():
         return None
     mtime = path.stat().st_mtime
     with _LOCK:
@@ -309,7 +358,7 @@ def lesson_handler() -> type:
 
         def get(self, name: str) -> None:
             lang = _lang(self.get_argument("lang", None))
-            page = lesson_html(name)
+            page = lesson_html(name, lang)
             if page is None:
                 self.set_status(404)
                 self.finish(f"<p>{html.escape(t('lesson_missing', lang, name=name))}</p>")
