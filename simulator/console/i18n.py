@@ -61,6 +61,11 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "fat_sat": ("Saturation de graisse", "Fat saturation"),
     "orientation": ("Orientation", "Orientation"),
     "ai_denoise": ("Débruitage IA", "AI denoising"),
+    "ai_strength": ("Force de l'IA", "AI strength"),
+    "ai_strength_off_tip": (
+        "Activez le débruitage IA pour régler sa force",
+        "Turn AI denoising on to set its strength",
+    ),
     # consequences
     "scan_time": ("Durée", "Scan time"),
     "snr_rel": ("RSB relatif", "Relative SNR"),
@@ -183,6 +188,24 @@ STRINGS: Mapping[str, tuple[str, str]] = {
         "AI evaluation (lesson 'AI denoising', simulator/ai/weights/evaluation.md) shows what "
         "it costs, small lesions included.",
     ),
+    "ai_eval_figures": (
+        "Évaluation sur cas réservés ({what}), force {strength} : SSIM {ssim} (sans IA {ssim0}), "
+        "NRMSE {nrmse} (sans IA {nrmse0}), contraste gardé de la lésion la plus touchée {kept} "
+        "(sans IA {kept0})",
+        "Held-out evaluation ({what}), strength {strength}: SSIM {ssim} ({ssim0} without AI), "
+        "NRMSE {nrmse} ({nrmse0} without AI), contrast kept in the worst-hit small lesion {kept} "
+        "({kept0} without AI)",
+    ),
+    "ai_eval_sphere": (
+        "sphère de 10 mm (4:1) : SUVmax {bias} % vs vérité, CRC {crc} (sans IA {bias0} %, {crc0})",
+        "10 mm sphere (4:1): SUVmax {bias} % vs truth, CRC {crc} ({bias0} %, {crc0} without AI)",
+    ),
+    "ai_eval_nearest": (
+        "force évaluée la plus proche de la vôtre ({yours})",
+        "nearest evaluated strength to yours ({yours})",
+    ),
+    "ai_eval_mr": ("rachis T2 en {cur} au lieu de {full}", "spine T2 in {cur} instead of {full}"),
+    "ai_eval_pet": ("TEP en {cur} au lieu de {full}", "PET in {cur} instead of {full}"),
     "metrics": ("Mesures", "Metrics"),
     "download": ("Télécharger DICOM (zip)", "Download DICOM (zip)"),
     "download_ready": ("Archive DICOM prête : ", "DICOM archive ready: "),

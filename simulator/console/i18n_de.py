@@ -52,6 +52,8 @@ DE: Mapping[str, str] = {
     "fat_sat": "Fettsättigung",
     "orientation": "Orientierung",
     "ai_denoise": "KI-Entrauschung",
+    "ai_strength": "KI-Stärke",
+    "ai_strength_off_tip": "KI-Entrauschung einschalten, um ihre Stärke einzustellen",
     "scan_time": "Messzeit",
     "snr_rel": "Relatives SNR",
     "sar": "SAR",
@@ -127,6 +129,18 @@ DE: Mapping[str, str] = {
         "Bildqualität: die KI-Bewertung (Lektion „KI-Entrauschung“, "
         "simulator/ai/weights/evaluation.md) zeigt, was sie kostet, kleine Läsionen inbegriffen."
     ),
+    "ai_eval_figures": (
+        "Bewertung an zurückgehaltenen Fällen ({what}), Stärke {strength}: SSIM {ssim} "
+        "(ohne KI {ssim0}), NRMSE {nrmse} (ohne KI {nrmse0}), erhaltener Kontrast der am "
+        "stärksten betroffenen kleinen Läsion {kept} (ohne KI {kept0})"
+    ),
+    "ai_eval_sphere": (
+        "10-mm-Kugel (4:1): SUVmax {bias} % gegenüber der Wahrheit, CRC {crc} "
+        "(ohne KI {bias0} %, {crc0})"
+    ),
+    "ai_eval_nearest": "nächste bewertete Stärke zu Ihrer ({yours})",
+    "ai_eval_mr": "Wirbelsäule T2 in {cur} statt {full}",
+    "ai_eval_pet": "PET in {cur} statt {full}",
     "metrics": "Messwerte",
     "download": "DICOM herunterladen (zip)",
     "download_ready": "DICOM-Archiv bereit: ",

@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console import _shared
+from simulator.console import _shared, ai_strength
 from simulator.console.ai_saving import saving_html
 from simulator.console.i18n import Labels, tr
 from simulator.console.words import param_value
@@ -38,7 +38,7 @@ MR_GROUPS: dict[str, tuple[str, ...]] = {
     "grp_contrast": ("ti_ms", "flip_deg", "refocus_deg", "fat_sat", "field_t"),
     "grp_resolution": ("fov_mm", "phase_fov_pct", "matrix_read", "matrix_phase", "bandwidth_hz_px"),
     "grp_geometry": ("phase_dir", "phase_oversampling_pct"),
-    "grp_acceleration": ("etl", "parallel_r", "partial_fourier", "ai_denoise"),
+    "grp_acceleration": ("etl", "parallel_r", "partial_fourier", "ai_denoise", "ai_strength"),
 }
 MR_CHOICES: dict[str, list[Any]] = {
     "sequence": ["se", "tse", "gre", "ir"],
@@ -66,6 +66,7 @@ PET_GROUPS: dict[str, tuple[str, ...]] = {
         "matrix",
         "fbp_window",
         "ai_denoise",
+        "ai_strength",
     ),
 }
 PET_CHOICES: dict[str, list[Any]] = {
@@ -173,6 +174,8 @@ class ParamCard:
     def _on_session(self, event: dict) -> None:
         if event.get("type") in ("exercise", "controller"):
             self.apply_locks()
+        elif event.get("type") in ("protocol", "param"):
+            self.apply_locks()  # the AI strength follows the AI switch
 
     def apply_locks(self) -> None:
         """Lock the fields an exercise does not let the trainee change (and say which may)."""
@@ -193,6 +196,8 @@ class ParamCard:
             else:
                 w.remove_class("merm-locked")
                 w.tooltip = None
+        if "ai_strength" in self.fields:  # changes nothing while AI is off
+            ai_strength.gate(self.fields["ai_strength"], s.protocol, self.L.lang)
         if held:
             self.lock_note.value = html.escape(self.L.t("control_by", who=who))
         elif editable is None:
@@ -204,10 +209,14 @@ class ParamCard:
     def _field(self, name: str, value: Any, options: list | None) -> W.Widget:
         box = _shared.layout(width="280px")
         style = _shared.description_style("150px")
-        if options is not None:
+        row: W.Widget | None = None
+        w: W.Widget
+        if name == "ai_strength":
+            w, _readout, row = ai_strength.strength_slider(float(value))
+        elif options is not None:
             opts = list(options) if value in options else [value, *options]
             labelled = [(param_value(name, o, self.L.lang), o) for o in opts]
-            w: W.Widget = W.Dropdown(options=labelled, value=value, layout=box, style=style)
+            w = W.Dropdown(options=labelled, value=value, layout=box, style=style)
         elif isinstance(value, bool):
             w = W.Checkbox(value=value, indent=False, layout=box)
         elif isinstance(value, int):
@@ -222,7 +231,7 @@ class ParamCard:
         err = _shared.html("", f"merm-error-{name}", "merm-field-error", margin="0 0 0 8px")
         self.fields[name], self.errors[name] = w, err
         w.observe(lambda ch, n=name: self._changed(n, ch["new"]), "value")
-        return W.VBox([w, err], layout=_shared.layout(margin="0"))
+        return W.VBox([row or w, err], layout=_shared.layout(margin="0"))
 
     def _changed(self, name: str, value: Any) -> None:
         if self._syncing:
