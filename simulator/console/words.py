@@ -36,8 +36,17 @@ _CHOICE_WORDS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+#: The coil of each body part (``protocol.body_part``), as the technologist names it.
+_BODY_PARTS: Mapping[str, tuple[str, str, str]] = {
+    "head": ("tête", "head", "Kopf"),
+    "knee": ("genou", "knee", "Knie"),
+    "spine": ("rachis", "spine", "Wirbelsäule"),
+}
+
+
 def param_value(name: str, value: Any, lang: str) -> str:
-    """A parameter's value as the card writes it: on/off, named choices, plain numbers."""
+    """A parameter's value as the card writes it: on/off, named choices, plain numbers
+    (with the language's decimal separator)."""
     if isinstance(value, bool):
         return pick(lang, "activé", "on", "ein") if value else pick(lang, "désactivé", "off", "aus")
     if value is None:
@@ -49,10 +58,13 @@ def param_value(name: str, value: Any, lang: str) -> str:
         return words[str(value)]
     if name == "motion":
         return tr(f"motion_{value}", lang)
+    if name == "body_part" and str(value) in _BODY_PARTS:
+        return pick(lang, *_BODY_PARTS[str(value)])
     if isinstance(value, float):
-        return f"{value:g}"
+        return decimal(value, lang, fmt="g")
     if isinstance(value, (tuple, list)):
-        return " × ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
+        return " × ".join(decimal(v, lang, fmt="g") if isinstance(v, float) else str(v)
+                          for v in value)
     return str(value)
 
 

@@ -225,6 +225,9 @@ class TraineeLink:
     async def send_state(self) -> None:
         self._state_due = False
         snapshot = json.loads(json.dumps(self.session.snapshot(), default=str))
+        allowed = getattr(self.session, "scan_allowed", None)
+        if callable(allowed):  # the console's own rule (screening), for the mentor's tile
+            snapshot["scan_allowed"] = bool(allowed()[0])
         await self.client.send_console({"type": "state", "snapshot": snapshot})
 
     def _on_change(self, event: dict[str, Any]) -> None:

@@ -315,7 +315,11 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     assert not faults, faults
     for text in [worklist, pacs, scan, window]:
         assert "{" not in text and '"' not in text and "null" not in text, text
-    assert sp.accession_number in worklist and sp.procedure_description in worklist
+    assert sp.accession_number in worklist
+    # the RIS's English procedure ("MR brain") in the page's language
+    assert WORDS["procedures"][sp.procedure_description][lang] in worklist, worklist
+    if lang != "en":
+        assert sp.procedure_description not in worklist, worklist
     assert session.patient.name in worklist and sp.patient_id in worklist
     name = re.sub(r"^1\s*:\s*", "", session.series[0].name)  # "1: SE axial …", number said once
     expected = {
@@ -342,9 +346,9 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     # (largeur) beside it would read as the level
     assert re.fullmatch(
         {
-            "fr": r"centre [\d.]+ / largeur [\d.]+",
-            "en": r"center [\d.]+ / width [\d.]+",
-            "de": r"Zentrum [\d.]+ / Breite [\d.]+",
+            "fr": r"centre \d+(,\d+)? / largeur \d+(,\d+)?",
+            "en": r"center \d+(\.\d+)? / width \d+(\.\d+)?",
+            "de": r"Zentrum \d+(,\d+)? / Breite \d+(,\d+)?",
         }[lang],
         window,
     ), window
@@ -360,20 +364,30 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     )
     assert (label["tr_ms"], cell["tr_ms"]) == ("TR", "500 ms")
     assert cell["flip_deg"] == "90°" and cell["slice_mm"] == f"{p.slice_mm:g} mm"
+    # the console card's own words (simulator.console.mentor_words builds the page's table)
     assert (label["sequence"], cell["sequence"]) == {
-        "fr": ("Séquence", "écho de spin (SE)"),
-        "en": ("Sequence", "spin echo (SE)"),
-        "de": ("Sequenz", "Spinecho (SE)"),
+        "fr": ("Séquence", "SE"),
+        "en": ("Sequence", "SE"),
+        "de": ("Sequenz", "SE"),
     }[lang]
+    # decimals with the page's separator: the 1.5 T field is "1,5 T" in French and German
+    assert (label["field_t"], cell["field_t"]) == {
+        "fr": ("Champ", "1,5 T"),
+        "en": ("Field", "1.5 T"),
+        "de": ("Feldstärke", "1,5 T"),
+    }[lang]
+    if lang != "en":
+        pointed = [t for t in [*cell.values(), *lines.values()] if re.search(r"(?<![\d.])\d+\.\d+(?![\d.])", t)]
+        assert not pointed, f"a decimal point on the {lang} page: {pointed}"
     assert (label["body_part"], cell["body_part"]) == {
         "fr": ("Antenne", "tête"),
         "en": ("Coil", "head"),
         "de": ("Spule", "Kopf"),
     }[lang]
     assert (label["orientation"], cell["orientation"]) == {
-        "fr": ("Plan", "axial"),
-        "en": ("Plane", "axial"),
-        "de": ("Schichtebene", "axial"),
+        "fr": ("Orientation", "axial"),
+        "en": ("Orientation", "axial"),
+        "de": ("Orientierung", "axial"),
     }[lang]
     assert cell["fat_sat"] == {"fr": "désactivé", "en": "off", "de": "aus"}[lang]
     for k in snap["protocol"]:  # no key, no Python literal
@@ -390,9 +404,9 @@ def test_mentor_page_tells_worklist_and_pacs_in_words(
     assert (
         tile_title
         == {
-            "fr": "Alice (IRM) — mentor",
-            "en": "Alice (MR) — mentor",
-            "de": "Alice (MRT) — Mentor",
+            "fr": "Alice (IRM)",
+            "en": "Alice (MR)",
+            "de": "Alice (MRT)",
         }[lang]
     ), tile_title
     # the header speaks the page's language too
@@ -605,7 +619,10 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
         and cell["uptake_min"] == f"{p.uptake_min:g} min"
     )
     on, off = {"fr": ("activé", "désactivé"), "en": ("on", "off"), "de": ("ein", "aus")}[lang]
-    assert cell["attenuation_correction"] == on and cell["tof_ps"] == off, cell
+    # TOF 0 in the card's words: "TOF (ps, 0 = non)"
+    no_tof = {"fr": "non", "en": "off", "de": "aus"}[lang]
+    assert cell["attenuation_correction"] == on and cell["tof_ps"] == no_tof, cell
+    assert cell["psf_modelling"] == off, cell
     english = _english_only(lang)
     for name, value in rows:
         assert "_" not in name + value and name not in protocol, (name, value)
@@ -613,9 +630,9 @@ def test_mentor_page_reads_the_pet_protocol_in_words(
     assert (
         title
         == {
-            "fr": "Alice (TEP) — mentor",
-            "en": "Alice (PET) — mentor",
-            "de": "Alice (PET) — Mentor",
+            "fr": "Alice (TEP)",
+            "en": "Alice (PET)",
+            "de": "Alice (PET)",
         }[lang]
     ), title
 

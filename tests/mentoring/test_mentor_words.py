@@ -31,33 +31,32 @@ def _said(entry: dict, where: str) -> None:
         assert "_" not in text, f"{where}: {lang} word {text!r} looks like a key"
 
 
-def _named_values() -> dict[str, tuple]:
-    """The allowed values of each text-valued parameter, from the physics packages."""
-    from simulator.mr.protocol import BODY_PARTS, MOTION_LEVELS, ORIENTATIONS, PHASE_DIRS, SEQUENCES
-    from simulator.pet.protocol import FBP_WINDOWS, RECONS
-    from simulator.pet.tracers import TRACERS
+def test_the_console_sections_are_the_consoles_own_words() -> None:
+    """params, values, switch and decimal are what the console's tables say today
+    (simulator.console.mentor_words builds them): a changed console label, a new parameter
+    or named value that was not carried to the page fails here."""
+    from simulator.console.mentor_words import console_sections
 
-    return {
-        "sequence": SEQUENCES,
-        "orientation": ORIENTATIONS,
-        "phase_dir": PHASE_DIRS,
-        "motion": MOTION_LEVELS,
-        "body_part": BODY_PARTS,
-        "recon": RECONS,
-        "fbp_window": FBP_WINDOWS,
-        "tracer": tuple(TRACERS),
-    }
+    built = console_sections()
+    for section, table in built.items():
+        assert WORDS[section] == table, (
+            f"words.json's {section!r} differs from the console's tables: run "
+            "python -m simulator.console.mentor_words"
+        )
 
 
 @pytest.mark.parametrize("modality", ["mr", "pet"])
 def test_every_parameter_the_console_publishes_has_a_word_in_each_language(modality) -> None:  # noqa: ANN001
+    from simulator.console.mentor_words import named_values
+
     protocol = ConsoleSession(modality, lang="en", seed=1).snapshot()["protocol"]
     assert len(protocol) > 10, protocol  # the real card, not an empty stand-in
     missing = sorted(set(protocol) - set(WORDS["params"]))
     assert not missing, f"{modality} parameters without a word on the mentor page: {missing}"
     for key in protocol:
         _said(WORDS["params"][key], f"params.{key}")
-    named = _named_values()
+        assert WORDS["params"][key]["fr"] != key, key
+    named = named_values()
     # every text-valued parameter is one whose allowed values the physics names
     texts = {k for k, v in protocol.items() if isinstance(v, str)}
     assert texts <= set(named), f"text parameters with no list of values here: {texts - set(named)}"
@@ -66,6 +65,30 @@ def test_every_parameter_the_console_publishes_has_a_word_in_each_language(modal
             entry = WORDS["values"].get(key, {}).get(str(value))
             assert entry, f"{key} = {value!r} has no word on the mentor page"
             _said(entry, f"values.{key}.{value}")
+    # a coil, a plane and a motion read in the page's language, not as the physics' key
+    assert WORDS["values"]["body_part"]["head"]["fr"] == "tête"
+    assert WORDS["values"]["motion"]["low"]["de"] == "gering"
+    assert WORDS["decimal"] == {"fr": ",", "en": ".", "de": ","}
+
+
+def test_every_worklist_procedure_reads_in_each_language() -> None:
+    """The procedure of each scenario's worklist entry (the RIS's English DICOM text) has
+    its French and German on the page."""
+    import datetime
+
+    from simulator.hospital.worklist import procedure_for_scenario, scenario_names
+
+    start = datetime.datetime(2026, 12, 2, 9, 0)
+    seen = set()
+    for modality in ("MR", "PT"):
+        for name in scenario_names(modality):
+            seen.add(procedure_for_scenario(name, start, modality=modality).procedure_description)
+    assert len(seen) >= 4, seen
+    for text in seen:
+        entry = WORDS["procedures"].get(text)
+        assert entry, f"the worklist procedure {text!r} has no words on the mentor page"
+        _said(entry, f"procedures.{text}")
+        assert entry["en"] == text and entry["fr"] != text and entry["de"] != text, entry
 
 
 def test_on_off_roles_finding_labels_and_decisions_have_words() -> None:

@@ -18,7 +18,16 @@ const TEXT = {
     none: "—", center: "center", width: "width", patient: "patient", yes: "yes", no: "no",
     mentor: "mentor", yourName: "your name", invite: "paste a console's invitation link",
     mr: "MR", pet: "PET", findings: "AI findings", noFindings: "no AI finding on this series",
-    confidence: "confidence", finding: "finding", parameter: "parameter" },
+    confidence: "confidence", finding: "finding", parameter: "parameter",
+    step: "step", stepPatient: "admitting the patient", stepScreening: "safety screening",
+    stepProtocol: "protocol and planning", stepScanning: "scanning", stepImages: "images acquired",
+    stepSent: "images sent to the PACS", safety: "safety", screeningPending: "screening not validated",
+    screeningOk: "screening validated", screeningConditional: "conditional (precautions)",
+    screeningBlocked: "contraindication", exercise: "exercise", free: "free practice",
+    exScreening: "screening", exSeries: "series with the protocol", stepsDone: "steps done",
+    alerts: "alerts", noAlert: "no alert", alertBlocked: "scan blocked: safety screening",
+    alertConfirm: "waiting for the trainee to confirm the PET start", alertCall: "the trainee is on camera and microphone",
+    alertDeclined: "the trainee declined the call", alertControl: "asks for control" },
   fr: { trainee: "stagiaire", you: "vous", control: "Contrôle", request: "Demander la main",
     release: "Rendre la main", scan: "Acquérir", set: "Appliquer", send: "Envoyer",
     clear: "Effacer les annotations", connecting: "connexion…", live: "en direct",
@@ -32,7 +41,16 @@ const TEXT = {
     none: "—", center: "centre", width: "largeur", patient: "patient", yes: "oui", no: "non",
     mentor: "mentor", yourName: "votre nom", invite: "collez le lien d'invitation d'une console",
     mr: "IRM", pet: "TEP", findings: "Détections de l'IA", noFindings: "aucune détection de l'IA sur cette série",
-    confidence: "confiance", finding: "détection", parameter: "paramètre" },
+    confidence: "confiance", finding: "détection", parameter: "paramètre",
+    step: "étape", stepPatient: "accueil du patient", stepScreening: "questionnaire de sécurité",
+    stepProtocol: "protocole et planification", stepScanning: "acquisition en cours", stepImages: "images acquises",
+    stepSent: "images envoyées au PACS", safety: "sécurité", screeningPending: "questionnaire non validé",
+    screeningOk: "questionnaire validé", screeningConditional: "sous conditions (précautions)",
+    screeningBlocked: "contre-indication", exercise: "exercice", free: "pratique libre",
+    exScreening: "questionnaire", exSeries: "série avec le protocole", stepsDone: "étapes faites",
+    alerts: "alertes", noAlert: "aucune alerte", alertBlocked: "acquisition bloquée : questionnaire de sécurité",
+    alertConfirm: "en attente de la confirmation du lancement TEP par le stagiaire", alertCall: "le stagiaire est en caméra et micro",
+    alertDeclined: "le stagiaire a refusé l'appel", alertControl: "demande la main" },
   de: { trainee: "Auszubildende/r", you: "Sie", control: "Steuerung", request: "Steuerung anfragen",
     release: "Steuerung abgeben", scan: "Aufnehmen", set: "Setzen", send: "Senden",
     clear: "Anmerkungen löschen", connecting: "Verbindung…", live: "live", closed: "getrennt",
@@ -46,14 +64,24 @@ const TEXT = {
     none: "—", center: "Zentrum", width: "Breite", patient: "Patient", yes: "ja", no: "nein",
     mentor: "Mentor", yourName: "Ihr Name", invite: "Einladungslink einer Konsole einfügen",
     mr: "MRT", pet: "PET", findings: "KI-Befunde", noFindings: "kein KI-Befund in dieser Serie",
-    confidence: "Konfidenz", finding: "Befund", parameter: "Parameter" },
+    confidence: "Konfidenz", finding: "Befund", parameter: "Parameter",
+    step: "Schritt", stepPatient: "Patientenaufnahme", stepScreening: "Sicherheitsfragebogen",
+    stepProtocol: "Protokoll und Planung", stepScanning: "Aufnahme läuft", stepImages: "Bilder aufgenommen",
+    stepSent: "Bilder an das PACS gesendet", safety: "Sicherheit", screeningPending: "Fragebogen nicht bestätigt",
+    screeningOk: "Fragebogen bestätigt", screeningConditional: "unter Auflagen (Vorsichtsmaßnahmen)",
+    screeningBlocked: "Kontraindikation", exercise: "Übung", free: "freies Üben",
+    exScreening: "Fragebogen", exSeries: "Serie mit dem Protokoll", stepsDone: "Schritte erledigt",
+    alerts: "Warnungen", noAlert: "keine Warnung", alertBlocked: "Aufnahme gesperrt: Sicherheitsfragebogen",
+    alertConfirm: "wartet auf die Bestätigung des PET-Starts durch die/den Auszubildende/n", alertCall: "die/der Auszubildende ist mit Kamera und Mikrofon da",
+    alertDeclined: "die/der Auszubildende hat den Anruf abgelehnt", alertControl: "bittet um die Steuerung" },
 }[LANG];
 
 // The words for what the consoles publish: parameter names and units, named values, roles,
 // finding labels, decisions, PACS reasons (static/words.json, the three languages in one
 // table; tests/mentoring/test_mentor_words.py checks it against the real consoles).
 const WORDS = { params: {}, values: {}, switch: {}, roles: {}, finding_labels: {}, decisions: {},
-  measures: {}, pacs_reasons: { de: [], os_errors: {} }, hub_messages: { exact: {}, patterns: [] } };
+  measures: {}, procedures: {}, decimal: {}, warnings: [], pacs_reasons: { de: [], os_errors: {} },
+  hub_messages: { exact: {}, patterns: [] } };
 async function loadWords() {
   try {
     const r = await fetch(hubUrl("static/words.json"));
@@ -65,9 +93,24 @@ function word(table, key, fallback = key) {
   const t = WORDS[table] && WORDS[table][key];
   return (t && t[LANG]) || fallback;
 }
+// A number as the console writes it: six significant digits at most, the language's decimal
+// separator ("0,5" in French and German; words.json's "decimal", from the console's i18n).
 function number(v) {
-  return Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+  const text = Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(6)));
+  return text.replace(".", WORDS.decimal[LANG] || ".");
 }
+// A physics warning of the snapshot (English) as the console says it: words.json's
+// "warnings" (the console's own patterns), numbers with the page's decimal separator.
+function warningText(en) {
+  if (LANG === "en") return en;
+  for (const [pattern, t] of WORDS.warnings || []) {
+    const m = new RegExp(`^(?:${pattern})$`).exec(String(en).trim());
+    if (m) return t[LANG].replace(/\{(\d)\}/g, (_, i) => String(m[Number(i) + 1]).replace(".", WORDS.decimal[LANG] || "."));
+  }
+  return en;
+}
+// A worklist procedure ("MR brain", the RIS's English) in the page's language when known.
+function procedureText(text) { return word("procedures", text, text); }
 function withUnit(n, unit) {
   return !unit ? n : unit === "°" ? `${n}°` : `${n} ${unit}`;
 }
@@ -317,6 +360,7 @@ function remoteMediaInto(container) {
   };
 }
 
-window.MERM = { TEXT, LANG, WORDS, loadWords, paramLabel, paramText, roleWord, pacsReason, findingLines, hubMessage,
+window.MERM = { TEXT, LANG, WORDS, loadWords, number, procedureText, warningText, paramLabel, paramText, roleWord, pacsReason,
+  findingLines, hubMessage,
   el, hubUrl, tokensFromHash, RoomClient, getLocalMedia, remoteMediaInto };
 })();
