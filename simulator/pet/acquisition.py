@@ -28,6 +28,7 @@ itself is not simulated. The prompts are drawn once, Poisson of the sum of the t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -41,7 +42,13 @@ from simulator.errors import ParameterError
 from simulator.pet import _scanner as scanner
 from simulator.pet.countrate import bed_losses
 from simulator.pet.phantoms import Phantom
-from simulator.pet.projector import SinogramGeometry, get_projector, get_tof_projector, tof_fold
+from simulator.pet.projector import (
+    SinogramGeometry,
+    dot_1thread,
+    get_projector,
+    get_tof_projector,
+    tof_fold,
+)
 from simulator.pet.protocol import PETProtocol
 from simulator.pet.tracers import TRACERS, decay_factor, frame_decay_factor
 
@@ -179,6 +186,43 @@ def filter_runs(
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def gaussian_matrix(n: int, sigma: float, mode: str, truncate: float) -> NDArray[np.float32]:
+    """The n × n matrix M of ``ndimage.gaussian_filter1d`` along an axis of length ``n``:
+    M @ v filters v. Built by filtering the identity, so it has ndimage's weights and
+    boundary rule (``mode``) exactly."""
+    m = ndimage.gaussian_filter1d(np.eye(n), sigma, axis=0, mode=mode, truncate=truncate)
+    out = np.ascontiguousarray(m, dtype=np.float32)
+    out.flags.writeable = False
+    return out
+
+
+def scatter_filter(
+    trues: NDArray[np.float32], sigma: tuple[float, float, float], indices: Sequence[int]
+) -> NDArray[np.float32]:
+    """The scatter kernel: ``filter_runs(trues, sigma, indices, mode=("nearest", "wrap",
+    "constant"), truncate=2.0)`` of (z, angles, radial) sinograms, with the z and radial
+    passes as products by :func:`gaussian_matrix` (BLAS on one thread: 3–5× faster than
+    ndimage's 27- and 73-tap loops here); the angular pass (17 taps) stays ndimage's. The
+    same operator; float32 sums in another order."""
+    nz, na, nr = trues.shape
+    out = np.empty_like(trues)
+    m_r = gaussian_matrix(nr, float(sigma[2]), "constant", 2.0)
+    for run in contiguous_runs(indices):
+        part = trues[run]
+        k = part.shape[0]
+        if k > 1 and sigma[0] > 0:
+            m_z = gaussian_matrix(k, float(sigma[0]), "nearest", 2.0)
+            flat = np.empty((k, na * nr), np.float32)
+            dot_1thread(m_z, np.ascontiguousarray(part).reshape(k, -1), flat)
+            part = flat.reshape(k, na, nr)
+        part = ndimage.gaussian_filter1d(part, sigma[1], axis=1, mode="wrap", truncate=2.0)
+        res = np.empty((k * na, nr), np.float32)
+        dot_1thread(m_r, part.reshape(-1, nr).T, res.T)
+        out[run] = res.reshape(k, na, nr)
+    return out
+
+
 def acquire(
     phantom: Phantom,
     protocol: PETProtocol,
@@ -274,7 +318,7 @@ def acquire(
             u_sum > 0, -np.log(np.maximum(t_sum, 1e-30) / np.maximum(u_sum, 1e-30)), 0.0
         )
     ratio = np.array([scanner.scatter_to_trues(v) for v in log_t])
-    shape = filter_runs(
+    shape = scatter_filter(
         trues,
         (
             _SCATTER_AXIAL_FWHM_MM * FWHM_TO_SIGMA / dz,
@@ -282,8 +326,6 @@ def acquire(
             _SCATTER_RADIAL_FWHM_MM * FWHM_TO_SIGMA / px,
         ),
         idx,
-        mode=("nearest", "wrap", "constant"),
-        truncate=2.0,
     )
     s_sum = shape.sum(axis=(1, 2), dtype=np.float64)
     scale = np.where(s_sum > 0, ratio * t_sum / np.maximum(s_sum, 1e-30), 0.0)

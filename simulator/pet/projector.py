@@ -46,6 +46,7 @@ __all__ = [
     "get_tof_projector",
     "matmul",
     "threads",
+    "dot_1thread",
 ]
 
 try:  # the kernels behind ``csr_matrix @ dense`` and ``csc_matrix @ dense``
@@ -444,12 +445,12 @@ def tof_kernel_fwhm_mm(tof_fwhm_mm: float, node_mm: float) -> float:
 _BLAS_ONE_THREAD_MNK = 262_144
 
 
-def _dot_1thread(a: NDArray[np.float32], b: NDArray[np.float32], out: NDArray[np.float32]) -> None:
-    """``out[:] = a @ b`` for a small ``a`` (TOF kernel) and a wide ``b``, in column blocks
-    small enough that OpenBLAS keeps each on the calling thread: on shared cores its
-    worker threads spin and cost several times the product's own CPU time."""
+def dot_1thread(a: NDArray[np.float32], b: NDArray[np.float32], out: NDArray[np.float32]) -> None:
+    """``out[:] = a @ b`` for a small ``a`` (TOF kernel, filter matrix) and a wide ``b``, in
+    column blocks small enough that OpenBLAS keeps each on the calling thread: on shared
+    cores its worker threads spin and cost several times the product's own CPU time."""
     m, kk = a.shape
-    step = max(64, _BLAS_ONE_THREAD_MNK // max(1, m * kk))
+    step = max(1, _BLAS_ONE_THREAD_MNK // max(1, m * kk))
     for c0 in range(0, b.shape[1], step):
         out[:, c0 : c0 + step] = a @ b[:, c0 : c0 + step]
 
@@ -473,7 +474,7 @@ class _TOFSubset(SubsetOp):
         u3 = u.reshape(self.n_ang, self.n_nodes, self.n_radial * k)
         out = np.empty((self.n_ang, self.h.shape[0], self.n_radial * k), np.float32)
         for a in range(self.n_ang):
-            _dot_1thread(self.h, u3[a], out[a])
+            dot_1thread(self.h, u3[a], out[a])
         return out.reshape(-1, k)
 
     def back(self, y: NDArray[np.float32], n_threads: int | None = None) -> NDArray[np.float32]:
@@ -481,7 +482,7 @@ class _TOFSubset(SubsetOp):
         yy = np.ascontiguousarray(y, np.float32).reshape(self.n_ang, -1, self.n_radial * k)
         v = np.empty((self.n_ang, self.n_nodes, self.n_radial * k), np.float32)
         for a in range(self.n_ang):
-            _dot_1thread(self.h_t, yy[a], v[a])
+            dot_1thread(self.h_t, yy[a], v[a])
         return matmul(self.t_s, v.reshape(-1, k), n_threads)
 
 
