@@ -34,6 +34,7 @@ def live_hub(
     prefix: str = "/",
     make_console=FakeConsole,  # noqa: ANN001
     modality: str = "mr",
+    room_label: str | None = None,
 ) -> Iterator[SimpleNamespace]:
     """Hub and one trainee kernel per label, on their own loop in a thread (Playwright's sync
     API owns ours)."""
@@ -57,7 +58,7 @@ def live_hub(
         await web.TCPSite(runner, "127.0.0.1", port).start()
         rooms, links = [], []
         for label in labels:
-            room = await create_room(url, SECRET, label, modality)
+            room = await create_room(url, SECRET, room_label or label, modality)
             link = TraineeLink(
                 make_console(), url, room["tokens"]["trainee"], name=label, size=(320, 240)
             )
@@ -730,3 +731,103 @@ def test_mentor_page_says_the_hubs_refusal_in_its_language(browser, live_room, l
         == {"fr": "✗ vous n'avez pas la main", "de": "✗ Sie haben die Steuerung nicht"}[lang]
     ), refusal
     assert live_room.console.params["tr_ms"] == 500.0
+
+
+_SNAKE = re.compile(r"\b[a-z][a-z0-9]*_[a-z0-9_]+\b")
+_LITERAL = re.compile(r"\b(True|False|None|true|false|null|undefined|NaN)\b|\{'|\['")
+
+
+def _sar_console(lang: str):  # noqa: ANN202
+    """A real MR console in an exercise, screening not yet validated (Scan blocked), with a
+    TSE protocol at 3 T whose SAR comes close to the limit (the physics' warning)."""
+    from simulator.console.patient import SCENARIOS
+    from simulator.console.session import ConsoleSession
+
+    s = ConsoleSession("mr", lang=lang, seed=5)
+    s.set_patient(SCENARIOS["headache"])
+    for name, value in (("sequence", "tse"), ("tr_ms", 3000), ("etl", 24), ("slices", 22),
+                        ("field_t", 3.0)):
+        assert s.apply_command({"type": "set_param", "name": name, "value": value})["ok"]
+    s.set_exercise("mr-t1-contrast", editable=["tr_ms", "te_ms"])
+    assert any(w.startswith("SAR ") for w in s.warnings), s.warnings
+    assert not s.scan_allowed()[0]
+    return s
+
+
+@pytest.mark.parametrize("lang", ["fr", "en", "de"])
+def test_mentor_tile_names_the_trainee_with_step_safety_exercise_and_alerts(
+    browser, tmp_path, lang, artifacts_dir
+) -> None:  # noqa: ANN001
+    """Item 7 of issue 14: the tile is named after its trainee (not the room's "MR —
+    trainee"), says the exam step, the safety screening, the exercise's progress and the
+    alerts (blocked scan, SAR, a declined call), in the page's language; the video is
+    scaled to the column and the chat is beside it, above the fold at 1366×768; no key, no
+    literal and no English word on a French or German tile."""
+    session = _sar_console(lang)
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session,
+                  room_label="MR — trainee") as live:
+        link = live.links[0]
+        with _mentor_page(browser, live, lang) as (page, errors):
+            page.wait_for_selector(".merm-alert-sar", timeout=PAGE_HANG_GUARD_MS)
+            title = page.inner_text(".tile h2 > span")
+            before = {k: page.inner_text(f".merm-state-{k}") for k in ("step", "safety", "exercise")}
+            alerts = page.eval_on_selector_all(".merm-alert", "es => es.map(e => [e.className, e.innerText])")
+            # the trainee declines the mentor's call (what the console banner's Decline sends)
+            mentor = next(p for p in link.peers if p["role"] == "mentor")
+            live.run(link.decline_call(mentor["id"]))
+            page.wait_for_selector(".merm-alert-declined", timeout=PAGE_HANG_GUARD_MS)
+            declined = page.inner_text(".merm-alert-declined")
+            # the trainee validates the screening: Scan is free, the exercise one step on
+            session.set_screening("ok")
+            page.wait_for_function(
+                "() => !document.querySelector('.merm-alert-blocked')", timeout=PAGE_HANG_GUARD_MS
+            )
+            after = {k: page.inner_text(f".merm-state-{k}") for k in ("step", "safety", "exercise")}
+            boxes = page.evaluate(
+                """() => Object.fromEntries(['.screen video', '.chat', '.merm-chat-input', '.tile']
+                  .map(q => { const r = document.querySelector(q).getBoundingClientRect();
+                              return [q, [r.left, r.top, r.right, r.bottom, r.width]]; }))"""
+            )
+            tile_text = page.inner_text(".tile")
+            faults = _layout_faults(page)
+            page.screenshot(path=str(artifacts_dir / f"mentor_tile_{lang}.png"))
+    assert not errors, errors
+    assert not faults, faults
+    assert title == {"fr": "Alice (IRM)", "en": "Alice (MR)", "de": "Alice (MRT)"}[lang], title
+    assert "trainee" not in title
+    t = {
+        "fr": ("questionnaire de sécurité", "questionnaire non validé", "0/2 étapes faites",
+               "acquisition bloquée", "DAS 3,1 W/kg proche de la limite 3,2 W/kg",
+               "le stagiaire a refusé l'appel", "protocole et planification", "questionnaire validé",
+               "1/2 étapes faites"),
+        "en": ("safety screening", "screening not validated", "0/2 steps done", "scan blocked",
+               "SAR 3.1 W/kg close to the limit 3.2 W/kg", "the trainee declined the call",
+               "protocol and planning", "screening validated", "1/2 steps done"),
+        "de": ("Sicherheitsfragebogen", "Fragebogen nicht bestätigt", "0/2 Schritte erledigt",
+               "Aufnahme gesperrt", "SAR 3,1 W/kg nahe der Grenze 3,2 W/kg",
+               "hat den Anruf abgelehnt", "Protokoll und Planung", "Fragebogen bestätigt",
+               "1/2 Schritte erledigt"),
+    }[lang]
+    assert before["step"] == t[0] and before["safety"] == t[1], before
+    assert before["exercise"].startswith(t[2]), before
+    kinds = {cls.split("merm-alert-")[-1]: text for cls, text in alerts}
+    assert kinds.get("blocked", "").startswith(t[3]), alerts
+    assert kinds.get("sar") == t[4], alerts
+    assert t[5] in declined, declined
+    assert (after["step"], after["safety"]) == (t[6], t[7]), after
+    assert after["exercise"].startswith(t[8]), after
+    # video scaled to its column, the chat beside it (to its right), above the fold
+    video, chat, chat_input = boxes[".screen video"], boxes[".chat"], boxes[".merm-chat-input"]
+    assert video[4] >= 560, video  # not a 415 px thumbnail
+    assert chat[0] >= video[2], (video, chat)  # beside, not below
+    assert chat_input[3] <= 768, chat_input  # the chat's input is on screen
+    assert boxes[".tile"][4] >= 1300, boxes[".tile"]  # one tile fills the width
+    # no key, no literal, no English word on a French or German tile
+    assert not _SNAKE.search(tile_text), _SNAKE.findall(tile_text)
+    assert not _LITERAL.search(tile_text), _LITERAL.findall(tile_text)
+    if lang != "en":
+        lines = {line.strip() for line in tile_text.splitlines()}
+        for part in re.split(r"\t|\n", tile_text):
+            lines.add(part.strip())
+        assert not (lines & _english_only(lang)), lines & _english_only(lang)
+        assert "steps done" not in tile_text and "no alert" not in tile_text
