@@ -14,7 +14,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from simulator.console import _shell, hospital_panel
+from simulator.console import _shell, hospital_panel, series_tree
 from simulator.console.findings_panel import FindingsPanel
 from simulator.console.i18n import Labels, detect_lang
 from simulator.console.params import MR_CHOICES, MR_GROUPS, ParamCard
@@ -71,6 +71,7 @@ class MRConsole:
             s, L, on_click=lambda x, y: self.findings.on_image_click(x, y, FRAME_W, FRAME_H)
         )
         self.viewer.attach_beside(self.findings.widget)
+        self.series_tree = series_tree.attach(self.viewer)  # patient → exam → series
         self.queue = QueuePanel(s, L, on_load=self.params.sync)
         self._syncing = False
         self.anatomy.observe(lambda ch: self._anatomy_changed(), "value")
