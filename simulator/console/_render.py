@@ -25,6 +25,7 @@ __all__ = [
     "draw_banner",
     "banner_top",
     "draw_findings",
+    "draw_roi",
     "image_to_frame",
     "draw_text",
     "png_bytes",
@@ -325,6 +326,52 @@ def draw_findings(img: Image.Image, marks: Sequence[dict], bottom: int | None = 
                 stroke_width=2,
                 stroke_fill=(0, 0, 0) if d is draw else 255,
             )
+    if limit < img.height:
+        ImageDraw.Draw(mask).rectangle((0, limit, img.width, img.height), fill=0)
+    img.paste(layer, (0, 0), mask)
+
+
+#: Colour of the trainee's ROI (cyan: apart from the AI's amber, green and red marks).
+ROI_COLOUR = (0, 230, 255)
+#: Text of the ROI's read-out beside it (px; readable in the mentor's video too).
+ROI_TEXT_PX = 14
+
+
+def draw_roi(
+    img: Image.Image,
+    x: float,
+    y: float,
+    rx: float,
+    ry: float,
+    lines: Sequence[str],
+    bottom: int | None = None,
+) -> None:
+    """The trainee's ROI — its outline on this slice, an ellipse of half-axes ``rx``, ``ry``
+    (frame pixels) centred on (``x``, ``y``) — with its read-out ``lines`` beside it (right of
+    the circle, or left where the frame ends). Nothing is drawn at or below row ``bottom``
+    (the banner)."""
+    limit = img.height if bottom is None else bottom
+    layer = Image.new("RGB", img.size, (0, 0, 0))
+    mask = Image.new("L", img.size, 0)
+    draw, mdraw = ImageDraw.Draw(layer), ImageDraw.Draw(mask)
+    rx, ry = max(float(rx), 2.0), max(float(ry), 2.0)
+    box = (x - rx, y - ry, x + rx, y + ry)
+    for d, fill in ((draw, ROI_COLOUR), (mdraw, 255)):
+        d.ellipse(box, outline=fill, width=2)
+        d.line((x - 3, y, x + 3, y), fill=fill, width=1)
+        d.line((x, y - 3, x, y + 3), fill=fill, width=1)
+    f = font(ROI_TEXT_PX)
+    sizes = [draw.textbbox((0, 0), t, font=f) for t in lines]
+    tw = max((int(b[2] - b[0]) for b in sizes), default=0)
+    step = ROI_TEXT_PX + 4
+    tx = int(box[2]) + 6
+    if tx + tw > img.width - 2:
+        tx = max(2, int(box[0]) - 6 - tw)
+    ty = int(min(max(y - step * len(lines) / 2, 2), max(limit - step * len(lines) - 2, 2)))
+    for i, text in enumerate(lines):
+        for d, fill in ((draw, ROI_COLOUR), (mdraw, 255)):
+            d.text((tx, ty + i * step), text, font=f, fill=fill, stroke_width=2,
+                   stroke_fill=(0, 0, 0) if d is draw else 255)
     if limit < img.height:
         ImageDraw.Draw(mask).rectangle((0, limit, img.width, img.height), fill=0)
     img.paste(layer, (0, 0), mask)

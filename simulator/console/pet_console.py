@@ -24,7 +24,7 @@ from typing import Any
 import ipywidgets as W
 import numpy as np
 
-from simulator.console import _render, _shell, hospital_panel
+from simulator.console import _render, _shell, hospital_panel, series_tree
 from simulator.console.findings_panel import FindingsPanel
 from simulator.console.i18n import Labels, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
@@ -318,6 +318,7 @@ class PETConsole:
         self.findings = FindingsPanel(s, L)
         self.viewer = Viewer(s, L, on_click=self._on_image_click)
         self.viewer.attach_beside(self.findings.widget)
+        self.series_tree = series_tree.attach(self.viewer)  # patient → exam → series
         self.probe_x = L(
             W.BoundedIntText(min=0, max=1023, value=64, layout=W.Layout(width="170px")), "probe_x"
         )
@@ -329,7 +330,7 @@ class PETConsole:
         self.probe_out = W.HTML()
         self.probe_out.add_class("merm-suv")
         self.probe_btn.on_click(lambda _b: self.probe(self.probe_x.value, self.probe_y.value))
-        self.roi = ROIPanel(s, L)
+        self.roi = ROIPanel(s, L, on_change=self.viewer.refresh_image)  # drawn on the image
         self.roi.unit.observe(lambda _ch: self._reprobe(), "value")
         self._probed: tuple[Any, int, int, int] | None = None
         # the ROI read-out and tools right under the image (seen with it at 1366×768); the
@@ -632,7 +633,12 @@ class PETConsole:
 
     def do_inject(self) -> None:
         """Record the injection (activity locked, audited) and start the uptake timer (it runs
-        on the console clock and ends at the protocol's uptake)."""
+        on the console clock and ends at the protocol's uptake). A pregnancy declared or not
+        excluded waits for the physician's justification on the preparation card."""
+        refusal = self.prep.injection_refusal(self.L.lang)
+        if refusal is not None:
+            self.shell.show_message(refusal, "error")
+            return
         msg = self.activity_lock.record(float(self.session.protocol.activity_mbq))
         if self.activity_lock.injection is not None:
             self.prep.fill_injection_time(self.activity_lock.injection.at)

@@ -5,15 +5,23 @@ either probes one voxel or places a region of the chosen diameter centred there;
 (``.merm-roi``) reads SUVmax, SUVmean and SUVpeak (PERCIST, 1 cm³) with the region's volume,
 computed by :func:`simulator.pet.roi.roi_stats`. Values are shown in SUV (body weight) or in
 kBq/mL (``.merm-value-unit``), probe and ROI alike, in the page's language.
+
+The region is drawn on the frame (:func:`._render.draw_roi` through the session's
+``overlays``), with SUVmax, SUVmean and SUVpeak beside it: the trainee reads them next to
+what was measured, and the mentor's video shows the same circle and figures. A sphere shows
+its cross-section on each slice it crosses (radius √(r² − Δz²)), a circle only on its own.
 """
 
 from __future__ import annotations
 
 import html
+import math
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
 
+from simulator.console import _render
 from simulator.console.i18n import Labels, decimal, text_of
 from simulator.pet.roi import ROIStats, roi_stats, suv_factor
 
@@ -46,6 +54,12 @@ _TEXT: dict[str, tuple[str, str, str]] = {
     "suv_max": ("SUVmax", "SUVmax", "SUVmax"),
     "suv_mean": ("SUVmoy (moyenne)", "SUVmean", "SUVmean (Mittelwert)"),
     "suv_peak": ("SUVpeak (pic 1 cm³)", "SUVpeak (1 cm³)", "SUVpeak (1 cm³)"),
+    "short_suv_max": ("SUVmax", "SUVmax", "SUVmax"),
+    "short_suv_mean": ("SUVmoy", "SUVmean", "SUVmean"),
+    "short_suv_peak": ("SUVpeak", "SUVpeak", "SUVpeak"),
+    "short_max": ("max", "max", "Max"),
+    "short_mean": ("moy", "mean", "Mittel"),
+    "short_peak": ("pic", "peak", "Peak"),
     "probe_at": ("Voxel ({x}, {y}), coupe {z} : {value}",
                  "Voxel ({x}, {y}), slice {z}: {value}",
                  "Voxel ({x}, {y}), Schicht {z}: {value}"),
@@ -73,8 +87,11 @@ def value_text(bqml: float, factor: float | None, unit: str, lang: str) -> str:
 class ROIPanel:
     """Tool choice, diameter, unit switch and the read-out, below the PET image."""
 
-    def __init__(self, session: Any, labels: Labels) -> None:
-        self.session, self.L = session, labels
+    def __init__(
+        self, session: Any, labels: Labels, on_change: Callable[[], object] | None = None
+    ) -> None:
+        self.session, self.L, self.on_change = session, labels, on_change
+        session.overlays.append(self.draw_on_frame)
         self.mode = W.ToggleButtons(options=[(k, k) for k in ("probe", "circle", "sphere")],
                                     value="sphere", layout=W.Layout(width="auto"),
                                     style={"button_width": "66px"})
@@ -94,7 +111,7 @@ class ROIPanel:
         self.stats: ROIStats | None = None
         self.mode.observe(lambda _ch: self._hint(), "value")
         self.diameter.observe(lambda _ch: self._replace(), "value")
-        self.unit.observe(lambda _ch: self.render(), "value")
+        self.unit.observe(lambda _ch: self._changed(), "value")
         #: the tool row (under the read-out): tool, diameter, unit; the hint under it
         self.tools = W.HBox([self.mode, self.diameter, self.unit])
         self.widget = W.VBox([self.out, self.tools, self.hint])
@@ -113,6 +130,13 @@ class ROIPanel:
         self.unit.tooltips = [f"{roi_text('unit', lang)} {v}" for v in UNITS.values()]
         self._hint()
         self.render()
+        self._changed()
+
+    def _changed(self) -> None:
+        """The read-out changed: redraw the texts and the image's ROI."""
+        self.render()
+        if self.on_change is not None:
+            self.on_change()
 
     def _kind(self, kind: str) -> str:
         """The region's name inside a sentence (German keeps the capital of its nouns)."""
@@ -152,7 +176,52 @@ class ROIPanel:
         else:
             self.stats = roi_stats(img, tuple(series.voxel_mm), (z, row, col),
                                    float(self.diameter.value), kind)
-        self.render()
+        self._changed()
+
+    def frame_lines(self, lang: str) -> list[str]:
+        """The read-out written beside the ROI on the image: "SUVmax 3,21" … (or kBq/mL)."""
+        st = self.stats
+        if st is None:
+            return []
+        f, unit = self.factor(), self.unit.value
+        suv = unit == "suv" and f is not None
+        out = []
+        for key in ("max", "mean", "peak"):
+            value = value_text(getattr(st, key), f, unit, lang).removesuffix(" SUV")
+            out.append(f"{roi_text(('short_suv_' if suv else 'short_') + key, lang)} {value}")
+        return out
+
+    def draw_on_frame(self, img: Any, width: int, height: int) -> None:
+        """Draw the ROI and its read-out on ``img`` (the session's frame, ``width × height``)
+        where the frame shows the measured series in single view, on a slice the region
+        crosses."""
+        s = self.session
+        cur = s.current_series()
+        if (
+            self.last is None
+            or self.stats is None
+            or self.last[0] == "probe"
+            or cur is None
+            or cur.series is not self.last[1]
+            or s.view_mode != "single"
+            or s.live_image is not None
+        ):
+            return
+        kind, series, (z0, row, col) = self.last
+        dz, _dy, dx = (float(v) for v in series.voxel_mm)
+        r = self.stats.diameter_mm / 2.0
+        off = (s.slice_index - z0) * dz
+        if kind == "circle" and s.slice_index != z0:
+            return
+        if abs(off) >= r:
+            return
+        radius_mm = math.sqrt(r * r - off * off) if kind == "sphere" else r
+        x, y, scale = _render.image_to_frame(
+            col + 0.5, row + 0.5, cur.images.shape[1:], width, height, s.zoom, cur.aspect
+        )
+        rx = radius_mm / dx * scale
+        _render.draw_roi(img, x, y, rx, rx, self.frame_lines(self.L.lang),
+                         bottom=_render.banner_top(img, self.L.lang))
 
     def factor(self) -> float | None:
         """Bq/mL → SUV of the measured series (None when it has no activity or weight)."""
