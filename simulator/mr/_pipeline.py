@@ -108,11 +108,11 @@ class SliceData:
 
     def clean_images(self) -> NDArray[np.complex64]:
         """Noiseless folded coil images."""
-        return self.encoding.coil_images(self.image)  # type: ignore[return-value]
+        return self.encoding.coil_images(self.image)
 
     def clean_kspace(self) -> NDArray[np.complex64]:
         """Noiseless sampled k-space (zeros on the skipped lines): ``E · image``."""
-        return self.encoding.forward(self.image)  # type: ignore[return-value]
+        return self.encoding.forward(self.image)
 
     def kspace(self) -> NDArray[np.complex64]:
         """Sampled k-space with noise (the transform of the noisy coil images when the
@@ -150,7 +150,7 @@ def setup(anatomy: Anatomy, protocol: MRProtocol, geometry: Geometry | None,
         seed = int(rng)
         gen = np.random.default_rng(seed)
     else:
-        gen = rng  # type: ignore[assignment]
+        gen = rng
     plan = plan_slices(protocol, geometry)
     samp = sampling(protocol)
     radius = COIL_RADIUS_MM[protocol.body_part]

@@ -57,8 +57,9 @@ _BASE = {
 def _rotate(v: NDArray[np.float64], axis: NDArray[np.float64], deg: float) -> NDArray[np.float64]:
     a = math.radians(deg)
     axis = axis / np.linalg.norm(axis)
-    return (v * math.cos(a) + np.cross(axis, v) * math.sin(a)
-            + axis * np.dot(axis, v) * (1 - math.cos(a)))
+    out: NDArray[np.float64] = (v * math.cos(a) + np.cross(axis, v) * math.sin(a)
+                                + axis * np.dot(axis, v) * (1 - math.cos(a)))
+    return out
 
 
 def plane_axes(geometry: Geometry) -> tuple[NDArray[np.float64], NDArray[np.float64],
@@ -252,7 +253,7 @@ class ObjectK:
     def nbytes_full(self) -> int:
         """Bytes of :attr:`kspace`: what a slice counts against the cache budget (so that a
         budget holds as many slices as before the half storage, in about half the memory)."""
-        return self.half.shape[0] * self.n_rows * self.n_read * self.half.itemsize
+        return int(self.half.shape[0] * self.n_rows * self.n_read * self.half.itemsize)
 
     @property
     def labels(self) -> NDArray[np.uint8]:
@@ -277,7 +278,8 @@ def _extension(anatomy: Anatomy, center: NDArray[np.float64], u_p: NDArray[np.fl
 
 def _crop_index(n_fine: int, n: int) -> NDArray[np.int64]:
     # FFT order of a size-n grid: frequencies 0 … ⌈n/2⌉−1, then −⌊n/2⌋ … −1.
-    return np.r_[0:(n + 1) // 2, n_fine - n // 2:n_fine]
+    idx: NDArray[np.int64] = np.r_[0:(n + 1) // 2, n_fine - n // 2:n_fine]
+    return idx
 
 
 #: Memory budget of the per-slice k-space cache (least recently used entries leave first).
@@ -334,7 +336,7 @@ def object_kspace(anatomy: Anatomy, center: tuple[float, float, float],
         if hit is not None:
             _CACHE.move_to_end(key)
             return hit
-    obj = _object_kspace(*key)  # type: ignore[arg-type]
+    obj = _object_kspace(*key)
     with _CACHE_LOCK:
         _CACHE[key] = obj
         _evict_locked()

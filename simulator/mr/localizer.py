@@ -57,7 +57,8 @@ class Localizer:
 
     def image(self, plane: str) -> NDArray[np.float32]:
         """Magnitude image (rows, cols) of ``plane``."""
-        return self._get(plane).images[0]
+        img: NDArray[np.float32] = self._get(plane).images[0]
+        return img
 
     def shape(self, plane: str) -> tuple[int, int]:
         """(rows, cols) of the ``plane`` image."""

@@ -95,7 +95,7 @@ class EncodingOperator:
     def coil_images(self, x: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
         """``W · C · x``: the folded coil images (what a fully sampled acquisition without
         noise reconstructs to, coil by coil)."""
-        return fold_coil_images(x, self.maps, self.n_phase)  # type: ignore[arg-type]
+        return fold_coil_images(x, self.maps, self.n_phase)
 
     def forward(self, x: NDArray[np.complexfloating]) -> NDArray[np.complexfloating]:
         """Apply ``E``: zeros on the lines not acquired."""

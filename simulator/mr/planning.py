@@ -80,10 +80,12 @@ def _in_slices(pts: NDArray[np.floating], plan: SlicePlan, slice_mm: float) -> N
     centers = np.asarray(plan.centers_mm)
     d = (pts - centers[0].astype(pts.dtype)) @ plan.normal.astype(pts.dtype)
     if len(centers) == 1:
-        return np.abs(d) <= slice_mm / 2
+        inside: NDArray[np.bool_] = np.abs(d) <= slice_mm / 2
+        return inside
     step = float((centers[-1] - centers[0]) @ plan.normal) / (len(centers) - 1)
     k = np.clip(np.rint(d / step), 0, len(centers) - 1)
-    return np.abs(d - k * step) <= slice_mm / 2
+    inside = np.abs(d - k * step) <= slice_mm / 2
+    return inside
 
 
 def fov_corners_mm(protocol: MRProtocol, geometry: Geometry) -> NDArray[np.float64]:
