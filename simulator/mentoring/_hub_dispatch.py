@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from typing import TYPE_CHECKING
 
 from . import messages as m
+from ._hub_commands import Commands
+from ._hub_media import Media
+from ._hub_recording import Recording
 from ._hub_state import Conn, HubState, RoomRuntime
 from .control import ControlError
 from .room import Peer, RateLimiter
@@ -24,33 +26,31 @@ __all__ = ["Dispatch"]
 log = logging.getLogger("merm.hub")
 
 
-class Dispatch(HubState):
-    """``handle_raw`` and ``dispatch`` of the hub.
+class Dispatch:
+    """``handle_raw`` and ``dispatch`` of the hub: the part that reads every client message.
 
-    The host class provides the methods named under ``TYPE_CHECKING`` below (see
-    :class:`~simulator.mentoring.server.Hub`).
+    Parameters
+    ----------
+    state : HubState
+        The hub's rooms and fan-out.
+    commands, media, recording : Commands, Media, Recording
+        The parts it hands remote commands, WebRTC and A/V signalling, and recording
+        consent to.
     """
 
-    if TYPE_CHECKING:
-
-        async def _answer(self, conn: Conn, sdp: str) -> None: ...
-
-        def _relay_av(self, conn: Conn, msg: m.ClientMessage) -> None: ...
-
-        async def _update_recording(self, rt: RoomRuntime) -> None: ...
-
-        def _command(self, conn: Conn, msg: m.Command) -> None: ...
-
-        def _confirm(self, rt: RoomRuntime, peer: Peer, msg: m.Confirm) -> None: ...
-
-        def _result(self, rt: RoomRuntime, msg: m.Result) -> None: ...
+    def __init__(self, state: HubState, commands: Commands, media: Media,
+                 recording: Recording) -> None:
+        self.state = state
+        self.commands = commands
+        self.media = media
+        self.recording = recording
 
     async def handle_raw(self, conn: Conn, raw: str | bytes, limit: int) -> None:
         """Validate one message and act on it; any fault is answered, never fatal."""
         ref = None
         try:
             try:
-                verify_token(self.config.secret, conn.token, time.time())
+                verify_token(self.state.config.secret, conn.token, time.time())
             except TokenError as exc:
                 await conn._ws_send(m.server_message("error", code="token", message=exc.en))
                 await conn.ws.close(code=4001, message=b"token expired")
@@ -93,76 +93,76 @@ class Dispatch(HubState):
                 peer.console = True
                 peer.limiter = RateLimiter(rate_per_s=200, burst=400)  # state during scans
             if first:
-                self._audit(rt, peer, "join", client=msg.client)
-            self._peers(rt)
+                self.state.audit_event(rt, peer, "join", client=msg.client)
+            self.state.send_peers(rt)
         elif isinstance(msg, m.Offer):
-            await self._answer(conn, msg.sdp)
+            await self.media.answer(conn, msg.sdp)
         elif isinstance(msg, m.State):
             if not peer.console:
                 raise forbidden
             seq = room.set_snapshot(msg.snapshot)
-            self._touch(rt)
+            self.state.touch(rt)
             text = m.server_message("state", seq=seq, snapshot=msg.snapshot)
-            self._broadcast(rt, text, console=True, exclude=peer.id)
-            await self._update_recording(rt)
+            self.state.broadcast(rt, text, console=True, exclude=peer.id)
+            await self.recording.update(rt)
         elif isinstance(msg, m.Result):
             if not peer.console:
                 raise forbidden
-            self._result(rt, msg)
+            self.commands.result(rt, msg)
         elif isinstance(msg, m.Command):
-            self._command(conn, msg)
+            self.commands.command(conn, msg)
         elif isinstance(msg, m.Confirm):
             if peer.role != "trainee":
                 raise forbidden
-            self._confirm(rt, peer, msg)
+            self.commands.confirm(rt, peer, msg)
         elif isinstance(msg, m.RequestControl):
             self._one_console_at_a_time(rt, peer)
             room.lock.request(peer.id, peer.role)
-            self._audit(rt, peer, "request")
-            self._control(rt)
+            self.state.audit_event(rt, peer, "request")
+            self.state.send_control(rt)
         elif isinstance(msg, m.ReleaseControl):
             room.lock.release(peer.id)
-            self._audit(rt, peer, "release")
-            self._control(rt)
+            self.state.audit_event(rt, peer, "release")
+            self.state.send_control(rt)
         elif isinstance(msg, (m.Grant, m.Refuse, m.TakeBack)):
             if peer.role != "trainee":
                 raise forbidden
             if isinstance(msg, m.TakeBack):
                 previous = room.lock.take_back()
                 prev = room.peers.get(previous) if previous else None
-                self._audit(rt, peer, "take_back", previous=prev.name if prev else None)
+                self.state.audit_event(rt, peer, "take_back", previous=prev.name if prev else None)
             else:
                 target = room.peers.get(msg.peer)
                 if msg.TYPE == "grant" and target is not None:
                     self._one_console_at_a_time(rt, target)
                 (room.lock.grant if msg.TYPE == "grant" else room.lock.refuse)(msg.peer)
-                self._audit(rt, peer, msg.TYPE, to=target.name if target else msg.peer)
-            self._control(rt)
+                self.state.audit_event(rt, peer, msg.TYPE, to=target.name if target else msg.peer)
+            self.state.send_control(rt)
         elif isinstance(msg, m.Chat):
             entry = {
                 "from": peer.id,
                 "name": peer.name,
                 "role": peer.role,
                 "text": msg.text,
-                "time": self.audit.append(
+                "time": self.state.audit.append(
                     room.id, peer.name, peer.role, "chat", {"text": msg.text}
                 ).time,
             }
             room.chat.append(entry)
-            self._touch(rt)
-            self._broadcast(rt, m.server_message("chat", **entry))
+            self.state.touch(rt)
+            self.state.broadcast(rt, m.server_message("chat", **entry))
         elif isinstance(msg, (m.Annotate, m.ClearAnnotations)):
             if peer.role == "observer":
                 raise forbidden
             if isinstance(msg, m.Annotate):
                 ann = dataclasses.asdict(msg) | {"by": peer.name, "role": peer.role}
                 room.add_annotation(ann)
-                self._audit(rt, peer, "annotate", **ann)
+                self.state.audit_event(rt, peer, "annotate", **ann)
             else:
                 room.annotations.clear()
-                self._audit(rt, peer, "clear_annotations")
-            self._touch(rt)
-            self._broadcast(
+                self.state.audit_event(rt, peer, "clear_annotations")
+            self.state.touch(rt)
+            self.state.broadcast(
                 rt, m.server_message("annotations", items=room.annotations), console=True
             )
         elif isinstance(msg, m.Ping):
@@ -183,15 +183,15 @@ class Dispatch(HubState):
                 )
             dest.send(m.server_message("pong", id=msg.id, t=msg.t, via="console"), console=True)
         elif isinstance(msg, (m.AvOffer, m.AvAnswer, m.AvHangup, m.AvReady)):
-            self._relay_av(conn, msg)
+            self.media.relay_av(conn, msg)
         elif isinstance(msg, m.Consent):
             room.consent[peer.id] = msg.recording
-            self._audit(rt, peer, "consent", recording=msg.recording)
-            await self._update_recording(rt)
+            self.state.audit_event(rt, peer, "consent", recording=msg.recording)
+            await self.recording.update(rt)
 
     def _one_console_at_a_time(self, rt: RoomRuntime, peer: Peer) -> None:
         """A mentor (by name) holds control of one console at a time, across rooms."""
-        for other in self.rooms.values():
+        for other in self.state.rooms.values():
             holder = other.room.peers.get(other.room.lock.holder or "")
             if other is not rt and holder is not None and holder.name == peer.name:
                 raise ControlError(

@@ -8,7 +8,8 @@ relays their signalling (``av_offer``, ``av_answer``, ``av_hangup``, ``av_ready`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
@@ -18,20 +19,30 @@ from ._hub_state import Conn, HubState
 __all__ = ["Media"]
 
 
-class Media(HubState):
+#: What the hub does with a message a peer sends on its data channel.
+ChannelHandler = Callable[[Conn, str | bytes], Awaitable[None]]
+
+
+class Media:
     """WebRTC answers and A/V signalling relay of the hub.
 
-    The host class provides ``handle_raw`` (see :class:`~simulator.mentoring.server.Hub`).
+    Parameters
+    ----------
+    state : HubState
+        The hub's rooms, fan-out and media relay.
+    on_message : callable
+        ``await on_message(conn, data)`` for each message of a peer's data channel (the
+        hub's message dispatch).
     """
 
-    if TYPE_CHECKING:
+    def __init__(self, state: HubState, on_message: ChannelHandler) -> None:
+        self.state = state
+        self.on_message = on_message
 
-        async def handle_raw(self, conn: Conn, raw: str | bytes, limit: int) -> None: ...
-
-    async def _answer(self, conn: Conn, sdp: str) -> None:
+    async def answer(self, conn: Conn, sdp: str) -> None:
         if conn.pc is not None:
             await conn.pc.close()
-        servers = [RTCIceServer(**s) for s in self._ice(conn.peer.id)]  # type: ignore[arg-type]
+        servers = [RTCIceServer(**s) for s in self.state.ice(conn.peer.id)]  # type: ignore[arg-type]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         conn.pc, conn.dc = pc, None
         rt = conn.room
@@ -42,7 +53,7 @@ class Media(HubState):
 
             @channel.on("message")
             async def on_message(data: str | bytes) -> None:
-                await self.handle_raw(conn, data, m.MAX_DC_BYTES)
+                await self.on_message(conn, data)
 
         @pc.on("track")
         def on_track(track: Any) -> None:
@@ -56,16 +67,16 @@ class Media(HubState):
         if not conn.peer.console:
             for transceiver in pc.getTransceivers():
                 if transceiver.kind == "video":
-                    pc.addTrack(self.relay.subscribe(rt.source, buffered=False))
+                    pc.addTrack(self.state.relay.subscribe(rt.source, buffered=False))
                     break
         await pc.setLocalDescription(await pc.createAnswer())
         conn.send(m.server_message("answer", sdp=pc.localDescription.sdp))
 
-    def _relay_av(self, conn: Conn, msg: m.ClientMessage) -> None:
+    def relay_av(self, conn: Conn, msg: m.ClientMessage) -> None:
         rt, peer = conn.room, conn.peer
         if isinstance(msg, m.AvReady):
             peer.av = msg.on
-            self._peers(rt)
+            self.state.send_peers(rt)
             return
         target = rt.conns.get(msg.to)  # type: ignore[attr-defined]
         if target is None:
@@ -74,5 +85,5 @@ class Media(HubState):
             )
         fields = {"from": peer.id, "name": peer.name}
         if hasattr(msg, "sdp"):
-            fields["sdp"] = msg.sdp  # type: ignore[attr-defined]
+            fields["sdp"] = msg.sdp
         target.send(m.server_message(msg.TYPE, **fields))

@@ -2,9 +2,11 @@
 
 :class:`HubConfig` holds the settings of one hub process, :class:`RoomRuntime` one room
 with its open connections (:class:`Conn`), and :class:`HubState` the rooms of a hub with
-the fan-out helpers (broadcast, audit, control and peer updates) that the hub's parts
-(:mod:`._hub_http`, :mod:`._hub_dispatch`, :mod:`._hub_commands`, :mod:`._hub_media`,
-:mod:`._hub_recording`) share. No routes and no message handling here.
+the room store and the fan-out (broadcast, audit, control and peer updates). The hub
+(:class:`~simulator.mentoring.server.Hub`) holds one :class:`HubState` and hands it to each
+of its parts (:mod:`._hub_http`, :mod:`._hub_dispatch`, :mod:`._hub_commands`,
+:mod:`._hub_media`, :mod:`._hub_recording`), which use only its public methods. No routes
+and no message handling here.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import secrets
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,9 +30,8 @@ from .audit import AuditLog
 from .media import ConsoleSource
 from .room import Peer, Room
 from .room_store import RoomStore, StoredRoom
-from .tokens import TokenError, verify_user_key
 from .turn import TurnSettings, ice_servers
-from .url_prefix import normalise_prefix, origin_of, page_base
+from .url_prefix import normalise_prefix, page_base
 
 __all__ = ["MIN_SECRET_BYTES", "Conn", "HubConfig", "HubState", "RoomRuntime"]
 
@@ -115,7 +115,8 @@ class RoomRuntime:
 
 
 class HubState:
-    """The rooms, audit log and media relay of one hub, and the fan-out to its peers.
+    """The rooms, audit log, room store and media relay of one hub, and the fan-out to its
+    peers: the part every other part of the hub is given.
 
     Parameters
     ----------
@@ -132,6 +133,15 @@ class HubState:
         self._dirty: set[str] = set()
         self._flush_due: asyncio.TimerHandle | None = None
         self._restore()
+
+    def close(self) -> None:
+        """Write what is pending and close the store and the audit log."""
+        if self._flush_due is not None:
+            self._flush_due.cancel()
+        self.flush()
+        if self.store is not None:
+            self.store.close()
+        self.audit.close()
 
     # ------------------------------------------------------------------ the room store
     def _restore(self) -> None:
@@ -152,7 +162,7 @@ class HubState:
                 "restore",
                 {"why": "hub restart", "control": "trainee", "previous_holder": row.holder_name},
             )
-            self._persist(rt)
+            self.persist(rt)
 
     def _row(self, rt: RoomRuntime) -> StoredRoom:
         room = rt.room
@@ -172,21 +182,21 @@ class HubState:
             holder_name=holder.name if holder else None,
         )
 
-    def _persist(self, rt: RoomRuntime) -> None:
+    def persist(self, rt: RoomRuntime) -> None:
         """Write the room's row now (creation, control changes)."""
         self._dirty.discard(rt.room.id)
         if self.store is not None and rt.room.id in self.rooms:
             self.store.put(self._row(rt))
 
-    def _touch(self, rt: RoomRuntime) -> None:
+    def touch(self, rt: RoomRuntime) -> None:
         """The room changed often (state, chat, annotations): write it within half a second."""
         if self.store is None:
             return
         self._dirty.add(rt.room.id)
         if self._flush_due is None:
-            self._flush_due = asyncio.get_running_loop().call_later(0.5, self._flush)
+            self._flush_due = asyncio.get_running_loop().call_later(0.5, self.flush)
 
-    def _flush(self) -> None:
+    def flush(self) -> None:
         """Write every room changed since the last flush, in one transaction."""
         self._flush_due = None
         rows = [self._row(self.rooms[r]) for r in self._dirty if r in self.rooms]
@@ -194,7 +204,7 @@ class HubState:
         if rows and self.store is not None:
             self.store.put_many(rows)
 
-    def _forget(self, room_id: str) -> RoomRuntime:
+    def forget(self, room_id: str) -> RoomRuntime:
         """Close a room: out of memory and out of the store."""
         rt = self.rooms.pop(room_id)
         rt.source.stop()
@@ -203,23 +213,16 @@ class HubState:
             self.store.delete(room_id)
         return rt
 
-    # ------------------------------------------------------------------ helpers
-    def _origin_ok(self, request: web.Request) -> bool:
-        origin = request.headers.get("Origin")
-        if origin is None:  # not a browser: the token is the only credential
-            return True
-        own = {f"{request.scheme}://{request.host}", origin_of(self.config.public_url)}
-        return origin in own or origin in self.config.allowed_origins
-
-    def _audit(self, rt: RoomRuntime, peer: Peer | None, action: str, **detail: Any) -> None:
+    # ------------------------------------------------------------------ fan-out
+    def audit_event(self, rt: RoomRuntime, peer: Peer | None, action: str, **detail: Any) -> None:
         event = self.audit.append(
             rt.room.id, peer.name if peer else "hub", peer.role if peer else "hub", action, detail
         )
-        self._broadcast(
+        self.broadcast(
             rt, m.server_message("audit", event=event.__dict__), roles=("trainee", "instructor")
         )
 
-    def _broadcast(
+    def broadcast(
         self,
         rt: RoomRuntime,
         text: str,
@@ -231,39 +234,20 @@ class HubState:
             if conn.peer.id != exclude and (roles is None or conn.peer.role in roles):
                 conn.send(text, console=console)
 
-    def _control(self, rt: RoomRuntime) -> None:
+    def send_control(self, rt: RoomRuntime) -> None:
         """Each peer gets the new control state once (the console on its data channel); the
         store learns who holds control."""
-        self._persist(rt)
+        self.persist(rt)
         text = m.server_message("control", **rt.room.control_view())
         console = rt.room.console_peer()
-        self._broadcast(rt, text, exclude=console.id if console else None)
+        self.broadcast(rt, text, exclude=console.id if console else None)
         if console is not None and console.id in rt.conns:
             rt.conns[console.id].send(text, console=True)
 
-    def _peers(self, rt: RoomRuntime) -> None:
-        self._broadcast(
+    def send_peers(self, rt: RoomRuntime) -> None:
+        self.broadcast(
             rt, m.server_message("peers", peers=[p.public() for p in rt.room.peers.values()])
         )
 
-    def _ice(self, user: str) -> list[dict[str, object]]:
+    def ice(self, user: str) -> list[dict[str, object]]:
         return ice_servers(self.config.turn, user, time.time())
-
-    def _check_secret(self, request: web.Request) -> bool:
-        auth = request.headers.get("Authorization", "")
-        return auth.startswith("Bearer ") and secrets.compare_digest(
-            auth[7:].encode(), self.config.secret
-        )
-
-    def _room_creator(self, request: web.Request) -> tuple[bool, str | None]:
-        """(allowed, account): the hub secret → (True, None); a valid user key → (True,
-        its account); anything else → (False, None)."""
-        if self._check_secret(request):
-            return True, None
-        auth = request.headers.get("Authorization", "")
-        if not auth.startswith("Bearer "):
-            return False, None
-        try:
-            return True, verify_user_key(self.config.secret, auth[7:])
-        except TokenError:
-            return False, None

@@ -3,12 +3,16 @@
 Only wiring lives here; rules are in :mod:`.room`, :mod:`.control`, :mod:`.tokens`,
 :mod:`.messages` and :mod:`.audit`. See ``PROTOCOL.md`` for the wire format.
 
-:class:`Hub` is assembled from one part per concept: :mod:`._hub_state` (settings, rooms,
-connections, fan-out), :mod:`._hub_http` (HTTP routes), :mod:`._hub_dispatch` (message
-validation and handling), :mod:`._hub_commands` (remote commands and their results),
-:mod:`._hub_media` (WebRTC answers, A/V signalling) and :mod:`._hub_recording` (recording
-with consent). This module holds the WebSocket session of each peer and
-:func:`make_app`.
+:class:`Hub` holds one part per concept as an attribute, each with its own state and a small
+interface, as aiortc's ``RTCPeerConnection`` holds its transports: ``state``
+(:class:`~._hub_state.HubState`: settings, rooms, connections, store, fan-out), ``http``
+(:class:`~._hub_http.HttpRoutes`: HTTP routes), ``recording``
+(:class:`~._hub_recording.Recording`: recording with consent), ``commands``
+(:class:`~._hub_commands.Commands`: remote commands and their results), ``media``
+(:class:`~._hub_media.Media`: WebRTC answers, A/V signalling) and ``dispatch``
+(:class:`~._hub_dispatch.Dispatch`: message validation and handling). Each part is given
+the state and the parts it calls; none inherits from another. This module holds the
+WebSocket session of each peer and :func:`make_app`.
 """
 
 from __future__ import annotations
@@ -20,10 +24,11 @@ from aiohttp import WSMsgType, web
 from . import messages as m
 from ._hub_commands import Commands
 from ._hub_dispatch import Dispatch
-from ._hub_http import STATIC, HttpRoutes
+from ._hub_http import STATIC, HttpRoutes, origin_ok
 from ._hub_media import Media
 from ._hub_recording import Recording
-from ._hub_state import MIN_SECRET_BYTES, Conn, HubConfig
+from ._hub_state import MIN_SECRET_BYTES, Conn, HubConfig, HubState, RoomRuntime
+from .audit import AuditLog
 from .room import RoomFull
 from .tokens import TokenError, verify_token
 
@@ -32,12 +37,42 @@ __all__ = ["MIN_SECRET_BYTES", "HubConfig", "Hub", "HUB_KEY", "make_app"]
 _WS_HARD_LIMIT = 256 * 1024  # beyond this aiohttp closes the socket; below, an error reply
 
 
-class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
-    """Rooms, peers, the control lock and the audit log of one process."""
+class Hub:
+    """Rooms, peers, the control lock and the audit log of one process.
+
+    Parameters
+    ----------
+    config : HubConfig
+        Settings of the hub process.
+    """
+
+    def __init__(self, config: HubConfig) -> None:
+        self.config = config
+        self.state = HubState(config)
+        self.http = HttpRoutes(self.state)
+        self.recording = Recording(self.state)
+        self.commands = Commands(self.state)
+        self.media = Media(self.state, self._on_channel_message)
+        self.dispatch = Dispatch(self.state, self.commands, self.media, self.recording)
+        self._stopping = False
+
+    @property
+    def rooms(self) -> dict[str, RoomRuntime]:
+        """The open rooms by id."""
+        return self.state.rooms
+
+    @property
+    def audit(self) -> AuditLog:
+        """The hub's audit log."""
+        return self.state.audit
+
+    async def _on_channel_message(self, conn: Conn, data: str | bytes) -> None:
+        await self.dispatch.handle_raw(conn, data, m.MAX_DC_BYTES)
 
     # ------------------------------------------------------------------ WebSocket
     async def websocket(self, request: web.Request) -> web.StreamResponse:
-        if not self._origin_ok(request):
+        """``GET /ws``: one peer's signalling session, from its welcome to its leaving."""
+        if not origin_ok(self.config, request):
             return web.json_response({"error": "origin not allowed"}, status=403)
         token = request.query.get("token", "")
         try:
@@ -55,7 +90,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         await ws.prepare(request)
         conn = Conn(peer, rt, token, ws)
         rt.conns[peer.id] = conn
-        self._touch(rt)  # the room's next peer number
+        self.state.touch(rt)  # the room's next peer number
         room = rt.room
         await ws.send_str(
             m.server_message(
@@ -66,7 +101,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
                 label=room.label,
                 modality=room.modality,
                 expires=room.expires,
-                ice_servers=self._ice(peer.id),
+                ice_servers=self.state.ice(peer.id),
                 control=room.control_view(),
                 state_seq=room.state_seq,
                 snapshot=room.snapshot,
@@ -78,7 +113,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         try:
             async for msg in ws:
                 if msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):  # binary: refused in there
-                    await self.handle_raw(conn, msg.data, m.MAX_WS_BYTES)
+                    await self.dispatch.handle_raw(conn, msg.data, m.MAX_WS_BYTES)
                 else:
                     break
         finally:
@@ -94,21 +129,18 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
         if peer.console:
             rt.source.detach()
             if rt.room.console_peer() is None:  # nobody left to apply what is waiting
-                for hub_id in list(rt.pending):
-                    job = rt.pending.pop(hub_id)
-                    rt.room.pending_confirm.pop(hub_id, None)
-                    self._reply(rt, job, ok=False, message="the trainee's console disconnected")
+                self.commands.fail_pending(rt, "the trainee's console disconnected")
         if peer.name:
-            self._audit(rt, peer, "leave")
+            self.state.audit_event(rt, peer, "leave")
             if held:
-                self._audit(rt, peer, "release", reason="hub stopped" if self._stopping else "left")
-        await self._update_recording(rt)
-        self._peers(rt)
-        self._control(rt)
-
-    _stopping = False
+                reason = "hub stopped" if self._stopping else "left"
+                self.state.audit_event(rt, peer, "release", reason=reason)
+        await self.recording.update(rt)
+        self.state.send_peers(rt)
+        self.state.send_control(rt)
 
     async def close(self) -> None:
+        """Close every connection and recorder, then the store and the audit log."""
         self._stopping = True
         for rt in self.rooms.values():
             for conn in list(rt.conns.values()):
@@ -118,12 +150,7 @@ class Hub(HttpRoutes, Dispatch, Commands, Media, Recording):
             if rt.recorder is not None:
                 await rt.recorder.stop()
             rt.source.stop()
-        if self._flush_due is not None:
-            self._flush_due.cancel()
-        self._flush()
-        if self.store is not None:
-            self.store.close()
-        self.audit.close()
+        self.state.close()
 
 
 HUB_KEY = web.AppKey("hub", Hub)
@@ -135,19 +162,19 @@ def make_app(config: HubConfig) -> web.Application:
     app = web.Application(client_max_size=64 * 1024)
     app[HUB_KEY] = hub
     p = config.prefix  # "/" or "/services/merm-hub/": every route below it
-    app.router.add_get(p, hub.index)
+    app.router.add_get(p, hub.http.index)
     if p != "/":
-        app.router.add_get(p.rstrip("/"), hub.to_prefix)
-    app.router.add_post(p + "api/rooms", hub.create_room)
-    app.router.add_get(p + "api/rooms", hub.list_rooms)
-    app.router.add_get(p + "api/rooms/{room}/audit", hub.audit_export)
+        app.router.add_get(p.rstrip("/"), hub.http.to_prefix)
+    app.router.add_post(p + "api/rooms", hub.http.create_room)
+    app.router.add_get(p + "api/rooms", hub.http.list_rooms)
+    app.router.add_get(p + "api/rooms/{room}/audit", hub.http.audit_export)
     app.router.add_get(p + "ws", hub.websocket)
-    app.router.add_get(p + "mentor", hub.mentor_page)
-    app.router.add_get(p + "call", hub.call_page)
+    app.router.add_get(p + "mentor", hub.http.mentor_page)
+    app.router.add_get(p + "call", hub.http.call_page)
     app.router.add_static(p + "static", STATIC)
 
     async def on_shutdown(app: web.Application) -> None:
         await hub.close()
 
-    app.on_shutdown.append(on_shutdown)  # type: ignore[arg-type]  # aiohttp 3.9's Signal typing
+    app.on_shutdown.append(on_shutdown)
     return app
