@@ -491,6 +491,14 @@ STRINGS: Mapping[str, tuple[str, str]] = {
                     "moderate motion (not in training)"),
     "eval_unseen_sequence_t1": ("T1 SE : séquence jamais vue (entraîné sur FLAIR et T2)",
                                 "T1 SE: a sequence never seen (trained on FLAIR and T2)"),
+    "eval_unseen_sequence_t2_fs_axial": (
+        "T2 FS axial : séquence et plan jamais vus (entraîné sur DP FS sagittal et T1 coronal)",
+        "T2 fat-sat axial: a sequence and plane never seen (trained on PD-FS sagittal and "
+        "T1 coronal)"),
+    "eval_unseen_sequence_stir": ("STIR sagittal : séquence jamais vue (entraîné sur T1 et T2 "
+                                  "sagittaux)",
+                                  "sagittal STIR: a sequence never seen (trained on sagittal "
+                                  "T1 and T2)"),
     "eval_half_time": ("moitié du temps (SENSE 2), plus de bruit",
                        "half the time (SENSE 2), noisier"),
     "eval_half_time_ai_denoised": ("moitié du temps, débruité par IA d'abord (IA sur IA)",

@@ -150,6 +150,13 @@ DE: Mapping[str, str] = {
     "wl_soft": "Weichteil",
     "wl_wide": "Weit",
     "drag_hint": "Auf dem Bild ziehen: Fenster · Mausrad: Schichten",
+    "image_name": (
+        "Bild der angezeigten Serie. Tasten: Bild ab/auf nächste/vorige Schicht; "
+        "Umschalt+→/← Fenster breiter/schmaler; Umschalt+↑/↓ Fensterlage höher/tiefer"
+    ),
+    "localizer_name": "Localizer {plane}: klicken, um die Mitte des Schichtstapels zu setzen",
+    "safety_answer": "{question} — {answer}",
+    "answer_unknown": "Unbekannt",
     "localizer": "3-Ebenen-Localizer",
     "center_x": "Zentrum R-L (mm)",
     "center_y": "Zentrum A-P (mm)",
@@ -324,6 +331,10 @@ DE: Mapping[str, str] = {
     "eval_heldout": "nie gesehene Fälle, Trainingsbedingungen",
     "eval_motion": "Patientenbewegung (nicht im Training)",
     "eval_unseen_sequence_t1": "T1 SE: nie gesehene Sequenz (trainiert auf FLAIR und T2)",
+    "eval_unseen_sequence_t2_fs_axial": "T2 FS axial: nie gesehene Sequenz und Ebene (trainiert "
+    "auf PD-FS sagittal und T1 koronar)",
+    "eval_unseen_sequence_stir": "STIR sagittal: nie gesehene Sequenz (trainiert auf T1 und T2 "
+    "sagittal)",
     "eval_half_time": "halbe Zeit (SENSE 2), mehr Rauschen",
     "eval_half_time_ai_denoised": "halbe Zeit, zuerst KI-entrauscht (KI auf KI)",
     "eval_low_count_quarter_time": "ein Viertel der Zeit pro Bett, mehr Rauschen",
