@@ -388,10 +388,15 @@ class MentorPanel(W.VBox):
         ctl = link.control if link is not None else {"holder": None, "pending": []}
         holder = ctl.get("holder_name") if ctl.get("holder") else self.t("you")
         asks = ", ".join(html.escape(p["name"]) for p in ctl["pending"])
-        self.control.value = f"{self.t('control')}: <b>{html.escape(str(holder))}</b>" + (
+        sep = " : " if self.lang == "fr" else ": "  # French typography: a space before ":"
+        self.control.value = f"{self.t('control')}{sep}<b>{html.escape(str(holder))}</b>" + (
             f" — {asks} {self.t('asks')}" if asks else ""
         )
-        self.request_row.layout.display = None if live else "none"
+        # shown (here and in the console's banner) while there is something to answer or
+        # take back: a mentor's request, or a mentor holding control
+        self.request_row.layout.display = (
+            None if live and (ctl["pending"] or ctl["holder"]) else "none"
+        )
         self.grant_button.layout.display = None if ctl["pending"] and not ctl["holder"] else "none"
         self.refuse_button.layout.display = None if ctl["pending"] else "none"
         self.take_back_button.layout.display = None if ctl["holder"] else "none"

@@ -102,6 +102,7 @@ async def test_an_incoming_call_rings_in_the_banner_with_accept_and_decline(
     await until(lambda: panel.link is not None and panel.link.connected)
     c.tabs.selected_index = 0  # the Patient tab
     assert panel.call_box in banner.children and panel.call_box.layout.display == "none"
+    assert banner.layout.display == "none"  # connected, nothing to answer: no banner
     observer = HubClient(url, panel.room["tokens"]["observer"], "Eve")
     weber = HubClient(url, panel.room["tokens"]["mentor"], "Dr Weber", client="browser")
     roth = HubClient(url, panel.room["tokens"]["instructor"], "Pr Roth", client="browser")
