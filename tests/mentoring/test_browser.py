@@ -831,3 +831,45 @@ def test_mentor_tile_names_the_trainee_with_step_safety_exercise_and_alerts(
             lines.add(part.strip())
         assert not (lines & _english_only(lang)), lines & _english_only(lang)
         assert "steps done" not in tile_text and "no alert" not in tile_text
+
+
+@pytest.mark.parametrize("lang", ["fr", "de"])
+def test_mentor_tile_alerts_a_pet_start_waiting_for_the_trainee(
+    browser, tmp_path, lang, artifacts_dir
+) -> None:  # noqa: ANN001
+    """A mentor holding control of a real PET console asks for a scan: the tile says, in
+    the page's language, that the start waits for the trainee's confirmation, until the
+    trainee answers (here: declines)."""
+    from simulator.console.session import ConsoleSession
+
+    session = ConsoleSession("pet", lang=lang, seed=3)
+    with live_hub(tmp_path, ("Alice",), make_console=lambda: session, modality="pet") as live:
+        link = live.links[0]
+        with _mentor_page(browser, live, lang) as (page, errors):
+            page.wait_for_selector(".merm-param-activity_mbq", timeout=PAGE_HANG_GUARD_MS)
+            page.click(".merm-request")
+            deadline = time.monotonic() + 15  # hang guard
+            while not link.control["pending"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            live.run(link.grant(link.control["pending"][0]["peer"]))
+            page.wait_for_selector(".merm-control.ctl-you", timeout=PAGE_HANG_GUARD_MS)
+            page.click(".merm-scan")
+            alert = page.wait_for_selector(".merm-alert-confirm", timeout=PAGE_HANG_GUARD_MS)
+            waiting = alert.inner_text()
+            step = page.inner_text(".merm-state-step")
+            safety_rows = page.locator(".merm-state-safety").count()
+            page.screenshot(path=str(artifacts_dir / f"mentor_pet_confirm_{lang}.png"))
+            deadline = time.monotonic() + 15
+            while not link.pending_confirms and time.monotonic() < deadline:
+                time.sleep(0.05)
+            live.run(link.confirm(min(link.pending_confirms), False))
+            page.wait_for_selector(".merm-alert-confirm", state="detached",
+                                   timeout=PAGE_HANG_GUARD_MS)
+    assert not errors, errors
+    assert waiting == {
+        "fr": "en attente de la confirmation du lancement TEP par le stagiaire",
+        "de": "wartet auf die Bestätigung des PET-Starts durch die/den Auszubildende/n",
+    }[lang]
+    assert step == {"fr": "accueil du patient", "de": "Patientenaufnahme"}[lang]  # no patient yet
+    assert safety_rows == 0  # the MR screening is not a PET step
+    assert session.scan_state != "running"
