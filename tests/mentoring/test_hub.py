@@ -17,6 +17,19 @@ from simulator.mentoring.tokens import sign_token
 from simulator.mentoring.trainee import TraineeLink
 
 
+async def test_the_hub_holds_its_parts_and_none_inherits_another(hub) -> None:
+    # Composition, as aiortc's RTCPeerConnection holds its transports: every part shares the
+    # hub's one state, and neither the hub nor a part is built from another by inheritance.
+    from simulator.mentoring.server import Hub
+
+    h = hub.hub
+    assert isinstance(h, Hub) and Hub.__mro__ == (Hub, object)
+    parts = (h.http, h.recording, h.commands, h.media, h.dispatch)
+    assert all(part.state is h.state for part in parts)
+    assert all(type(part).__mro__ == (type(part), object) for part in (h.state, *parts))
+    assert h.rooms is h.state.rooms and h.audit is h.state.audit
+
+
 async def test_room_creation_needs_the_secret(hub) -> None:
     async with aiohttp.ClientSession() as http:
         async with http.post(hub.url + "/api/rooms", json={"label": "x"}) as resp:
