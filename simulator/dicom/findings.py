@@ -56,9 +56,13 @@ def finding_lines(record: Mapping[str, Any], slice_index: int) -> list[str]:
     return out
 
 
-def annotate_findings(paths: Sequence[str | Path], record: Mapping[str, Any]) -> int:
+def annotate_findings(paths: Sequence[str | Path], record: Mapping[str, Any] | None) -> int:
     """Write the findings of ``record`` into the files of one series (``paths``, any order;
-    the slice is the file's InstanceNumber − 1). Returns how many files changed."""
+    the slice is the file's InstanceNumber − 1). Returns how many files changed (none for
+    an empty or absent record: no file is read). The console's download and the PACS send
+    (:func:`simulator.hospital.exam.send_exam`) both call this."""
+    if not record or not (record.get("items") or record.get("added")):
+        return 0
     changed = 0
     for path in paths:
         ds = pydicom.dcmread(str(path))

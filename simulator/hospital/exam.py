@@ -414,7 +414,9 @@ def send_exam(
     only_failed: bool = False,
     on_status: Any = None,
 ) -> list[Any]:
-    """Write every series of ``session`` into its exam's study and C-STORE them to ``addr``.
+    """Write every series of ``session`` into its exam's study and C-STORE them to ``addr``;
+    the ImageComments carry the detection AI's findings and the trainee's calls
+    (:func:`simulator.dicom.findings.annotate_findings`).
 
     Parameters
     ----------
@@ -433,6 +435,7 @@ def send_exam(
     list of SeriesStatus
         One per series sent this time; also kept in ``exam.statuses`` by Series UID.
     """
+    from simulator.dicom.findings import annotate_findings
     from simulator.hospital.pacs import send_series
 
     exam = exam_for(session)
@@ -440,7 +443,9 @@ def send_exam(
     folders = []
     for i in exam.indices(session):
         folder = root / f"S{i - exam.first_index + 1:03d}"
-        exam.write_series(session, i, folder)  # same exam, same bytes: safe to rewrite
+        paths = exam.write_series(session, i, folder)  # same exam, same bytes: safe to rewrite
+        # the AI findings and the trainee's calls, as in the console's DICOM download
+        annotate_findings(paths, (session.series[i].metrics or {}).get("ai_findings"))
         folders.append(folder)
     if only_failed:
         sent = {s.folder for s in exam.statuses.values() if s.state == "sent"}
