@@ -138,7 +138,7 @@ def test_mentor_page_decodes_console_and_drives_it(browser, live_room, artifacts
         context.close()
 
 
-def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path) -> None:  # noqa: ANN001
+def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path, artifacts_dir) -> None:  # noqa: ANN001
     """The staff's class link (``GET /api/rooms``) puts each open console in its own tile,
     each decoding its own video, as instructor."""
     with live_hub(tmp_path, ("Alice", "Bruno")) as live:
@@ -148,7 +148,7 @@ def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path) ->
         with urllib.request.urlopen(req, timeout=5) as resp:
             listing = json.loads(resp.read())
         assert len(listing["rooms"]) == 2
-        page = browser.new_page()
+        page = browser.new_page(viewport={"width": 1366, "height": 768})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         try:
@@ -159,6 +159,12 @@ def test_class_link_opens_every_console_on_one_mentor_page(browser, tmp_path) ->
             )
             assert poll(page, every, 20.0), "not every console decoded on the class page"
             assert page.locator(".tile").count() == 2 and not errors, errors
+            titles = sorted(page.eval_on_selector_all(".tile h2 > span:first-child",
+                                                      "es => es.map(e => e.innerText)"))
+            assert titles == ["Alice (MR)", "Bruno (MR)"], titles  # each after its trainee
+            faults = _layout_faults(page)
+            assert not faults, faults
+            page.screenshot(path=str(artifacts_dir / "mentor_class_two_tiles.png"))
             for link in live.links:  # each trainee kernel sees the instructor join its room
                 assert any(p["role"] == "instructor" for p in link.peers), link.peers
         finally:
