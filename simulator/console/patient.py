@@ -379,6 +379,14 @@ class PatientCard:
     def _scenario_options(self) -> list[tuple[str, str]]:
         return [(f"{p.name} — {self.L.t(p.anatomy)}", k) for k, p in SCENARIOS.items()]
 
+    def _name_answers(self) -> None:
+        """Each answer button named by its question and answer ("Cochlear implant? — Yes"):
+        the tooltip, which the console's bridge (:mod:`._a11y`) makes the button's name."""
+        t = self.L.t
+        for key, tb in self.answers.items():
+            tb.tooltips = [t("safety_answer", question=t(key), answer=a)
+                           for a in (t("answer_unknown"), t("yes"), t("no"))]
+
     def _relabel(self) -> None:
         t = self.L.t
         v = self.scenario.value
@@ -393,6 +401,7 @@ class PatientCard:
             v = tb.value
             tb.options = [("?", None), (t("yes"), True), (t("no"), False)]
             tb.value = v
+        self._name_answers()
         if self.session.patient is not None:
             self._show_card(self.session.patient)
             if self.session.screening != "pending":

@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from simulator.console import _render
+from simulator.console._a11y import A11yBridge
 from simulator.console.i18n import Labels
 from simulator.mr import planning
 
@@ -102,7 +103,8 @@ class Planning:
             im = W.Image(format="png", layout=W.Layout(width=f"{SIZE}px", height=f"{SIZE}px"))
             im.add_class(f"merm-localizer-{view}")
             self.images[view] = im
-        self._name_views()  # an accessible name (title) for each scout, in the language
+        self.a11y = A11yBridge()  # an accessible name for each scout, in the language
+        self._name_views()
         labels.on_switch(lambda lang: self._name_views())
         self.cx = labels(W.FloatSlider(min=-150, max=150, step=1), "center_x")
         self.cy = labels(W.FloatSlider(min=-150, max=150, step=1), "center_y")
@@ -129,7 +131,7 @@ class Planning:
                 self.events.append(ev)
         except ImportError:
             pass
-        views = W.HBox(list(self.images.values()))
+        views = W.HBox([self.a11y, *self.images.values()])
         views.add_class("merm-dark")
         self.widget = W.VBox([views, self.hint, self.cx, self.cy, self.cz, self.angle, self.wrap])
         self.widget.add_class("merm-planning")
@@ -138,8 +140,8 @@ class Planning:
         self._loc: Any = None
 
     def _name_views(self) -> None:
-        for view, im in self.images.items():
-            im.tooltip = self.L.t("localizer_name", plane=self.L.t(view))
+        self.a11y.names = {f"merm-localizer-{view}": self.L.t("localizer_name", plane=self.L.t(view))
+                           for view in self.images}
 
     def _localizer(self) -> Any:
         """The scout of the current anatomy (acquired once per anatomy, ~0.2 s)."""

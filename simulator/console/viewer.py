@@ -60,9 +60,10 @@ class Viewer:
         self.image.add_class("merm-image")
         # keyboard (WCAG 2.1.1): the image takes the focus; its name says the keys (KEYS)
         self.image.tabbable = True
-        labels(self.image, "image_name", "tooltip")
         self.a11y = A11yBridge()
         self.a11y.on_key(self.press_key)
+        self._name_image()
+        labels.on_switch(lambda _lang: self._name_image())
         self.slice = labels(W.IntSlider(min=1, max=1, value=1, continuous_update=True), "slice")
         self.slice.add_class("merm-slice")
         self.width = labels(
@@ -252,6 +253,9 @@ class Viewer:
             self._drag = None
             if kind == "mouseup" and not moved and self.on_click is not None:
                 self.on_click(int(e.get("relativeX", 0)), int(e.get("relativeY", 0)))
+
+    def _name_image(self) -> None:
+        self.a11y.names = {"merm-image": self.L.t("image_name")}
 
     def press_key(self, key: str) -> None:
         """A key pressed on the focused image (:data:`._a11y.KEYS`), as the mouse would:
