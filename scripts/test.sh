@@ -34,6 +34,11 @@ if ! command -v configurable-http-proxy >/dev/null 2>&1 && command -v npm >/dev/
   && [ "$(id -u)" = 0 ]; then
   npm install -g --silent configurable-http-proxy >/dev/null
 fi
+# npm: axe-core, the accessibility engine the browser tests inject (tests/browser/test_a11y.py)
+if command -v npm >/dev/null 2>&1 && [ "$(id -u)" = 0 ] \
+  && [ ! -f "$(npm root -g)/axe-core/axe.min.js" ]; then
+  npm install -g --silent axe-core >/dev/null
+fi
 
 # Python environment: a local venv with the package and its test extra.
 PY=${PYTHON:-python3}
