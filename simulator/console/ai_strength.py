@@ -38,11 +38,11 @@ def strength_slider(value: float) -> tuple[W.FloatSlider, W.HTML, W.HBox]:
         step=STEP,
         readout=False,
         continuous_update=False,
-        layout=_shared.layout(width="228px"),
+        layout=_shared.layout(width="238px"),
         style=_slider_style(),
     )
     readout = _shared.html(strength_text(value, "en"), "merm-ai-strength-readout",
-                           width="48px", margin="0 0 0 4px")
+                           width="40px", margin="0 0 0 2px")
     slider.observe(lambda ch: setattr(readout, "value", strength_text(ch["new"], "en")), "value")
     row = W.HBox([slider, readout], layout=_shared.layout(width="280px"))
     return slider, readout, row
