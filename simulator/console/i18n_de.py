@@ -138,7 +138,7 @@ DE: Mapping[str, str] = {
         "10-mm-Kugel (4:1): SUVmax {bias} % gegenüber der Wahrheit, CRC {crc} "
         "(ohne KI {bias0} %, {crc0})"
     ),
-    "ai_eval_nearest": "nächste bewertete Stärke zu Ihrer ({yours})",
+    "ai_eval_nearest": "die bewertete Stärke, die Ihrer ({yours}) am nächsten liegt",
     "ai_eval_mr": "Wirbelsäule T2 in {cur} statt {full}",
     "ai_eval_pet": "PET in {cur} statt {full}",
     "metrics": "Messwerte",
