@@ -618,20 +618,23 @@ class PrepCard:
     ) -> None:
         self.session, self.L, self.on_findings = session, labels, on_findings
         style = {"description_width": "150px"}
-        box = W.Layout(width="280px")
+
+        def box() -> W.Layout:  # one layout each: hiding one field must not hide the others
+            return W.Layout(width="280px")
+
         self.title = W.HTML()
-        self.fasting = W.Text(continuous_update=False, layout=box, style=style)
-        self.glucose = W.Text(continuous_update=False, layout=box, style=style)
+        self.fasting = W.Text(continuous_update=False, layout=box(), style=style)
+        self.glucose = W.Text(continuous_update=False, layout=box(), style=style)
         self.unit = W.Dropdown(options=list(GLUCOSE_UNITS), value="mmol/L",
                                layout=W.Layout(width="180px"), style={"description_width": "60px"})
-        self.injection = W.Text(continuous_update=False, layout=box, style=style)
-        self.scan_start = W.Text(continuous_update=False, layout=box, style=style)
-        self.height = W.Text(continuous_update=False, layout=box, style=style)
-        self.pregnancy = W.Dropdown(options=[("", "")], value="", layout=box, style=style)
+        self.injection = W.Text(continuous_update=False, layout=box(), style=style)
+        self.scan_start = W.Text(continuous_update=False, layout=box(), style=style)
+        self.height = W.Text(continuous_update=False, layout=box(), style=style)
+        self.pregnancy = W.Dropdown(options=[("", "")], value="", layout=box(), style=style)
         self.justified = W.Checkbox(value=False, indent=False, layout=W.Layout(width="280px"))
         self.breastfeeding = W.Checkbox(value=False, indent=False, layout=W.Layout(width="280px"))
-        self.diabetes = W.Dropdown(options=[("", "none")], value="none", layout=box, style=style)
-        self.insulin_at = W.Text(continuous_update=False, layout=box, style=style)
+        self.diabetes = W.Dropdown(options=[("", "none")], value="none", layout=box(), style=style)
+        self.insulin_at = W.Text(continuous_update=False, layout=box(), style=style)
         self.check_button = W.Button(icon="check", layout=W.Layout(width="auto"))
         for w, cls in (
             (self.fasting, "merm-prep-fasting"),

@@ -342,3 +342,14 @@ def test_the_console_waits_for_the_justification_to_inject(monkeypatch) -> None:
     c.prep.justified.value = True
     c.do_inject()
     assert c.activity_lock.locked
+
+
+def test_hiding_a_question_hides_no_other_field(card: PrepCard) -> None:
+    card.diabetes.value = "none"  # the insulin time hidden
+    card.pregnancy.value = ""  # the justification hidden
+    assert card.insulin_at.layout.display == "none" and card.justified.layout.display == "none"
+    fields = (card.fasting, card.glucose, card.injection, card.scan_start, card.height,
+              card.pregnancy, card.diabetes, card.breastfeeding)
+    assert all(w.layout.display is None for w in fields)
+    layouts = [id(w.layout) for w in (*fields, card.insulin_at, card.justified)]
+    assert len(set(layouts)) == len(layouts)
