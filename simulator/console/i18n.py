@@ -443,6 +443,7 @@ STRINGS: Mapping[str, tuple[str, str]] = {
     "finding_goto": ("Voir", "Show"),
     "finding_goto_tip": ("Aller à la coupe {slice}", "Go to slice {slice}"),
     "finding_add": ("Ajouter une lésion manquée", "Add a missed finding"),
+    "finding_kind": ("Type de la lésion manquée à ajouter", "Kind of the missed finding to add"),
     "finding_add_armed": (
         "Cliquez sur l'image au centre de la lésion (coupe affichée).",
         "Click the image at the centre of the lesion (on the slice shown).",
@@ -704,6 +705,7 @@ def localize_warning(text: str, lang: str) -> str:
 
     for i, (pattern, template) in enumerate(_WARNINGS_FR):
         m = re.fullmatch(pattern, text.strip())
-        if m:
-            return (template if lang == "fr" else _WARNINGS_DE[i]).format(*m.groups())
+        if m:  # the numbers with the language's decimal separator ("11,9 ms")
+            groups = (re.sub(r"(?<=\d)\.(?=\d)", ",", g or "") for g in m.groups())
+            return (template if lang == "fr" else _WARNINGS_DE[i]).format(*groups)
     return text

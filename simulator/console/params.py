@@ -17,7 +17,7 @@ import ipywidgets as W
 
 from simulator.console import _shared, ai_strength
 from simulator.console.ai_saving import saving_html
-from simulator.console.i18n import Labels, tr
+from simulator.console.i18n import Labels, decimal, tr
 from simulator.console.words import param_value
 from simulator.durations import format_mmss
 
@@ -92,17 +92,22 @@ def consequences_html(c: dict, lang: str) -> dict[str, str]:
     """The consequence texts (one per CSS class) from a consequences dict."""
     out = {"scan-time": f"<b>{tr('scan_time', lang)}</b> {format_mmss(c.get('scan_time_s', 0.0))}"}
     if "snr_rel" in c:
-        out["snr"] = f"<b>{tr('snr_rel', lang)}</b> {c['snr_rel']:.2f}"
+        out["snr"] = f"<b>{tr('snr_rel', lang)}</b> {decimal(c['snr_rel'], lang, 2)}"
     if "sar_w_kg" in c:
         out["sar"] = (
             f"<b>{tr('sar', lang)}</b> {_sar_bar(c['sar_w_kg'], c['sar_limit_w_kg'])} "
-            f"{c['sar_w_kg']:.2f} / {c['sar_limit_w_kg']:.1f} W/kg ({tr('sar_limit', lang)})"
+            f"{decimal(c['sar_w_kg'], lang, 2)} / {decimal(c['sar_limit_w_kg'], lang, 1)} W/kg "
+            f"({tr('sar_limit', lang)})"
         )
     if "fat_shift_px" in c:
-        out["fat-shift"] = f"<b>{tr('fat_shift', lang)}</b> {c['fat_shift_px']:.2f} px"
+        out["fat-shift"] = (
+            f"<b>{tr('fat_shift', lang)}</b> {decimal(c['fat_shift_px'], lang, 2)} px"
+        )
     if "voxel_mm" in c:
         v = c["voxel_mm"]
-        out["voxel"] = f"<b>{tr('voxel', lang)}</b> " + " × ".join(f"{x:.2f}" for x in v) + " mm"
+        out["voxel"] = (
+            f"<b>{tr('voxel', lang)}</b> " + " × ".join(decimal(x, lang, 2) for x in v) + " mm"
+        )
     if "activity_at_scan_mbq" in c:
         out["activity-at-scan"] = (
             f"<b>{tr('activity_at_scan', lang)}</b> {c['activity_at_scan_mbq']:.0f} MBq"
@@ -110,9 +115,13 @@ def consequences_html(c: dict, lang: str) -> dict[str, str]:
     if "eanm_activity_mbq" in c:
         out["eanm"] = f"<b>{tr('eanm', lang)}</b> {c['eanm_activity_mbq']:.0f} MBq"
     if "effective_dose_msv" in c:
-        out["dose"] = f"<b>{tr('effective_dose', lang)}</b> {c['effective_dose_msv']:.2f} mSv"
+        out["dose"] = (
+            f"<b>{tr('effective_dose', lang)}</b> {decimal(c['effective_dose_msv'], lang, 2)} mSv"
+        )
     if "expected_nec" in c:
-        out["nec"] = f"<b>{tr('expected_nec', lang)}</b> {c['expected_nec'] / 1e6:.1f} M"
+        out["nec"] = (
+            f"<b>{tr('expected_nec', lang)}</b> {decimal(c['expected_nec'] / 1e6, lang, 1)} M"
+        )
     # always present (empty while AI is off) so that the field exists from the start
     out["ai-saving"] = saving_html(c.get("ai_saving"), lang)
     return out

@@ -26,7 +26,7 @@ import numpy as np
 
 from simulator.console import _render, _shell, hospital_panel, series_tree
 from simulator.console.findings_panel import FindingsPanel
-from simulator.console.i18n import Labels, detect_lang, pick
+from simulator.console.i18n import Labels, decimal, detect_lang, pick
 from simulator.console.params import PET_CHOICES, PET_GROUPS, ParamCard
 from simulator.console.patient import identity_rows
 from simulator.console.pet_injection import ActivityLock, lock_text
@@ -145,13 +145,13 @@ def nema_table_html(nema: dict, lang: str, t: Any) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(str(k).removeprefix('sphere_'))}</td>"
         f"<td>{t('sphere_' + kind[k]) if kind.get(k) in ('hot', 'cold') else ''}</td>"
-        f"<td>{100 * crc[k]:.1f}</td>"
-        f"<td>{100 * bv.get(k, float('nan')):.1f}</td></tr>"
+        f"<td>{decimal(100 * crc[k], lang)}</td>"
+        f"<td>{decimal(100 * bv.get(k, float('nan')), lang)}</td></tr>"
         for k in crc
     )
     extra = ""
     if nema.get("lung_residual") is not None:
-        extra = f"<p>{t('lung_residual')}: {100 * float(nema['lung_residual']):.1f} %</p>"
+        extra = f"<p>{t('lung_residual')}: {decimal(100 * float(nema['lung_residual']), lang)} %</p>"
     return (
         f"<table class='merm-nema-table'><tr><th>{t('sphere_mm')}</th><th></th><th>{t('crc')}</th>"
         f"<th>{t('bv')}</th></tr>{rows}</table>{extra}"

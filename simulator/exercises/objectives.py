@@ -317,7 +317,9 @@ def format_value(obj: Any, value: Any, lang: str) -> str:
         return format_mmss(v * (60.0 if obj.metric == "scan_time_min" else 1.0))
     if obj.metric in _PERCENT:
         return f"{100 * v:.0f} %"
-    text = f"{v:.3g}" if abs(v) < 1000 else f"{v:.0f}"
+    from simulator.console.i18n import decimal  # the language's separator: "1,05" in fr/de
+
+    text = decimal(v, lang, fmt=".3g") if abs(v) < 1000 else f"{v:.0f}"
     unit = _unit(obj)
     return f"{text} {unit}" if unit else text
 

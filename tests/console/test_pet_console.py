@@ -53,7 +53,7 @@ def test_nema_table_lists_each_sphere() -> None:
         "kind": {"sphere_10": "hot", "sphere_37": "hot"},
     }
     out = nema_table_html(nema, "fr", lambda k, **kw: k)
-    assert out.count("<tr>") == 3 and "30.0" in out and "80.0" in out
+    assert out.count("<tr>") == 3 and "30,0" in out and "80,0" in out  # French decimals
 
 
 def test_pet_session_shows_osem_iterations() -> None:

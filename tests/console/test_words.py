@@ -155,8 +155,8 @@ _POINT_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+(?![\d.])")
 @pytest.mark.parametrize("which", ["mr_console", "pet_console"])
 def test_numbers_use_the_languages_decimal_separator(request, which: str, lang: str) -> None:
     """French and German write "0,50", never "0.50": the W/L and zoom readouts (ipywidgets'
-    own readout can only write a point) and every number of the viewer, its series'
-    measures included."""
+    own readout can only write a point) and every number the console shows (consequences,
+    series measures, localized warnings, the NEMA table)."""
     console = request.getfixturevalue(which)
     console.session.set_lang(lang)
     try:
@@ -173,8 +173,8 @@ def test_numbers_use_the_languages_decimal_separator(request, which: str, lang: 
         viewer.zoom.value = 2.5
         assert viewer.zoom_readout.label.value == "2,50"
         viewer.zoom.value = 1.0
-        # the viewer's numbers: readouts and the series' measures (simulator.console.words)
-        pointed = [t for t in visible_texts(viewer.widget) if _POINT_DECIMAL.search(t)]
+        # every number on the console: readouts, consequences, measures, warnings, NEMA table
+        pointed = [t for t in visible_texts(console.widget) if _POINT_DECIMAL.search(t)]
         assert pointed == [], pointed
     finally:
         console.session.set_lang("fr")
