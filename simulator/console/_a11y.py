@@ -1,12 +1,16 @@
 """The console's keyboard bridge and ARIA states (WCAG 2.2 AA), in the browser.
 
-ipywidgets gives the image a name (``tooltip`` → ``title``) and the focus (``tabbable``), but
-no keyboard events: ipyevents listens to keys only while the mouse is over the element. The
-:class:`A11yBridge` (an ``anywidget``, invisible) adds in the page what the widgets lack:
+ipywidgets gives the image the focus (``tabbable``) but no name and no keyboard events:
+ipyevents listens to keys only while the mouse is over the element. The :class:`A11yBridge`
+(an ``anywidget``, invisible) adds in the page what the widgets lack:
+
+- the images beside it (the viewer's, the localizers) named by :attr:`A11yBridge.names`;
 
 - the keys pressed while a ``.merm-image`` of its viewer has the focus (PageUp/PageDown,
   Shift+arrows; see :data:`KEYS`) go to Python, to :meth:`A11yBridge.on_key`'s callback,
   which issues the same session commands as the sliders;
+- a scrolling box becomes focusable (the keyboard scrolls it), and an empty hidden widget
+  label stops hiding the control's own name (its tooltip);
 - each slider handle (``role=slider``) is named after the slider's label (the technologist's
   name of the parameter, already translated) or its tooltip;
 - each button of a ``ToggleButtons`` (the safety answers, view modes, language) carries
@@ -22,6 +26,7 @@ import json
 from collections.abc import Callable
 
 import anywidget
+import traitlets
 
 __all__ = ["A11yBridge", "KEYS"]
 
@@ -41,6 +46,17 @@ function keyName(e) {
 }
 
 function syncAria(root) {
+  // an empty, hidden widget label labels nothing: unlink it, so that the control's own
+  // name (its tooltip, as title) counts
+  for (const l of root.querySelectorAll("label.widget-label[for]")) {
+    if (!l.textContent.trim() && l.style.display === "none") l.removeAttribute("for");
+  }
+  // a box that scrolls (a long metrics table) takes the focus, so the keyboard scrolls it
+  for (const e of root.querySelectorAll(".widget-html-content, .widget-select select")) {
+    const style = getComputedStyle(e);
+    const scrolls = /(auto|scroll)/.test(style.overflowY) && e.scrollHeight > e.clientHeight + 1;
+    if (scrolls && !e.hasAttribute("tabindex")) e.setAttribute("tabindex", "0");
+  }
   for (const w of root.querySelectorAll(".widget-slider")) {
     const label = w.querySelector(":scope > .widget-label");
     const name = ((label && label.textContent) || w.getAttribute("title") || "").trim();
@@ -58,9 +74,18 @@ function syncAria(root) {
   }
 }
 
+function nameImages(scope, names) {
+  for (const [css, name] of Object.entries(names || {})) {
+    for (const img of scope.querySelectorAll("." + css)) {
+      if (img.getAttribute("aria-label") !== name) img.setAttribute("aria-label", name);
+    }
+  }
+}
+
 function render({ model, el }) {
   el.classList.add("merm-a11y-bridge");
-  const scope = () => el.closest(".merm-viewer") || document;
+  // the bridge sits in the box of the images it serves (the viewer, the planning)
+  const scope = () => el.parentElement || document;
   const root = () => el.closest(".merm-root") || document.body;
   const onKey = (e) => {
     const target = e.target;
@@ -76,8 +101,13 @@ function render({ model, el }) {
   let pending = 0;
   const later = () => {
     if (pending) return;
-    pending = setTimeout(() => { pending = 0; syncAria(root()); }, 50);
+    pending = setTimeout(() => {
+      pending = 0;
+      syncAria(root());
+      nameImages(scope(), model.get("names"));
+    }, 50);
   };
+  model.on("change:names", later);
   const observer = new MutationObserver(later);
   observer.observe(document.body, { subtree: true, childList: true, attributes: true,
                                     attributeFilter: ["class", "title"] });
@@ -97,6 +127,10 @@ class A11yBridge(anywidget.AnyWidget):  # type: ignore[misc]
     """Keyboard of the focused image and ARIA states of the console's widgets (see module)."""
 
     _esm = _ESM
+    #: accessible name (``aria-label``) of the images of each CSS class beside the bridge;
+    #: ipywidgets' ``Image`` has no ``alt``, and its ``tooltip`` breaks the view (8.1: it
+    #: reads a ``description`` that an image has not)
+    names = traitlets.Dict().tag(sync=True)
 
     def __init__(self) -> None:
         super().__init__()

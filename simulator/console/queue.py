@@ -68,6 +68,7 @@ class QueuePanel:
         session.on_change(self._on_event)
         self.list = W.Select(options=[], rows=7, layout=W.Layout(width="430px"))
         self.list.add_class("merm-queue")
+        labels(self.list, "tab_queue", "tooltip")  # its accessible name (no visible label)
         self.buttons: dict[str, W.Button] = {}
         for key, icon in (
             ("queue_add", "plus"),
