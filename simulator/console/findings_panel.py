@@ -307,6 +307,7 @@ class FindingsPanel:
             ]
             self.kind.value = chosen
             self.kind.description = ""
+            self.kind.tooltip = t("finding_kind")  # its accessible name (no visible label)
         finally:
             self._syncing = False
         self._render_note()
