@@ -305,6 +305,7 @@ DE: Mapping[str, str] = {
     "finding_goto": "Zeigen",
     "finding_goto_tip": "Zu Schicht {slice} gehen",
     "finding_add": "Übersehenen Befund hinzufügen",
+    "finding_kind": "Art des übersehenen Befunds, der hinzugefügt wird",
     "finding_add_armed": "Klicken Sie ins Bild, in die Mitte der Läsion (auf der gezeigten Schicht).",
     "finding_add_kind": "Art",
     "finding_any": "nicht angegeben",
