@@ -15,7 +15,7 @@ import textwrap
 
 import pytest
 
-HEAVY = ("pydicom", "scipy.fft", "scipy.special")
+HEAVY = ("pydicom", "scipy.fft", "scipy.special", "aiortc", "av")
 
 
 def _modules_after(code: str) -> dict[str, bool]:
@@ -41,7 +41,26 @@ def test_building_the_mr_console_imports_neither_pydicom_nor_scipy_fft() -> None
                 t.join(120)
     """)
     # scipy.special: the detection AI's scipy.ndimage loads when a detector first runs
-    assert mods == {"pydicom": False, "scipy.fft": False, "scipy.special": False}
+    assert mods == {"pydicom": False, "scipy.fft": False, "scipy.special": False,
+                    "aiortc": False, "av": False}
+
+
+def test_the_mentor_tab_imports_aiortc_and_av_only_when_a_call_starts() -> None:
+    """aiortc and av (about 20 MB per kernel, the VP8 encoder 19 MB more) load with the
+    trainee's peer, when "Call a mentor" starts a call, not with the console nor its
+    Mentor tab."""
+    mods = _modules_after("""
+        from simulator.console import build_mr_console
+        w = build_mr_console(lang="en")
+        console = w._merm_console
+        console.tabs.selected_index = 5  # the Mentor tab: its panel is built now
+        assert console._mentor_box.children, "the mentor panel was not built"
+    """)
+    assert {k: mods[k] for k in ("aiortc", "av")} == {"aiortc": False, "av": False}
+    started = _modules_after("""
+        import simulator.mentoring.trainee  # what a call starts (widget.py imports it then)
+    """)
+    assert {k: started[k] for k in ("aiortc", "av")} == {"aiortc": True, "av": True}
 
 
 @pytest.mark.slow
