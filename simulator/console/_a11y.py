@@ -46,10 +46,14 @@ function keyName(e) {
 }
 
 function syncAria(root) {
-  // an empty, hidden widget label labels nothing: unlink it, so that the control's own
-  // name (its tooltip, as title) counts
+  // an empty, hidden widget label labels nothing: unlink it, and name the control by its
+  // tooltip (title)
   for (const l of root.querySelectorAll("label.widget-label[for]")) {
-    if (!l.textContent.trim() && l.style.display === "none") l.removeAttribute("for");
+    if (l.textContent.trim() || l.style.display !== "none") continue;
+    const control = document.getElementById(l.getAttribute("for"));
+    l.removeAttribute("for");
+    const title = control && control.getAttribute("title");
+    if (title) control.setAttribute("aria-label", title);
   }
   // a box that scrolls (a long metrics table) takes the focus, so the keyboard scrolls it
   for (const e of root.querySelectorAll(".widget-html-content, .widget-select select")) {

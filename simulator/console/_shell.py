@@ -78,7 +78,7 @@ CSS = """
   outline:3px solid #ffbf47; outline-offset:2px;}
 .merm-root button:focus-visible, .merm-root select:focus-visible, .merm-root input:focus-visible,
 .merm-root [role=slider]:focus-visible {outline:2px solid #1565c0; outline-offset:1px;}
-.merm-root .lm-TabBar-tab {color:#4a4a4a;}
+.merm-root .lm-TabBar-tab, .merm-root .lm-TabBar-tabLabel {color:#4a4a4a !important;}
 .merm-a11y-bridge {position:absolute; overflow:hidden;}
 </style>
 """
