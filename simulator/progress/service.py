@@ -32,7 +32,6 @@ import os
 import secrets
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlparse
@@ -50,24 +49,24 @@ __all__ = ["make_app", "main", "DEFAULT_GROUP", "ENV_VARS"]
 DEFAULT_GROUP = "merm-instructors"
 #: The environment variables the service reads (besides JupyterHub's own).
 ENV_VARS = ("MERM_DB_URL", "MERM_INSTRUCTORS_GROUP", "MERM_HUB_URL", "MERM_HUB_SECRET", "MERM_COURSE_DIR")
-_STAFF_CACHE_S = 30.0
+#: How long the hub's answer for a token is reused (s; HubAuth's 0 would mean forever): a
+#: revoked token, or one of a removed account, is refused a second later. Each request
+#: then costs a loopback call to the hub's API (two for a staff check), about a millisecond.
+TOKEN_CACHE_S = 1
 
 HUB_DOWN = ApiError(503, "JupyterHub does not answer: the account cannot be checked; try again",
                     "JupyterHub ne répond pas : le compte ne peut être vérifié ; réessayez")
 
 
 class StaffLookup:
-    """Whether an account is staff, asked to the hub with the service's own token (cached
-    30 s): JupyterHub admin, or member of ``group``."""
+    """Whether an account is staff, asked to the hub with the service's own token on every
+    request (no cache: a member removed from ``group``, or an admin demoted, is refused at
+    their next request): JupyterHub admin, or member of ``group``."""
 
     def __init__(self, api_url: str, api_token: str, group: str) -> None:
         self.api_url, self.api_token, self.group = api_url, api_token, group
-        self._cache: dict[str, tuple[float, bool]] = {}
 
     async def __call__(self, name: str) -> bool:
-        hit = self._cache.get(name)
-        if hit and time.monotonic() - hit[0] < _STAFF_CACHE_S:
-            return hit[1]
         url = url_path_join(self.api_url, "users", quote(name, safe=""))
         try:
             resp = await httpclient.AsyncHTTPClient().fetch(
@@ -80,7 +79,6 @@ class StaffLookup:
         else:
             model = json.loads(resp.body.decode("utf-8"))
             staff = bool(model.get("admin")) or self.group in (model.get("groups") or [])
-        self._cache[name] = (time.monotonic(), staff)
         return staff
 
 
@@ -159,7 +157,7 @@ def make_app(environ: dict[str, str] | None = None) -> tuple[web.Application, st
     api = ProgressAPI(ProgressStore(db_url), course=Path(course) if course else None)
     hub_secret = env.get("MERM_HUB_SECRET")
     auth = HubOAuth(api_url=env.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api"),
-                    api_token=env.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=60)
+                    api_token=env.get("JUPYTERHUB_API_TOKEN", ""), cache_max_age=TOKEN_CACHE_S)
     staff = StaffLookup(auth.api_url, auth.api_token, env.get("MERM_INSTRUCTORS_GROUP") or DEFAULT_GROUP)
     ctx = Context(api=api, prefix=prefix, hub_url=env.get("MERM_HUB_URL") or None,
                   hub_secret=(lambda: hub_secret.encode()) if hub_secret else None,

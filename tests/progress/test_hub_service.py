@@ -124,6 +124,33 @@ def test_staff_pages_refuse_a_trainee_and_serve_staff(hub: Hub, tokens: dict[str
     assert any(line.split(",")[1] == "alice" for line in text.splitlines()[1:])
 
 
+def test_a_removed_instructor_and_a_revoked_token_are_refused_promptly(hub: Hub) -> None:
+    """Taken out of the instructors' group, an instructor is refused the staff pages at
+    their next request; a revoked token is refused once the service's one-second cache of
+    the hub's answer has passed (it used to be 60 s, and the staff check 30 s)."""
+    import time
+
+    from simulator.progress.service import TOKEN_CACHE_S
+
+    hub.api("POST", "/users/dana")
+    hub.api("POST", "/groups/merm-instructors/users", {"users": ["dana"]})
+    token = hub.user_token("dana")
+    status, text = call("GET", hub.service + "board", token=token)
+    assert status == 200, text
+    hub.api("DELETE", "/groups/merm-instructors/users", {"users": ["dana"]})
+    for page in ("board", "instructor", "instructor.csv"):
+        status, text = call("GET", hub.service + page, token=token)
+        assert status == 403 and "staff only" in text, (page, status)
+    status, body = _json(call("GET", hub.service + "api/whoami", token=token))
+    assert (status, body["staff"]) == (200, False)
+    (entry,) = [t for t in hub.api("GET", "/users/dana/tokens")["api_tokens"]
+                if t.get("note") == "test"]
+    hub.api("DELETE", f"/users/dana/tokens/{entry['id']}")
+    time.sleep(TOKEN_CACHE_S + 0.5)
+    status, body = _json(call("GET", hub.service + "api/whoami", token=token))
+    assert status == 401 and "not signed in" in body["error"], body
+
+
 def test_admins_are_staff(hub: Hub) -> None:
     status, body = _json(call("GET", hub.service + "api/whoami", token=hub.user_token("head")))
     assert (status, body["staff"]) == (200, True)
