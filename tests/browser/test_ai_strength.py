@@ -10,6 +10,7 @@ so "the pixels differ" alone would prove nothing; the ordering of the noise is t
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,6 +39,12 @@ SLIDER = ".merm-param-ai_strength"
 @pytest.fixture(scope="module")
 def pet_url() -> Iterator[str]:
     with voila("pet_console.ipynb", free_port()) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def mr_url() -> Iterator[str]:
+    with voila("mr_console.ipynb", free_port()) as base:
         yield base
 
 
@@ -127,6 +134,9 @@ def test_strength_slider_changes_the_scan(browser, pet_url: str, artifacts_dir: 
     page.screenshot(path=str(artifacts_dir / f"ai_strength_{lang}.png"))
     assert full.shape == half.shape and not np.array_equal(full, half)
     noisy_half, noisy_full = _high_pass_spread(half), _high_pass_spread(full)
+    (artifacts_dir / f"ai_strength_{lang}.json").write_text(
+        json.dumps({"high_pass_spread": {"strength_0.5": noisy_half, "strength_1.0": noisy_full}})
+    )
     assert noisy_half > NOISIER_AT_HALF * noisy_full, (noisy_half, noisy_full)
     assert errors == []
     page.close()
@@ -150,5 +160,31 @@ def test_strength_label_and_gating_in_german(browser, pet_url: str, artifacts_di
     )
     assert "50 %" in page.locator(".merm-ai-saving").inner_text()
     page.locator(".merm-ai-saving").screenshot(path=str(artifacts_dir / "ai_strength_de_eval.png"))
+    assert errors == []
+    page.close()
+
+
+def test_mr_console_has_the_strength_too(browser, mr_url: str, artifacts_dir: Path) -> None:  # noqa: ANN001
+    page, errors = _open(browser, mr_url, "fr")
+    page.locator(".lm-TabBar-tab", has_text="Paramètres").first.click()  # the MR card's tab
+    page.wait_for_selector(".merm-param-ai_denoise input", state="visible")
+    assert _label(page) == NAMES["fr"]
+    assert "merm-ai-off" in (page.locator(SLIDER).get_attribute("class") or "")
+    page.locator(".merm-param-ai_denoise input").check()
+    page.wait_for_function(
+        "s => !document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
+    )
+    _strength_to(page, 50)
+    page.wait_for_function(
+        "() => document.querySelector('.merm-ai-evaluation')?.innerText.includes('force 50 %')"
+    )
+    page.locator(SLIDER).scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts_dir / "ai_strength_mr_fr.png"))
+    # AI off again: the strength is greyed, its value kept
+    page.locator(".merm-param-ai_denoise input").uncheck()
+    page.wait_for_function(
+        "s => document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
+    )
+    assert _readout(page) == "50 %"
     assert errors == []
     page.close()
