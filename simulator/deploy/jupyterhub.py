@@ -19,6 +19,10 @@ What it sets up:
   the same name are added to it when the hub starts) and JupyterHub admins;
 * **Voilà for users**: the single-user server opens on the course's landing page (or the
   MR console) under ``~/merm-course``, a link to the course made before each spawn;
+* **lean trainee servers**: a trainee's server loads Voilà but not JupyterLab and its
+  extensions (:mod:`simulator.deploy.server_extensions`); staff keep JupyterLab; every
+  server skips an import it never uses (:mod:`simulator.deploy.singleuser`) and gives its
+  freed heap back every minute (:mod:`simulator.deploy.server_memory`);
 * **kernel culling** in the single-user servers: a kernel with no page connected (a closed
   Voilà page, a closed notebook) and idle for ``cull_idle_s`` is shut down;
 * **per-user room keys**: each server's environment gets ``$MERM_HUB_USER_KEY`` for its
@@ -40,6 +44,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from simulator.deploy.server_extensions import TRAINEE_DISABLED, apply_role
 from simulator.errors import UserError
 from simulator.mentoring.tokens import load_or_create_secret, user_key
 from simulator.paths import course_dir as shipped_course_dir
@@ -68,6 +73,8 @@ SECRET_ENV = ("MERM_DB_URL", "MERM_HUB_SECRET", "MERM_TURN_SECRET")
 #: Scopes of the single-user server's own token (JupyterHub's ``server`` role), plus what
 #: its kernels need to submit attempts to the progress service.
 _SERVER_SCOPES = ["users:activity!user", "access:servers!server"]
+#: Loads :mod:`simulator.deploy.server_memory` in every user's server.
+_MEMORY_RELEASE_ARG = "--ServerApp.jpserver_extensions=simulator.deploy.server_memory=True"
 
 
 @dataclass(frozen=True)
@@ -161,11 +168,16 @@ def link_course(home: Path, course: Path, uid: int | None = None, gid: int | Non
     return link
 
 
-def _pre_spawn_linker(course: Path, then: Callable[[Any], Any] | None,
-                      prefix: str = "") -> Callable[[Any], Any]:
-    """A ``Spawner.pre_spawn_hook`` that links the course into a local user's home."""
+def _pre_spawn_hook(course: Path, then: Callable[[Any], Any] | None, prefix: str = "",
+                    instructors_group: str | None = None,
+                    trainee_disabled: tuple[str, ...] = ()) -> Callable[[Any], Any]:
+    """A ``Spawner.pre_spawn_hook`` that links the course into a local user's home and, with
+    ``instructors_group``, turns the extensions ``trainee_disabled`` off on a trainee's
+    server (:func:`simulator.deploy.server_extensions.apply_role`); then runs ``then``."""
 
     def hook(spawner: Any) -> Any:
+        if instructors_group is not None:
+            apply_role(spawner, instructors_group, trainee_disabled)
         try:
             entry = pwd.getpwnam(prefix + spawner.user.name)
         except KeyError:
@@ -179,6 +191,27 @@ def _pre_spawn_linker(course: Path, then: Callable[[Any], Any] | None,
         return then(spawner) if then is not None else None
 
     return hook
+
+
+def _lean_singleuser(cmd: list[str]) -> list[str] | None:
+    """``c.Spawner.cmd`` that starts :mod:`simulator.deploy.singleuser` instead of
+    ``…/bin/jupyterhub-singleuser`` (same arguments), with the Python beside that script;
+    None when ``cmd`` is something else or that Python cannot import MERM Lab."""
+    if not cmd or Path(cmd[0]).name != "jupyterhub-singleuser" or not Path(cmd[0]).is_absolute():
+        return None
+    python = Path(cmd[0]).with_name("python")
+    if not python.is_file():
+        return None
+    import subprocess
+
+    try:
+        found = subprocess.run([str(python), "-c", "import simulator.deploy.singleuser"],
+                               capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if found.returncode != 0:
+        return None
+    return [str(python), "-m", "simulator.deploy.singleuser", *cmd[1:]]
 
 
 def _get(section: Any, name: str, default: Any) -> Any:
@@ -254,6 +287,8 @@ def configure(
     bind_ip: str = "127.0.0.1",
     internal_host: str | None = None,
     system_user_prefix: str = "",
+    trainee_disabled_extensions: tuple[str, ...] = TRAINEE_DISABLED,
+    lean_singleuser: bool = True,
 ) -> Deployment:
     """Configure JupyterHub config object ``c`` for MERM Lab (see the module docstring).
 
@@ -297,6 +332,15 @@ def configure(
         Kubernetes Service, ``hub``, under Zero to JupyterHub).
     system_user_prefix : str
         What the system account name adds to the JupyterHub name (TLJH: ``jupyter-``).
+    trainee_disabled_extensions : tuple of str
+        Jupyter server extensions a trainee's server does not load (it opens on Voilà):
+        JupyterLab and its language-server, terminal and classic-notebook extensions by
+        default, about 12 MB per trainee; staff keep them all
+        (:mod:`simulator.deploy.server_extensions`). ``()`` loads all for everyone.
+    lean_singleuser : bool
+        Start users' servers with :mod:`simulator.deploy.singleuser` (JupyterHub's
+        single-user server without an unused 16 MB import) when ``c.Spawner.cmd`` is a
+        ``…/bin/jupyterhub-singleuser`` whose Python imports MERM Lab; else leave it.
 
     Returns
     -------
@@ -408,11 +452,17 @@ def configure(
     landing = "landing" if (target / "dashboards" / "landing.ipynb").is_file() else "mr_console"
     default_url = f"/voila/render/{COURSE_LINK}/dashboards/{landing}.ipynb"
     c.Spawner.default_url = default_url
+    lean = _lean_singleuser(list(_get(c.Spawner, "cmd", []))) if lean_singleuser else None
+    if lean is not None:
+        c.Spawner.cmd = lean
     before = _get(c.Spawner, "pre_spawn_hook", None)
-    c.Spawner.pre_spawn_hook = _pre_spawn_linker(target, before, system_user_prefix)
+    c.Spawner.pre_spawn_hook = _pre_spawn_hook(target, before, system_user_prefix,
+                                               instructors_group,
+                                               tuple(trainee_disabled_extensions))
     args = [a for a in _get(c.Spawner, "args", [])
             if not a.startswith(("--MappingKernelManager.cull_", "--VoilaConfiguration.show_tr",
-                                 "--VoilaConfiguration.http_header_envs"))]
+                                 "--VoilaConfiguration.http_header_envs"))
+            and a != _MEMORY_RELEASE_ARG]
     c.Spawner.args = [
         *args,
         f"--MappingKernelManager.cull_idle_timeout={cull_idle_s}",
@@ -421,6 +471,7 @@ def configure(
         "--MappingKernelManager.cull_busy=False",
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.http_header_envs=Accept-Language",  # French browser, French console
+        _MEMORY_RELEASE_ARG,  # the server's freed heap back to the system every minute
     ]
     return Deployment(public_url=public.rstrip("/"), hub_url=hub_url, hub_prefix=hub_prefix,
                       secret_path=secret_path, db_url=db, services=tuple(services),

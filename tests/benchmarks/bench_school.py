@@ -17,11 +17,13 @@ that the trainees' identical processes have in common, so it is what each more t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +68,16 @@ def trainee_mb(uid: int) -> tuple[float, list[tuple[str, float]]]:
     return sum(m for _, m in parts), parts
 
 
+@contextlib.contextmanager
+def _log_on_failure(s: object) -> Iterator[None]:
+    """On a failure, the end of JupyterHub's log (the servers' and kernels' errors) first."""
+    try:
+        yield
+    except BaseException:
+        print(s.log_tail(8000), file=sys.stderr)  # type: ignore[attr-defined]
+        raise
+
+
 def main(n_trainees: int) -> None:
     why = missing_tools()
     if why or chromium_path() is None:
@@ -89,7 +101,7 @@ def main(n_trainees: int) -> None:
         check_readable_by(people[0].name)
         ports = [free_port() for _ in range(5)]
         with school(Path(work), people, ports, cull_idle_s=900) as s, \
-                sync_playwright() as pw:
+                _log_on_failure(s), sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), headless=True,
                                          args=CHROMIUM_ARGS)
             pages = [(who, log_in(browser, s, who)) for who in s.trainees]

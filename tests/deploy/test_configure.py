@@ -114,7 +114,48 @@ def test_course_link_in_home(tmp_path: Path) -> None:
     c = Config()
     configure(c, state_dir=tmp_path / "s")
     c.Spawner.pre_spawn_hook(SimpleNamespace(user=SimpleNamespace(name="no-such-user-x"),
-                                             log=None))  # not a system account: no error
+                                             log=None, args=[]))  # not a system account: no error
+
+
+def _user_spawner(name: str, groups: tuple[str, ...] = (), admin: bool = False,
+                  args: tuple[str, ...] = ()) -> SimpleNamespace:
+    user = SimpleNamespace(name=name, admin=admin,
+                           groups=[SimpleNamespace(name=g) for g in groups])
+    return SimpleNamespace(user=user, log=None, args=list(args))
+
+
+def test_a_trainee_server_loads_voila_without_jupyterlab(tmp_path: Path) -> None:
+    c = Config()
+    c.Spawner.args = ["--ServerApp.jpserver_extensions=my_ext=False"]  # the admin's own
+    configure(c, state_dir=tmp_path)
+    base = list(c.Spawner.args)
+    off = [a for a in base if "jpserver_extensions" in a and a.endswith("=False")]
+    assert off == ["--ServerApp.jpserver_extensions=my_ext=False"]  # not for everyone
+    trainee = _user_spawner("no-such-user-t", groups=("class-a",), args=base)
+    c.Spawner.pre_spawn_hook(trainee)
+    added = [a for a in trainee.args if a not in base]
+    assert sorted(added) == sorted(f"--ServerApp.jpserver_extensions={e}=False" for e in
+                                   ("jupyterlab", "jupyter_lsp", "jupyter_server_terminals",
+                                    "notebook_shim"))
+    assert not any("voila" in a for a in trainee.args)
+    c.Spawner.pre_spawn_hook(trainee)  # a second spawn adds nothing more
+    assert len(trainee.args) == len(base) + len(added)
+    for staff in (_user_spawner("no-such-user-i", groups=("merm-instructors",), args=base),
+                  _user_spawner("no-such-user-a", admin=True, args=base)):
+        c.Spawner.pre_spawn_hook(staff)
+        assert staff.args == base  # JupyterLab and its extensions for staff
+    promoted = _user_spawner("no-such-user-t", groups=("merm-instructors",),
+                             args=trainee.args)  # made an instructor since the last spawn
+    c.Spawner.pre_spawn_hook(promoted)
+    assert promoted.args == base
+
+
+def test_every_extension_for_everyone_when_asked(tmp_path: Path) -> None:
+    c = Config()
+    configure(c, state_dir=tmp_path, trainee_disabled_extensions=())
+    trainee = _user_spawner("no-such-user-t", args=c.Spawner.args)
+    c.Spawner.pre_spawn_hook(trainee)
+    assert trainee.args == list(c.Spawner.args)
 
 
 class _Specs:
@@ -166,3 +207,95 @@ def test_kubernetes_addresses(tmp_path: Path) -> None:
     if progress:  # the progress service is installed
         assert progress[0]["url"].startswith("http://10.1.2.3:")
         assert c.Spawner.environment["MERM_PROGRESS_URL"].startswith("http://hub:")
+
+
+def test_servers_start_without_the_unused_import(tmp_path: Path) -> None:
+    import sys
+
+    script = str(Path(sys.executable).parent / "jupyterhub-singleuser")
+    c = Config()
+    c.Spawner.cmd = [script, "--debug"]
+    configure(c, state_dir=tmp_path)
+    assert c.Spawner.cmd == [str(Path(script).with_name("python")), "-m",
+                             "simulator.deploy.singleuser", "--debug"]
+    for cmd in (["jupyterhub-singleuser"], ["/opt/elsewhere/bin/start-notebook.sh"]):
+        c = Config()
+        c.Spawner.cmd = cmd  # not a path to jupyterhub-singleuser with a Python beside it
+        configure(c, state_dir=tmp_path)
+        assert c.Spawner.cmd == cmd
+    c = Config()
+    c.Spawner.cmd = [script]
+    configure(c, state_dir=tmp_path, lean_singleuser=False)
+    assert c.Spawner.cmd == [script]
+
+
+def test_the_lean_server_validates_its_events_as_before() -> None:
+    """In :mod:`simulator.deploy.singleuser`'s process rfc3987_syntax never loads, and the
+    server's events (Jupyter Server's contents schema, with the format checks) still pass
+    and fail validation as in a plain server."""
+    import subprocess
+    import sys
+
+    from simulator.deploy.singleuser import UNUSED, block_unused
+
+    modules: dict[str, object] = {"already": object()}
+    block_unused(modules)
+    assert all(modules[name] is None for name in UNUSED)
+    script = """
+import sys
+from simulator.deploy.singleuser import block_unused
+block_unused()
+import jupyter_server.serverapp, jupyterhub.singleuser  # what the server imports
+from jsonschema import FormatChecker
+from jupyter_events import EventLogger
+from jupyter_server import DEFAULT_EVENTS_SCHEMA_PATH
+import io, logging
+log = EventLogger()
+log.register_handler(logging.StreamHandler(io.StringIO()))  # no handler: emit skips all
+log.register_event_schema(DEFAULT_EVENTS_SCHEMA_PATH / "contents_service" / "v1.yaml")
+uri = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+log.emit(schema_id=uri, data={"action": "get", "path": "a.ipynb"})
+try:
+    log.emit(schema_id=uri, data={"action": "no-such-action", "path": "a.ipynb"})
+except Exception as exc:
+    refused = type(exc).__name__
+else:
+    refused = None
+print(sys.modules["rfc3987_syntax"] is None, "iri" in FormatChecker.checkers, refused)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-3:] == ["True", "False", "ValidationError"]
+
+
+def test_every_server_releases_its_freed_heap(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import logging
+
+    from simulator.deploy import server_memory
+
+    c = Config()
+    configure(c, state_dir=tmp_path)
+    configure(c, state_dir=tmp_path)
+    assert list(c.Spawner.args).count(
+        f"--ServerApp.jpserver_extensions={server_memory.EXTENSION}=True") == 1
+    assert server_memory._jupyter_server_extension_points() == [
+        {"module": server_memory.EXTENSION}]
+
+    calls: list[int] = []
+    monkeypatch.setattr(server_memory, "release_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr(server_memory, "PERIOD_S", 0.05)
+
+    async def run() -> None:
+        server_memory._load_jupyter_server_extension(
+            SimpleNamespace(log=logging.getLogger("test")))
+        for _ in range(200):  # hang guard: the periodic release comes within a few ticks
+            if len(calls) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        server_memory._RUNNING.pop().stop()
+
+    asyncio.run(run())
+    assert len(calls) >= 3  # once at load, then every PERIOD_S
