@@ -78,6 +78,14 @@ function syncAria(root) {
   }
 }
 
+function focusImages(scope, classes) {
+  for (const css of classes || []) {
+    for (const img of scope.querySelectorAll("." + css)) {
+      if (img.getAttribute("tabindex") !== "0") img.setAttribute("tabindex", "0");
+    }
+  }
+}
+
 function nameImages(scope, names) {
   for (const [css, name] of Object.entries(names || {})) {
     for (const img of scope.querySelectorAll("." + css)) {
@@ -109,6 +117,7 @@ function render({ model, el }) {
       pending = 0;
       syncAria(root());
       nameImages(scope(), model.get("names"));
+      focusImages(scope(), model.get("focusable"));
     }, 50);
   };
   model.on("change:names", later);
@@ -135,6 +144,9 @@ class A11yBridge(anywidget.AnyWidget):  # type: ignore[misc]
     #: ipywidgets' ``Image`` has no ``alt``, and its ``tooltip`` breaks the view (8.1: it
     #: reads a ``description`` that an image has not)
     names = traitlets.Dict().tag(sync=True)
+    #: CSS classes of the images beside the bridge that take the keyboard focus (Tab);
+    #: the Image view ignores ``tabbable``
+    focusable = traitlets.List().tag(sync=True)
 
     def __init__(self) -> None:
         super().__init__()

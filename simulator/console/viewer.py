@@ -61,6 +61,7 @@ class Viewer:
         # keyboard (WCAG 2.1.1): the image takes the focus; its name says the keys (KEYS)
         self.image.tabbable = True
         self.a11y = A11yBridge()
+        self.a11y.focusable = ["merm-image"]
         self.a11y.on_key(self.press_key)
         self._name_image()
         labels.on_switch(lambda _lang: self._name_image())
