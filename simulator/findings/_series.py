@@ -18,7 +18,7 @@ from simulator.findings._texts import FindingsError
 __all__ = ["Volume", "read_series", "MR_DETECTORS"]
 
 #: MR body part → detector name (the shipped weights ``weights/mr_<name>.npz``).
-MR_DETECTORS = {"head": "brain"}
+MR_DETECTORS = {"head": "brain", "knee": "knee", "spine": "spine"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,7 +35,11 @@ class Volume:
     slice_mm : float
         Distance between slice centres.
     detector : str
-        ``"brain"``, ``"pet"``…
+        ``"brain"``, ``"knee"``, ``"spine"``, ``"pet"``…
+    positions_mm : ndarray of float64, shape (slices, 3), or None
+        MR: the patient point of each image's first pixel (ImagePositionPatient).
+    cosines : ndarray of float64, shape (6,), or None
+        MR: ImageOrientationPatient.
     """
 
     modality: str
@@ -43,6 +47,8 @@ class Volume:
     pixel_mm: tuple[float, float]
     slice_mm: float
     detector: str | None
+    positions_mm: NDArray[np.float64] | None = None
+    cosines: NDArray[np.float64] | None = None
 
 
 def _bad(en: str, fr: str, de: str) -> FindingsError:
@@ -106,7 +112,18 @@ def read_series(series: Any) -> Volume:
         dy, dx = (float(v) for v in series.pixel_spacing_mm)
         slice_mm = float(getattr(proto, "slice_mm", 5.0)) + float(getattr(proto, "gap_mm", 0.0))
         det = MR_DETECTORS.get(str(getattr(proto, "body_part", "")))
-        return Volume("mr", img, (dy, dx), slice_mm, det)
+        pos = getattr(series, "slice_positions_mm", None)
+        cos = getattr(series, "orientation_cosines", None)
+        ok = pos is not None and cos is not None and np.shape(pos) == (img.shape[0], 3)
+        return Volume(
+            "mr",
+            img,
+            (dy, dx),
+            slice_mm,
+            det,
+            np.asarray(pos, np.float64) if ok else None,
+            np.asarray(cos, np.float64) if ok else None,
+        )
     raise _bad(
         "AI findings: need an MR series (images) or a PET series (images_bqml)",
         "Résultats IA : il faut une série IRM (images) ou TEP (images_bqml)",

@@ -54,8 +54,11 @@ def finding_text(
     diameter_mm: float,
     suv_max: float | None = None,
     side: str | None = None,
+    level: str | None = None,
 ) -> dict[str, str]:
     """The one-line text of a finding in ``fr``, ``en`` and ``de``.
+
+    ``level`` (a spinal level, e.g. ``"L4–L5"`` or ``"L1"``) follows the finding type.
 
     Examples
     --------
@@ -63,10 +66,12 @@ def finding_text(
     'Lésion hyperintense de la substance blanche, 6 mm, coupe 12'
     >>> finding_text("pet_hot_lesion", 153, 12.0, suv_max=6.13, side="right")["en"]
     "Hypermetabolic focus, SUVmax 6.1, 12 mm, slice 154, patient's right"
+    >>> finding_text("disc_herniation", 7, 8.4, side="left", level="L4–L5")["de"]
+    'Bandscheibenvorfall L4–L5, 8 mm, Schicht 8, links'
     """
     out: dict[str, str] = {}
     for lang in ("fr", "en", "de"):
-        parts = [LABEL_NAMES[label][lang]]
+        parts = [LABEL_NAMES[label][lang] + (f" {level}" if level else "")]
         if suv_max is not None:
             parts.append(f"SUVmax {_num(suv_max, lang)}")
         parts.append(f"{round(diameter_mm):d} mm")

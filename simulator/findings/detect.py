@@ -1,6 +1,7 @@
 """The detectors: :func:`detect` turns an MR or PET series into findings.
 
-MR (brain): the images are scaled by the series' 99th intensity percentile, padded to a
+MR (brain, knee, spine: one net each, :data:`MR_CLASSES`): the images are scaled by the
+series' 99th intensity percentile, padded to a
 multiple of 4 and passed through :class:`simulator.findings.net.SegNet`, which gives, for
 each 4×4 block, the probability of MS-like lesion and of tumour. Blocks above
 :data:`MR_THRESHOLD` are grouped in 3-D (8-connected in-plane, joined across adjacent
@@ -31,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from simulator.findings._pet import candidates, features, lesion_extent
+from simulator.findings._place import mr_place
 from simulator.findings._series import Volume, read_series
 from simulator.findings._texts import FindingsError, finding_text
 from simulator.findings.finding import Finding
@@ -54,21 +56,37 @@ __all__ = [
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
 #: Output channels of each MR detector, in order.
-MR_CLASSES: dict[str, tuple[str, ...]] = {"brain": ("ms_lesion", "tumour")}
+MR_CLASSES: dict[str, tuple[str, ...]] = {
+    "brain": ("ms_lesion", "tumour"),
+    "knee": ("meniscal_tear", "bone_marrow_oedema"),
+    "spine": ("disc_herniation", "bone_marrow_oedema"),
+}
 
 #: Probability a block needs to be part of an MR finding.
 MR_THRESHOLD = 0.5
 #: Highest block probability a group needs to be reported, per type: the operating point,
 #: chosen on training cases (T2 TSE gave 22 false MS marks per case at 0.5, 3.8 at 0.8;
 #: FLAIR 1.9 and 0.0), never on the held-out ones.
-MR_REPORT_THRESHOLD = {"ms_lesion": 0.8, "tumour": 0.5}
+MR_REPORT_THRESHOLD = {
+    "ms_lesion": 0.8,
+    "tumour": 0.5,
+    "meniscal_tear": 0.5,
+    "disc_herniation": 0.5,
+    "bone_marrow_oedema": 0.5,
+}
 #: Score a PET maximum needs to be reported.
 PET_THRESHOLD = 0.5
 #: PET non-maximum suppression radius (mm).
 PET_NMS_MM = 15.0
 #: Smallest MR finding reported, per type (diameter from the summed probability, mm): a
 #: "tumour" of 5 mm is a bright vessel or sulcus, not the 18–34 mm masses of the simulator.
-MR_MIN_DIAMETER_MM = {"ms_lesion": 3.0, "tumour": 10.0}
+MR_MIN_DIAMETER_MM = {
+    "ms_lesion": 3.0,
+    "tumour": 10.0,
+    "meniscal_tear": 3.0,
+    "disc_herniation": 4.0,
+    "bone_marrow_oedema": 5.0,
+}
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +127,8 @@ def _load(path: str, name: str) -> Detector:
 
 
 def load_detector(name: str, weights_dir: str | Path | None = None) -> Detector:
-    """Load (once) the detector ``name`` (``"brain"``, ``"pet"``) from the shipped weights or
-    from the folder ``weights_dir`` (``mr_brain.npz``, ``pet.npz``)."""
+    """Load (once) the detector ``name`` (``"brain"``, ``"knee"``, ``"spine"``, ``"pet"``) from
+    the shipped weights or from the folder ``weights_dir`` (``mr_<name>.npz``, ``pet.npz``)."""
     p = _weights_path(name, Path(weights_dir) if weights_dir is not None else WEIGHTS_DIR)
     return _load(str(p.resolve()), name)
 
@@ -201,14 +219,17 @@ def _mr_findings(vol: Volume, det: Detector) -> list[Finding]:
             if diam < MR_MIN_DIAMETER_MM[label]:
                 continue
             zs = np.nonzero(m.any(axis=(1, 2)))[0]
+            centre = (round(min(cy, h - 1.0), 2), round(min(cx, w - 1.0), 2))
+            side, level = mr_place(vol.positions_mm, vol.cosines, vol.pixel_mm, vol.detector,
+                                   label, z, centre)
             out.append(
                 Finding(
                     label=label,
                     slice_index=z,
-                    centre_rc=(round(min(cy, h - 1.0), 2), round(min(cx, w - 1.0), 2)),
+                    centre_rc=centre,
                     extent_px=(float(ext[0]), float(ext[1])),
                     confidence=round(float(np.clip(pm.max(), 0.0, 1.0)), 4),
-                    text=finding_text(label, z, diam),
+                    text=finding_text(label, z, diam, side=side, level=level),
                     id="F0",
                     n_slices=int(zs.max() - zs.min() + 1),
                     measure={"diameter_mm": round(float(diam), 1)},
@@ -291,8 +312,9 @@ def detect(
     Parameters
     ----------
     series : MRSeries or PETSeries
-        A brain MR series (any sequence; trained on FLAIR and T2) or a PET series (IEC
-        phantom, whole-body patient).
+        An MR series of the brain (trained on FLAIR and T2), the knee (PD-FS and T1) or the
+        lumbar spine (T2 and T1 sagittal), or a PET series (IEC phantom, whole-body
+        patient).
     rng : numpy.random.Generator, optional
         Ignored: detection is deterministic (same series → same findings).
     weights_dir : str or Path, optional
@@ -307,17 +329,18 @@ def detect(
     ------
     FindingsError
         Empty series, NaN/inf, images under 8×8, PET without dose/weight, or an MR body part
-        with no detector yet (knee, spine).
+        with no detector.
     """
     del rng
     vol = read_series(series)
     if vol.detector is None:
         part = str(getattr(series.protocol, "body_part", "?"))
         raise FindingsError(
-            f"AI findings: no detector for {part} MR yet (available: brain MR, PET)",
-            f"Résultats IA : pas encore de détecteur pour l'IRM {part} (disponibles : IRM "
-            "cérébrale, TEP)",
-            f"KI-Befunde: noch kein Detektor für {part}-MR (verfügbar: Gehirn-MR, PET)",
+            f"AI findings: no detector for {part} MR (available: brain, knee and spine MR, PET)",
+            f"Résultats IA : pas de détecteur pour l'IRM {part} (disponibles : IRM du cerveau, "
+            "du genou et du rachis, TEP)",
+            f"KI-Befunde: kein Detektor für {part}-MR (verfügbar: Gehirn-, Knie- und "
+            "Wirbelsäulen-MR, PET)",
         )
     det = load_detector(vol.detector, weights_dir)
     found = _pet_findings(vol, det) if vol.modality == "pet" else _mr_findings(vol, det)

@@ -1,9 +1,14 @@
 """Ground truth of a series as findings: what a perfect detector would report.
 
-MR: the pathology labels of :attr:`simulator.mr.MRSeries.labels` (``lesion_ms`` → ms_lesion,
-``tumour`` → tumour, ``marrow_oedema`` → bone_marrow_oedema), one finding per 3-D connected
-component (8-connected in-plane, joined across adjacent slices where they overlap) whose
-largest cut is at least :data:`MIN_VISIBLE_MM` across. PET: each hot sphere or lesion of
+MR: the pathology labels of :attr:`simulator.mr.MRSeries.labels` (:data:`MR_TRUTH_TISSUES`:
+``lesion_ms`` → ms_lesion, ``tumour`` → tumour, ``marrow_oedema`` and ``fracture_oedema`` →
+bone_marrow_oedema, ``herniation`` and ``herniated_nucleus`` → disc_herniation,
+``tear_fluid`` → meniscal_tear; the painters of :mod:`simulator.mr._pathology` name what
+they paint apart from the healthy tissue of the same signal), one finding per 3-D connected
+component of each finding type (8-connected in-plane, joined across adjacent slices where
+they overlap) whose largest cut is at least :data:`MIN_VISIBLE_MM` across. A spine finding
+names its level, a disc herniation its side (:func:`simulator.findings._place.mr_place`,
+the detector's rule). PET: each hot sphere or lesion of
 the phantom (``sphere_*``, ``lesion_*`` regions of :attr:`PETSeries.labels` whose true
 activity is above the background), with its true SUV.
 
@@ -18,7 +23,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.findings._series import read_series
+from simulator.findings._place import mr_place
+from simulator.findings._series import Volume, read_series
 from simulator.findings._texts import FindingsError, finding_text
 from simulator.findings.finding import Finding
 
@@ -29,11 +35,19 @@ MR_TRUTH_TISSUES = {
     "lesion_ms": "ms_lesion",
     "tumour": "tumour",
     "marrow_oedema": "bone_marrow_oedema",
+    "fracture_oedema": "bone_marrow_oedema",
+    "herniation": "disc_herniation",
+    "herniated_nucleus": "disc_herniation",
+    "tear_fluid": "meniscal_tear",
 }
 
 #: A lesion whose largest cut is narrower than this (equivalent-area diameter) is not
 #: counted: a partial-volume sliver at the edge of a slice is no finding.
 MIN_VISIBLE_MM = 3.0
+
+#: Finding types whose cuts are joined across slices within this in-plane distance (mm),
+#: not only where they overlap: the meniscal tear is a 1.6 mm oblique cleft.
+JOIN_IN_PLANE_MM = {"meniscal_tear": 2.0}
 
 #: 8-connected in-plane; across slices only through the face (a cut overlapping the next).
 _STRUCT = np.zeros((3, 3, 3), dtype=bool)
@@ -50,6 +64,7 @@ def region_finding(
     weight: NDArray[np.floating[Any]] | None = None,
     measure: dict[str, float] | None = None,
     side: str | None = None,
+    level: str | None = None,
 ) -> Finding:
     """A :class:`Finding` for one 3-D region: centred on its largest cut, its box covering
     every cut (so that a mark on any slice of the lesion lies inside it).
@@ -83,7 +98,7 @@ def region_finding(
         centre_rc=centre,
         extent_px=(float(ext[0]), float(ext[1])),
         confidence=float(np.clip(confidence, 0.0, 1.0)),
-        text=finding_text(label, k, m["diameter_mm"], m.get("suv_max"), side),
+        text=finding_text(label, k, m["diameter_mm"], m.get("suv_max"), side, level),
         id=fid,
         n_slices=int(zs.max() - zs.min() + 1),
         measure={key: round(float(v), 3) for key, v in m.items()},
@@ -105,16 +120,29 @@ def _renumber(items: list[Finding]) -> tuple[Finding, ...]:
     return tuple(replace(f, id=f"T{i + 1}") for i, f in enumerate(items))
 
 
-def _mr_truth(series: Any, pixel_mm: tuple[float, float]) -> tuple[Finding, ...]:
+def _mr_truth(series: Any, vol: Volume) -> tuple[Finding, ...]:
     from scipy import ndimage  # on first use: the console imports this package at start
 
     labels = np.asarray(series.labels)
+    pixel_mm = vol.pixel_mm
     out: list[Finding] = []
     min_area = np.pi * (MIN_VISIBLE_MM / 2.0) ** 2 / (pixel_mm[0] * pixel_mm[1])
-    for name, label in MR_TRUTH_TISSUES.items():
-        if name not in series.names:
+    for label in dict.fromkeys(MR_TRUTH_TISSUES.values()):
+        ids = [series.names.index(n) for n, lab in MR_TRUTH_TISSUES.items()
+               if lab == label and n in series.names]
+        if not ids:
             continue
-        comp, n = ndimage.label(labels == series.names.index(name), structure=_STRUCT)
+        mask = np.isin(labels, ids)
+        if label in JOIN_IN_PLANE_MM:
+            # a thin oblique cleft steps sideways from one thick slice to the next: its cuts
+            # are joined across slices when they come within JOIN_IN_PLANE_MM in-plane
+            r = max(1, int(round(JOIN_IN_PLANE_MM[label] / min(pixel_mm))))
+            grown = ndimage.binary_dilation(mask, structure=np.ones((1, 3, 3), bool),
+                                            iterations=r)
+            comp, n = ndimage.label(grown, structure=_STRUCT)
+            comp = np.where(mask, comp, 0)
+        else:
+            comp, n = ndimage.label(mask, structure=_STRUCT)
         for i, sl in enumerate(ndimage.find_objects(comp), start=1):
             if sl is None:
                 continue
@@ -122,7 +150,12 @@ def _mr_truth(series: Any, pixel_mm: tuple[float, float]) -> tuple[Finding, ...]
             m[sl] = comp[sl] == i
             if m.sum(axis=(1, 2)).max() < min_area:
                 continue
-            out.append(region_finding(m, label, pixel_mm, "T0"))
+            f = region_finding(m, label, pixel_mm, "T0")
+            side, level = mr_place(vol.positions_mm, vol.cosines, pixel_mm, vol.detector,
+                                   label, f.slice_index, f.centre_rc)
+            if side is not None or level is not None:
+                f = region_finding(m, label, pixel_mm, "T0", side=side, level=level)
+            out.append(f)
     return _renumber(out)
 
 
@@ -186,4 +219,4 @@ def truth(series: Any) -> tuple[Finding, ...]:
         )
     if vol.modality == "pet":
         return _pet_truth(series, vol.images, vol.pixel_mm)
-    return _mr_truth(series, vol.pixel_mm)
+    return _mr_truth(series, vol)

@@ -1,6 +1,6 @@
-"""``python -m simulator.findings_training [--detector brain|pet|all] [--quick]``: scan, train, export.
+"""``python -m simulator.findings_training [--detector brain|knee|spine|pet|all] [--quick]``: scan, train, export.
 
-Writes ``<out>/mr_brain.npz`` and ``<out>/pet.npz`` (numpy weights) with their ``.json``
+Writes ``<out>/mr_brain.npz``, ``mr_knee.npz``, ``mr_spine.npz`` and ``<out>/pet.npz`` (numpy weights) with their ``.json``
 training records (data, seeds, steps, loss, time, git commit, torch version). ``--quick``
 uses a handful of cases and steps: a smoke test, not a shipped model.
 """
@@ -19,7 +19,7 @@ import numpy as np
 
 from simulator.ai_training.__main__ import _commit  # the same record of the commit
 from simulator.findings.detect import MR_CLASSES, WEIGHTS_DIR
-from simulator.findings_training.cases import brain_training_cases, pet_training_cases
+from simulator.findings_training.cases import mr_training_cases, pet_training_cases
 
 
 def _common(seed: int) -> dict[str, Any]:
@@ -54,20 +54,26 @@ def _cached_data(cache: Path, cache_ok: bool, what: str, cls: Any,
     return data, scan_s
 
 
-def train_brain(out: Path, seed: int, quick: bool, minutes: float | None, cache_ok: bool) -> None:
-    from simulator.findings_training.data import SegData, brain_data
+def train_brain(out: Path, seed: int, quick: bool, minutes: float | None, cache_ok: bool,
+                anatomy: str = "brain", n_cases: int | None = None,
+                kw: dict[str, Any] | None = None) -> None:
+    """Scan, train and write ``mr_<anatomy>.npz`` with its ``.json`` record."""
+    from simulator.findings_training.data import SegData, mr_data
     from simulator.findings_training.train import train_seg
 
-    cases = brain_training_cases(6 if quick else 36, seed)
-    data, scan_s = _cached_data(out / "brain_data_cache.npz", cache_ok, "brain", SegData,
-                                lambda: brain_data(cases))
-    kw: dict[str, Any] = {"channels": 8, "hidden": 1, "steps": 30, "patch": 64} if quick else {}
-    net, rec = train_seg(data, seed=seed, minutes=minutes, **kw)
+    n = n_cases or (36 if anatomy == "brain" else 24)
+    cases = mr_training_cases(anatomy, 6 if quick else n, seed)
+    data, scan_s = _cached_data(out / f"{anatomy}_data_cache.npz", cache_ok, anatomy, SegData,
+                                lambda: mr_data(cases))
+    kwargs: dict[str, Any] = ({"channels": 8, "hidden": 1, "steps": 30, "patch": 64} if quick
+                              else dict(kw or {}))
+    net, rec = train_seg(data, seed=seed, minutes=minutes, **kwargs)
     arrays: dict[str, Any] = net.to_arrays()
-    np.savez(out / "mr_brain.npz", **arrays)
+    np.savez(out / f"mr_{anatomy}.npz", **arrays)
+    classes = MR_CLASSES[anatomy]
     record = {
-        "detector": "brain",
-        "classes": list(MR_CLASSES["brain"]),
+        "detector": anatomy,
+        "classes": list(classes),
         "data": {
             "cases": len(cases),
             "sequences": sorted({c.preset for c in cases}),
@@ -76,15 +82,16 @@ def train_brain(out: Path, seed: int, quick: bool, minutes: float | None, cache_
             "noise_seeds": [c.seed for c in cases],
             "scan_seconds": round(scan_s, 1),
             "from_cache": bool(cache_ok and scan_s < 0),
-            "target": "share of lesion_ms / tumour pixels in each 4x4 block (MRSeries.labels)",
+            "target": f"share of {' / '.join(classes)} pixels in each 4x4 block "
+                      "(MRSeries.labels, simulator.findings.truth.MR_TRUTH_TISSUES)",
         },
         "n_params": net.n_params,
         "quick": quick,
         **rec,
         **_common(seed),
     }
-    (out / "mr_brain.json").write_text(json.dumps(record, indent=1) + "\n")
-    print(f"wrote {out / 'mr_brain.npz'} ({net.n_params} parameters)")
+    (out / f"mr_{anatomy}.json").write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out / f'mr_{anatomy}.npz'} ({net.n_params} parameters)")
 
 
 def train_pet(out: Path, seed: int, quick: bool, cache_ok: bool) -> None:
@@ -120,7 +127,9 @@ def train_pet(out: Path, seed: int, quick: bool, cache_ok: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m simulator.findings_training", description=__doc__)
-    p.add_argument("--detector", choices=("brain", "pet", "all"), default="all")
+    p.add_argument("--detector", choices=("brain", "knee", "spine", "pet", "all"), default="all")
+    p.add_argument("--cases", type=int, default=None, help="MR training cases (default 36/24)")
+    p.add_argument("--steps", type=int, default=None, help="MR training steps")
     p.add_argument("--quick", action="store_true", help="a few cases and steps (smoke test)")
     p.add_argument("--out", type=Path, default=WEIGHTS_DIR)
     p.add_argument("--seed", type=int, default=0)
@@ -133,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         print("training needs torch: pip install 'merm-lab[train]'", file=sys.stderr)
         return 2
     a.out.mkdir(parents=True, exist_ok=True)
-    if a.detector in ("brain", "all"):
-        train_brain(a.out, a.seed, a.quick, a.minutes, a.cache)
+    kw = {"steps": a.steps} if a.steps else {}
+    for anatomy in ("brain", "knee", "spine"):
+        if a.detector in (anatomy, "all"):
+            train_brain(a.out, a.seed, a.quick, a.minutes, a.cache, anatomy, a.cases, kw)
     if a.detector in ("pet", "all"):
         train_pet(a.out, a.seed, a.quick, a.cache)
     return 0

@@ -27,11 +27,16 @@ import numpy as np
 
 from simulator.mr import MRSeries, load_anatomy, preset, scan
 from simulator.mr.geometry import default_geometry, plan_slices
+from simulator.mr.rules import timing
 from simulator.pet import PETProtocol, PETSeries, make_phantom
 from simulator.pet import scan as pet_scan
 
 __all__ = [
     "BrainCase",
+    "MR_TRAIN_SEQUENCES",
+    "MR_VARIANTS",
+    "mr_training_cases",
+    "mr_heldout_cases",
     "PETCase",
     "scan_brain",
     "scan_pet",
@@ -45,6 +50,20 @@ __all__ = [
 
 #: Sequences the MR brain detector is trained on.
 TRAIN_SEQUENCES = ("flair", "t2_tse")
+#: Sequences each MR detector is trained on (presets of the anatomy).
+MR_TRAIN_SEQUENCES = {
+    "brain": TRAIN_SEQUENCES,
+    "knee": ("pd_fs", "t1"),  # sagittal PD fat-sat, coronal T1 SE
+    "spine": ("t2_tse_sag", "t1_se_sag"),
+}
+#: Pathologies of the knee and spine training cases, in turn (None: healthy). The ACL tear
+#: brings its pivot-shift bone bruise (marrow oedema); the vertebral fracture its oedema.
+_MR_PATHS = {
+    "knee": ("meniscal_tear", "bone_marrow_oedema", "acl_tear", "meniscal_tear",
+             "bone_marrow_oedema", None),
+    "spine": ("disc_herniation", "vertebral_fracture", "disc_herniation", "vertebral_fracture",
+              None),
+}
 #: Beds of a whole-body PET.
 PATIENT_BEDS = 7
 _SITES = ("lung", "liver", "node", "bone")
@@ -52,7 +71,7 @@ _SITES = ("lung", "liver", "node", "bone")
 
 @dataclass(frozen=True)
 class BrainCase:
-    """One brain MR series."""
+    """One MR series (the brain, or the ``anatomy`` named)."""
 
     preset: str
     pathology: str | None
@@ -61,12 +80,13 @@ class BrainCase:
     changes: tuple[tuple[str, Any], ...] = ()
     shift_mm: float = 0.0
     tag: str = "heldout"
+    anatomy: str = "brain"
 
 
 def scan_brain(case: BrainCase) -> MRSeries:
-    """Scan one brain case (deterministic in the case)."""
-    anat = load_anatomy("brain", pathology=case.pathology, placement_seed=case.placement_seed)
-    p = preset("brain", case.preset)
+    """Scan one MR case (deterministic in the case)."""
+    anat = load_anatomy(case.anatomy, pathology=case.pathology, placement_seed=case.placement_seed)
+    p = preset(case.anatomy, case.preset)
     if case.changes:
         p = dataclasses.replace(p, **dict(case.changes))
     geo = dataclasses.replace(default_geometry(anat, p), orientation=p.orientation)
@@ -128,6 +148,79 @@ def brain_heldout_cases(variant: str = "heldout", n: int = 12) -> list[BrainCase
             )
         )
     return out
+
+
+def mr_training_cases(anatomy: str, n: int, seed: int = 0) -> list[BrainCase]:
+    """``n`` training cases of the knee or spine detector: its two sequences in turn, the
+    pathologies of ``_MR_PATHS`` in turn, TE (and TR of turbo spin echo) within ±20 % (TE no
+    shorter than the readout allows), one or
+    two averages, the stack shifted by up to ±3 mm."""
+    if anatomy == "brain":
+        return brain_training_cases(n, seed)
+    rng = np.random.default_rng([seed, 1922, len(anatomy)])
+    seqs, paths = MR_TRAIN_SEQUENCES[anatomy], _MR_PATHS[anatomy]
+    out = []
+    for i in range(n):
+        seq = seqs[i % 2]
+        base = preset(anatomy, seq)
+        te = float(round(base.te_ms * rng.uniform(0.8, 1.2), 1))
+        # never under the shortest TE the readout allows (a spin echo's preset is near it)
+        changes: dict[str, Any] = {"te_ms": max(te, float(np.ceil(timing(base).min_te_ms * 10) / 10))}
+        if base.sequence == "tse":
+            changes["tr_ms"] = float(round(base.tr_ms * rng.uniform(0.8, 1.2)))
+        if base.nex < 3:
+            changes["nex"] = int(rng.choice([1, 2]))
+        out.append(
+            BrainCase(
+                seq,
+                paths[(i // 2) % len(paths)],
+                int(rng.integers(0, 5000)),
+                seed=1000 + i,
+                changes=tuple(sorted(changes.items())),
+                shift_mm=float(rng.uniform(-3.0, 3.0)),
+                tag="train",
+                anatomy=anatomy,
+            )
+        )
+    return out
+
+
+#: Held-out variants per MR detector: name → (preset, protocol changes); the unseen
+#: sequence is one the detector never saw in training.
+MR_VARIANTS: dict[str, dict[str, tuple[str | None, tuple[tuple[str, Any], ...]]]] = {
+    "brain": BRAIN_VARIANTS,
+    "knee": {
+        "heldout": (None, ()),
+        "motion": (None, (("motion", "moderate"),)),
+        "unseen_sequence_t2_fs_axial": ("t2_fs", ()),
+        "half_time": (None, (("parallel_r", 2),)),
+        "half_time_ai_denoised": (None, (("parallel_r", 2), ("ai_denoise", True))),
+    },
+    "spine": {
+        "heldout": (None, ()),
+        "motion": (None, (("motion", "moderate"),)),
+        "unseen_sequence_stir": ("stir_sag", ()),
+        "half_time": (None, (("parallel_r", 2),)),
+        "half_time_ai_denoised": (None, (("parallel_r", 2), ("ai_denoise", True))),
+    },
+}
+
+
+def mr_heldout_cases(anatomy: str, variant: str = "heldout", n: int = 12) -> list[BrainCase]:
+    """``n`` held-out cases (placement seeds ≥ 5000, noise seeds never trained on) of a
+    :data:`MR_VARIANTS` variant: every sequence meets every pathology (the healthy one
+    included)."""
+    if anatomy == "brain":
+        return brain_heldout_cases(variant, n)
+    seq_override, changes = MR_VARIANTS[anatomy][variant]
+    seqs = MR_TRAIN_SEQUENCES[anatomy]
+    paths = {"knee": ("meniscal_tear", "bone_marrow_oedema", "acl_tear", None),
+             "spine": ("disc_herniation", "vertebral_fracture", "disc_herniation", None)}[anatomy]
+    return [
+        BrainCase(seq_override or seqs[i % 2], paths[(i // 2) % len(paths)], 5000 + i,
+                  seed=900_000 + i, changes=changes, tag=variant, anatomy=anatomy)
+        for i in range(n)
+    ]
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from simulator.findings.net import SEG_UNSHUFFLE
 from simulator.findings.truth import MR_TRUTH_TISSUES
 from simulator.findings_training.cases import BrainCase, PETCase, scan_brain, scan_pet
 
-__all__ = ["SegData", "PETData", "mr_targets", "brain_data", "pet_candidates", "pet_data"]
+__all__ = ["SegData", "PETData", "mr_targets", "brain_data", "mr_data", "pet_candidates", "pet_data"]
+
+
 
 
 @dataclass(frozen=True, eq=False)
@@ -32,13 +34,13 @@ def mr_targets(series, classes: tuple[str, ...]) -> NDArray[np.float32]:  # noqa
     n, h, w = labels.shape
     r = SEG_UNSHUFFLE
     ph, pw = (-h) % r, (-w) % r
-    by_label = {v: k for k, v in MR_TRUTH_TISSUES.items()}
     out = np.zeros((n, len(classes), (h + ph) // r, (w + pw) // r), np.float32)
     for c, label in enumerate(classes):
-        name = by_label[label]
-        if name not in series.names:
+        ids = [series.names.index(name) for name, lab in MR_TRUTH_TISSUES.items()
+               if lab == label and name in series.names]
+        if not ids:
             continue
-        m = np.pad(labels == series.names.index(name), ((0, 0), (0, ph), (0, pw)))
+        m = np.pad(np.isin(labels, ids), ((0, 0), (0, ph), (0, pw)))
         out[:, c] = m.reshape(n, (h + ph) // r, r, (w + pw) // r, r).mean(axis=(2, 4))
     return out
 
@@ -48,20 +50,25 @@ def _pad_to(a: NDArray[np.float32], h: int, w: int) -> NDArray[np.float32]:
 
 
 def brain_data(cases: list[BrainCase], log=print) -> SegData:  # noqa: ANN001
-    """Scan ``cases`` and stack their slices (zero-padded to the largest grid)."""
+    """Scan ``cases`` (of one MR detector's anatomy) and stack their slices (zero-padded to
+    the largest grid), with the block targets of that detector's classes."""
     xs, ys = [], []
     for i, c in enumerate(cases):
         s = scan_brain(c)
         xs.append(mr_input(read_series(s).images))
-        ys.append(mr_targets(s, MR_CLASSES["brain"]))
+        ys.append(mr_targets(s, MR_CLASSES[c.anatomy]))
         if log and (i + 1) % 8 == 0:
-            log(f"  scanned {i + 1}/{len(cases)} brain cases")
+            log(f"  scanned {i + 1}/{len(cases)} {c.anatomy} cases")
     h = max(x.shape[1] for x in xs)
     w = max(x.shape[2] for x in xs)
     r = SEG_UNSHUFFLE
     x = np.concatenate([_pad_to(a, h, w) for a in xs])
     y = np.concatenate([_pad_to(a, h // r, w // r) for a in ys])
     return SegData(x.astype(np.float32), y.astype(np.float32))
+
+
+#: The same for any MR detector (the cases name their anatomy).
+mr_data = brain_data
 
 
 @dataclass(frozen=True, eq=False)

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from simulator.findings import detect, match, truth
-from simulator.findings.detect import WEIGHTS_DIR
+from simulator.findings.detect import MR_CLASSES, WEIGHTS_DIR
 from simulator.findings_training.cases import (
-    BRAIN_VARIANTS,
+    MR_VARIANTS,
     PET_VARIANTS,
-    brain_heldout_cases,
+    mr_heldout_cases,
     pet_heldout_cases,
     scan_brain,
     scan_pet,
@@ -43,6 +43,9 @@ VARIANT_TEXT = {
     "heldout": "held-out cases, trained conditions",
     "motion": "moderate motion (not in training)",
     "unseen_sequence_t1": "T1 SE: a sequence not seen in training (FLAIR/T2 only)",
+    "unseen_sequence_t2_fs_axial": "T2 fat-sat axial: a sequence and plane not seen in training "
+    "(PD-FS sagittal, T1 coronal only)",
+    "unseen_sequence_stir": "STIR sagittal: a sequence not seen in training (T1/T2 sagittal only)",
     "half_time": "half the time (SENSE 2), noisier",
     "half_time_ai_denoised": "half the time, AI-denoised first (AI on AI)",
     "low_count_quarter_time": "a quarter of the time per bed (0.5 min), noisier",
@@ -103,17 +106,26 @@ def summarise(per_case: list[dict[str, Any]], labels: tuple[str, ...]) -> dict[s
     return res
 
 
+#: The evaluation's sections: MR detectors by name, then PET.
+SECTIONS = ("brain", "knee", "spine", "pet")
+SECTION_TITLE = {"brain": "MR brain", "knee": "MR knee", "spine": "MR lumbar spine", "pet": "PET"}
+
+
+def _labels(kind: str) -> tuple[str, ...]:
+    return MR_CLASSES[kind] if kind in MR_CLASSES else ("pet_hot_lesion",)
+
+
 def _run(kind: str, variants: dict[str, Any], n: int, log, weights_dir: Path | None) -> dict[str, Any]:  # noqa: ANN001
     out = {}
     for v in variants:
         t0 = time.perf_counter()
         series = (
-            (scan_brain(c) for c in brain_heldout_cases(v, n))
-            if kind == "brain"
-            else (scan_pet(c) for c in pet_heldout_cases(v, n))
+            (scan_pet(c) for c in pet_heldout_cases(v, n))
+            if kind == "pet"
+            else (scan_brain(c) for c in mr_heldout_cases(kind, v, n))
         )
         per_case = [evaluate_series(s, weights_dir) for s in series]
-        labels = ("ms_lesion", "tumour") if kind == "brain" else ("pet_hot_lesion",)
+        labels = _labels(kind)
         out[v] = summarise(per_case, labels)
         out[v]["what"] = VARIANT_TEXT[v]
         out[v]["seconds"] = round(time.perf_counter() - t0, 1)
@@ -132,8 +144,11 @@ def _md(res: dict[str, Any]) -> str:
         "`simulator.findings.matching`.",
         "",
     ]
-    for kind, labels in (("brain", ("ms_lesion", "tumour")), ("pet", ("pet_hot_lesion",))):
-        lines += [f"## {'MR brain' if kind == 'brain' else 'PET'}", "",
+    for kind in SECTIONS:
+        if kind not in res:
+            continue
+        labels = _labels(kind)
+        lines += [f"## {SECTION_TITLE[kind]}", "",
                   "| input | cases | " + " | ".join(f"{lab} sensitivity | {lab} FP/case" for lab in labels) + " |",
                   "|---|---|" + "---|---|" * len(labels)]
         for r in res[kind].values():
@@ -170,7 +185,9 @@ def weights_sha256(folder: Path) -> dict[str, str]:
     """SHA-256 of the weights evaluated (the record says which weights its figures are of)."""
     import hashlib
 
-    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in ("mr_brain.npz", "pet.npz")}
+    names = [f"mr_{k}.npz" for k in MR_CLASSES] + ["pet.npz"]
+    return {n: hashlib.sha256((folder / n).read_bytes()).hexdigest() for n in names
+            if (folder / n).exists()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -181,19 +198,30 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true")
     p.add_argument("--weights", type=Path, default=None, help="folder of weights (default: shipped)")
     p.add_argument("--brain-cases", type=int, default=12)
+    p.add_argument("--mr-cases", type=int, default=8, help="held-out knee and spine cases")
     p.add_argument("--pet-patients", type=int, default=4)
+    p.add_argument("--only", nargs="*", choices=SECTIONS, default=None,
+                   help="evaluate these sections again, keep the others from --out's evaluation.json")
     a = p.parse_args(argv)
-    nb, npat = (2, 1) if a.quick else (a.brain_cases, a.pet_patients)
+    nb, nm, npat = (2, 2, 1) if a.quick else (a.brain_cases, a.mr_cases, a.pet_patients)
     t0 = time.perf_counter()
+    old: dict[str, Any] = {}
+    if a.only and (a.out / "evaluation.json").exists():
+        old = json.loads((a.out / "evaluation.json").read_text())
     res: dict[str, Any] = {
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "commit": _commit(),
         "quick": a.quick,
         "weights_sha256": weights_sha256(a.weights or WEIGHTS_DIR),
-        "brain": _run("brain", BRAIN_VARIANTS, nb, print, a.weights),
-        "pet": _run("pet", PET_VARIANTS, npat, print, a.weights),
-        "limits": LIMITS,
     }
+    for kind in SECTIONS:
+        if a.only and kind not in a.only and kind in old:
+            res[kind] = old[kind]
+            continue
+        variants = PET_VARIANTS if kind == "pet" else MR_VARIANTS[kind]
+        n = npat if kind == "pet" else nb if kind == "brain" else nm
+        res[kind] = _run(kind, variants, n, print, a.weights)
+    res["limits"] = LIMITS
     res["seconds"] = round(time.perf_counter() - t0, 1)
     a.out.mkdir(parents=True, exist_ok=True)
     (a.out / "evaluation.json").write_text(json.dumps(res, indent=1) + "\n")

@@ -90,7 +90,8 @@ def train_seg(
         "steps": done,
         "batch": batch,
         "patch_px": patch,
-        "sampling": "of 4 patches: 1 centred on an MS block, 1 on a tumour block, 2 anywhere in the head",
+        "sampling": f"of 4 patches: 1 centred on a block of each of the {k} classes, the others "
+                    "anywhere in the body (blocks above 8 % of the scale)",
         "lr": lr,
         "schedule": "Adam, cosine decay to lr/20",
         "pos_weight": POS_WEIGHT,

@@ -64,8 +64,8 @@ def test_pet_without_dose_or_weight():
 
 def test_body_part_without_detector_says_which_exist():
     with pytest.raises(FindingsError) as e:
-        detect(_mr(np.ones((2, 32, 32), np.float32), body_part="knee"))
-    _assert_three_languages(e.value, "knee", "brain MR, PET")
+        detect(_mr(np.ones((2, 32, 32), np.float32), body_part="pelvis"))
+    _assert_three_languages(e.value, "pelvis", "brain, knee and spine MR, PET")
 
 
 def test_not_a_series():
