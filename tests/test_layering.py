@@ -26,7 +26,7 @@ PACKAGE = ROOT / "simulator"
 FORBIDDEN = ("ipywidgets", "IPython", "aiohttp", "aiortc", "voila", "tornado", "zmq", "sqlalchemy")
 
 #: Modules every layer may use: errors, paths and the mm:ss formatter import nothing of ours.
-BASE = frozenset({"errors", "paths", "durations"})
+BASE = frozenset({"errors", "paths", "durations", "memory"})
 
 #: Package → the packages it may import (besides :data:`BASE`). Physics at the bottom;
 #: DICOM, the exam scenarios, the hospital network and AI training on physics; the consoles,

@@ -146,7 +146,7 @@ class A11yBridge(anywidget.AnyWidget):  # type: ignore[misc]
     names = traitlets.Dict().tag(sync=True)
     #: CSS classes of the images beside the bridge that take the keyboard focus (Tab);
     #: the Image view ignores ``tabbable``
-    focusable = traitlets.List().tag(sync=True)
+    focusable: traitlets.List[str] = traitlets.List().tag(sync=True)
 
     def __init__(self) -> None:
         super().__init__()

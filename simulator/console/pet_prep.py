@@ -232,7 +232,7 @@ _TEXT: dict[str, tuple[str, str, str]] = {
                   "Rechtfertigung vom Arzt bestätigt"),
     "breastfeeding": ("Allaitement", "Breastfeeding", "Stillen"),
     "diabetes": ("Traitement du diabète", "Diabetes medication", "Diabetesmedikation"),
-    "med_none": ("Aucun", "None", "Keine"),
+    "med_none": ("Aucun", "No medication", "Keine"),
     "med_metformin": ("Metformine", "Metformin", "Metformin"),
     "med_insulin_rapid": ("Insuline rapide (s.c.)", "Rapid-acting insulin (s.c.)",
                           "Schnell wirksames Insulin (s.c.)"),
