@@ -107,7 +107,10 @@ def test_prep_warning_lock_and_roi(browser, pet_url: str, artifacts_dir: Path, l
     roi = page.locator(".merm-roi").inner_text()
     assert "SUVmax" in roi and words["mean"] in roi and "1 cm³" in roi
     v = _roi_values(page)
-    assert 0 < v["mean"] <= v["peak"] <= v["max"]
+    # SUVmean <= SUVmax by definition. SUVpeak (the 1 cm³ sphere mean around a region voxel,
+    # PERCIST) takes in voxels outside a small region, so it may fall below its mean or
+    # exceed its max: no order holds between them
+    assert 0 < v["mean"] <= v["max"] and v["peak"] > 0, v
     assert words["decimal"] in page.locator(".merm-roi .merm-roi-max .merm-roi-value").inner_text()
     page.screenshot(path=str(artifacts_dir / f"pet_roi_{tag}.png"))
     page.locator(".merm-roi-panel").screenshot(path=str(artifacts_dir / f"pet_roi_panel_{tag}.png"))
