@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import http.cookiejar
 import re
+import subprocess
+import time
 import urllib.parse
 import urllib.request
+from pathlib import Path
 
 
 def signed_in_opener(base: str, name: str, cohort: str = "") -> urllib.request.OpenerDirector:
@@ -22,3 +25,21 @@ def signed_in_opener(base: str, name: str, cohort: str = "") -> urllib.request.O
                                    "next": "/merm/signin"}).encode()
     opener.open(f"{base}/merm/signin", data=data, timeout=60).close()
     return opener
+
+
+def wait_until_serving(base: str, proc: subprocess.Popen[str], log: Path, guard_s: float) -> None:
+    """Wait until the lab at ``base`` answers ``/merm/signin`` with 200.
+
+    ``guard_s`` only stops a hang: when the server exits or the guard runs out, raise with the
+    end of its ``log``."""
+    deadline = time.monotonic() + guard_s
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/merm/signin", timeout=5) as r:  # noqa: S310
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(log.read_text()[-3000:])
+        time.sleep(0.3)

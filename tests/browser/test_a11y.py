@@ -21,8 +21,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -30,6 +28,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port, missing
+from tests.lab_signin import wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]  # hang guard, not a budget
 
@@ -121,17 +120,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
         start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_GUARD_S
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/merm/signin", timeout=5) as r:  # noqa: S310
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((tmp / "serve.log").read_text()[-3000:])
-        time.sleep(0.3)
+    wait_until_serving(base, proc, tmp / "serve.log", START_GUARD_S)
     try:
         yield base
     finally:

@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port
+from tests.lab_signin import wait_until_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -56,17 +56,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
          str(hub_port), "--course", str(course)],
         env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_GUARD_S
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/merm/signin", timeout=5) as r:  # noqa: S310
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError((tmp / "serve.log").read_text()[-3000:])
-        time.sleep(0.3)
+    wait_until_serving(base, proc, tmp / "serve.log", START_GUARD_S)
     # the instructor writes a new exercise while the lab runs
     lab_course = course
     lab_course_new = _new_exercise(lab_course / "exercises")

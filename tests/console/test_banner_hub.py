@@ -26,12 +26,8 @@ async def until(cond: Callable[[], bool], timeout: float = 15.0) -> None:  # han
         await asyncio.sleep(0.02)
 
 
-@pytest.fixture(autouse=True)
-def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
-
-
-async def test_mentor_requests_show_in_the_banner_from_another_tab(tmp_path, monkeypatch) -> None:
+async def _start_hub(tmp_path, monkeypatch: pytest.MonkeyPatch) -> tuple[web.AppRunner, str]:
+    """A real hub on a free loopback port, and the console's environment pointing at it."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     config = HubConfig(secret=SECRET, public_url=url, audit_path=tmp_path / "audit.jsonl",
@@ -41,6 +37,16 @@ async def test_mentor_requests_show_in_the_banner_from_another_tab(tmp_path, mon
     await web.TCPSite(runner, "127.0.0.1", port).start()
     monkeypatch.setenv("MERM_HUB_URL", url)
     monkeypatch.setenv("MERM_HUB_SECRET", SECRET.decode())
+    return runner, url
+
+
+@pytest.fixture(autouse=True)
+def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(aioice.ice, "get_host_addresses", lambda use_ipv4, use_ipv6: ["127.0.0.1"])
+
+
+async def test_mentor_requests_show_in_the_banner_from_another_tab(tmp_path, monkeypatch) -> None:
+    runner, url = await _start_hub(tmp_path, monkeypatch)
     from simulator.console import _shell
     from simulator.console.pet_console import PETConsole
 
@@ -83,15 +89,7 @@ async def test_an_incoming_call_rings_in_the_banner_with_accept_and_decline(
     says who calls, in the console's language, while another tab is open. Decline tells
     that mentor (``av_hangup`` from the trainee's kernel); Accept opens the trainee's camera
     and microphone (the call page, with the room's trainee token)."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    config = HubConfig(secret=SECRET, public_url=url, audit_path=tmp_path / "audit.jsonl",
-                       recordings_dir=tmp_path / "rec", max_peers=6)
-    runner = web.AppRunner(make_app(config))
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    monkeypatch.setenv("MERM_HUB_URL", url)
-    monkeypatch.setenv("MERM_HUB_SECRET", SECRET.decode())
+    runner, url = await _start_hub(tmp_path, monkeypatch)
     from simulator.console import _shell
     from simulator.console.mr_console import MRConsole
 

@@ -4,28 +4,14 @@ a sphere shows its cross-section on the slices it crosses, and nothing on the ot
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from simulator.console import _render
 from simulator.console.pet_console import PETConsole
 from simulator.console.viewer import FRAME_H, FRAME_W
-
-
-@pytest.fixture(scope="module")
-def scanned() -> PETConsole:
-    c = PETConsole(lang="fr")
-    s = c.session
-    s.load_protocol(dataclasses.replace(s.protocol, iterations=2, subsets=7, matrix=64))
-    s.clock = "max"
-    s.apply_command({"type": "scan"})
-    s.wait(300)
-    assert s.scan_state == "done", s.message
-    return c
 
 
 def _cyan(frame: np.ndarray) -> np.ndarray:
@@ -38,8 +24,8 @@ def _centre(c: PETConsole) -> tuple[int, int]:
     return cols // 2, rows // 2
 
 
-def test_the_roi_is_drawn_where_it_was_placed(scanned: PETConsole) -> None:
-    c, s = scanned, scanned.session
+def test_the_roi_is_drawn_where_it_was_placed(scanned_pet: PETConsole) -> None:
+    c, s = scanned_pet, scanned_pet.session
     c.roi.mode.value, c.roi.unit.value, c.roi.diameter.value = "sphere", "suv", 30.0
     c.roi.measure(None, 0, 0, 0)  # no ROI yet
     before = np.asarray(s.render_frame(FRAME_W, FRAME_H))
@@ -66,16 +52,16 @@ def test_the_roi_is_drawn_where_it_was_placed(scanned: PETConsole) -> None:
     assert not cyan[_render.banner_top(Image.fromarray(after), "fr"):].any()
 
 
-def test_the_mentor_video_frame_shows_it_too(scanned: PETConsole) -> None:
-    c, s = scanned, scanned.session
+def test_the_mentor_video_frame_shows_it_too(scanned_pet: PETConsole) -> None:
+    c, s = scanned_pet, scanned_pet.session
     c.roi.mode.value = "sphere"
     c.probe(*_centre(c))
     small = np.asarray(s.render_frame(320, 240))
     assert _cyan(small).sum() > 30
 
 
-def test_a_sphere_crosses_slices_a_circle_only_its_own(scanned: PETConsole) -> None:
-    c, s = scanned, scanned.session
+def test_a_sphere_crosses_slices_a_circle_only_its_own(scanned_pet: PETConsole) -> None:
+    c, s = scanned_pet, scanned_pet.session
     dz = float(s.current_series().series.voxel_mm[0])
     c.roi.diameter.value = 30.0
     c.roi.mode.value = "sphere"
@@ -100,8 +86,8 @@ def test_a_sphere_crosses_slices_a_circle_only_its_own(scanned: PETConsole) -> N
     assert _cyan(np.asarray(s.render_frame(FRAME_W, FRAME_H))).any()
 
 
-def test_the_read_out_on_the_image_follows_the_unit_and_language(scanned: PETConsole) -> None:
-    c = scanned
+def test_the_read_out_on_the_image_follows_the_unit_and_language(scanned_pet: PETConsole) -> None:
+    c = scanned_pet
     c.roi.mode.value, c.roi.unit.value = "sphere", "suv"
     c.probe(*_centre(c))
     fr = c.roi.frame_lines("fr")
@@ -112,8 +98,8 @@ def test_the_read_out_on_the_image_follows_the_unit_and_language(scanned: PETCon
     c.roi.unit.value = "suv"
 
 
-def test_a_probe_draws_no_roi(scanned: PETConsole) -> None:
-    c, s = scanned, scanned.session
+def test_a_probe_draws_no_roi(scanned_pet: PETConsole) -> None:
+    c, s = scanned_pet, scanned_pet.session
     c.roi.mode.value = "probe"
     c.probe(*_centre(c))
     assert not _cyan(np.asarray(s.render_frame(FRAME_W, FRAME_H))).any()

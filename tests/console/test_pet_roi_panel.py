@@ -4,7 +4,6 @@ probe and the ROI alike."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 
 import numpy as np
@@ -17,26 +16,14 @@ def _numbers(html_text: str) -> list[float]:
     return [float(x.replace(",", ".")) for x in re.findall(r"class='merm-roi-value'>([\d.,]+)", html_text)]
 
 
-@pytest.fixture(scope="module")
-def scanned() -> PETConsole:
-    c = PETConsole(lang="fr")
-    s = c.session
-    s.load_protocol(dataclasses.replace(s.protocol, iterations=2, subsets=7, matrix=64))
-    s.clock = "max"
-    s.apply_command({"type": "scan"})
-    s.wait(300)
-    assert s.scan_state == "done", s.message
-    return c
-
-
 def _hottest(c: PETConsole) -> tuple[int, int]:
     img = c.session.current_series().series.images_bqml[c.session.slice_index]
     r, col = np.unravel_index(int(np.argmax(img)), img.shape)
     return int(col), int(r)
 
 
-def test_sphere_roi_in_french_then_english(scanned: PETConsole) -> None:
-    c = scanned
+def test_sphere_roi_in_french_then_english(scanned_pet: PETConsole) -> None:
+    c = scanned_pet
     c.roi.unit.value, c.roi.mode.value = "suv", "sphere"
     col, row = _hottest(c)
     c.probe(col, row)
@@ -52,8 +39,8 @@ def test_sphere_roi_in_french_then_english(scanned: PETConsole) -> None:
     c.L.switch("fr")
 
 
-def test_unit_switch_converts_probe_and_roi(scanned: PETConsole) -> None:
-    c = scanned
+def test_unit_switch_converts_probe_and_roi(scanned_pet: PETConsole) -> None:
+    c = scanned_pet
     c.roi.unit.value = "suv"
     col, row = _hottest(c)
     c.probe(col, row)
@@ -69,8 +56,8 @@ def test_unit_switch_converts_probe_and_roi(scanned: PETConsole) -> None:
     assert "SUV" in c.probe_out.value
 
 
-def test_circle_and_diameter_replace_the_roi(scanned: PETConsole) -> None:
-    c = scanned
+def test_circle_and_diameter_replace_the_roi(scanned_pet: PETConsole) -> None:
+    c = scanned_pet
     c.roi.mode.value = "sphere"
     c.probe(*_hottest(c))
     n_sphere = c.roi.stats.n_voxels
@@ -85,10 +72,10 @@ def test_circle_and_diameter_replace_the_roi(scanned: PETConsole) -> None:
     assert "Voxel" in c.roi.out.value  # the probe reads next to the image too
 
 
-def test_click_on_the_frame_places_the_roi(scanned: PETConsole) -> None:
+def test_click_on_the_frame_places_the_roi(scanned_pet: PETConsole) -> None:
     from simulator.console.viewer import FRAME_H, FRAME_W
 
-    c = scanned
+    c = scanned_pet
     c.roi.mode.value = "sphere"
     c.probe_frame(FRAME_W // 2, FRAME_H // 2)
     assert c.roi.stats is not None and "SUVmax" in c.roi.out.value
