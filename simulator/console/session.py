@@ -33,6 +33,7 @@ from simulator.console._scanning import CLOCKS, ScanMixin, format_mmss
 from simulator.console._view_state import VIEW_MODES as VIEW_MODES
 from simulator.console._view_state import ViewMixin
 from simulator.errors import UserError
+from simulator.exam import steps as exercise_steps
 
 __all__ = ["ConsoleSession", "CLOCKS", "format_mmss", "FINDINGS_COMMANDS"]
 
@@ -606,7 +607,7 @@ class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
     # ------------------------------------------------------------------ output
     def snapshot(self) -> dict:
         """JSON-safe state for the mentor's console view and the exercise panel."""
-        return {
+        snap = {
             "modality": self.modality,
             "lang": self.lang,
             "anatomy": self.anatomy_name,
@@ -644,6 +645,9 @@ class ConsoleSession(FindingsMixin, CommandsMixin, ScanMixin, ViewMixin):
             # the worklist entry and the PACS status of the exam (simulator.hospital)
             **_hospital_snapshot(self),
         }
+        # the exercise's required steps, by the panel's own rule (the mentor's page shows them)
+        snap["exercise"]["steps"] = exercise_steps.required_steps(snap)
+        return snap
 
     def dicom_zip(self, index: int | None = None) -> tuple[str, bytes]:
         """The series ``index`` (default: current) as a zip of DICOM files: (filename, bytes)."""

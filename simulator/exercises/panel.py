@@ -20,6 +20,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from simulator.exam import steps as exercise_steps
 from simulator.exercises import _protocol
 from simulator.exercises.grader import GradeResult, grade, live_status
 from simulator.exercises.objectives import format_value, objective_label, objective_target
@@ -274,23 +275,12 @@ class ExercisePanel:
     # ---------------------------------------------------------------- required steps
     def graded_series(self) -> dict[str, Any] | None:
         """The newest series acquired with the console's current protocol (and geometry)."""
-        snap = self.session.snapshot()
-        proto, geo = snap.get("protocol"), snap.get("geometry")
-        for i, s in reversed(list(enumerate(snap.get("series") or []))):
-            if s.get("protocol") == proto and (geo is None or s.get("geometry") == geo):
-                return {"index": i, "number": s.get("number", i + 1), "name": s.get("name", ""),
-                        "protocol": s.get("protocol"), "geometry": s.get("geometry")}
-        return None
+        return exercise_steps.graded_series(self.session.snapshot())
 
     def missing_steps(self) -> list[str]:
         """The required steps not done yet: ``step_screening`` (MR), ``step_series``."""
-        snap = self.session.snapshot()
-        out = []
-        if self.exercise.modality == "mr" and snap.get("screening", "ok") not in ("ok", "conditional"):
-            out.append("step_screening")
-        if self.graded_series() is None:
-            out.append("step_series")
-        return out
+        snap = dict(self.session.snapshot(), modality=self.exercise.modality)
+        return [k for k, done in exercise_steps.required_steps(snap).items() if not done]
 
     def update_steps(self) -> None:
         """Enable Submit only when the required steps are done; say which one is missing."""
