@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.cookiejar
+import os
 import re
+import signal
 import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 
@@ -27,19 +32,37 @@ def signed_in_opener(base: str, name: str, cohort: str = "") -> urllib.request.O
     return opener
 
 
-def wait_until_serving(base: str, proc: subprocess.Popen[str], log: Path, guard_s: float) -> None:
-    """Wait until the lab at ``base`` answers ``/merm/signin`` with 200.
 
-    ``guard_s`` only stops a hang: when the server exits or the guard runs out, raise with the
-    end of its ``log``."""
-    deadline = time.monotonic() + guard_s
-    while True:
+@contextlib.contextmanager
+def serving_lab(serve_args: list[str], env: dict[str, str], log: Path, guard_s: float,
+                cwd: Path | None = None) -> Iterator[str]:
+    """Run ``merm-lab serve SERVE_ARGS`` (``--port`` among them) and yield its base URL.
+
+    Waits until ``/merm/signin`` answers 200. ``guard_s`` only stops a hang: when the server
+    exits or the guard runs out, raise with the end of ``log``. Stopped with SIGINT, as a user
+    stops it (Ctrl-C), then killed if it hangs."""
+    port = serve_args[serve_args.index("--port") + 1]
+    base = f"http://127.0.0.1:{port}"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "simulator", "serve", *serve_args],
+                                cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True,
+                                start_new_session=True)
         try:
-            with urllib.request.urlopen(base + "/merm/signin", timeout=5) as r:  # noqa: S310
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(log.read_text()[-3000:])
-        time.sleep(0.3)
+            deadline = time.monotonic() + guard_s
+            while True:
+                try:
+                    with urllib.request.urlopen(base + "/merm/signin", timeout=5) as r:  # noqa: S310
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text()[-3000:])
+                time.sleep(0.3)
+            yield base
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

@@ -17,9 +17,7 @@ import asyncio
 import io
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +26,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port, missing
-from tests.lab_signin import wait_until_serving
+from tests.lab_signin import serving_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]  # hang guard, not a budget
 
@@ -113,23 +111,9 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = dict(os.environ, MERM_HOME=str(tmp / "home"), PYTHONDONTWRITEBYTECODE="1")
     for name in ("MERM_DB_URL", "MERM_COURSE_DIR", "MERM_LANG"):
         env.pop(name, None)
-    port = free_port()
-    log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--no-hub"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(base, proc, tmp / "serve.log", START_GUARD_S)
-    try:
+    with serving_lab(["--port", str(free_port()), "--no-hub"], env, tmp / "serve.log",
+                     START_GUARD_S, cwd=ROOT) as base:
         yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import PAGE_HANG_GUARD_MS, free_port
-from tests.lab_signin import wait_until_serving
+from tests.lab_signin import serving_lab
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -50,25 +47,13 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = dict(os.environ, MERM_HOME=str(tmp / "home"))
     env.pop("MERM_DB_URL", None)
     env.pop("MERM_COURSE_DIR", None)
-    log = open(tmp / "serve.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "simulator", "serve", "--port", str(port), "--hub-port",
-         str(hub_port), "--course", str(course)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    wait_until_serving(base, proc, tmp / "serve.log", START_GUARD_S)
-    # the instructor writes a new exercise while the lab runs
-    lab_course = course
-    lab_course_new = _new_exercise(lab_course / "exercises")
-    assert lab_course_new == "my-new-t1"
-    try:
+    args = ["--port", str(port), "--hub-port", str(hub_port), "--course", str(course)]
+    with serving_lab(args, env, tmp / "serve.log", START_GUARD_S) as base:
+        # the instructor writes a new exercise while the lab runs
+        lab_course = course
+        lab_course_new = _new_exercise(lab_course / "exercises")
+        assert lab_course_new == "my-new-t1"
         yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def _sign_in(page, base: str) -> None:  # noqa: ANN001
