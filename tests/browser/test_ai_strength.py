@@ -48,6 +48,14 @@ def mr_url() -> Iterator[str]:
         yield base
 
 
+def _ai_on(page) -> None:  # noqa: ANN001
+    """Switch AI denoising on and wait until the strength slider is no longer greyed."""
+    page.locator(".merm-param-ai_denoise input").check()
+    page.wait_for_function(
+        "s => !document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
+    )
+
+
 def _open(browser, url: str, lang: str):  # noqa: ANN001, ANN202
     page = browser.new_page(viewport=VIEWPORT, locale=LOCALES[lang])
     page.set_default_timeout(PAGE_HANG_GUARD_MS)
@@ -118,10 +126,7 @@ def test_strength_slider_changes_the_scan(browser, pet_url: str, artifacts_dir: 
     # AI off: the strength is greyed and its handle cannot be moved
     assert "merm-ai-off" in (slider.get_attribute("class") or "")
     assert page.locator(f"{SLIDER} [disabled], {SLIDER} .noUi-target[disabled]").count() > 0
-    page.locator(".merm-param-ai_denoise input").check()
-    page.wait_for_function(
-        "s => !document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
-    )
+    _ai_on(page)
     assert _readout(page) == "100 %"
     page.locator(".merm-clock select").select_option("max")
     full = _scan(page, lang)
@@ -146,10 +151,7 @@ def test_strength_label_and_gating_in_german(browser, pet_url: str, artifacts_di
     page, errors = _open(browser, pet_url, "de")
     assert _label(page) == NAMES["de"]
     assert "merm-ai-off" in (page.locator(SLIDER).get_attribute("class") or "")
-    page.locator(".merm-param-ai_denoise input").check()
-    page.wait_for_function(
-        "s => !document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
-    )
+    _ai_on(page)
     _strength_to(page, 70)
     assert _readout(page) == "70 %"
     page.locator(".merm-param-ai_strength").scroll_into_view_if_needed()
@@ -170,10 +172,7 @@ def test_mr_console_has_the_strength_too(browser, mr_url: str, artifacts_dir: Pa
     page.wait_for_selector(".merm-param-ai_denoise input", state="visible")
     assert _label(page) == NAMES["fr"]
     assert "merm-ai-off" in (page.locator(SLIDER).get_attribute("class") or "")
-    page.locator(".merm-param-ai_denoise input").check()
-    page.wait_for_function(
-        "s => !document.querySelector(s).classList.contains('merm-ai-off')", arg=SLIDER
-    )
+    _ai_on(page)
     _strength_to(page, 50)
     page.wait_for_function(
         "() => document.querySelector('.merm-ai-evaluation')?.innerText.includes('force 50 %')"
