@@ -69,7 +69,7 @@ class PETProtocol:
         Coincidence timing resolution in ps; 0 switches time of flight off (else 150–1000).
     tof_bins : int
         0: TOF as its noise-variance gain only (fast); 3–25: TOF-binned sinograms and a
-        TOF kernel in the projector (needs ``tof_ps`` > 0; slower, about 3–4× the CPU of non-TOF OSEM).
+        TOF kernel in the projector (needs ``tof_ps`` > 0; slower, about 3× the CPU of non-TOF for a 6-bed exam, see docs/benchmarks.md).
     attenuation_correction, scatter_correction : bool
         Corrections in the reconstruction model (randoms and normalisation always are).
     recon : str
